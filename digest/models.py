@@ -1,0 +1,350 @@
+"""Typed values that flow between the pipeline's stages.
+
+These frozen dataclasses are the only types shared across modules: each stage takes and
+returns them, never dicts. Times are timezone-aware and in UTC unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+FullTextPolicy = Literal["auto", "always", "never"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """One configured feed: where it is, what to call it and how to treat it."""
+
+    url: str
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    full_text: FullTextPolicy = "auto"
+    weight: float = 1.0
+    language: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Return the name to show for this feed (its URL when it has no name)."""
+        return self.name or self.url
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the store remembers about a feed between fetches."""
+
+    url: str
+    title: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    next_check_at: datetime | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one HTTP (or file) fetch; `body` is None on 304 or on error."""
+
+    url: str
+    status: int
+    body: bytes | None = None
+    final_url: str = ""
+    content_type: str | None = None
+    content_location: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None
+    permanent_redirect: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the fetch produced a body or a 304."""
+        return self.error is None and (self.status == 304 or self.body is not None)
+
+    @property
+    def not_modified(self) -> bool:
+        """Return True for a 304 answer to a conditional GET."""
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a parsed feed, before text extraction."""
+
+    feed_url: str
+    guid: str
+    url: str
+    title: str
+    published: datetime | None
+    summary_html: str = ""
+    content_html: str = ""
+    author: str = ""
+    image_url: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed's metadata and entries as parsed from bytes."""
+
+    url: str
+    title: str
+    link: str
+    entries: tuple[Entry, ...]
+    language: str | None = None
+    bozo: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An entry with its clean text: what the store keeps and the events stage groups."""
+
+    feed_url: str
+    source: str
+    guid: str
+    url: str
+    title: str
+    published: datetime
+    text: str
+    language: str
+    fingerprint: str = ""
+    fetched: datetime | None = None
+    tags: tuple[str, ...] = ()
+    image_url: str | None = None
+    id: int | None = None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PastEvent:
+    """An event shown in an earlier digest, used to mark continuing stories as developing."""
+
+    key: str
+    headline: str
+    first_seen: datetime
+    article_urls: tuple[str, ...]
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One story told by one or more articles, possibly from several sources."""
+
+    key: str
+    articles: tuple[Article, ...]
+    score: float = 0.0
+    developing_since: datetime | None = None
+    continues: str | None = None
+    new_article_ids: tuple[int, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Return the distinct source names, in order of first appearance."""
+        return tuple(dict.fromkeys(a.source for a in self.articles))
+
+    @property
+    def first_seen(self) -> datetime:
+        """Return the earliest publish time among the event's articles."""
+        return min(a.published for a in self.articles)
+
+    @property
+    def last_seen(self) -> datetime:
+        """Return the latest publish time among the event's articles."""
+        return max(a.published for a in self.articles)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Return the feed tags of the event's articles, most common first."""
+        counts: dict[str, int] = {}
+        for article in self.articles:
+            for tag in article.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return tuple(sorted(counts, key=lambda t: (-counts[t], t)))
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    """A sentence quoted exactly from one source article."""
+
+    text: str
+    source: str
+    url: str
+    article_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatedItem:
+    """A date mentioned in the text, resolved against the article's publish date."""
+
+    when: date
+    label: str
+    text: str
+    source: str = ""
+    url: str = ""
+    approximate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFacts:
+    """Who and where: names found in an event's articles, most mentioned first."""
+
+    people: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """An event ready for a reader: headline, quoted sentences, facts and dates."""
+
+    event: Event
+    headline: str
+    sentences: tuple[SummarySentence, ...]
+    facts: KeyFacts = field(default_factory=KeyFacts)
+    dates: tuple[DatedItem, ...] = ()
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of events in a digest (by feed tag)."""
+
+    title: str
+    events: tuple[EventSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed's state as reported in a digest and by `digest feeds list`."""
+
+    url: str
+    name: str
+    ok: bool
+    error: str | None = None
+    last_success_at: datetime | None = None
+    error_count: int = 0
+    next_check_at: datetime | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A whole digest: what render and pdf turn into documents."""
+
+    name: str
+    title: str
+    language: str
+    timezone: str
+    period_start: datetime
+    period_end: datetime
+    generated_at: datetime
+    sections: tuple[Section, ...]
+    coming_up: tuple[DatedItem, ...] = ()
+    feed_health: tuple[FeedHealth, ...] = ()
+
+    @property
+    def events(self) -> tuple[EventSummary, ...]:
+        """Return every event summary in reading order."""
+        return tuple(e for s in self.sections for e in s.events)
+
+    @property
+    def source_count(self) -> int:
+        """Return the number of distinct sources across all events."""
+        return len({src for e in self.events for src in e.event.sources})
+
+    @property
+    def failed_feeds(self) -> tuple[FeedHealth, ...]:
+        """Return the feeds that failed in this run."""
+        return tuple(f for f in self.feed_health if not f.ok)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A digest rendered into the documents that are written and mailed."""
+
+    subject: str
+    html: str
+    text: str
+    pdf: bytes | None
+    pdf_note: str | None = None
+
+
+DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to one recipient and what became of it."""
+
+    recipient: str
+    status: DeliveryStatus
+    message_id: str = ""
+    attempts: int = 0
+    error: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Something that failed in a run without stopping it."""
+
+    stage: str
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.subject}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one run did: counts per stage, failures, timings and files written."""
+
+    digest: str
+    period_key: str
+    counts: tuple[tuple[str, int], ...] = ()
+    failures: tuple[Failure, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
+    outputs: tuple[str, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Return True when nothing failed."""
+        return not self.failures
+
+    def count(self, name: str) -> int:
+        """Return the named count, 0 when absent."""
+        return dict(self.counts).get(name, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one fetch pass did: per-feed health, counts and failures."""
+
+    health: tuple[FeedHealth, ...] = ()
+    entries: int = 0
+    new_articles: int = 0
+    duplicates: int = 0
+    not_modified: int = 0
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A row of the runs table: one digest period and how far it got."""
+
+    id: int
+    digest: str
+    period_key: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    report: str = "{}"

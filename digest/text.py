@@ -1,0 +1,290 @@
+"""Text basics for the events and summarize stages: language, sentences, tokens, TF-IDF.
+
+Everything here is hand-written on purpose: the whole events + summaries budget is about
+2 ms per article, and pysbd alone costs ~10 ms per article, a language-id model would have
+to be downloaded, and the stop-word corpora of NLTK are a run-time download as well.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import snowballstemmer
+from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
+
+# Short, high-frequency function words: enough to tell Latin-script languages apart and to
+# keep them out of TF-IDF vectors.
+_STOP = {
+    "en": """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them then there these
+    they this those through to too under until up very was we were what when where which while
+    who whom why will with would you your yours yourself said says say told would could new one
+    two three mr mrs ms year years last first week day days time people also just may might
+    must us im dont its it's""",
+    "ru": """а без более бы был была были было быть в вам вас весь во вот все всего всех вы где
+    да даже для до его ее её если есть еще ещё же за здесь и из или им их к как ко когда кто ли
+    либо мне может мы на надо наш не него нее неё нет ни них но ну о об однако он она они оно от
+    очень по под при с со так также такой там те тем то того тоже той только том ты у уже хотя
+    чего чей чем что чтобы чье чья эта эти это этого этой этом этот я который которая которые
+    которых которое котором своей свой свои своих своего после между можно нужно сказал
+    сказала заявил заявила также год года году лет том""",
+    "de": "der die das und ist nicht ein eine zu den mit von auf für sich dem des im auch es",
+    "fr": "le la les et est un une des du de dans pour que qui sur pas au avec il elle ce",
+    "es": "el la los las y es un una de del en que por para con se no su al lo como",
+    "it": "il la le e è un una di del che per con non si della gli al da sono",
+}
+STOP_WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _STOP.items()}
+_STEMMERS = {"en": "english", "ru": "russian", "de": "german", "fr": "french", "es": "spanish"}
+_STEMMERS |= {"it": "italian", "uk": "russian"}
+
+_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+def detect_language(text: str) -> str:
+    """Return an ISO 639-1 code ('en', 'ru', ...) guessed from script and stop words, or 'und'."""
+    sample = text[:3000]
+    cyr = len(_CYRILLIC.findall(sample))
+    lat = len(_LATIN.findall(sample))
+    if cyr + lat < 3:
+        return "und"
+    if cyr > lat:
+        return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
+    words = [w.lower() for w in _WORD.findall(sample)]
+    best, hits = "und", 0
+    for lang in ("en", "de", "fr", "es", "it"):
+        n = sum(1 for w in words if w in STOP_WORDS[lang])
+        if n > hits:
+            best, hits = lang, n
+    # Latin text without recognisable function words (a headline, a name list) is most
+    # likely English in a news feed, so guess that rather than 'und'.
+    return best if hits else "en"
+
+
+# Words that end with a period without ending a sentence, lower-cased, without the period.
+_ABBREV = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "ft",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "pres",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "bros",
+        "no",
+        "nos",
+        "vol",
+        "pp",
+        "fig",
+        "approx",
+        "est",
+        "vs",
+        "etc",
+        "cf",
+        "al",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "u.s",
+        "u.k",
+        "u.n",
+        "u.s.a",
+        "d.c",
+        "ph.d",
+        "г",
+        "гг",
+        "в",
+        "вв",
+        "т.е",
+        "т.д",
+        "т.п",
+        "т.к",
+        "др",
+        "пр",
+        "им",
+        "ул",
+        "д",
+        "с",
+        "стр",
+        "рис",
+        "см",
+        "млн",
+        "млрд",
+        "тыс",
+        "руб",
+        "долл",
+        "коп",
+        "янв",
+        "фев",
+        "февр",
+        "мар",
+        "апр",
+        "авг",
+        "сент",
+        "окт",
+        "нояб",
+        "дек",
+        "ген",
+        "проф",
+        "акад",
+        "обл",
+        "р",
+        "о",
+        "кв",
+        "тел",
+    ]
+)
+# A candidate boundary: end punctuation, optional closing quotes/brackets, whitespace, and
+# something that may open a sentence (capital letter, digit, opening quote or dash).
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'»”’)\]]*)(\s+)(?=[\"'«“‘(\[—–-]?\s?[A-ZА-ЯЁ0-9])")
+_LAST_TOKEN = re.compile(r"(\S+)$")
+
+
+def _is_abbreviation(before: str, after: str, language: str) -> bool:
+    """Return True when the period that ends `before` belongs to an abbreviation."""
+    match = _LAST_TOKEN.search(before)
+    if not match:
+        return False
+    token = match.group(1).lstrip("\"'«“(").lower()
+    if len(token) == 1 and token.isalpha():
+        return True  # an initial: "J. K. Rowling", "В. Путин"
+    if token in _ABBREV:
+        # "U.S. The ..." still ends a sentence when a function word opens the next one.
+        first = after.split(maxsplit=1)[0].lower() if after.strip() else ""
+        return "." not in token or first not in STOP_WORDS.get(language, STOP_WORDS["en"])
+    return False
+
+
+def split_sentences(text: str, language: str) -> list[str]:
+    """Return the sentences of `text` as exact substrings, paragraphs never joined."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        start = 0
+        for m in _BOUNDARY.finditer(para):
+            if m.group(1) == "." and _is_abbreviation(
+                para[: m.start(1)], para[m.end() :], language
+            ):
+                continue
+            sentence = para[start : m.end(2)].strip()
+            if sentence:
+                out.append(sentence)
+            start = m.end()
+        tail = para[start:].strip()
+        if tail:
+            out.append(tail)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _stemmer(language: str) -> snowballstemmer.stemmer | None:
+    name = _STEMMERS.get(language)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+def tokenize(text: str, language: str) -> list[str]:
+    """Return the lower-cased, stemmed content words of `text` (stop words removed)."""
+    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
+    words = [w for w in (m.lower() for m in _WORD.findall(text)) if w not in stop and len(w) > 1]
+    stemmer = _stemmer(language)
+    return list(stemmer.stemWords(words)) if stemmer else words
+
+
+@dataclass(frozen=True)
+class TfidfSpace:
+    """L2-normalised TF-IDF rows (one per document) over one vocabulary."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    matrix: sparse.csr_matrix
+
+    def transform(self, docs: Iterable[Sequence[str]]) -> sparse.csr_matrix:
+        """Return L2-normalised TF-IDF rows for token lists, unknown terms dropped."""
+        return _rows(docs, self.vocabulary, self.idf)
+
+
+def _rows(
+    docs: Iterable[Sequence[str]], vocabulary: dict[str, int], idf: np.ndarray
+) -> sparse.csr_matrix:
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for tokens in docs:
+        counts: dict[int, int] = {}
+        for t in tokens:
+            j = vocabulary.get(t)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        weights = {j: (1.0 + math.log(c)) * float(idf[j]) for j, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        indices.extend(weights)
+        data.extend(w / norm for w in weights.values())
+        indptr.append(len(indices))
+    shape = (len(indptr) - 1, len(vocabulary))
+    return sparse.csr_matrix((np.array(data), np.array(indices, dtype=np.int64), indptr), shape)
+
+
+def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
+    """Return a TF-IDF space fitted on token lists (sublinear tf, smoothed idf)."""
+    df: dict[str, int] = {}
+    for tokens in docs:
+        for t in set(tokens):
+            df[t] = df.get(t, 0) + 1
+    vocabulary = {t: i for i, t in enumerate(df)}
+    n = len(docs)
+    idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary])
+    return TfidfSpace(vocabulary, idf, _rows(docs, vocabulary, idf))

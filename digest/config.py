@@ -256,7 +256,8 @@ def _settings(
     env: Mapping[str, str],
 ) -> Settings:
     top = _Reader(file, "", raw)
-    dir_value = data_dir or _path(env.get("DIGEST_DATA_DIR") or top.get("data_dir", str), base)
+    file_dir = top.get("data_dir", str)
+    dir_value = data_dir or _path(env.get("DIGEST_DATA_DIR") or file_dir, base)
     resolved_dir = dir_value or Path(platformdirs.user_data_dir("digest"))
     storage_url = (
         env.get("DIGEST_STORAGE_URL")
@@ -416,14 +417,12 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
 
 
 def _check_cron(r: _Reader, schedule: str, timezone: str) -> None:
-    from apscheduler.triggers.cron import CronTrigger
+    from digest.periods import cron_trigger  # periods imports this module's types
 
-    if len(schedule.split()) != 5:
-        raise r.fail("schedule", f"{schedule!r} is not a valid cron expression (expected 5 fields)")
     try:
-        CronTrigger.from_crontab(schedule, timezone=ZoneInfo(timezone))
+        cron_trigger(schedule, timezone)
     except ValueError as exc:
-        raise r.fail("schedule", f"{schedule!r} is not a valid cron expression ({exc})") from exc
+        raise r.fail("schedule", f'"{schedule}" is not a valid cron expression ({exc})') from exc
 
 
 def _formats(r: _Reader, values: list[Any], key: str) -> tuple[str, ...]:
@@ -467,7 +466,10 @@ def _feeds(r: _Reader, values: list[Any], base: Path) -> tuple[FeedSource, ...]:
         else:
             p = _path(value, base)
             assert p is not None
-            found = load_feed_list(p)
+            try:
+                found = load_feed_list(p)
+            except ConfigError as exc:
+                raise r.fail(f"feeds[{i}]", f"{exc.subject}: {exc.message}") from exc
         for f in found:
             feeds.setdefault(f.url, f)
     return tuple(feeds.values())

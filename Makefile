@@ -1,0 +1,56 @@
+# digest: `make demo` builds the offline sample digest into out/; `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
+# email screenshot, DejaVu fonts for Chromium's rendering of the email.
+DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
+DEMO_AS_OF   := 2018-10-27T07:00:00+00:00
+
+.PHONY: demo test lint typecheck unit system-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Installs the Debian packages when they are missing (as root, as on CI); otherwise says what
+# to install: the tests that need them are then skipped with that reason.
+system-deps:
+	@missing=""; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: install$$missing (Debian) for PNG previews and the visual tests"; fi; \
+	fi
+
+demo: $(STAMP) system-deps
+	rm -rf out/.data
+	$(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --as-of $(DEMO_AS_OF)
+	$(BIN)/python -m digest.preview out
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) system-deps
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/fetch.py
+	$(BIN)/python bench/events.py
+	$(BIN)/python bench/render.py
+
+clean:
+	rm -rf out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""Event summaries -> Digest: sections by feed tag, order, limits, "Coming up", feed health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from digest.config import DigestSettings
+from digest.models import DatedItem, Digest, EventSummary, FeedHealth, Section
+
+MAX_COMING_UP = 10
+
+
+def compose_digest(
+    settings: DigestSettings,
+    summaries: Sequence[EventSummary],
+    *,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+    health: Sequence[FeedHealth] = (),
+) -> Digest:
+    """Return the Digest of the ranked summaries: at most max_events, grouped by feed tag."""
+    chosen = list(summaries)[: settings.max_events]
+    return Digest(
+        name=settings.name,
+        title=settings.title,
+        language=settings.language,
+        timezone=settings.timezone,
+        period_start=period_start,
+        period_end=period_end,
+        generated_at=now,
+        sections=group_sections(chosen),
+        coming_up=coming_up(chosen, now.astimezone(ZoneInfo(settings.timezone))),
+        feed_health=tuple(health),
+    )
+
+
+def group_sections(summaries: Sequence[EventSummary]) -> tuple[Section, ...]:
+    """Return sections keyed by each event's main feed tag, in order of their best event.
+
+    Events keep their rank inside a section; a section's place is that of its first event,
+    so the top story always opens the digest. Untagged events form a section titled "".
+    """
+    groups: dict[str, list[EventSummary]] = {}
+    for summary in summaries:
+        tags = summary.event.tags
+        groups.setdefault(tags[0] if tags else "", []).append(summary)
+    return tuple(Section(title=tag, events=tuple(items)) for tag, items in groups.items())
+
+
+def coming_up(summaries: Sequence[EventSummary], local_now: datetime) -> tuple[DatedItem, ...]:
+    """Return the dated items after the digest's local date, soonest first, each date+label once."""
+    today = local_now.date()
+    seen: set[tuple[object, str]] = set()
+    items: list[DatedItem] = []
+    for summary in summaries:
+        for item in summary.dates:
+            key = (item.when, item.label.casefold())
+            if item.when > today and key not in seen:
+                seen.add(key)
+                items.append(item)
+    items.sort(key=lambda i: (i.when, i.approximate))
+    return tuple(items[:MAX_COMING_UP])

@@ -1,0 +1,90 @@
+"""Digest periods: which scheduled slot a moment belongs to, named by a stable key.
+
+A period is identified by the latest scheduled fire time at or before a moment, in the
+digest's own time zone. `digest run` by hand, system cron and `digest serve` all name the
+same period the same way, so the delivery ledger keeps each period to one send per recipient.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from digest.config import DigestSettings
+
+# Look back over growing spans so a minutely schedule costs a few steps and a yearly one
+# still resolves.
+_LOOKBACK = (timedelta(hours=2), timedelta(days=2), timedelta(days=35), timedelta(days=400))
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """Return the APScheduler trigger for a standard 5-field crontab line in a named zone.
+
+    APScheduler 3 numbers weekdays from Monday = 0 and its from_crontab passes the field as
+    is, so "1-5" would mean Tuesday to Saturday; crontab(5) numbers from Sunday = 0 (or 7).
+    Numeric weekday fields are therefore rewritten as day names first. The zone is always
+    explicit: a trigger built without one silently uses the host's.
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields, got {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekday_names(weekday),
+        timezone=ZoneInfo(timezone),
+    )
+
+
+def _weekday_names(field: str) -> str:
+    parts = []
+    for token in field.split(","):
+        body, _, step_text = token.partition("/")
+        step = int(step_text) if step_text.isdigit() else 1
+        if body == "*" and step_text:
+            body = "0-6"
+        if not any(ch.isdigit() for ch in body):
+            parts.append(token)  # '*', names and name ranges mean the same to both
+            continue
+        first, _, last = body.partition("-")
+        if not (first.isdigit() and (not last or last.isdigit())):
+            raise ValueError(f"bad day-of-week {token!r}")
+        start, end = int(first), int(last or (first if not step_text else 6))
+        if not (0 <= start <= 7 and 0 <= end <= 7 and start <= end):
+            raise ValueError(f"day-of-week {token!r} is outside 0-7")
+        parts.extend(_DAY_NAMES[n] for n in range(start, end + 1, step))
+    return ",".join(dict.fromkeys(parts))
+
+
+def trigger_for(settings: DigestSettings) -> CronTrigger:
+    """Return the cron trigger of a digest, always in its own time zone."""
+    return cron_trigger(settings.schedule, settings.timezone)
+
+
+def scheduled_slot(settings: DigestSettings, now: datetime) -> datetime | None:
+    """Return the latest scheduled fire time at or before now (aware, digest zone), if any."""
+    trigger = trigger_for(settings)
+    local_now = now.astimezone(ZoneInfo(settings.timezone))
+    for span in _LOOKBACK:
+        fire = trigger.get_next_fire_time(None, local_now - span)
+        latest = None
+        while fire is not None and fire <= local_now:
+            latest = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        if latest is not None:
+            return latest
+    return None
+
+
+def period_key(settings: DigestSettings, now: datetime) -> str:
+    """Return the key of the period now falls in, e.g. '2026-11-25T07:00+0100'."""
+    slot = scheduled_slot(settings, now) or now.astimezone(ZoneInfo(settings.timezone))
+    return slot.strftime("%Y-%m-%dT%H:%M%z")

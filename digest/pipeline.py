@@ -1,0 +1,326 @@
+"""The one place the stages are wired: fetch -> store -> events -> summarize -> compose -> render
+-> deliver. Only here are broad exceptions caught: one bad feed, event or recipient becomes a
+recorded Failure and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from digest import deliver, events, ingest, render, summarize
+from digest.compose import compose_digest
+from digest.config import DigestSettings, Recipient, Settings
+from digest.errors import DigestError
+from digest.models import (
+    Delivery,
+    Event,
+    Digest,
+    EventSummary,
+    Failure,
+    FeedSource,
+    IngestReport,
+    Rendered,
+    RunReport,
+)
+from digest.periods import period_key
+from digest.store import Store
+
+Progress = Callable[[str], None]
+PAST_EVENTS_LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The I/O a run uses, injected so tests can point it at loopback servers."""
+
+    client: httpx.AsyncClient | None = None
+    connect: Callable[..., smtplib.SMTP] | None = None
+    summarizer: summarize.Summarizer | None = None
+    fetch_image: Callable[[str], bytes | None] | None = None
+    progress: Progress = field(default=lambda _msg: None)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How one run behaves: what to fetch, the period, where files go, whether to send."""
+
+    fetch: bool = True
+    send: bool = True
+    since: timedelta | None = None
+    out_dir: Path | None = None
+
+
+class _Timer:
+    """Collects (stage, seconds) pairs."""
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, round(time.perf_counter() - start, 3)))
+
+
+def sources_for(
+    settings: Settings, store: Store, digests: Sequence[DigestSettings]
+) -> tuple[FeedSource, ...]:
+    """Return the feeds of the given digests plus those added with `digest feeds add`, once each."""
+    found: dict[str, FeedSource] = {}
+    for d in digests:
+        for f in d.feeds:
+            found.setdefault(f.url, f)
+    for f in store.added_feeds():
+        found.setdefault(f.url, f)
+    return tuple(found.values())
+
+
+def fetch_once(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[FeedSource],
+    now: datetime,
+    deps: Deps,
+    *,
+    force: bool = False,
+) -> IngestReport:
+    """Return the report of one fetch pass over the sources (nothing raised for a bad feed)."""
+    deps.progress(f"fetching {len(sources)} feeds")
+    try:
+        return ingest.fetch_and_store(
+            settings,
+            store,
+            sources,
+            now,
+            client=deps.client,
+            on_progress=deps.progress,
+            force=force,
+        )
+    except DigestError as exc:
+        return IngestReport(failures=(Failure("fetch", "feeds", str(exc)),))
+
+
+def run_once(
+    settings: Settings,
+    digest_settings: DigestSettings,
+    store: Store,
+    now: datetime,
+    deps: Deps | None = None,
+    options: RunOptions | None = None,
+    ingest_report: IngestReport | None = None,
+) -> RunReport:
+    """Return the report of one digest run: fetch (unless given a report), build, write, send."""
+    deps = deps or Deps()
+    options = options or RunOptions()
+    timer = _Timer()
+    failures: list[Failure] = []
+    counts: dict[str, int] = {}
+    d = digest_settings
+    if ingest_report is None and options.fetch:
+        with timer.stage("fetch"):
+            ingest_report = fetch_once(
+                settings, store, sources_for(settings, store, [d]), now, deps
+            )
+    feed_urls = [f.url for f in sources_for(settings, store, [d])]
+    if ingest_report is not None:
+        ingest_report = _only_feeds(ingest_report, feed_urls)
+        failures.extend(ingest_report.failures)
+        counts.update(
+            feeds=len(ingest_report.health),
+            feeds_failed=sum(1 for h in ingest_report.health if not h.ok),
+            entries=ingest_report.entries,
+            new_articles=ingest_report.new_articles,
+        )
+    start = now - (options.since or d.window)
+    key = period_key(d, now)
+    with timer.stage("events"):
+        articles = store.articles_between(start, now, feed_urls)
+        past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, start)
+        found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
+    counts.update(articles=len(articles), events_found=len(found))
+    with timer.stage("summarize"):
+        summaries = _summarize(found[: d.max_events], d, now, deps, failures)
+    health = ingest_report.health if ingest_report else ()
+    digest = compose_digest(
+        d, summaries, period_start=start, period_end=now, now=now, health=health
+    )
+    counts["events"] = len(digest.events)
+    renders = _Renders(d, digest, deps)
+    outputs: list[str] = []
+    with timer.stage("render"):
+        try:
+            outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
+        except DigestError as exc:
+            failures.append(Failure("render", d.name, str(exc)))
+    report = RunReport(
+        digest=d.name,
+        period_key=key,
+        counts=tuple(counts.items()),
+        failures=tuple(failures),
+        timings=tuple(timer.timings),
+        outputs=tuple(outputs),
+    )
+    if not options.send or not outputs:
+        return report
+    with timer.stage("deliver"):
+        return _deliver(
+            settings, d, store, digest, summaries, renders, now, deps, options, report, timer
+        )
+
+
+def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:
+    """Return the part of a shared fetch report that concerns one digest's feeds."""
+    urls = set(feed_urls)
+    return replace(
+        report,
+        health=tuple(h for h in report.health if h.url in urls),
+        failures=tuple(f for f in report.failures if f.subject in urls or f.subject == "feeds"),
+    )
+
+
+def _summarize(
+    found: Sequence[Event], d: DigestSettings, now: datetime, deps: Deps, failures: list[Failure]
+) -> list[EventSummary]:
+    summarizer = deps.summarizer or summarize.default_summarizer()
+    out: list[EventSummary] = []
+    for event in found:
+        try:
+            out.append(summarizer.summarize(event, sentences=d.summary_sentences, now=now))
+        except Exception as exc:  # one bad event must not sink the digest
+            subject = event.articles[0].url if event.articles else event.key
+            failures.append(Failure("summarize", subject, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+class _Renders:
+    """Renders a digest once per (language, formats) that recipients ask for."""
+
+    def __init__(self, settings: DigestSettings, digest: Digest, deps: Deps) -> None:
+        self.settings, self.digest, self.deps = settings, digest, deps
+        self.cache: dict[tuple[str, tuple[str, ...]], Rendered] = {}
+
+    def get(self, language: str, formats: Sequence[str]) -> Rendered:
+        key = (language, tuple(formats))
+        if key not in self.cache:
+            self.cache[key] = render.render_digest(
+                self.digest,
+                self.settings,
+                language=language,
+                formats=formats,
+                fetch_image=self.deps.fetch_image,
+            )
+        return self.cache[key]
+
+    def for_recipient(self, recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
+        language = recipient.language or self.settings.language
+        return self.get(language, self.settings.formats), recipient.formats
+
+
+def output_stem(d: DigestSettings, now: datetime) -> str:
+    """Return the file name stem for a digest's outputs, e.g. 'morning-2026-11-25'."""
+    return f"{d.name}-{now.astimezone(ZoneInfo(d.timezone)):%Y-%m-%d}"
+
+
+def _write_outputs(
+    rendered: Rendered, d: DigestSettings, now: datetime, options: RunOptions, settings: Settings
+) -> list[str]:
+    out_dir = options.out_dir or settings.data_dir / "digests"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(d, now)
+    files: list[tuple[Path, bytes]] = [
+        (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
+        (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
+    ]
+    if rendered.pdf is not None:
+        files.append((out_dir / f"{stem}.pdf", rendered.pdf))
+    for path, data in files:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: a reader never sees half a file
+    return [str(p) for p, _ in files]
+
+
+def _deliver(
+    settings: Settings,
+    d: DigestSettings,
+    store: Store,
+    digest: Digest,
+    summaries: Sequence[EventSummary],
+    renders: _Renders,
+    now: datetime,
+    deps: Deps,
+    options: RunOptions,
+    report: RunReport,
+    timer: _Timer,
+) -> RunReport:
+    failures = list(report.failures)
+    run = store.claim_run(d.name, report.period_key, now)
+    deliveries: tuple[Delivery, ...] = ()
+    try:
+        deliveries = deliver.deliver_digest(
+            store,
+            settings,
+            d,
+            run.id,
+            renders.for_recipient,
+            now,
+            connect=deps.connect,
+            out_dir=None,
+        )
+        store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
+    except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
+        failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
+    failures.extend(
+        Failure("deliver", x.recipient, x.error or x.status)
+        for x in deliveries
+        if x.status == "failed"
+    )
+    counts = dict(report.counts)
+    counts.update(
+        delivered=sum(1 for x in deliveries if x.status in ("sent", "written")),
+        delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
+        delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
+    )
+    final = RunReport(
+        digest=report.digest,
+        period_key=report.period_key,
+        counts=tuple(counts.items()),
+        failures=tuple(failures),
+        timings=tuple(timer.timings),
+        outputs=report.outputs,
+        deliveries=deliveries,
+    )
+    store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
+    return final
+
+
+def report_json(report: RunReport) -> str:
+    """Return a run report as the JSON kept in the runs table."""
+    return json.dumps(
+        {
+            "digest": report.digest,
+            "period": report.period_key,
+            "counts": dict(report.counts),
+            "failures": [str(f) for f in report.failures],
+            "timings": dict(report.timings),
+            "outputs": list(report.outputs),
+            "deliveries": [
+                {"recipient": x.recipient, "status": x.status, "error": x.error}
+                for x in report.deliveries
+            ],
+        },
+        ensure_ascii=False,
+    )

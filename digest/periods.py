@@ -74,8 +74,8 @@ def scheduled_slot(settings: DigestSettings, now: datetime) -> datetime | None:
     trigger = trigger_for(settings)
     local_now = now.astimezone(ZoneInfo(settings.timezone))
     for span in _LOOKBACK:
-        fire = trigger.get_next_fire_time(None, local_now - span)
-        latest = None
+        fire: datetime | None = trigger.get_next_fire_time(None, local_now - span)
+        latest: datetime | None = None
         while fire is not None and fire <= local_now:
             latest = fire
             fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))

@@ -103,7 +103,7 @@ def test_missing_feeds_file_is_named(tmp_path: Path) -> None:
 
 def test_password_in_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace('username = "bot"', 'username = "bot"\npassword = "x"'))
-    with pytest.raises(ConfigError, match="smtp.password: not allowed in the file"):
+    with pytest.raises(ConfigError, match=r"smtp\.password: not allowed in the file"):
         load_settings(path, env={})
 
 

@@ -262,6 +262,20 @@ class Store:
                 is not None
             )
 
+    def stored_guids(self, feed_url: str) -> frozenset[str]:
+        """Return the guids already stored for a feed (so known entries are not re-fetched)."""
+        with self.begin() as conn:
+            rows = conn.execute(sa.select(articles.c.guid).where(articles.c.feed_url == feed_url))
+            return frozenset(r[0] for r in rows)
+
+    def recent_fingerprints(self, since: datetime) -> tuple[str, ...]:
+        """Return the non-empty text fingerprints of articles fetched since a time."""
+        query = sa.select(articles.c.fingerprint).where(
+            articles.c.fetched >= since, articles.c.fingerprint != ""
+        )
+        with self.begin() as conn:
+            return tuple(dict.fromkeys(r[0] for r in conn.execute(query.order_by(articles.c.id))))
+
     def articles_between(
         self, start: datetime, end: datetime, feed_urls: Sequence[str] | None = None
     ) -> tuple[Article, ...]:

@@ -1,0 +1,173 @@
+"""Turn article pages and feed HTML into clean plain text.
+
+`extract_article` runs trafilatura over a whole page; `html_to_text` turns a feed's own HTML
+fragment into paragraphs; `clean_text` removes what is not the story: photo credits and
+captions, the title repeated at the start, share/subscribe/related-links lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from digest.errors import ExtractError
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """What a page yields: its main text and the metadata ingest uses."""
+
+    url: str
+    title: str
+    text: str
+    canonical_url: str | None = None
+    language: str | None = None
+    image_url: str | None = None
+
+
+def extract_article(html: bytes, url: str) -> ExtractedPage:
+    """Return the page's main text and metadata; ExtractError when no text comes out."""
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+        )
+    except (ValueError, TypeError, etree.LxmlError) as exc:
+        raise ExtractError(url, f"cannot read the page: {exc}") from exc
+    doc = doc.as_dict() if doc is not None and not isinstance(doc, dict) else doc
+    if not doc or not str(doc.get("text") or "").strip():
+        raise ExtractError(url, "no main text found")
+    title = _one_line(str(doc.get("title") or ""))
+    canonical = _canonical_link(html) or None
+    return ExtractedPage(
+        url=url,
+        title=title,
+        text=clean_text(str(doc["text"]), title),
+        canonical_url=canonical,
+        language=(str(doc.get("language") or "") or None),
+        image_url=(str(doc.get("image") or "") or None),
+    )
+
+
+def _canonical_link(html: bytes) -> str:
+    # trafilatura's "url" metadata falls back to og:url and the given URL; ingest wants only
+    # what the page itself declares canonical.
+    match = re.search(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", html[:200_000], re.I)
+    if not match:
+        return ""
+    href = re.search(rb"\bhref=[\"']([^\"'>]+)", match.group(0), re.I)
+    return href.group(1).decode("utf-8", "replace").strip() if href else ""
+
+
+_BLOCKS = {
+    "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "tr", "section", "article", "header", "footer", "ul", "ol", "table", "dd", "dt", "hr",
+}  # fmt: skip
+_DROP = ("script", "style", "noscript", "figcaption", "iframe", "object", "svg", "form", "button")
+
+
+def html_to_text(fragment: str) -> str:
+    """Return a feed's HTML fragment as plain-text paragraphs separated by blank lines."""
+    if not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return normalise(lxml.html.fromstring(f"<p>{fragment}</p>").text_content())
+    # Hand-written instead of trafilatura: trafilatura is tuned for whole pages and throws
+    # away short fragments such as a feed's two-sentence description.
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return normalise(re.sub(r"<[^>]*>", " ", fragment))
+    for bad in list(root.iter(*_DROP)):
+        bad.drop_tree()
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.tag in _BLOCKS:
+            node.text = "\n\n" + (node.text or "")
+            node.tail = "\n\n" + (node.tail or "")
+    return normalise(root.text_content())
+
+
+_INLINE_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def normalise(text: str) -> str:
+    """Return text with whitespace normalised, paragraphs separated by one blank line."""
+    text = _ZERO_WIDTH.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    blocks = re.split(r"\n\s*\n", text) if "\n\n" in text else text.split("\n")
+    paragraphs = [_INLINE_SPACE.sub(" ", " ".join(b.split("\n"))).strip() for b in blocks]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# A photo credit: "© AP Photo / Andrew Harnik", "© РИА Новости / Имя Фамилия", "© Reuters".
+_NAME = r"[A-ZА-ЯЁ][\w'’.-]*"
+_CREDIT = re.compile(
+    rf"©\s*[^\s/©]+(?:\s+[^\s/©]+)?(?:\s+(?:Photo|Фото|Images?))?"
+    rf"(?:\s*/\s*{_NAME}(?:\s+{_NAME})?)?"
+)
+_CAPTION_MARK = re.compile(
+    r"(?:^|\s|[.])(?:Archival photo|Archive photo|File photo|Архивное фото|Фото из архива)",
+    re.I,
+)
+_PHOTO_LINE = re.compile(
+    r"^(?:Photo|Photograph|Image|Picture|Фото|Фотография|Иллюстрация|Credit)\s*(?::|by\b)", re.I
+)
+_BOILERPLATE = re.compile(
+    r"^(?:share(?: this| on|:)|follow us|subscribe|sign up|read more|related(?: articles| stories|:)"
+    r"|see also|advertisement|click here|you may also like|recommended|more on this story"
+    r"|читайте (?:также|нас)|подписывайтесь|поделиться|реклама|смотрите также)",
+    re.I,
+)
+
+
+def clean_text(text: str, title: str) -> str:
+    """Return the article body without credits, captions, repeated title or boilerplate."""
+    paragraphs = normalise(text).split("\n\n")
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        cleaned = _clean_paragraph(paragraph)
+        if cleaned and (not kept or kept[-1] != cleaned):
+            kept.append(cleaned)
+    return "\n\n".join(_drop_title(kept, title))
+
+
+def _clean_paragraph(paragraph: str) -> str:
+    if paragraph.startswith("©") or _PHOTO_LINE.match(paragraph):
+        return ""
+    if len(paragraph) < 200 and _BOILERPLATE.match(paragraph):
+        return ""
+    # A caption glued to the text ("... Donald Trump. Archival photoTrump called ...") is
+    # only recognisable by its markers; short paragraphs carrying one are captions.
+    if _CAPTION_MARK.search(paragraph) and (len(paragraph) < 300 or "©" in paragraph):
+        return ""
+    cleaned = _CREDIT.sub(" ", paragraph) if "©" in paragraph else paragraph
+    return _INLINE_SPACE.sub(" ", cleaned).strip()
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def _drop_title(paragraphs: list[str], title: str) -> list[str]:
+    key = _key(title)
+    if not key or not paragraphs:
+        return paragraphs
+    first = paragraphs[0]
+    if _key(first) == key:
+        return paragraphs[1:]
+    if _key(first).startswith(key + " ") and first[: len(title)].casefold() == title.casefold():
+        rest = first[len(title) :].lstrip(" .:—–-")
+        return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
+    return paragraphs

@@ -1,0 +1,70 @@
+"""extract: clean_text on the seed article and on typical boilerplate; HTML fragments to text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digest.extract import clean_text, html_to_text, normalise
+
+SEED = Path(__file__).parent / "data" / "pages" / "seed-article.txt"
+
+
+def _seed() -> tuple[str, str]:
+    text = SEED.read_text(encoding="utf-8")
+    return text.split("\n", 1)[0].strip(), text
+
+
+def test_seed_article_comes_out_clean() -> None:
+    title, text = _seed()
+    out = clean_text(text, title)
+    assert "©" not in out and "AP Photo" not in out
+    assert "Archival photo" not in out and "Andrew" not in out
+    assert title not in out  # the title is not repeated (neither alone nor in the caption)
+    assert out.startswith("The US President Donald trump said that his victory")
+    assert "«You know what I tell you," in out and "ever,» he said" in out
+    assert out.endswith("scheduled for November 11 in Paris.")
+    assert "\n\nAccusations of «interference»\n\n" in out
+    assert "\n\n\n" not in out
+
+
+def test_words_are_unchanged_apart_from_whitespace() -> None:
+    title, text = _seed()
+    out = clean_text(text, title)
+    body = text.split("The US President", 1)[1]
+    assert "".join(out.split()).endswith("".join(body.split()))
+
+
+def test_credit_glued_into_a_paragraph_is_removed() -> None:
+    text = "The minister spoke on Monday.© Reuters / Jane Smith He said talks would go on."
+    assert clean_text(text, "") == "The minister spoke on Monday. He said talks would go on."
+
+
+def test_caption_and_boilerplate_paragraphs_are_dropped() -> None:
+    text = (
+        "Big news today\n\nPhoto: John Doe/Reuters\n\nThe first real paragraph.\n\n"
+        "Share this article\n\nSubscribe to our newsletter\n\nЧитайте также: другое\n\n"
+        "Second paragraph stays."
+    )
+    assert (
+        clean_text(text, "Big news today") == "The first real paragraph.\n\nSecond paragraph stays."
+    )
+
+
+def test_title_prefix_glued_to_first_paragraph_is_removed() -> None:
+    out = clean_text("Storm hits coast. Thousands lost power overnight.", "Storm hits coast")
+    assert out == "Thousands lost power overnight."
+
+
+def test_whitespace_is_normalised_and_paragraphs_kept() -> None:
+    assert normalise("a\u00a0 b\t c\r\n\r\n\r\nd\u200be") == "a b c\n\nde"
+    assert normalise("one\ntwo") == "one\n\ntwo"
+
+
+def test_html_fragment_to_paragraphs() -> None:
+    html = (
+        "<p>Hello <b>world</b> &amp; all.</p><script>x()</script>"
+        "<figure><img src=a.jpg><figcaption>Photo: AP</figcaption></figure><p>Next</p>"
+    )
+    assert html_to_text(html) == "Hello world & all.\n\nNext"
+    assert html_to_text("plain &lt;text&gt;") == "plain <text>"
+    assert html_to_text("") == ""

@@ -1,0 +1,88 @@
+"""fetch: conditional GET, redirects, local files, Retry-After and the feed-state machine."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from httpserver import LoopbackServer, Reply, rss
+
+from digest.config import FetchSettings
+from digest.fetch import fetch_all, fetch_feeds, next_feed_state, parse_retry_after
+from digest.models import FeedSource, FeedState, FetchResult
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+FAST = FetchSettings(timeout=5.0, connect_timeout=2.0)
+
+
+def test_conditional_get_sends_validators_and_reads_304() -> None:
+    with LoopbackServer() as server:
+        server.routes["/feed"] = lambda h: (
+            Reply(304)
+            if h.headers.get("If-None-Match") == '"v1"'
+            else Reply(
+                200, rss([]), {"ETag": '"v1"', "Last-Modified": "Mon, 23 Nov 2026 10:00:00 GMT"}
+            )
+        )
+        url = server.url("/feed")
+        first = asyncio.run(fetch_all([(url, FeedState(url=url))], FAST))[0]
+        assert first.status == 200 and first.body and first.etag == '"v1"'
+        state = next_feed_state(FeedState(url=url), first, NOW, FAST)
+        assert state.etag == '"v1"' and state.last_modified and state.last_success_at == NOW
+        second = asyncio.run(fetch_all([(url, state)], FAST))[0]
+        assert second.not_modified and second.ok and second.body is None
+        assert next_feed_state(state, second, NOW, FAST).etag == '"v1"'
+        ua = server.requests[0][1]["User-Agent"]
+        assert ua.startswith("digest/") and "https://" in ua
+
+
+def test_permanent_redirect_is_recorded_and_temporary_is_not() -> None:
+    with LoopbackServer() as server:
+        server.routes["/old"] = Reply(301, headers={"Location": "/new"})
+        server.routes["/tmp"] = Reply(302, headers={"Location": "/new"})
+        server.routes["/new"] = Reply(200, rss([]))
+        pairs = [(server.url(p), FeedState(url=server.url(p))) for p in ("/old", "/tmp")]
+        old, tmp = asyncio.run(fetch_all(pairs, FAST))
+    assert old.ok and old.permanent_redirect == server.url("/new")
+    assert tmp.ok and tmp.permanent_redirect is None and tmp.final_url == server.url("/new")
+
+
+def test_local_paths_and_file_urls(tmp_path: Path) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([("A", "https://e.org/a", "x")]))
+    sources = [FeedSource(str(feed)), FeedSource(feed.as_uri()), FeedSource(str(tmp_path / "no"))]
+    results = fetch_feeds(sources, {}, FAST)
+    assert [r.ok for _, r in results] == [True, True, False]
+    assert results[0][1].body == feed.read_bytes()
+    assert "cannot read" in (results[2][1].error or "")
+
+
+def test_error_backoff_grows_and_disables_after_max_errors() -> None:
+    settings = replace(FAST, max_errors=3)
+    state = FeedState(url="u")
+    failed = FetchResult(url="u", status=500, error="HTTP 500")
+    delays = []
+    for _ in range(3):
+        state = next_feed_state(state, failed, NOW, settings)
+        assert state.next_check_at is not None
+        delays.append(state.next_check_at - NOW)
+    assert delays[0] < delays[1] < delays[2]
+    assert state.error_count == 3 and state.disabled and state.last_error == "HTTP 500"
+    ok = next_feed_state(replace(state, disabled=False), FetchResult("u", 200, b"x"), NOW, settings)
+    assert ok.error_count == 0 and ok.last_error is None and ok.next_check_at is None
+
+
+def test_gone_disables_at_once_and_retry_after_is_honoured() -> None:
+    gone = next_feed_state(FeedState("u"), FetchResult("u", 410, error="HTTP 410"), NOW, FAST)
+    assert gone.disabled and gone.error_count == 1
+    busy = FetchResult("u", 429, error="HTTP 429", retry_after=86400 * 2)
+    later = next_feed_state(FeedState("u"), busy, NOW, FAST)
+    assert later.next_check_at == NOW + timedelta(days=2) and not later.disabled
+
+
+def test_parse_retry_after_accepts_seconds_and_dates() -> None:
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Wed, 25 Nov 2026 12:01:00 GMT", NOW) == 60.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None

@@ -1,0 +1,112 @@
+"""ingest: fetch_and_store over a real loopback server and a real SQLite file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from httpserver import LoopbackServer, Reply, rss
+
+from digest.config import DigestSettings, FetchSettings, Settings
+from digest.dedup import distance
+from digest.ingest import fetch_and_store
+from digest.models import FeedSource
+from digest.store import Store, open_store
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+STORY = (
+    "The city council voted on Tuesday to expand the tram network to the northern districts. "
+    "The project will cost about 400 million euros and take six years to build. "
+    "Opponents said the money should go to buses, which serve more neighbourhoods today. "
+)
+
+
+def _settings(tmp_path: Path, feeds: tuple[FeedSource, ...], **fetch: object) -> Settings:
+    return Settings(
+        config_path=None,
+        data_dir=tmp_path,
+        storage_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        outbox_dir=tmp_path / "outbox",
+        digests=(DigestSettings(name="t", title="T", feeds=feeds),),
+        fetch=replace(FetchSettings(timeout=5.0), **fetch),  # type: ignore[arg-type]
+    )
+
+
+def _store(settings: Settings) -> Store:
+    return open_store(settings.storage_url)
+
+
+def _page(title: str, body: str) -> bytes:
+    paragraphs = "".join(f"<p>{s.strip()}.</p>" for s in body.split(".") if s.strip())
+    return (
+        f"<html><head><title>{title}</title><link rel='canonical' href='/story?id=1'></head>"
+        f"<body><nav>Home | World</nav><article><h1>{title}</h1>{paragraphs}</article>"
+        f"<footer>Share this article</footer></body></html>"
+    ).encode()
+
+
+def test_stores_articles_with_full_text_and_skips_known_ones(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        items = [
+            ("Trams for the north", server.url("/story?id=1&utm_source=rss"), "Council votes."),
+            ("Other news", server.url("/other"), STORY * 3),
+        ]
+        server.routes["/feed"] = Reply(200, rss(items, title="City News"), {"ETag": '"e1"'})
+        server.routes["/story"] = Reply(
+            200, _page("Trams for the north", STORY * 2), {"Content-Type": "text/html"}
+        )
+        source = FeedSource(server.url("/feed"), tags=("local",), weight=2.0)
+        settings = _settings(tmp_path, (source,), full_text_min_chars=200)
+        store = _store(settings)
+        report = fetch_and_store(settings, store, [source], NOW)
+        assert report.failures == () and report.entries == 2 and report.new_articles == 2
+        assert report.health[0].ok and report.health[0].last_success_at == NOW
+        stored = {a.title: a for a in store.articles_between(NOW - timedelta(days=2), NOW)}
+        trams = stored["Trams for the north"]
+        assert trams.url == server.url("/story?id=1")  # canonical link, tracking dropped
+        assert trams.text.startswith("The city council voted") and "Share this" not in trams.text
+        assert trams.source == "City News" and trams.tags == ("local",) and trams.language == "en"
+        assert trams.published == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+        assert distance(trams.fingerprint, stored["Other news"].fingerprint) <= 8
+        assert "/robots.txt" in server.paths() and "/other" not in server.paths()
+        # second pass: 304 thanks to the ETag; nothing new, no page fetched again
+        server.routes["/feed"] = lambda h: (
+            Reply(304) if h.headers.get("If-None-Match") else Reply(500)
+        )
+        again = fetch_and_store(settings, store, [source], NOW + timedelta(hours=1))
+        assert again.not_modified == 1 and again.new_articles == 0 and store.article_count() == 2
+
+
+def test_one_bad_feed_does_not_stop_the_others(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.routes["/good"] = Reply(200, rss([("Good", "https://e.org/g", STORY)]))
+        server.routes["/html"] = Reply(
+            200, b"<html><body>Hi</body></html>", {"Content-Type": "text/html"}
+        )
+        sources = [FeedSource(server.url(p)) for p in ("/good", "/missing", "/html")]
+        settings = _settings(tmp_path, tuple(sources), full_text_min_chars=0)
+        store = _store(settings)
+        report = fetch_and_store(settings, store, sources, NOW)
+    assert report.new_articles == 1
+    assert {(f.stage, f.subject) for f in report.failures} == {
+        ("fetch", server.url("/missing")),
+        ("parse", server.url("/html")),
+    }
+    assert "HTTP 404" in str(report.failures[0]) or "HTTP 404" in str(report.failures[1])
+    health = {h.url: h for h in report.health}
+    assert health[server.url("/good")].ok and not health[server.url("/missing")].ok
+    assert store.feed_state(server.url("/html")).error_count == 1
+
+
+def test_backing_off_feeds_are_skipped_unless_forced(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.routes["/feed"] = Reply(200, rss([("A", "https://e.org/a", STORY)]))
+        source = FeedSource(server.url("/feed"), full_text="never")
+        settings = _settings(tmp_path, (source,))
+        store = _store(settings)
+        state = store.feed_state(source.url)
+        store.save_feed_state(replace(state, next_check_at=NOW + timedelta(hours=1)))
+        assert fetch_and_store(settings, store, [source], NOW).entries == 0
+        assert server.paths() == []
+        assert fetch_and_store(settings, store, [source], NOW, force=True).new_articles == 1

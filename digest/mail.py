@@ -1,0 +1,400 @@
+"""MIME messages, SMTP sending with explicit security, .eml and Maildir files, and `doctor`.
+
+`build_message` makes one message per recipient: multipart/mixed holding a
+multipart/alternative (text, HTML) and the PDF. Every body part is quoted-printable or
+base64, so the bytes are 7-bit clean and any server accepts them without 8BITMIME.
+Feed text reaches headers only through `_one_line`, so a newline in a title cannot add a
+header. SMTP errors are mapped once, here: 5xx -> PermanentDeliveryError, 4xx, refused
+connections and timeouts -> DeliveryError (retried by the ledger).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import html as html_lib
+import os
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+
+from digest.config import Recipient, SmtpSettings
+from digest.errors import DeliveryError, PermanentDeliveryError
+from digest.models import Rendered
+
+# CRLF line ends: the bytes are what goes over SMTP and into the ledger, byte for byte.
+POLICY = email.policy.SMTP
+Connect = Callable[[SmtpSettings, ssl.SSLContext], smtplib.SMTP]
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class UncertainDeliveryError(DeliveryError):
+    """The connection broke after the final dot: the server may have accepted the message."""
+
+
+def _one_line(text: str) -> str:
+    """Return text as one header-safe line: every run of whitespace or control chars -> ' '."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """Return a stable Message-ID for a ledger key, on the sender's domain."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return f"<digest.{digest}@{_one_line(domain)}>"
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    recipient: Recipient,
+    sender: str,
+    reply_to: str | None,
+    list_id: str,
+    unsubscribe: str | None,
+    now: datetime,
+    formats: Sequence[str],
+    message_id: str | None = None,
+    attachment_name: str | None = None,
+) -> EmailMessage:
+    """Return the MIME message of a rendered digest for one recipient."""
+    msg = EmailMessage(policy=POLICY)
+    if not _ADDRESS.fullmatch(recipient.address):
+        raise PermanentDeliveryError(recipient.address, "not an email address")
+    try:
+        msg["From"] = _one_line(sender)
+        msg["To"] = Address(display_name=_one_line(recipient.name), addr_spec=recipient.address)
+        if reply_to:
+            msg["Reply-To"] = _one_line(reply_to)
+    except (ValueError, IndexError, HeaderParseError) as exc:  # headerregistry's errors
+        raise PermanentDeliveryError(recipient.address, f"bad address: {exc}") from exc
+    msg["Subject"] = _one_line(rendered.subject)
+    msg["Date"] = format_datetime(now)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    msg["Message-ID"] = message_id or make_msgid("digest", domain=domain)
+    list_id = _one_line(list_id)
+    msg["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
+    _add_unsubscribe(msg, unsubscribe)
+    msg["Auto-Submitted"] = "auto-generated"  # vacation responders must not answer
+
+    attach = "pdf" in formats and rendered.pdf is not None and not rendered.pdf_note
+    note = rendered.pdf_note if "pdf" in formats and rendered.pdf_note else None
+    text = rendered.text + (f"\n\n{note}\n" if note else "")
+    msg.set_content(text, charset="utf-8", cte="quoted-printable")
+    if "html" in formats:
+        html = _with_note(rendered.html, note) if note else rendered.html
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if attach and rendered.pdf is not None:
+        name = attachment_name or f"digest-{now:%Y-%m-%d}.pdf"
+        msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
+    else:
+        msg.make_mixed()  # the same tree shape for every recipient, attachment or not
+    return msg
+
+
+def _with_note(html: str, note: str) -> str:
+    paragraph = f"<p>{html_lib.escape(note)}</p>"
+    if "</body>" in html:
+        return html.replace("</body>", paragraph + "</body>", 1)
+    return html + paragraph
+
+
+def _add_unsubscribe(msg: EmailMessage, unsubscribe: str | None) -> None:
+    """Add List-Unsubscribe (mailto and/or URLs) and the RFC 8058 one-click header."""
+    if not unsubscribe:
+        return
+    targets = []
+    for item in re.split(r"[\s,]+", unsubscribe.strip()):
+        item = item.strip("<>")
+        if not item:
+            continue
+        if "@" in item and ":" not in item:
+            item = "mailto:" + item
+        targets.append(item)
+    if not targets:
+        return
+    msg["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets)
+    if any(t.startswith("https://") or t.startswith("http://") for t in targets):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """Return the message as the exact bytes sent over SMTP (CRLF, 7-bit)."""
+    return msg.as_bytes(policy=POLICY)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, tmp: Path, data: bytes) -> None:
+    """Write data to tmp, flush it to disk, then rename it to path (never half a file)."""
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_eml(msg: EmailMessage | bytes, folder: Path, name: str) -> Path:
+    """Write the message as folder/name(.eml) atomically; return the file's path."""
+    data = msg if isinstance(msg, bytes) else message_bytes(msg)
+    safe = re.sub(r"[^A-Za-z0-9@._+-]+", "_", name).strip("._") or "message"
+    path = folder / (safe if safe.endswith(".eml") else safe + ".eml")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, folder / f".{path.name}.tmp", data)
+    except OSError as exc:
+        raise DeliveryError(str(path), f"cannot write message: {exc}") from exc
+    return path
+
+
+def write_maildir(msg: EmailMessage | bytes, maildir: Path, key: str) -> Path:
+    """Deliver into a Maildir's new/ under a stable name; return the existing file if any."""
+    data = msg if isinstance(msg, bytes) else message_bytes(msg)
+    unique = re.sub(r"[^A-Za-z0-9_-]+", "_", key)
+    try:
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
+        # A message already delivered (maybe read and moved to cur/ with flags) is not repeated.
+        for sub in ("new", "cur"):
+            for existing in (maildir / sub).glob(f"{unique}.*"):
+                return existing
+        name = f"{unique}.{socket.gethostname().replace('/', '_').replace(':', '_')}"
+        path = maildir / "new" / name
+        _atomic_write(path, maildir / "tmp" / name, data)
+    except OSError as exc:
+        raise DeliveryError(str(maildir), f"cannot write to Maildir: {exc}") from exc
+    return path
+
+
+# -- SMTP ------------------------------------------------------------------------------------
+
+Report = Callable[[str, bool, str], None]
+
+
+def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """Return the client TLS context: system CAs (or smtp.ca_file), verified unless disabled."""
+    context = ssl.create_default_context(cafile=smtp.ca_file)
+    if not smtp.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _default_connect(smtp: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    """Return a connected client: implicit TLS for 'tls', plain TCP otherwise."""
+    # gethostname, not smtplib's getfqdn default, which can stall on a slow resolver.
+    local = socket.gethostname() or "localhost"
+    if smtp.security == "tls":
+        return smtplib.SMTP_SSL(
+            smtp.host, smtp.port, local_hostname=local, timeout=smtp.timeout, context=context
+        )
+    return smtplib.SMTP(smtp.host, smtp.port, local_hostname=local, timeout=smtp.timeout)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _describe(exc: BaseException, smtp: SmtpSettings) -> str:
+    """Return one line saying what went wrong with the connection, and a hint when useful."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        reply = _text(exc.smtp_error)
+        return f"authentication failed for user {smtp.username!r}: {exc.smtp_code} {reply}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate not trusted: {exc.verify_message} "
+            "(set smtp.ca_file to the server's CA; verify = false only for testing)"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc} (does security = {smtp.security!r} fit the port?)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the server running, and is the port right?)"
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {smtp.timeout:g}s"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host: {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def _open(smtp: SmtpSettings, connect: Connect | None, report: Report | None) -> smtplib.SMTP:
+    """Return a client that is connected, TLS-secured as configured and logged in."""
+    where = f"{smtp.host}:{smtp.port}"
+    note: Report = report or (lambda step, ok, detail: None)
+    context = tls_context(smtp)
+    step, conn = "connect", None
+    try:
+        conn = (connect or _default_connect)(smtp, context)
+        conn.ehlo()
+        note(step, True, f"connected to {where}, EHLO answered")
+        step = "tls"
+        if smtp.security == "starttls":
+            if not conn.has_extn("starttls"):
+                raise smtplib.SMTPNotSupportedError(
+                    "server does not offer STARTTLS (security = 'starttls'); "
+                    "use 'tls' for port 465, or 'none' only on a trusted network"
+                )
+            conn.starttls(context=context)
+            conn.ehlo()
+        note(step, True, _tls_detail(conn, smtp))
+        step = "auth"
+        if smtp.username:
+            if not conn.has_extn("auth"):
+                raise smtplib.SMTPNotSupportedError("server offers no AUTH on this connection")
+            conn.login(smtp.username, smtp.password or "")
+            note(step, True, f"authenticated as {smtp.username!r}")
+        else:
+            note(step, True, "no username configured: not logging in")
+    except (smtplib.SMTPException, OSError) as exc:
+        if conn is not None:
+            conn.close()
+        message = _describe(exc, smtp)
+        note(step, False, message)
+        raise DeliveryError(where, message) from exc
+    return conn
+
+
+def _tls_detail(conn: smtplib.SMTP, smtp: SmtpSettings) -> str:
+    if smtp.security == "none":
+        return "security = 'none': no TLS (use only on a trusted network)"
+    version = conn.sock.version() if isinstance(conn.sock, ssl.SSLSocket) else "?"
+    checked = "certificate verified" if smtp.verify else "certificate NOT verified (verify = false)"
+    kind = "STARTTLS" if smtp.security == "starttls" else "implicit TLS"
+    return f"{kind} negotiated ({version}), {checked} for {smtp.host}"
+
+
+def _refuse(conn: smtplib.SMTP, subject: str, code: int, reply: bytes) -> DeliveryError:
+    """Return the error for a refusing reply, resetting the transaction for the next message."""
+    text = f"{code} {_text(reply)}"
+    if code == 421:  # the server is closing the connection
+        conn.close()
+    else:
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+    if 500 <= code < 600:
+        return PermanentDeliveryError(subject, text)
+    return DeliveryError(subject, text)
+
+
+def _transfer(
+    conn: smtplib.SMTP,
+    data: bytes,
+    sender: str,
+    recipients: Sequence[str],
+    before_dot: Callable[[], None] | None,
+) -> None:
+    """Run one SMTP transaction by hand, so before_dot runs just before the final dot."""
+    subject = ", ".join(recipients)
+    code, reply = conn.mail(sender)
+    if code != 250:
+        raise _refuse(conn, subject, code, reply)
+    for rcpt in recipients:
+        code, reply = conn.rcpt(rcpt)
+        if code not in (250, 251):
+            raise _refuse(conn, subject, code, reply)
+    code, reply = conn.docmd("DATA")
+    if code != 354:
+        raise _refuse(conn, subject, code, reply)
+    body = re.sub(rb"(?m)^\.", b"..", data)  # dot-stuffing, as smtplib does
+    conn.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+    if before_dot is not None:
+        try:
+            before_dot()
+        except BaseException:
+            conn.close()  # without the dot the server discards the message
+            raise
+    conn.send(b".\r\n")
+    try:
+        code, reply = conn.getreply()
+    except smtplib.SMTPServerDisconnected as exc:
+        raise UncertainDeliveryError(
+            subject, f"connection lost after the message was handed over: {exc}"
+        ) from exc
+    if code != 250:
+        raise _refuse(conn, subject, code, reply)
+
+
+class SmtpSession:
+    """One SMTP connection reused across messages, reopened once when it breaks."""
+
+    def __init__(self, smtp: SmtpSettings, connect: Connect | None = None) -> None:
+        self.smtp = smtp
+        self._connect = connect
+        self._conn: smtplib.SMTP | None = None
+        # After a failed connect, the rest of this pass fails fast instead of waiting out
+        # one timeout per recipient.
+        self._failed: DeliveryError | None = None
+
+    def send(
+        self,
+        data: bytes,
+        *,
+        sender: str,
+        recipients: Sequence[str],
+        before_dot: Callable[[], None] | None = None,
+    ) -> None:
+        """Send the bytes to the recipients; raise DeliveryError (or a subclass) on failure."""
+        if self._conn is None:
+            if self._failed is not None:
+                raise self._failed
+            try:
+                self._conn = _open(self.smtp, self._connect, None)
+            except DeliveryError as exc:
+                self._failed = exc
+                raise
+        conn = self._conn
+        try:
+            _transfer(conn, data, sender, recipients, before_dot)
+        except (smtplib.SMTPException, OSError) as exc:
+            conn.close()
+            self._conn = None
+            raise DeliveryError(", ".join(recipients), _describe(exc, self.smtp)) from exc
+        finally:
+            if conn.sock is None:  # smtplib closes the socket when the connection broke
+                self._conn = None
+
+    def close(self) -> None:
+        """Say QUIT politely and close; errors at this point change nothing."""
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self._conn.close()
+            self._conn = None
+
+
+def send_message(msg: EmailMessage, smtp: SmtpSettings, *, connect: Connect | None = None) -> None:
+    """Send one message to its To/Cc addresses; raise DeliveryError or PermanentDeliveryError."""
+    recipients = [a.addr_spec for h in ("To", "Cc") for a in getattr(msg[h], "addresses", ())]
+    session = SmtpSession(smtp, connect)
+    try:
+        session.send(message_bytes(msg), sender=smtp.from_addr, recipients=recipients)
+    finally:
+        session.close()
+
+
+def doctor(smtp: SmtpSettings, *, connect: Connect | None = None) -> list[tuple[str, bool, str]]:
+    """Connect, negotiate TLS and log in; return each step as (name, ok, detail)."""
+    steps: list[tuple[str, bool, str]] = []
+    try:
+        conn = _open(smtp, connect, lambda step, ok, detail: steps.append((step, ok, detail)))
+    except DeliveryError:
+        return steps
+    try:
+        conn.quit()
+    except (smtplib.SMTPException, OSError):
+        conn.close()
+    return steps

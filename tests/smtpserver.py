@@ -1,0 +1,193 @@
+"""Test helpers for delivery: a loopback aiosmtpd server with STARTTLS and AUTH, and builders.
+
+`SmtpServer` runs aiosmtpd on 127.0.0.1 with a certificate from a throwaway trustme CA;
+clients trust it through `SmtpSettings.ca_file`. It requires STARTTLS before AUTH and AUTH
+before MAIL, records every accepted message, and can be told to answer 4xx/5xx on purpose.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
+from digest.models import Rendered
+
+USER, PASSWORD = "digest", "s3cret-pass"
+NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+
+
+@dataclass
+class Received:
+    """One message the server accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+
+@dataclass
+class Handler:
+    """aiosmtpd handler that records messages and fails on demand."""
+
+    messages: list[Received] = field(default_factory=list)
+    # Replies to give to the next DATA commands instead of accepting ("451 ...", "554 ...").
+    data_replies: list[str] = field(default_factory=list)
+    # Recipient address -> reply to RCPT TO (e.g. "550 5.1.1 mailbox unavailable").
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    # Called with the number of messages accepted so far, after recording each one.
+    on_message: Callable[[int], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.data_replies:
+                return self.data_replies.pop(0)
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+            )
+            count = len(self.messages)
+        if self.on_message is not None:
+            self.on_message(count)
+        return "250 2.0.0 Message accepted for delivery"
+
+    def count(self, address: str) -> int:
+        """Return how many accepted messages went to address."""
+        with self.lock:
+            return sum(m.rcpt_tos.count(address) for m in self.messages)
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1 with STARTTLS (trustme certificate) and required AUTH."""
+
+    def __init__(self, tmp: Path, port: int | None = None) -> None:
+        self.ca = trustme.CA()
+        self.ca_file = tmp / "smtp-ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        self.port = port or free_port()
+        self.handler = Handler()
+        self.controller: Controller | None = None
+
+    def start(self) -> SmtpServer:
+        """Start listening (again, on the same port)."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=context,
+            require_starttls=True,
+            auth_required=True,
+            authenticator=_authenticate,
+        )
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; a client then gets connection refused."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def settings(self, **changes: Any) -> SmtpSettings:
+        """Return client settings for this server (STARTTLS, login, trusting the test CA)."""
+        values: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "security": "starttls",
+            "username": USER,
+            "password": PASSWORD,
+            "timeout": 10.0,
+            "from_addr": "Digest <digest@example.org>",
+            "ca_file": str(self.ca_file),
+            "retry_deadline": timedelta(hours=6),
+        }
+        values.update(changes)
+        return SmtpSettings(**values)
+
+
+def small_pdf() -> bytes:
+    """Return a real one-page PDF."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = BytesIO()
+    canvas = Canvas(buffer)
+    canvas.drawString(72, 720, "Morning digest")
+    canvas.save()
+    return buffer.getvalue()
+
+
+def rendered(subject: str = "Morning digest — 25 November", pdf: bytes | None = b"") -> Rendered:
+    """Return a small Rendered with text, HTML and (by default) a real PDF."""
+    return Rendered(
+        subject=subject,
+        html="<html><body><h1>Morning digest</h1><p>Café, «ёлка» & more</p></body></html>",
+        text="Morning digest\n\nCafé, «ёлка» & more\n",
+        pdf=small_pdf() if pdf == b"" else pdf,
+    )
+
+
+def recipients(n: int) -> tuple[Recipient, ...]:
+    """Return n recipients r000@example.org, r001@example.org, ..."""
+    return tuple(Recipient(address=f"r{i:03d}@example.org", name=f"Reader {i}") for i in range(n))
+
+
+def make_settings(
+    tmp: Path,
+    people: tuple[Recipient, ...],
+    smtp: SmtpSettings | None = None,
+    maildir: Path | None = None,
+) -> tuple[Settings, DigestSettings]:
+    """Return Settings with one digest 'morning' for these recipients, data under tmp."""
+    d = DigestSettings(
+        name="morning",
+        title="Morning digest",
+        feeds=(),
+        recipients=people,
+        unsubscribe="mailto:unsubscribe@example.org https://example.org/unsub?u=1",
+    )
+    settings = Settings(
+        config_path=None,
+        data_dir=tmp,
+        storage_url=f"sqlite:///{tmp / 'digest.db'}",
+        outbox_dir=tmp / "outbox",
+        digests=(d,),
+        smtp=smtp,
+        maildir=maildir,
+    )
+    return settings, d

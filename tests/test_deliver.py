@@ -1,0 +1,190 @@
+"""deliver: the ledger-backed stage, to the outbox, a Maildir and a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from smtpserver import NOW, SmtpServer, free_port, make_settings, recipients, rendered
+
+from digest import ledger
+from digest.config import Recipient
+from digest.deliver import deliver_digest, resend_delivery, retry_pending
+from digest.errors import RenderError
+from digest.models import Rendered
+from digest.store import Store, open_store
+
+RU = Recipient(address="ivan@example.org", name="Иван", formats=("html",), language="ru")
+
+
+def render_for(recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
+    subject = "Утренний дайджест" if recipient.language == "ru" else "Morning digest"
+    return rendered(subject), recipient.formats
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+    yield s
+    s.close()
+
+
+def test_outbox_writes_one_eml_per_recipient_once(tmp_path: Path, store: Store) -> None:
+    people = (*recipients(2), RU)
+    settings, d = make_settings(tmp_path, people)
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    first = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in first] == ["written"] * 3
+    files = sorted((tmp_path / "outbox").iterdir())
+    assert [f.name for f in files] == [
+        "morning-2026-11-25-ivan@example.org.eml",
+        "morning-2026-11-25-r000@example.org.eml",
+        "morning-2026-11-25-r001@example.org.eml",
+    ]
+    ivan = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert ivan["Subject"] == "Утренний дайджест"
+    assert "application/pdf" not in [p.get_content_type() for p in ivan.walk()]  # html only
+    assert first[0].path == str(files[1]) and first[0].message_id == ivan_id(files[1])
+    stamps = [f.stat().st_mtime_ns for f in files]
+    again = deliver_digest(store, settings, d, run.id, render_for, NOW + timedelta(minutes=5))
+    assert again == first  # a written row is never written again
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def ivan_id(path: Path) -> str:
+    return str(
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Message-ID"]
+    )
+
+
+def test_out_dir_and_maildir(tmp_path: Path, store: Store) -> None:
+    settings, d = make_settings(tmp_path, recipients(1))
+    run = store.claim_run("morning", "p1", NOW)
+    (x,) = deliver_digest(store, settings, d, run.id, render_for, NOW, out_dir=tmp_path / "o")
+    assert x.path is not None and Path(x.path).parent == tmp_path / "o"
+    settings, d = make_settings(tmp_path, recipients(1), maildir=tmp_path / "Mail")
+    run = store.claim_run("morning", "p2", NOW)
+    (x,) = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert x.status == "written" and x.path is not None and "/Mail/new/" in x.path
+
+
+def test_render_failure_and_bad_address_do_not_stop_others(tmp_path: Path, store: Store) -> None:
+    people = (Recipient("no-at-sign"), RU, *recipients(1))
+    settings, d = make_settings(tmp_path, people)
+    run = store.claim_run("morning", "2026-11-25", NOW)
+
+    def flaky(recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
+        if recipient.language == "ru":
+            raise RenderError("pdf", "font missing")
+        return render_for(recipient)
+
+    bad, ru, ok = deliver_digest(store, settings, d, run.id, flaky, NOW)
+    assert (bad.status, bad.error) == ("failed", "deliver: no-at-sign: not an email address")
+    assert (ru.status, ru.error) == ("failed", "render: pdf: font missing")
+    assert ok.status == "written"
+    # The render failure left no row, so a later run renders and delivers it.
+    _, ru, _ = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert ru.status == "written"
+
+
+# -- SMTP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SmtpServer]:
+    srv = SmtpServer(tmp_path).start()
+    yield srv
+    srv.stop()
+
+
+def test_smtp_sends_each_recipient_once(tmp_path: Path, store: Store, server: SmtpServer) -> None:
+    settings, d = make_settings(tmp_path, (*recipients(3), RU), smtp=server.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    result = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in result] == ["sent"] * 4
+    assert all(x.attempts == 1 and x.message_id for x in result)
+    deliver_digest(store, settings, d, run.id, render_for, NOW + timedelta(hours=1))
+    retry_pending(store, settings, NOW + timedelta(hours=1))
+    assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 1, 1]
+    ids = {str(email.message_from_bytes(m.content)["Message-ID"]) for m in server.handler.messages}
+    assert ids == {x.message_id for x in result}
+
+
+def test_server_down_then_up_delivers_once(tmp_path: Path, store: Store) -> None:
+    srv = SmtpServer(tmp_path, port=free_port())  # not started: connection refused
+    settings, d = make_settings(tmp_path, recipients(2), smtp=srv.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    down = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in down] == ["retry", "retry"]
+    assert down[0].error is not None and "connection refused" in down[0].error
+    srv.start()
+    try:
+        assert retry_pending(store, settings, NOW + timedelta(seconds=30)) == ()  # backoff
+        up = retry_pending(store, settings, NOW + timedelta(minutes=2))
+        assert [(x.status, x.attempts) for x in up] == [("sent", 2), ("sent", 2)]
+        assert retry_pending(store, settings, NOW + timedelta(hours=2)) == ()
+        assert [srv.handler.count(p.address) for p in d.recipients] == [1, 1]
+    finally:
+        srv.stop()
+
+
+def test_4xx_then_success_and_5xx_recorded(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    settings, d = make_settings(tmp_path, recipients(3), smtp=server.settings())
+    server.handler.data_replies.append("451 4.3.0 mailbox busy")
+    server.handler.rcpt_replies["r002@example.org"] = "550 5.1.1 mailbox unavailable"
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    first = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in first] == ["retry", "sent", "failed"]
+    assert first[0].error == "deliver: r000@example.org: 451 4.3.0 mailbox busy"
+    assert first[2].error == "deliver: r002@example.org: 550 5.1.1 mailbox unavailable"
+    row = ledger.find(store, run.id, "r000@example.org")
+    assert row is not None and row.next_attempt_at == NOW + timedelta(minutes=1)
+    (later,) = retry_pending(store, settings, NOW + timedelta(minutes=1))
+    assert (later.recipient, later.status, later.attempts) == ("r000@example.org", "sent", 2)
+    assert retry_pending(store, settings, NOW + timedelta(days=1)) == ()  # 5xx never retried
+    assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 0]
+
+
+def test_retry_gives_up_at_the_deadline(tmp_path: Path, store: Store) -> None:
+    srv = SmtpServer(tmp_path, port=free_port())  # never started
+    smtp = srv.settings(retry_deadline=timedelta(minutes=10))
+    settings, d = make_settings(tmp_path, recipients(1), smtp=smtp)
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    deliver_digest(store, settings, d, run.id, render_for, NOW)
+    attempts = [NOW + timedelta(minutes=m) for m in (1, 3, 7, 10)]  # 1, 2, 4 min, then capped
+    for when in attempts:
+        (x,) = retry_pending(store, settings, when)
+    assert (x.status, x.attempts) == ("failed", 5)
+    assert x.error is not None and x.error.endswith("(gave up after 5 attempts)")
+
+
+def test_resend_sends_again_with_a_new_message_id(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    settings, d = make_settings(tmp_path, recipients(1), smtp=server.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    (first,) = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    row = ledger.find(store, run.id, first.recipient)
+    assert row is not None
+    again = resend_delivery(store, settings, row.id, NOW + timedelta(hours=1))
+    assert again.status == "sent" and again.message_id != first.message_id
+    ids = [str(email.message_from_bytes(m.content)["Message-ID"]) for m in server.handler.messages]
+    assert ids == [first.message_id, again.message_id]
+
+
+def test_200_recipients_in_bounded_time(tmp_path: Path, store: Store, server: SmtpServer) -> None:
+    settings, d = make_settings(tmp_path, recipients(200), smtp=server.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    started = time.monotonic()
+    result = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    elapsed = time.monotonic() - started
+    assert [x.status for x in result] == ["sent"] * 200
+    assert len(server.handler.messages) == 200
+    assert elapsed < 20, f"200 recipients took {elapsed:.1f}s"

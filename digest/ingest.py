@@ -98,7 +98,9 @@ async def ingest_async(
     http = client or make_client(settings.fetch)
     try:
         fetcher = Fetcher(settings.fetch, http)
-        tasks = [_one_feed(fetcher, settings, store, index, s, states[s.url], now) for s in due]
+        tasks = [
+            _one_feed(fetcher, settings, store, index, s, states[s.url], now, progress) for s in due
+        ]
         outcomes = {}
         for done in asyncio.as_completed(tasks):
             outcome = await done
@@ -126,6 +128,7 @@ async def _one_feed(
     source: FeedSource,
     state: FeedState,
     now: datetime,
+    progress: Progress,
 ) -> FeedOutcome:
     result = await fetcher.fetch(source.url, state)
     new_state = next_feed_state(state, result, now, settings.fetch)
@@ -145,7 +148,7 @@ async def _one_feed(
     known = store.stored_guids(source.url)
     fresh = [e for e in parsed.entries if e.guid not in known]
     articles = await asyncio.gather(
-        *(_article(fetcher, settings, source, parsed, e, now) for e in fresh)
+        *(_article(fetcher, settings, source, parsed, e, now, progress) for e in fresh)
     )
     unique = _unique(articles, index)
     new = store.add_articles(unique)
@@ -187,6 +190,7 @@ async def _article(
     parsed: ParsedFeed,
     entry: Entry,
     now: datetime,
+    progress: Progress,
 ) -> Article | None:
     feed_html = (
         entry.content_html
@@ -196,16 +200,18 @@ async def _article(
     text = clean_text(html_to_text(feed_html), entry.title)
     url = entry.url
     page_language = None
-    if entry.url.startswith(("http://", "https://")) and wants_full_text(
-        source, text, settings.fetch.full_text_min_chars
-    ):
+    if entry.url and wants_full_text(source, text, settings.fetch.full_text_min_chars):
         page = await fetcher.fetch_page(entry.url)
+        if page.error is not None:
+            # Not a Failure: the feed's own text is kept and the digest is not incomplete.
+            progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
         if page.body is not None:
             try:
                 extracted = await asyncio.to_thread(
                     extract_article, page.body, page.final_url or url
                 )
-            except ExtractError:
+            except ExtractError as exc:
+                progress(f"{exc}; feed text kept")
                 extracted = None
             if extracted is not None:
                 if len(extracted.text) > len(text):

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import charset_normalizer
 import feedparser
 import lxml.html
 from lxml import etree
@@ -41,9 +42,10 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     base = result.content_location or result.final_url or url
     if _looks_like_json(body, result.content_type):
         return _parse_json_feed(body, url, base, now)
+    body, content_type = repair_encoding(body, result.content_type)
     headers = {"content-location": base}
-    if result.content_type:
-        headers["content-type"] = result.content_type
+    if content_type:
+        headers["content-type"] = content_type
     # Sanitising and URI resolution inside HTML are off: the pipeline turns feed HTML into
     # plain text and escapes it everywhere, and these two passes double feedparser's CPU time.
     data = feedparser.parse(
@@ -64,6 +66,43 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
         language=_language(feed.get("language")),
         bozo=bozo,
     )
+
+
+_XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding=)([\"'])[^\"']*\2", re.I)
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+
+
+def repair_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """Return body and content type, re-encoded as UTF-8 when a UTF-8 label is plainly wrong."""
+    declared = _CHARSET.search(content_type or "")
+    head = _XML_DECL.match(body[:200])
+    label = (declared.group(1) if declared else "") or (
+        head.group(0).rsplit(b"=", 1)[1].strip(b"\"'").decode("ascii", "replace") if head else ""
+    )
+    if label and label.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return body, content_type
+    try:
+        body.decode("utf-8")
+        return body, content_type
+    except UnicodeDecodeError:
+        pass
+    text = body.decode("utf-8", "replace")
+    broken = text.count("\ufffd")
+    # A few bad bytes in a UTF-8 feed stay replaced; mostly-invalid text is a legacy
+    # encoding under a wrong label (windows-1251 sent as UTF-8), so guess the real one.
+    if sum(1 for c in text if ord(c) > 127) - broken >= broken:
+        return text.encode("utf-8"), _utf8_type(content_type)
+    guess = charset_normalizer.from_bytes(body[:100_000]).best()
+    if guess is None:
+        return text.encode("utf-8"), _utf8_type(content_type)
+    fixed = body.decode(guess.encoding, "replace").encode("utf-8")
+    fixed = _XML_DECL.sub(rb"\1\2utf-8\2", fixed, count=1)
+    return fixed, _utf8_type(content_type)
+
+
+def _utf8_type(content_type: str | None) -> str:
+    base = (content_type or "application/xml").split(";")[0].strip()
+    return f"{base}; charset=utf-8"
 
 
 def _why_unusable(body: bytes, bozo: str | None) -> str:

@@ -1,0 +1,301 @@
+"""Flowables for the PDF: masthead, contents, sections, events, "Coming up", feed health.
+
+Every piece of feed text goes through `esc()` before it reaches Paragraph markup, and every
+link through `href()`; nothing a feed sends can open a tag, close a CDATA or run a script.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+from PIL import Image as PILImage
+from reportlab.platypus import Flowable, HRFlowable, Image, Paragraph, Spacer, Table, TableStyle
+
+from digest import i18n
+from digest.models import DatedItem, Digest, EventSummary
+from digest.pdf_styles import Styles
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Hebrew, Arabic, Syriac, Thaana and their presentation forms: DejaVu Serif lacks them.
+_RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]+")
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+FetchImage = Callable[[str], bytes | None]
+
+
+def esc(text: str) -> str:
+    """Return feed text escaped for ReportLab Paragraph markup, RTL runs set in DejaVu Sans."""
+    text = escape(" ".join(_CONTROL.sub("", text).split()))
+    return _RTL.sub(lambda m: f'<font name="DejaVuSans">{m.group(0)}</font>', text)
+
+
+def href(url: str) -> str | None:
+    """Return a quoted href attribute value for http(s)/mailto URLs, None for anything else."""
+    url = _CONTROL.sub("", url or "").strip()
+    return quoteattr(url) if url.lower().startswith(_SAFE_SCHEMES) else None
+
+
+def plain(text: str, limit: int = 120) -> str:
+    """Return text as one clean line of at most limit characters (for outline entries)."""
+    line = " ".join(_CONTROL.sub("", text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class Anchored(Paragraph):  # type: ignore[misc]
+    """A Paragraph that, when drawn, becomes a link target, an outline entry and a page."""
+
+    anchor: tuple[str, str, int] | None = None
+    on_anchor: Callable[[str], None] | None = None
+
+    def draw(self) -> None:
+        if self.anchor is not None:
+            key, title, level = self.anchor
+            self.canv.bookmarkHorizontal(key, 0, self.height + 4)
+            self.canv.addOutlineEntry(title, key, level=level, closed=level > 0)
+            if self.on_anchor is not None:
+                self.on_anchor(key)
+        super().draw()
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for i, part in enumerate(parts):
+            if isinstance(part, Anchored):
+                part.anchor = self.anchor if i == 0 else None
+                part.on_anchor = self.on_anchor
+        return parts
+
+
+class TocEntry(Flowable):  # type: ignore[misc]
+    """A contents line: the headline, its page number (a form filled in at save) and a link."""
+
+    def __init__(self, text: str, key: str, style: Styles) -> None:
+        super().__init__()
+        self.para = Paragraph(text, style.toc_entry)
+        self.key = key
+        self.font = style.toc_entry.fontName
+        self.size = style.toc_entry.fontSize
+        self.color = style.color("muted")
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        _, self.height = self.para.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return []
+
+    def draw(self) -> None:
+        self.para.drawOn(self.canv, 0, 0)
+        self.canv.saveState()
+        self.canv.translate(self.width, self.height - self.para.style.leading + 2)
+        self.canv.doForm(page_form(self.key))
+        self.canv.restoreState()
+        self.canv.linkRect("", self.key, (0, 0, self.width, self.height), relative=1)
+
+
+def page_form(key: str) -> str:
+    """Return the name of the PDF form that shows the page number of anchor key."""
+    return f"pg_{key}"
+
+
+@dataclass
+class StoryParts:
+    """What the page templates need besides the flowables: anchors in drawing order."""
+
+    toc_keys: list[str] = field(default_factory=list)
+
+
+def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> list[Flowable]:
+    """Return the masthead: title, dateline with counts and period, between rules."""
+    lang, tz = t.language, digest.timezone
+    day = i18n.format_date(digest.period_end, lang, tz, "full")
+    start = i18n.format_date(digest.period_start, lang, tz, "d MMM")
+    end = i18n.format_date(digest.period_end, lang, tz, "d MMM y")
+    counts = (
+        f"{t.plural('events', len(digest.events))} · {t.plural('sources', digest.source_count)}"
+    )
+    aligned = [style.tagline.clone(f"ear{i}", alignment=i) for i in (0, 1, 2)]
+    texts = (day, counts, t("period", start=start, end=end))
+    ears = [Paragraph(esc(x), s) for x, s in zip(texts, aligned, strict=True)]
+    table = Table([ears], colWidths=[width / 3] * 3)
+    # FONTNAME keeps Table from selecting unembedded Helvetica for its (empty) cell text.
+    table.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("FONTNAME", (0, 0), (-1, -1), style.tagline.fontName),
+            ]
+        )
+    )
+    ink = style.color("ink")
+    return [
+        HRFlowable(width="100%", thickness=0.6, color=ink, spaceAfter=8),
+        Paragraph(esc(digest.title), style.masthead),
+        Spacer(1, 6),
+        HRFlowable(width="100%", thickness=1.6, color=ink, spaceAfter=1.5),
+        HRFlowable(width="100%", thickness=0.5, color=ink, spaceAfter=3),
+        table,
+        HRFlowable(width="100%", thickness=0.5, color=ink, spaceBefore=2, spaceAfter=4),
+    ]
+
+
+def contents(digest: Digest, t: i18n.Strings, style: Styles, parts: StoryParts) -> list[Flowable]:
+    """Return the table of contents: section labels and one linked line per event."""
+    if not digest.events:
+        return []
+    out: list[Flowable] = [Paragraph(esc(t("contents")).upper(), style.toc_title)]
+    n = 0
+    for section in digest.sections:
+        if not section.events:
+            continue
+        out.append(Paragraph(esc(section.title).upper(), style.toc_section))
+        for event in section.events:
+            n += 1
+            key = f"ev{n}"
+            parts.toc_keys.append(key)
+            # A contents line is at most a few lines long, whatever the headline.
+            out.append(TocEntry(esc(plain(event.headline, 160)), key, style))
+    out.append(Spacer(1, 10))
+    return out
+
+
+def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
+    """Return a section's rule and label, which is also a level-0 outline entry."""
+    label = Anchored(esc(title).upper(), style.section)
+    label.anchor = (key, plain(title), 0)
+    rule = HRFlowable(
+        width="100%",
+        thickness=1.2,
+        color=style.color("accent"),
+        spaceBefore=style.section.spaceBefore,
+        spaceAfter=3,
+    )
+    rule.keepWithNext = 1  # a section rule never ends a column on its own
+    return [rule, label]
+
+
+def event_block(
+    event: EventSummary,
+    key: str,
+    *,
+    lead: bool,
+    t: i18n.Strings,
+    style: Styles,
+    digest: Digest,
+    image: Flowable | None,
+    on_anchor: Callable[[str], None],
+) -> list[Flowable]:
+    """Return one event: headline, sources line, image, summary, facts, dates and links."""
+    head = Anchored(esc(event.headline), style.lead_headline if lead else style.headline)
+    head.anchor, head.on_anchor = (key, plain(event.headline), 1), on_anchor
+    sources = event.event.sources
+    meta = f"<b>{esc(t.plural('sources', len(sources)))}</b>"
+    if sources:
+        meta += ": " + esc(", ".join(sources))
+    if event.event.developing_since:
+        since = i18n.format_date(event.event.developing_since, t.language, digest.timezone, "d MMM")
+        meta += f" · <i>{esc(t('developing_since', date=since))}</i>"
+    out: list[Flowable] = [head, Paragraph(meta, style.meta)]
+    if image is not None:
+        out += [image, Spacer(1, 5)]
+    if event.sentences:
+        out.append(Paragraph(esc(" ".join(s.text for s in event.sentences)), style.body))
+    out += _facts(event, t, style, digest)
+    out.append(Spacer(1, 6))
+    out.append(HRFlowable(width="100%", thickness=0.4, color=style.color("rule"), spaceAfter=8))
+    return out
+
+
+def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) -> list[Flowable]:
+    out: list[Flowable] = []
+    groups = [
+        (t("people"), event.facts.people),
+        (t("organisations"), event.facts.organisations),
+        (t("places"), event.facts.places),
+    ]
+    cells = [f"<b>{esc(label)}</b>  {esc(', '.join(names))}" for label, names in groups if names]
+    if cells:
+        out.append(Paragraph("    ".join(cells), style.facts))
+    if event.dates:
+        items = "; ".join(_dated(d, t, digest) for d in event.dates)
+        out.append(Paragraph(f"<b>{esc(t('dates'))}</b>  {items}", style.facts))
+    links = []
+    seen: set[str] = set()
+    for s in event.sentences:
+        url = href(s.url)
+        if url and s.url not in seen:
+            seen.add(s.url)
+            links.append(f'<a href={url} color="{style.raw["colors"]["link"]}">{esc(s.source)}</a>')
+    if links:
+        out.append(
+            Paragraph(f"<b>{esc(t('sources_label'))}</b>  " + " · ".join(links), style.links)
+        )
+    return out
+
+
+def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
+    when = i18n.format_date(item.when, t.language, digest.timezone, "d MMM")
+    prefix = f"{t('approximate')} " if item.approximate else ""
+    return f"{esc(prefix + when)} — {esc(item.label)}"
+
+
+def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
+    """Return the "Coming up" list of dated items, earliest first."""
+    if not digest.coming_up:
+        return []
+    out = section_head(t("coming_up"), "coming-up", style)
+    for item in sorted(digest.coming_up, key=lambda d: d.when):
+        when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
+        source = (
+            f" <font color='{style.raw['colors']['muted']}'>— {esc(item.source)}</font>"
+            if item.source
+            else ""
+        )
+        out.append(Paragraph(f"<b>{esc(when)}</b>  {esc(item.label)}{source}", style.facts))
+    return out
+
+
+def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
+    """Return a shaded note naming the feeds that failed, or nothing when all worked."""
+    failed = digest.failed_feeds
+    if not failed:
+        return []
+    names = "; ".join(
+        f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
+    )
+    text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
+    return [Spacer(1, 6), Paragraph(text, style.note)]
+
+
+def lead_image(
+    url: str | None, fetch_image: FetchImage | None, style: Styles, width: float
+) -> Flowable | None:
+    """Return the event's image scaled to the column, or None when missing or unreadable."""
+    if not url or fetch_image is None:
+        return None
+    try:
+        data = fetch_image(url)
+        if not data:
+            return None
+        with PILImage.open(io.BytesIO(data)) as img:
+            img.load()
+            picture = img.convert("RGB")
+        limit = int(style.raw["image"]["max_pixels"])
+        picture.thumbnail((limit, limit))
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=78, optimize=True)
+    except Exception:  # a bad or hostile image must never stop the PDF: it is left out
+        return None
+    w, h = picture.size
+    scale = min(width / w, float(style.raw["image"]["max_height"]) / h)
+    buffer.seek(0)
+    return Image(buffer, width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+def all_events(digest: Digest) -> Sequence[EventSummary]:
+    """Return the digest's events in reading order (the order of the contents)."""
+    return [e for s in digest.sections for e in s.events]

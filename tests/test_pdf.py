@@ -1,0 +1,135 @@
+"""render_pdf: text, fonts, links, outline, metadata, layouts and hostile input (read with pypdf)."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+
+import pytest
+from factories import HOSTILE_HEADLINES, hostile_digest, make_digest
+from pypdf import PdfReader
+
+from digest.config import DigestSettings
+from digest.models import Digest
+from digest.pdf import render_pdf
+
+
+def settings_for(digest: Digest, **changes: object) -> DigestSettings:
+    base = DigestSettings(name=digest.name, title=digest.title, feeds=(), timezone=digest.timezone)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def squash(text: str) -> str:
+    # Extracted text loses hyphenation and line breaks: compare letters only.
+    return re.sub(r"\W+", "", text)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_pdf_holds_every_headline(language: str) -> None:
+    digest = make_digest(language)
+    pdf = render_pdf(digest, settings_for(digest), language=language)
+    text = squash(pdf_text(pdf))
+    for event in digest.events:
+        assert squash(event.headline) in text
+    assert squash(digest.title) in text
+
+
+def test_fonts_are_embedded_with_bold_and_italic() -> None:
+    digest = make_digest("ru")
+    reader = PdfReader(io.BytesIO(render_pdf(digest, settings_for(digest), language="ru")))
+    fonts: set[str] = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts.add(str(font["/BaseFont"]))
+            assert "/DescendantFonts" in font or "/FontDescriptor" in font
+    names = " ".join(fonts)
+    for face in ("DejaVuSerif-Bold", "DejaVuSerif", "DejaVuSans", "DejaVuSans-Oblique"):
+        assert face in names
+    text = pdf_text(render_pdf(digest, settings_for(digest), language="ru"))
+    assert "«Я не ожидала такого»" in text
+
+
+def test_outline_links_and_page_numbers() -> None:
+    digest = make_digest("en")
+    pdf = render_pdf(digest, settings_for(digest), language="en")
+    reader = PdfReader(io.BytesIO(pdf))
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert "World" in titles and "Coming up" in titles
+    nested = [o.title for group in reader.outline if isinstance(group, list) for o in group]
+    assert digest.events[0].headline in nested
+    uris, internal = set(), 0
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A") or {}
+            if "/URI" in action:
+                uris.add(str(action["/URI"]))
+            elif annot.get_object().get("/Dest") is not None or action.get("/S") == "/GoTo":
+                internal += 1
+    assert {s.url for e in digest.events for s in e.sentences} <= uris
+    assert internal >= len(digest.events)
+    total = len(reader.pages)
+    assert f"Page 1 of {total}" in pdf_text(pdf)
+
+
+def test_metadata() -> None:
+    digest = make_digest("en")
+    reader = PdfReader(io.BytesIO(render_pdf(digest, settings_for(digest), language="en")))
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Morning Briefing"
+    assert meta.creator == "digest"
+    assert str(meta.get("/CreationDate", "")).startswith("D:20261125060000")
+    assert reader.trailer["/Root"].get("/Lang") == "en"
+
+
+@pytest.mark.parametrize(("page_size", "columns"), [("A4", 1), ("Letter", 2)])
+def test_page_sizes_and_columns(page_size: str, columns: int) -> None:
+    digest = make_digest("en", 30)
+    settings = settings_for(digest, page_size=page_size, columns=columns)
+    reader = PdfReader(io.BytesIO(render_pdf(digest, settings, language="en")))
+    width = float(reader.pages[0].mediabox.width)
+    assert round(width) == (595 if page_size == "A4" else 612)
+
+
+def test_hostile_titles_render_escaped() -> None:
+    digest = hostile_digest()
+    pdf = render_pdf(digest, settings_for(digest), language="en")
+    text = pdf_text(pdf)
+    assert "<script>alert('x')</script>" in text
+    assert "]]>" in text and "<b>bold</b>" in text
+    assert squash(HOSTILE_HEADLINES[1][:300]) in squash(text)
+
+
+def test_thirty_events_without_images_under_one_megabyte() -> None:
+    digest = make_digest("en", 30)
+    pdf = render_pdf(digest, settings_for(digest), language="en", images=False)
+    assert len(pdf) < 1_000_000
+
+
+def test_images_are_embedded_and_missing_ones_skipped() -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 500), (40, 90, 140)).save(buffer, "PNG")
+    png = buffer.getvalue()
+
+    def fetch(url: str) -> bytes | None:
+        return (
+            png if url.endswith(("0.jpg", "2.jpg")) else (b"not an image" if "1" in url else None)
+        )
+
+    digest = make_digest("en", 4, images=True)
+    settings = settings_for(digest, images=True)
+    with_images = render_pdf(digest, settings, language="en", fetch_image=fetch)
+    without = render_pdf(digest, settings, language="en", fetch_image=fetch, images=False)
+    reader = PdfReader(io.BytesIO(with_images))
+    count = sum(len(page.images) for page in reader.pages)
+    assert count == 2
+    assert len(with_images) > len(without)

@@ -288,3 +288,27 @@ def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
     n = len(docs)
     idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary])
     return TfidfSpace(vocabulary, idf, _rows(docs, vocabulary, idf))
+
+
+_NAME_OR_NUMBER = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+LEAD_SENTENCES = 2
+
+
+def event_features(title: str, text: str, language: str) -> list[str]:
+    """Return an article's event-identity terms: its names and numbers, and its lead's words.
+
+    What tells one event from another of the same kind (two earthquakes, two coach
+    firings) is who, where and how many: capitalised words and numbers anywhere in the
+    text. What the event is about is said in the lead (the title and first sentences).
+    """
+    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
+    names = [
+        w.lower()
+        for w in _NAME_OR_NUMBER.findall(text)
+        if (w[0].isupper() or w[0].isdigit()) and w.lower() not in stop
+    ]
+    stemmer = _stemmer(language)
+    if stemmer:
+        names = list(stemmer.stemWords(names))  # "Путина" and "Путин" are one name
+    lead = " ".join(split_sentences(f"{title}\n{text}", language)[:LEAD_SENTENCES])
+    return names + ["w:" + t for t in tokenize(lead, language)]

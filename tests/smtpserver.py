@@ -7,6 +7,7 @@ before MAIL, records every accepted message, and can be told to answer 4xx/5xx o
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import threading
@@ -48,11 +49,15 @@ class Handler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     # Called with the number of messages accepted so far, after recording each one.
     on_message: Callable[[int], None] | None = None
+    # Called with each RCPT TO address before answering it.
+    on_rcpt: Callable[[str], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        if self.on_rcpt is not None:
+            self.on_rcpt(address)
         if address in self.rcpt_replies:
             return self.rcpt_replies[address]
         envelope.rcpt_tos.append(address)
@@ -74,6 +79,16 @@ class Handler:
         """Return how many accepted messages went to address."""
         with self.lock:
             return sum(m.rcpt_tos.count(address) for m in self.messages)
+
+
+class _DropLoginDataNotice(logging.Filter):
+    """aiosmtpd 1.4 logs a deprecation notice on every AUTH from its own code; not ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_DropLoginDataNotice())
 
 
 def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:

@@ -254,7 +254,12 @@ def _open(smtp: SmtpSettings, connect: Connect | None, report: Report | None) ->
         if smtp.username:
             if not conn.has_extn("auth"):
                 raise smtplib.SMTPNotSupportedError("server offers no AUTH on this connection")
-            conn.login(smtp.username, smtp.password or "")
+            if not smtp.password:
+                raise smtplib.SMTPException(
+                    f"smtp.username {smtp.username!r} is set but no password is "
+                    "(set DIGEST_SMTP_PASSWORD, or the variable named by smtp.password_env)"
+                )
+            conn.login(smtp.username, smtp.password)
             note(step, True, f"authenticated as {smtp.username!r}")
         else:
             note(step, True, "no username configured: not logging in")

@@ -10,10 +10,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from smtpserver import NOW, SmtpServer, free_port, make_settings, recipients, rendered
+from click.testing import Result
+from smtpserver import (
+    NOW,
+    PASSWORD,
+    SmtpServer,
+    free_port,
+    make_settings,
+    recipients,
+    rendered,
+)
+from typer.testing import CliRunner
 
 from digest import ledger
-from digest.config import Recipient
+from digest.cli_delivery import app as cli_app
+from digest.config import Recipient, load_settings
 from digest.deliver import deliver_digest, resend_delivery, retry_pending
 from digest.errors import RenderError
 from digest.models import Rendered
@@ -188,3 +199,74 @@ def test_200_recipients_in_bounded_time(tmp_path: Path, store: Store, server: Sm
     assert [x.status for x in result] == ["sent"] * 200
     assert len(server.handler.messages) == 200
     assert elapsed < 20, f"200 recipients took {elapsed:.1f}s"
+
+
+# -- CLI: deliveries, resend, doctor -----------------------------------------------------------
+
+
+def _config(tmp_path: Path, server: SmtpServer | None) -> Path:
+    smtp = (
+        f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "starttls"\n'
+        f'username = "digest"\nca_file = "{server.ca_file}"\nfrom = "digest@example.org"\n'
+        if server
+        else ""
+    )
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        f'{smtp}\n[[digest]]\nname = "morning"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n'
+        'recipients = ["r000@example.org", "r001@example.org"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _cli(tmp_path: Path, *args: str, password: str = PASSWORD) -> Result:
+    env = {"DIGEST_SMTP_PASSWORD": password, "DIGEST_CONFIG": None, "DIGEST_DATA_DIR": None}
+    return CliRunner().invoke(cli_app, [*args, "--data-dir", str(tmp_path / "data")], env=env)
+
+
+def test_cli_deliveries_and_resend(tmp_path: Path, server: SmtpServer) -> None:
+    config = _config(tmp_path, server)
+    env = {"DIGEST_SMTP_PASSWORD": PASSWORD}
+    settings = load_settings(config, data_dir=tmp_path / "data", env=env)
+    store = open_store(settings.storage_url)
+    server.handler.rcpt_replies["r001@example.org"] = "550 5.1.1 no such user"
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    deliver_digest(store, settings, settings.digests[0], run.id, render_for, NOW)
+    store.close()
+
+    listed = _cli(tmp_path, "deliveries", "-c", str(config))
+    assert listed.exit_code == 0, listed.output
+    lines = [line.split("\t") for line in listed.output.splitlines()]
+    assert [(x[3], x[4], x[5]) for x in lines] == [
+        ("r001@example.org", "failed", "1"),
+        ("r000@example.org", "sent", "1"),
+    ]
+    assert lines[0][7] == "deliver: r001@example.org: 550 5.1.1 no such user"
+    only_failed = _cli(tmp_path, "deliveries", "-c", str(config), "--status", "failed")
+    assert [x.split("\t")[3] for x in only_failed.output.splitlines()] == ["r001@example.org"]
+
+    again = _cli(tmp_path, "resend", lines[1][0], "-c", str(config))
+    assert again.exit_code == 0 and again.output.strip() == "sent: r000@example.org"
+    by_key = _cli(
+        tmp_path, "resend", "-c", str(config),
+        "--digest", "morning", "--period", "2026-11-25", "--recipient", "r001@example.org",
+    )  # fmt: skip
+    assert by_key.exit_code == 1 and "550 5.1.1 no such user" in by_key.output
+    assert [server.handler.count(f"r00{i}@example.org") for i in (0, 1)] == [2, 0]
+    missing = _cli(tmp_path, "resend", "999", "-c", str(config))
+    assert missing.exit_code == 1 and "delivery 999: no such delivery" in missing.output
+
+
+def test_cli_doctor(tmp_path: Path, server: SmtpServer) -> None:
+    config = _config(tmp_path, server)
+    ok = _cli(tmp_path, "doctor", "-c", str(config))
+    assert ok.exit_code == 0, ok.output
+    assert [line.split(":")[0] for line in ok.output.splitlines()[1:]] == [
+        "ok   connect", "ok   tls", "ok   auth",
+    ]  # fmt: skip
+    bad = _cli(tmp_path, "doctor", "-c", str(config), password="wrong")
+    assert bad.exit_code == 1
+    assert "FAIL auth: authentication failed for user 'digest': 535" in bad.output
+    outbox = _cli(tmp_path, "doctor", "-c", str(_config(tmp_path, None)))
+    assert outbox.exit_code == 0 and "ok   outbox: no SMTP configured" in outbox.output

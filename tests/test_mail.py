@@ -148,6 +148,11 @@ def test_wrong_password_is_a_clear_error(server: SmtpServer) -> None:
     assert server.handler.messages == []
 
 
+def test_missing_password_is_a_clear_error(server: SmtpServer) -> None:
+    with pytest.raises(DeliveryError, match="DIGEST_SMTP_PASSWORD"):
+        send_message(_build(rendered()), server.settings(password=None))
+
+
 def test_untrusted_certificate_is_a_clear_error(server: SmtpServer) -> None:
     with pytest.raises(DeliveryError, match="TLS certificate not trusted"):
         send_message(_build(rendered()), server.settings(ca_file=None))

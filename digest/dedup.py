@@ -1,9 +1,10 @@
 """Recognise the same article twice: canonical URLs and near-duplicate text fingerprints.
 
 A wire story syndicated by three sites has three URLs but one text. `fingerprint` is a
-64-bit SimHash over word 3-shingles, so texts that differ by a byline, a caption or a
-trailing paragraph land a few bits apart; `FingerprintIndex` hands every near duplicate the
-fingerprint of the first copy seen, so "same fingerprint" means "same text" downstream.
+b-bit MinHash (64 hash functions, 8 bits each) over word 3-shingles: the share of equal
+bytes estimates the texts' Jaccard similarity, so a copy with a different byline, caption or
+closing line stays close while another story is near zero. `FingerprintIndex` hands every
+near duplicate the fingerprint of the first copy seen: "same fingerprint" means "same text".
 """
 
 from __future__ import annotations
@@ -13,16 +14,22 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
+import numpy.typing as npt
+
 _TRACKING = {
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "yclid", "msclkid", "mc_cid", "mc_eid",
-    "igshid", "_ga", "_gl", "ocid", "cmpid", "ncid", "utm", "rss", "from_rss", "at_medium",
-    "at_campaign", "spm",
+    "igshid", "_ga", "_gl", "ocid", "cmpid", "ncid", "at_medium",
+    "at_campaign",
 }  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+", re.UNICODE)
-BITS = 64
-NEAR = 8  # at most this many differing bits out of 64: the same text (see tests/test_dedup.py)
+PERMUTATIONS = 64
 SHINGLE = 3
+SAME = 0.5  # estimated Jaccard similarity at or above which two texts are one text
+_RNG = np.random.default_rng(20261125)  # fixed seed: fingerprints must be stable across runs
+_A = _RNG.integers(1, 2**63, PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+_B = _RNG.integers(0, 2**63, PERMUTATIONS, dtype=np.uint64)
 
 
 def canonical_url(url: str) -> str:
@@ -48,63 +55,81 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 
-def _shingles(text: str) -> Iterable[str]:
+def _shingles(text: str) -> set[str]:
     words = _WORD.findall(text.casefold())
     if len(words) < SHINGLE:
-        yield " ".join(words)
-        return
-    for i in range(len(words) - SHINGLE + 1):
-        yield " ".join(words[i : i + SHINGLE])
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
 def fingerprint(text: str) -> str:
-    """Return the text's 64-bit SimHash as 16 hex digits ('' for a text with no words)."""
-    weights = [0] * BITS
-    seen = 0
-    for shingle in set(_shingles(text)):
-        if not shingle:
-            continue
-        seen += 1
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    if not seen:
+    """Return the text's MinHash signature as 128 hex digits ('' for a text with no words)."""
+    shingles = _shingles(text)
+    if not shingles:
         return ""
-    result = sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
-    return f"{result:016x}"
+    hashes = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
+            for s in shingles
+        ),
+        dtype=np.uint64,
+        count=len(shingles),
+    )
+    # Multiply-shift hashing (wrapping uint64 arithmetic) gives the 64 permutations.
+    with np.errstate(over="ignore"):
+        permuted = hashes[:, None] * _A[None, :] + _B[None, :]
+    low_bytes = (permuted.min(axis=0) & np.uint64(0xFF)).astype(np.uint8)
+    return str(low_bytes.tobytes().hex())
 
 
-def distance(a: str, b: str) -> int:
-    """Return how many bits two fingerprints differ in (64 when either is empty or invalid)."""
+def _signature(fp: str) -> npt.NDArray[np.uint8] | None:
     try:
-        return (int(a, 16) ^ int(b, 16)).bit_count() if a and b else BITS
+        raw = bytes.fromhex(fp)
     except ValueError:
-        return BITS
+        return None
+    return np.frombuffer(raw, dtype=np.uint8) if len(raw) == PERMUTATIONS else None
+
+
+def _jaccard(equal_share: float) -> float:
+    # Two different 8-bit values still match by chance 1 time in 256.
+    return max(0.0, (equal_share - 1 / 256) / (1 - 1 / 256))
+
+
+def similarity(a: str, b: str) -> float:
+    """Return the estimated Jaccard similarity of two fingerprinted texts (0.0 to 1.0)."""
+    sa, sb = _signature(a), _signature(b)
+    if sa is None or sb is None:
+        return 0.0
+    return _jaccard(float(np.mean(sa == sb)))
 
 
 class FingerprintIndex:
     """Known fingerprints; `resolve` maps a new one onto a near-duplicate already known."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
-        self._known: dict[int, str] = {}
+        self._texts: list[str] = []
+        self._rows = np.zeros((0, PERMUTATIONS), dtype=np.uint8)
+        self._exact: dict[str, str] = {}
         for fp in known:
             self.resolve(fp)
 
     def resolve(self, fp: str) -> str:
-        """Return the known fingerprint within NEAR bits of fp, else remember fp and return it."""
-        if not fp:
+        """Return the known fingerprint similar to fp (>= SAME), else remember fp and return it."""
+        if fp in self._exact:
+            return self._exact[fp]
+        signature = _signature(fp)
+        if signature is None:
             return fp
-        try:
-            value = int(fp, 16)
-        except ValueError:
-            return fp
-        if value in self._known:
-            return self._known[value]
-        for other, text in self._known.items():
-            if (value ^ other).bit_count() <= NEAR:
-                return text
-        self._known[value] = fp
+        if len(self._texts):
+            shares = (self._rows == signature[None, :]).mean(axis=1)
+            best = int(np.argmax(shares))
+            if _jaccard(float(shares[best])) >= SAME:
+                self._exact[fp] = self._texts[best]
+                return self._texts[best]
+        self._texts.append(fp)
+        self._rows = np.vstack([self._rows, signature[None, :]])
+        self._exact[fp] = fp
         return fp
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._texts)

@@ -269,3 +269,29 @@ def _report(
         not_modified=sum(1 for o in done if o.not_modified),
         failures=tuple(o.failure for o in done if o.failure is not None),
     )
+
+
+def preview_article(
+    settings: Settings,
+    source: FeedSource,
+    parsed: ParsedFeed,
+    entry: Entry,
+    now: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_progress: Progress | None = None,
+) -> Article | None:
+    """Return the Article an entry would become (full text and cleaning included), unstored."""
+
+    async def work() -> Article | None:
+        http = client or make_client(settings.fetch)
+        try:
+            fetcher = Fetcher(settings.fetch, http)
+            return await _article(
+                fetcher, settings, source, parsed, entry, now, on_progress or (lambda _m: None)
+            )
+        finally:
+            if client is None:
+                await http.aclose()
+
+    return run_sync(work())

@@ -9,7 +9,6 @@ from pathlib import Path
 from httpserver import LoopbackServer, Reply, rss
 
 from digest.config import DigestSettings, FetchSettings, Settings
-from digest.dedup import distance
 from digest.ingest import fetch_and_store
 from digest.models import FeedSource
 from digest.store import Store, open_store
@@ -68,7 +67,7 @@ def test_stores_articles_with_full_text_and_skips_known_ones(tmp_path: Path) -> 
         assert trams.text.startswith("The city council voted") and "Share this" not in trams.text
         assert trams.source == "City News" and trams.tags == ("local",) and trams.language == "en"
         assert trams.published == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-        assert distance(trams.fingerprint, stored["Other news"].fingerprint) <= 8
+        assert trams.fingerprint == stored["Other news"].fingerprint  # the same text, twice
         assert "/robots.txt" in server.paths() and "/other" not in server.paths()
         # second pass: 304 thanks to the ETag; nothing new, no page fetched again
         server.routes["/feed"] = lambda h: (
@@ -110,3 +109,57 @@ def test_backing_off_feeds_are_skipped_unless_forced(tmp_path: Path) -> None:
         assert fetch_and_store(settings, store, [source], NOW).entries == 0
         assert server.paths() == []
         assert fetch_and_store(settings, store, [source], NOW, force=True).new_articles == 1
+
+
+def _cli(tmp_path: Path, *args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from digest.cli_feeds import app
+
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+    return result.exit_code, result.output
+
+
+def test_cli_add_discovers_the_feed_and_list_remove_enable(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        home = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>'
+        server.routes["/"] = Reply(200, home, {"Content-Type": "text/html"})
+        server.routes["/rss"] = Reply(
+            200, rss([("A", "https://e.org/a", STORY)], title="Home Feed")
+        )
+        code, out = _cli(tmp_path, "add", server.url("/"), "--tag", "local")
+        assert code == 0 and f"added {server.url('/rss')} (Home Feed, 1 entries)" in out
+        code, out = _cli(tmp_path, "list")
+        line = next(x for x in out.splitlines() if server.url("/rss") in x)
+        assert line.split("\t")[:4] == ["Home Feed", server.url("/rss"), "added", "never fetched"]
+        code, out = _cli(tmp_path, "export")
+        assert f'xmlUrl="{server.url("/rss")}" category="local"' in out
+        store = open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")
+        state = store.feed_state(server.url("/rss"))
+        store.save_feed_state(replace(state, disabled=True, error_count=10, last_error="HTTP 500"))
+        assert "disabled" in _cli(tmp_path, "list")[1]
+        assert _cli(tmp_path, "enable", server.url("/rss"))[0] == 0
+        assert not store.feed_state(server.url("/rss")).disabled
+        assert _cli(tmp_path, "remove", server.url("/rss"))[0] == 0
+        assert store.added_feeds() == ()
+        code, out = _cli(tmp_path, "add", server.url("/nothing"))
+        assert code == 1 and "HTTP 404" in out
+
+
+def test_cli_import_opml_and_check_prints_clean_text(tmp_path: Path) -> None:
+    opml = tmp_path / "f.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="News">'
+        '<outline text="One" xmlUrl="https://e.org/1.xml"/></outline></body></opml>'
+    )
+    code, out = _cli(tmp_path, "import", str(opml))
+    assert code == 0 and "imported 1 feeds" in out
+    title = "Storm closes schools"
+    # long enough (> full_text_min_chars) that no article page is fetched
+    body = f"<p>{title}</p><p>© AP Photo / Jane Doe</p><p>{STORY * 3}</p><p>Share this article</p>"
+    feed = tmp_path / "local.xml"
+    feed.write_bytes(rss([(title, "https://e.org/storm", body)], title="Local"))
+    code, out = _cli(tmp_path, "check", str(feed))
+    assert code == 0, out
+    text = out.split("fingerprint: ", 1)[1].split("\n", 2)[2]
+    assert text.strip() == (STORY * 3).strip()

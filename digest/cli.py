@@ -31,8 +31,8 @@ from digest.config import DigestSettings, Settings, parse_duration
 from digest.errors import LockError
 from digest.lock import run_lock
 from digest.models import IngestReport, RunReport
-from digest.store import Store
 from digest.pipeline import Deps, Progress, RunOptions, fetch_once, run_once, sources_for
+from digest.store import Store
 
 app = typer.Typer(
     name="digest",
@@ -43,8 +43,6 @@ app = typer.Typer(
 )
 app.add_typer(cli_feeds.app, name="feeds", help="List, add, check and manage feeds.")
 app.add_typer(cli_eval.app, name="eval", help="Measure events and summaries on JSONL datasets.")
-for command in cli_delivery.app.registered_commands + cli_service.app.registered_commands:
-    app.registered_commands.append(command)
 
 DigestOption = Annotated[
     list[str] | None,
@@ -225,6 +223,11 @@ def _progress(quiet: bool) -> Iterator[Progress]:
             yield lambda msg: status.update(msg)
     else:
         yield lambda msg: err_console.print(f"digest: {msg}", markup=False)
+
+
+# Registered after run/build/fetch so `digest --help` lists the everyday commands first.
+for command in cli_delivery.app.registered_commands + cli_service.app.registered_commands:
+    app.registered_commands.append(command)
 
 
 def _print_ingest(report: IngestReport) -> None:

@@ -295,7 +295,7 @@ def _path(value: str | None, base: Path) -> Path | None:
     if not value:
         return None
     p = Path(value).expanduser()
-    return p if p.is_absolute() else base / p
+    return (p if p.is_absolute() else base / p).resolve()
 
 
 def _fetch(r: _Reader) -> FetchSettings:

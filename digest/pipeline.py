@@ -23,8 +23,8 @@ from digest.config import DigestSettings, Recipient, Settings
 from digest.errors import DigestError
 from digest.models import (
     Delivery,
-    Event,
     Digest,
+    Event,
     EventSummary,
     Failure,
     FeedSource,

@@ -99,7 +99,7 @@ def _add_row(
             recipient=recipient,
             sender=sender,
             reply_to=settings.smtp.reply_to if settings.smtp else None,
-            list_id=f"{mail._one_line(d.title)} <{d.name}.{domain}>",
+            list_id=f"{mail.one_line(d.title)} <{d.name}.{domain}>",
             unsubscribe=d.unsubscribe,
             now=now,
             formats=formats,

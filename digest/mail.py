@@ -3,7 +3,7 @@
 `build_message` makes one message per recipient: multipart/mixed holding a
 multipart/alternative (text, HTML) and the PDF. Every body part is quoted-printable or
 base64, so the bytes are 7-bit clean and any server accepts them without 8BITMIME.
-Feed text reaches headers only through `_one_line`, so a newline in a title cannot add a
+Feed text reaches headers only through `one_line`, so a newline in a title cannot add a
 header. SMTP errors are mapped once, here: 5xx -> PermanentDeliveryError, 4xx, refused
 connections and timeouts -> DeliveryError (retried by the ledger).
 """
@@ -42,7 +42,7 @@ class UncertainDeliveryError(DeliveryError):
     """The connection broke after the final dot: the server may have accepted the message."""
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Return text as one header-safe line: every run of whitespace or control chars -> ' '."""
     return " ".join(_CONTROL.sub(" ", text).split())
 
@@ -51,7 +51,7 @@ def message_id_for(key: str, sender: str) -> str:
     """Return a stable Message-ID for a ledger key, on the sender's domain."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-    return f"<digest.{digest}@{_one_line(domain)}>"
+    return f"<digest.{digest}@{one_line(domain)}>"
 
 
 def build_message(
@@ -72,17 +72,17 @@ def build_message(
     if not _ADDRESS.fullmatch(recipient.address):
         raise PermanentDeliveryError(recipient.address, "not an email address")
     try:
-        msg["From"] = _one_line(sender)
-        msg["To"] = Address(display_name=_one_line(recipient.name), addr_spec=recipient.address)
+        msg["From"] = one_line(sender)
+        msg["To"] = Address(display_name=one_line(recipient.name), addr_spec=recipient.address)
         if reply_to:
-            msg["Reply-To"] = _one_line(reply_to)
+            msg["Reply-To"] = one_line(reply_to)
     except (ValueError, IndexError, HeaderParseError) as exc:  # headerregistry's errors
         raise PermanentDeliveryError(recipient.address, f"bad address: {exc}") from exc
-    msg["Subject"] = _one_line(rendered.subject)
+    msg["Subject"] = one_line(rendered.subject)
     msg["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = message_id or make_msgid("digest", domain=domain)
-    list_id = _one_line(list_id)
+    list_id = one_line(list_id)
     msg["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
     _add_unsubscribe(msg, unsubscribe)
     msg["Auto-Submitted"] = "auto-generated"  # vacation responders must not answer

@@ -107,13 +107,18 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1 with STARTTLS (trustme certificate) and required AUTH."""
+    """aiosmtpd on 127.0.0.1: STARTTLS (trustme certificate) and required AUTH by default.
 
-    def __init__(self, tmp: Path, port: int | None = None) -> None:
+    mode "tls" serves implicit TLS (like port 465) with AUTH; mode "none" is plain SMTP
+    without TLS or AUTH, as on a trusted relay.
+    """
+
+    def __init__(self, tmp: Path, port: int | None = None, mode: str = "starttls") -> None:
         self.ca = trustme.CA()
         self.ca_file = tmp / "smtp-ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         self.port = port or free_port()
+        self.mode = mode
         self.handler = Handler()
         self.controller: Controller | None = None
 
@@ -121,15 +126,18 @@ class SmtpServer:
         """Start listening (again, on the same port)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self.controller = Controller(
-            self.handler,
-            hostname="127.0.0.1",
-            port=self.port,
-            tls_context=context,
-            require_starttls=True,
-            auth_required=True,
-            authenticator=_authenticate,
-        )
+        options: dict[str, Any] = {"auth_required": True, "authenticator": _authenticate}
+        if self.mode == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        elif self.mode == "tls":
+            # aiosmtpd only counts STARTTLS as TLS for AUTH; the socket here is TLS from the
+            # first byte, so AUTH is offered without that check (and without auth_required,
+            # whose combination with it makes aiosmtpd warn).
+            options = {"ssl_context": context, "auth_require_tls": False}
+            options["authenticator"] = _authenticate
+        else:
+            options = {}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
         return self
 
@@ -144,9 +152,9 @@ class SmtpServer:
         values: dict[str, Any] = {
             "host": "127.0.0.1",
             "port": self.port,
-            "security": "starttls",
-            "username": USER,
-            "password": PASSWORD,
+            "security": self.mode,
+            "username": None if self.mode == "none" else USER,
+            "password": None if self.mode == "none" else PASSWORD,
             "timeout": 10.0,
             "from_addr": "Digest <digest@example.org>",
             "ca_file": str(self.ca_file),

@@ -194,3 +194,24 @@ def test_doctor_reports_each_step(server: SmtpServer) -> None:
     assert "535" in bad[2][2]
     down = doctor(server.settings(port=free_port()))
     assert down == [("connect", False, down[0][2])] and "refused" in down[0][2]
+
+
+def test_implicit_tls_and_plain_modes(tmp_path: Path) -> None:
+    for mode in ("tls", "none"):
+        srv = SmtpServer(tmp_path, mode=mode).start()
+        try:
+            steps = doctor(srv.settings())
+            assert all(ok for _, ok, _ in steps), steps
+            assert ("implicit TLS negotiated" in steps[1][2]) == (mode == "tls")
+            send_message(_build(rendered()), srv.settings())
+            assert srv.handler.count("bob@example.org") == 1
+            if mode == "none":  # STARTTLS asked of a server without it: said plainly
+                with pytest.raises(DeliveryError, match="server does not offer STARTTLS"):
+                    send_message(_build(rendered()), srv.settings(security="starttls"))
+        finally:
+            srv.stop()
+
+
+def test_tls_mode_on_a_starttls_port_is_a_clear_error(server: SmtpServer) -> None:
+    with pytest.raises(DeliveryError, match=re.escape("TLS failed: WRONG_VERSION_NUMBER")):
+        send_message(_build(rendered()), server.settings(security="tls", timeout=3.0))

@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -148,20 +148,26 @@ class SmtpServer:
             self.controller = None
 
     def settings(self, **changes: Any) -> SmtpSettings:
-        """Return client settings for this server (STARTTLS, login, trusting the test CA)."""
-        values: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": self.port,
-            "security": self.mode,
-            "username": None if self.mode == "none" else USER,
-            "password": None if self.mode == "none" else PASSWORD,
-            "timeout": 10.0,
-            "from_addr": "Digest <digest@example.org>",
-            "ca_file": str(self.ca_file),
-            "retry_deadline": timedelta(hours=6),
-        }
-        values.update(changes)
-        return SmtpSettings(**values)
+        """Return client settings for this server (trusting the test CA)."""
+        return replace(client_settings(self.port, self.ca_file, self.mode), **changes)
+
+
+def client_settings(
+    port: int, ca_file: Path, mode: str = "starttls", **changes: Any
+) -> SmtpSettings:
+    """Return SmtpSettings for a test server on 127.0.0.1 (login unless mode is 'none')."""
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": mode,
+        "username": None if mode == "none" else USER,
+        "password": None if mode == "none" else PASSWORD,
+        "timeout": 10.0,
+        "from_addr": "Digest <digest@example.org>",
+        "ca_file": str(ca_file),
+        "retry_deadline": timedelta(hours=6),
+    }
+    return SmtpSettings(**values)
 
 
 def small_pdf() -> bytes:

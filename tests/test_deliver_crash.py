@@ -34,13 +34,12 @@ HERE = Path(__file__).resolve().parent
 
 def _child(tmp: Path, port: int, ca_file: str, now: str, kill_at_render: int) -> None:
     """Subprocess body: deliver the digest once, killing itself at the n-th render if asked."""
-    from smtpserver import make_settings, recipients, rendered
+    from smtpserver import client_settings, make_settings, recipients, rendered
 
     from digest.deliver import deliver_digest
 
-    server = SmtpServer.__new__(SmtpServer)  # only for settings(); nothing is started here
-    server.port, server.ca_file = port, Path(ca_file)
-    settings, d = make_settings(tmp, recipients(200), smtp=server.settings())
+    smtp = client_settings(port, Path(ca_file))
+    settings, d = make_settings(tmp, recipients(200), smtp=smtp)
     store = open_store(settings.storage_url)
     when = datetime.fromisoformat(now)
     run = store.claim_run("morning", "2026-11-25", when)

@@ -33,7 +33,7 @@ system-deps:
 demo: $(STAMP) system-deps
 	rm -rf out/.data
 	$(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --as-of $(DEMO_AS_OF)
-	$(BIN)/python -m digest.preview out
+	$(BIN)/digest preview out
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -28,7 +28,7 @@ from digest.cli_common import (
     store_for,
 )
 from digest.config import DigestSettings, Settings, parse_duration
-from digest.errors import LockError
+from digest.errors import DigestError, LockError
 from digest.lock import run_lock
 from digest.models import IngestReport, RunReport
 from digest.pipeline import Deps, Progress, RunOptions, fetch_once, run_once, sources_for
@@ -159,9 +159,11 @@ def _run_digests(
     reports: list[RunReport] = []
     try:
         with run_lock(settings), _progress(quiet) as progress:
-            _run_locked(settings, store, chosen, options, now, progress, reports)
+            ingest = _run_locked(settings, store, chosen, options, now, progress, reports)
     except LockError as exc:
         fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
+    if ingest is not None:
+        _print_ingest(ingest, failures=False)
     for report in reports:
         _print_report(report)
     raise typer.Exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
@@ -175,7 +177,7 @@ def _run_locked(
     now: datetime,
     progress: Progress,
     reports: list[RunReport],
-) -> None:
+) -> IngestReport | None:
     deps = Deps(progress=progress)
     ingest: IngestReport | None = None
     if options.fetch:
@@ -183,6 +185,7 @@ def _run_locked(
     for d in chosen:
         progress(f"building {d.name}")
         reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
+    return ingest
 
 
 def _chosen(settings: Settings, names: list[str] | None) -> list[DigestSettings]:
@@ -225,12 +228,33 @@ def _progress(quiet: bool) -> Iterator[Progress]:
         yield lambda msg: err_console.print(f"digest: {msg}", markup=False)
 
 
+@app.command("preview")
+def preview_command(
+    folder: Annotated[Path, typer.Argument(help="A folder of written digests (see --out).")],
+) -> None:
+    """Write PNG previews of each digest in a folder: PDF pages and the email at 600 px."""
+    from digest.preview import write_previews
+
+    pdfs = sorted(folder.glob("*.pdf"))
+    if not pdfs:
+        fail(f"preview: {folder}: no PDF files here (run `digest run --out {folder}` first)")
+    code = EXIT_OK
+    for pdf in pdfs:
+        try:
+            for png in write_previews(pdf, pdf.with_suffix(".html"), folder / "previews"):
+                console.print(f"wrote {png}", markup=False)
+        except DigestError as exc:
+            err_console.print(f"error: {exc}", markup=False)
+            code = EXIT_FAILED
+    raise typer.Exit(code)
+
+
 # Registered after run/build/fetch so `digest --help` lists the everyday commands first.
 for command in cli_delivery.app.registered_commands + cli_service.app.registered_commands:
     app.registered_commands.append(command)
 
 
-def _print_ingest(report: IngestReport) -> None:
+def _print_ingest(report: IngestReport, *, failures: bool = True) -> None:
     failed = sum(1 for h in report.health if not h.ok)
     console.print(
         f"fetched {len(report.health)} feeds ({failed} failed, {report.not_modified} "
@@ -238,7 +262,7 @@ def _print_ingest(report: IngestReport) -> None:
         f"{report.duplicates} duplicates",
         markup=False,
     )
-    for failure in report.failures:
+    for failure in report.failures if failures else ():
         console.print(f"  failed: {failure}", markup=False)
 
 
@@ -248,9 +272,7 @@ def _print_report(report: RunReport) -> None:
         f"{report.digest} [{report.period_key}]: {c('events')} events from {c('articles')} articles"
     )
     if c("feeds"):
-        line += (
-            f"; {c('feeds')} feeds, {c('feeds_failed')} failed, {c('new_articles')} new articles"
-        )
+        line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed)"
     console.print(line, markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)

@@ -14,15 +14,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
+
 from digest.facts import find_dates, find_facts
 from digest.models import Article, DatedItem, Event, EventSummary, SummarySentence
-from digest.text import split_sentences, tokenize
+from digest.text import split_sentences, tfidf_vectors, tokenize
 
 # Boilerplate that feeds and extractors leave in the body: photo credits, archive notes.
 _CREDIT = re.compile(
     r"(©|\(c\)\s|photo\s*:|фото\s*:|архивное фото|archival photo|getty images)", re.I
 )
 _MIN_WORDS = 4
+# Sentence score = cosine to the event centroid + POSITION_WEIGHT * exp(-paragraph /
+# POSITION_DECAY). News is lead-heavy, so the prior dominates across paragraphs while
+# centrality decides within and between neighbouring ones. Measured on the BBC and
+# Newsroom dev sets; 1-2 for either constant scores alike on BBC.
+POSITION_WEIGHT = 2.0
+POSITION_DECAY = 2.0
+CANDIDATES_PER_ARTICLE = 12  # the prior makes later sentences unreachable anyway
+REDUNDANT = 0.8  # cosine at which a sentence repeats one already chosen
+NEW_BOOST = 1.5
 
 
 class Summarizer(Protocol):
@@ -40,6 +52,7 @@ class Candidate:
     text: str
     article: Article
     position: int
+    paragraph: int
 
 
 def clean_headline(title: str) -> str:
@@ -52,14 +65,15 @@ def clean_headline(title: str) -> str:
 def article_sentences(article: Article) -> list[Candidate]:
     """Return the article's body sentences, boilerplate and a repeated title removed."""
     out: list[Candidate] = []
-    title = article.title.strip().casefold()
-    for sentence in split_sentences(article.text, article.language):
-        folded = sentence.casefold()
-        if _CREDIT.search(sentence) or (title and folded.rstrip(".") == title.rstrip(".")):
-            continue
-        if len(sentence.split()) < _MIN_WORDS or sentence.endswith((":",)):
-            continue  # subheads ("Accusations of «interference»") and fragments
-        out.append(Candidate(sentence, article, len(out)))
+    title = article.title.strip().casefold().rstrip(".")
+    paragraphs = (p for p in article.text.split("\n") if p.strip())
+    for number, paragraph in enumerate(paragraphs):
+        for sentence in split_sentences(paragraph, article.language):
+            if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
+                continue
+            if len(sentence.split()) < _MIN_WORDS or sentence.endswith(":"):
+                continue  # subheads ("Accusations of «interference»") and fragments
+            out.append(Candidate(sentence, article, len(out), number))
     return out
 
 
@@ -96,22 +110,35 @@ def representative_title(event: Event) -> str:
     return titles[max(range(len(titles)), key=shared)]
 
 
+def _sentence_scores(pool: Sequence[Candidate], x: sparse.csr_matrix, event: Event) -> np.ndarray:
+    """Return centrality (cosine to the event centroid) plus the paragraph-position prior."""
+    centroid = np.asarray(x.sum(axis=0)).ravel()
+    centroid /= np.linalg.norm(centroid) or 1.0
+    paragraphs = np.array([c.paragraph for c in pool], dtype=float)
+    scores = x @ centroid + POSITION_WEIGHT * np.exp(-paragraphs / POSITION_DECAY)
+    fresh = set(event.new_article_ids)
+    if fresh:  # a developing story leads with what is new since the last digest
+        scores *= np.array([NEW_BOOST if c.article.id in fresh else 1.0 for c in pool])
+    return np.asarray(scores, dtype=float)
+
+
 def choose_sentences(event: Event, count: int) -> list[Candidate]:
-    """Return up to `count` sentences: the leads of the articles in order, no near-repeats."""
-    pool = [c for a in event.articles for c in article_sentences(a)]
-    pool.sort(key=lambda c: (c.position, c.article.published))
-    chosen: list[Candidate] = []
-    for c in pool:
-        words = set(tokenize(c.text, c.article.language))
-        if all(_overlap(words, set(tokenize(o.text, o.article.language))) < 0.5 for o in chosen):
-            chosen.append(c)
+    """Return up to `count` central, early sentences of the event, none repeating another."""
+    pool = [c for a in event.articles for c in article_sentences(a)[:CANDIDATES_PER_ARTICLE]]
+    if not pool:
+        return []
+    x = tfidf_vectors([tokenize(c.text, c.article.language) for c in pool]).matrix
+    scores = _sentence_scores(pool, x, event)
+    chosen: list[int] = []
+    for i in np.argsort(-scores, kind="stable").tolist():
+        if chosen and float((x[chosen] @ x[i].T).max()) >= REDUNDANT:
+            continue
+        chosen.append(i)
         if len(chosen) == count:
             break
-    return sorted(chosen, key=lambda c: (c.article.published, c.position))
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / (min(len(a), len(b)) or 1)
+    if len(event.articles) == 1:
+        chosen.sort()  # one article: keep its order, which reads best
+    return [pool[i] for i in chosen]
 
 
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import snowballstemmer
+import snowballstemmer  # uses PyStemmer's C implementation when installed: 10x faster
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 # Short, high-frequency function words: enough to tell Latin-script languages apart and to
@@ -310,5 +310,6 @@ def event_features(title: str, text: str, language: str) -> list[str]:
     stemmer = _stemmer(language)
     if stemmer:
         names = list(stemmer.stemWords(names))  # "Путина" and "Путин" are one name
-    lead = " ".join(split_sentences(f"{title}\n{text}", language)[:LEAD_SENTENCES])
+    # The lead is near the top: splitting only the first characters saves most of the cost.
+    lead = " ".join(split_sentences(f"{title}\n{text[:1500]}", language)[:LEAD_SENTENCES])
     return names + ["w:" + t for t in tokenize(lead, language)]

@@ -33,7 +33,7 @@ _MIN_WORDS = 4
 POSITION_WEIGHT = 2.0
 POSITION_DECAY = 2.0
 CANDIDATES_PER_ARTICLE = 12  # the prior makes later sentences unreachable anyway
-REDUNDANT = 0.8  # cosine at which a sentence repeats one already chosen
+REDUNDANT = 0.7  # cosine at which a sentence only repeats one already chosen
 NEW_BOOST = 1.5
 
 

@@ -304,6 +304,10 @@ def _refuse(conn: smtplib.SMTP, subject: str, code: int, reply: bytes) -> Delive
     return DeliveryError(subject, text)
 
 
+class _StaleConnection(Exception):
+    """A reused connection turned out closed before the transaction began."""
+
+
 def _transfer(
     conn: smtplib.SMTP,
     data: bytes,
@@ -313,7 +317,12 @@ def _transfer(
 ) -> None:
     """Run one SMTP transaction by hand, so before_dot runs just before the final dot."""
     subject = ", ".join(recipients)
-    code, reply = conn.mail(sender)
+    try:
+        code, reply = conn.mail(sender)
+    except smtplib.SMTPServerDisconnected as exc:
+        raise _StaleConnection(f"connection closed by the server: {exc}") from exc
+    if code == 421:  # the server timed the idle connection out
+        raise _StaleConnection(f"{code} {_text(reply)}")
     if code != 250:
         raise _refuse(conn, subject, code, reply)
     for rcpt in recipients:
@@ -362,6 +371,39 @@ class SmtpSession:
         before_dot: Callable[[], None] | None = None,
     ) -> None:
         """Send the bytes to the recipients; raise DeliveryError (or a subclass) on failure."""
+        reused = self._conn is not None
+        try:
+            self._attempt(data, sender, recipients, before_dot, stale_ok=reused)
+        except _StaleConnection:
+            # The server dropped the idle connection before MAIL FROM was answered: nothing
+            # of this message reached it, so one fresh connection is safe.
+            self._attempt(data, sender, recipients, before_dot, stale_ok=False)
+
+    def _attempt(
+        self,
+        data: bytes,
+        sender: str,
+        recipients: Sequence[str],
+        before_dot: Callable[[], None] | None,
+        *,
+        stale_ok: bool,
+    ) -> None:
+        conn = self._open()
+        try:
+            _transfer(conn, data, sender, recipients, before_dot)
+        except _StaleConnection as exc:
+            conn.close()
+            if stale_ok:
+                raise
+            raise DeliveryError(", ".join(recipients), str(exc)) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            conn.close()
+            raise DeliveryError(", ".join(recipients), _describe(exc, self.smtp)) from exc
+        finally:
+            if conn.sock is None:  # smtplib closes the socket when the connection broke
+                self._conn = None
+
+    def _open(self) -> smtplib.SMTP:
         if self._conn is None:
             if self._failed is not None:
                 raise self._failed
@@ -370,16 +412,7 @@ class SmtpSession:
             except DeliveryError as exc:
                 self._failed = exc
                 raise
-        conn = self._conn
-        try:
-            _transfer(conn, data, sender, recipients, before_dot)
-        except (smtplib.SMTPException, OSError) as exc:
-            conn.close()
-            self._conn = None
-            raise DeliveryError(", ".join(recipients), _describe(exc, self.smtp)) from exc
-        finally:
-            if conn.sock is None:  # smtplib closes the socket when the connection broke
-                self._conn = None
+        return self._conn
 
     def close(self) -> None:
         """Say QUIT politely and close; errors at this point change nothing."""

@@ -45,6 +45,8 @@ class Handler:
     messages: list[Received] = field(default_factory=list)
     # Replies to give to the next DATA commands instead of accepting ("451 ...", "554 ...").
     data_replies: list[str] = field(default_factory=list)
+    # Replies to give to the next MAIL FROM commands instead of accepting ("421 ...").
+    mail_replies: list[str] = field(default_factory=list)
     # Recipient address -> reply to RCPT TO (e.g. "550 5.1.1 mailbox unavailable").
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     # Called with the number of messages accepted so far, after recording each one.
@@ -52,6 +54,16 @@ class Handler:
     # Called with each RCPT TO address before answering it.
     on_rcpt: Callable[[str], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            if self.mail_replies:
+                return self.mail_replies.pop(0)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any

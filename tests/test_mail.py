@@ -14,7 +14,15 @@ from smtpserver import NOW, SmtpServer, free_port, rendered
 
 from digest.config import Recipient
 from digest.errors import DeliveryError, PermanentDeliveryError
-from digest.mail import build_message, doctor, message_bytes, send_message, write_eml, write_maildir
+from digest.mail import (
+    SmtpSession,
+    build_message,
+    doctor,
+    message_bytes,
+    send_message,
+    write_eml,
+    write_maildir,
+)
 from digest.models import Rendered
 
 BOB = Recipient(address="bob@example.org", name="Боб Иванов")
@@ -175,6 +183,23 @@ def test_4xx_is_transient_and_5xx_permanent(server: SmtpServer) -> None:
         PermanentDeliveryError, match=re.escape("deliver: bob@example.org: 550 5.1.1")
     ):
         send_message(_build(rendered()), server.settings())
+
+
+def test_session_reconnects_when_the_server_dropped_the_idle_connection(
+    server: SmtpServer,
+) -> None:
+    session = SmtpSession(server.settings())
+    data = message_bytes(_build(rendered()))
+    session.send(data, sender="digest@example.org", recipients=["a@example.org"])
+    server.handler.mail_replies.append("421 4.4.2 idle too long, closing")
+    session.send(data, sender="digest@example.org", recipients=["b@example.org"])
+    session.close()
+    assert [m.rcpt_tos for m in server.handler.messages] == [["a@example.org"], ["b@example.org"]]
+    # On a fresh connection a 421 is an ordinary transient error, not retried in a loop.
+    server.handler.mail_replies.append("421 4.3.2 shutting down")
+    with pytest.raises(DeliveryError, match=re.escape("421 4.3.2 shutting down")) as info:
+        send_message(_build(rendered()), server.settings())
+    assert not isinstance(info.value, PermanentDeliveryError)
 
 
 def test_doctor_reports_each_step(server: SmtpServer) -> None:

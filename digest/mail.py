@@ -5,7 +5,12 @@ multipart/alternative (text, HTML) and the PDF. Every body part is quoted-printa
 base64, so the bytes are 7-bit clean and any server accepts them without 8BITMIME.
 Feed text reaches headers only through `one_line`, so a newline in a title cannot add a
 header. SMTP errors are mapped once, here: 5xx -> PermanentDeliveryError, 4xx, refused
-connections and timeouts -> DeliveryError (retried by the ledger).
+connections and timeouts -> DeliveryError (retried by the ledger). Failures while setting up
+the connection (TLS, login) are transient too: they are configuration or outage problems,
+fixed by the operator while the ledger keeps retrying until smtp.retry_deadline.
+
+An injected `connect(smtp, ssl_context) -> smtplib.SMTP` returns a connected client (TLS
+already on for security = "tls"); EHLO, STARTTLS and login are done here.
 """
 
 from __future__ import annotations

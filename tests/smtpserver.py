@@ -51,6 +51,8 @@ class Handler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     # Called with the number of messages accepted so far, after recording each one.
     on_message: Callable[[int], None] | None = None
+    # Recipients whose message is accepted, after which the server hangs up without the 250.
+    hang_up_after: set[str] = field(default_factory=set)
     # Called with each RCPT TO address before answering it.
     on_rcpt: Callable[[str], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,6 +87,8 @@ class Handler:
             count = len(self.messages)
         if self.on_message is not None:
             self.on_message(count)
+        if self.hang_up_after.intersection(envelope.rcpt_tos):
+            server.transport.abort()  # the client never hears whether it was accepted
         return "250 2.0.0 Message accepted for delivery"
 
     def count(self, address: str) -> int:

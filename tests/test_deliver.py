@@ -163,6 +163,23 @@ def test_4xx_then_success_and_5xx_recorded(
     assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 0]
 
 
+def test_no_answer_after_the_final_dot_is_never_resent(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    settings, d = make_settings(tmp_path, recipients(3), smtp=server.settings())
+    server.handler.hang_up_after.add("r001@example.org")
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    result = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in result] == ["sent", "failed", "sent"]  # r002: a new connection
+    assert result[1].error is not None
+    assert "connection lost after the message was handed over" in result[1].error
+    assert "not resent automatically (at-most-once)" in result[1].error
+    row = ledger.find(store, run.id, "r001@example.org")
+    assert row is not None and row.status == "sending"
+    assert retry_pending(store, settings, NOW + timedelta(days=1)) == ()
+    assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 1]
+
+
 def test_retry_gives_up_at_the_deadline(tmp_path: Path, store: Store) -> None:
     srv = SmtpServer(tmp_path, port=free_port())  # never started
     smtp = srv.settings(retry_deadline=timedelta(minutes=10))

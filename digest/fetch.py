@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -173,26 +173,11 @@ class Fetcher:
         encoding = h.get("content-encoding", "identity").strip().lower()
         if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
             return replace(head, error=f"unsupported content encoding {encoding!r}")
-        # Decompressed here, not by httpx: httpx inflates a whole network chunk at once, so
-        # 64 KiB of a gzip bomb could become 64 MiB before any cap is checked. zlib's
-        # max_length bounds every step, so the cap holds after decompression.
-        inflater = None if encoding in ("identity", "") else zlib.decompressobj(32 + zlib.MAX_WBITS)
-        chunks: list[bytes] = []
-        room = self.settings.max_bytes
         try:
-            async for raw in response.aiter_raw():
-                chunk = raw if inflater is None else inflater.decompress(raw, room + 1)
-                if len(chunk) > room:
-                    return replace(head, error=_too_big(self.settings.max_bytes))
-                room -= len(chunk)
-                chunks.append(chunk)
-            if inflater is not None:
-                chunks.append(inflater.flush(room + 1))
-                if len(chunks[-1]) > room:
-                    return replace(head, error=_too_big(self.settings.max_bytes))
-        except zlib.error as exc:
-            return replace(head, error=f"bad {encoding} body: {exc}")
-        return replace(head, body=b"".join(chunks))
+            body = await _read_body(response, encoding, self.settings.max_bytes)
+        except FetchError as exc:
+            return replace(head, error=exc.message)
+        return replace(head, body=body)
 
     async def allowed_by_robots(self, url: str) -> bool:
         """Return True when the site's robots.txt lets digest's User-Agent fetch url."""
@@ -221,6 +206,62 @@ class Fetcher:
         if not await self.allowed_by_robots(url):
             return FetchResult(url=url, status=0, error="disallowed by robots.txt")
         return await self.fetch(url, accept=PAGE_ACCEPT, check_address=True)
+
+
+class _Inflater:
+    """Bounded decompression of a gzip or deflate body (raw deflate and mislabels accepted)."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.zlib: Any = None
+        self.passthrough = encoding in ("identity", "")
+
+    def feed(self, raw: bytes, room: int) -> bytes:
+        if self.passthrough:
+            return raw
+        if self.zlib is None:
+            self.zlib = zlib.decompressobj(_wbits(self.encoding, raw))
+            try:
+                return bytes(self.zlib.decompress(raw, room + 1))
+            except zlib.error:
+                # Like feedparser: a body labelled compressed that is not is read as it is.
+                self.passthrough = True
+                return raw
+        return bytes(self.zlib.decompress(raw, room + 1))
+
+    def flush(self, room: int) -> bytes:
+        return b"" if self.passthrough or self.zlib is None else bytes(self.zlib.flush(room + 1))
+
+
+def _wbits(encoding: str, first: bytes) -> int:
+    if encoding in ("gzip", "x-gzip"):
+        return 16 + zlib.MAX_WBITS
+    # "deflate" means zlib-wrapped data, but some servers send raw deflate.
+    wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+    return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
+
+
+async def _read_body(response: httpx.Response, encoding: str, limit: int) -> bytes:
+    """Return the decoded body; FetchError when it exceeds limit or cannot be decompressed."""
+    # Decompressed here, not by httpx: httpx inflates a whole network chunk at once, so
+    # 64 KiB of a gzip bomb could become 64 MiB before any cap is checked. zlib's
+    # max_length bounds every step, so the cap holds after decompression.
+    inflater = _Inflater(encoding)
+    chunks: list[bytes] = []
+    room = limit
+    try:
+        async for raw in response.aiter_raw():
+            chunk = inflater.feed(raw, room)
+            if len(chunk) > room:
+                raise FetchError(str(response.url), _too_big(limit))
+            room -= len(chunk)
+            chunks.append(chunk)
+        tail = inflater.flush(room)
+    except zlib.error as exc:
+        raise FetchError(str(response.url), f"bad {encoding} body: {exc}") from exc
+    if len(tail) > room:
+        raise FetchError(str(response.url), _too_big(limit))
+    return b"".join([*chunks, tail])
 
 
 def _too_big(limit: int) -> str:

@@ -40,12 +40,12 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
         raise ParseError(url, result.error or f"no body (HTTP {result.status})")
     body = result.body
     base = result.content_location or result.final_url or url
+    base = base if base.startswith(("http://", "https://")) else ""
     if _looks_like_json(body, result.content_type):
         return _parse_json_feed(body, url, base, now)
     body, content_type = repair_encoding(body, result.content_type)
-    headers = {"content-location": base}
-    if content_type:
-        headers["content-type"] = content_type
+    # Without a content type feedparser flags every document as bozo; XML is what a feed is.
+    headers = {"content-location": base, "content-type": content_type or "application/xml"}
     # Sanitising and URI resolution inside HTML are off: the pipeline turns feed HTML into
     # plain text and escapes it everywhere, and these two passes double feedparser's CPU time.
     data = feedparser.parse(
@@ -56,7 +56,10 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     entries = tuple(
         e for e in (_entry(raw, url, base, now) for raw in data.get("entries", [])) if e is not None
     )
-    if not entries and (bozo or not data.get("version")):
+    # An empty feed is fine when it is recognisably a feed (a version and a title or link);
+    # zero entries from something broken or unrecognised is an error worth reporting.
+    recognised = data.get("version") and (feed.get("title") or feed.get("link") or not bozo)
+    if not entries and not recognised:
         raise ParseError(url, _why_unusable(body, bozo))
     return ParsedFeed(
         url=url,
@@ -68,6 +71,7 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     )
 
 
+LEGACY = ["cp1252", "cp1251", "koi8_r"]
 _XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding=)([\"'])[^\"']*\2", re.I)
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
 
@@ -81,6 +85,9 @@ def repair_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str |
     )
     if label and label.lower().replace("_", "-") not in ("utf-8", "utf8"):
         return body, content_type
+    # UTF-16/32 (with a BOM or not) and EBCDIC do not start with an ASCII "<": not ours to fix.
+    if not body.lstrip(b" \t\r\n\xef\xbb\xbf").startswith(b"<"):
+        return body, content_type
     try:
         body.decode("utf-8")
         return body, content_type
@@ -92,7 +99,9 @@ def repair_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str |
     # encoding under a wrong label (windows-1251 sent as UTF-8), so guess the real one.
     if sum(1 for c in text if ord(c) > 127) - broken >= broken:
         return text.encode("utf-8"), _utf8_type(content_type)
-    guess = charset_normalizer.from_bytes(body[:100_000]).best()
+    # Only the legacy encodings of the languages digest serves: an open guess picks Baltic
+    # or Central European code pages for short Portuguese or French text.
+    guess = charset_normalizer.from_bytes(body[:100_000], cp_isolation=LEGACY).best()
     if guess is None:
         return text.encode("utf-8"), _utf8_type(content_type)
     fixed = body.decode(guess.encoding, "replace").encode("utf-8")
@@ -122,7 +131,8 @@ def _entry(raw: Mapping[str, Any], feed_url: str, base: str, now: datetime) -> E
     content = max(contents, key=len, default="")
     if not (title or link or summary or content):
         return None
-    published = _date(raw.get("published_parsed") or raw.get("updated_parsed"), now)
+    plain = dict(raw)
+    published = _date(plain.get("published_parsed") or plain.get("updated_parsed"), now)
     guid = str(raw.get("id") or "").strip() or link or stable_id(title, summary, content)
     detail = raw.get("content", [{}])[0] if raw.get("content") else raw.get("summary_detail")
     return Entry(
@@ -151,7 +161,10 @@ def plain_text(value: object, detail: Mapping[str, Any] | None = None) -> str:
     kind = str((detail or {}).get("type", ""))
     if ("html" in kind or _TAG.search(text)) and ("<" in text or "&" in text):
         try:
-            text = str(lxml.html.fragment_fromstring(text, create_parent="div").text_content())
+            root = lxml.html.fragment_fromstring(text, create_parent="div")
+            for code in list(root.iter("script", "style")):
+                code.drop_tree()
+            text = str(root.text_content())
         except (etree.ParserError, ValueError):
             text = re.sub(r"<[^>]*>", " ", text)
     # Feeds often escape twice ("&amp;#8217;"), so an entity may survive the first decoding.

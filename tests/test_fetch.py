@@ -86,3 +86,25 @@ def test_parse_retry_after_accepts_seconds_and_dates() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after("Wed, 25 Nov 2026 12:01:00 GMT", NOW) == 60.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+COMPRESSION = Path(__file__).parent / "data" / "feedparser" / "compression"
+
+
+def test_compressed_bodies_from_feedparser_suite_are_inflated() -> None:
+    cases = {
+        "gzip.gz": "gzip",
+        "deflate.z": "deflate",
+        "deflate-no-headers.z": "deflate",
+        "gzip-not-compressed.gz": "gzip",
+        "deflate-not-compressed.z": "deflate",
+    }
+    with LoopbackServer() as server:
+        for name, encoding in cases.items():
+            body = (COMPRESSION / name).read_bytes()
+            server.routes[f"/{name}"] = Reply(200, body, {"Content-Encoding": encoding})
+        pairs = [(server.url(f"/{n}"), FeedState(url=server.url(f"/{n}"))) for n in cases]
+        results = asyncio.run(fetch_all(pairs, FAST))
+    for result in results:
+        assert result.ok and result.body is not None, result
+        assert b"<feed" in result.body or b"<rss" in result.body, result.url

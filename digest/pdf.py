@@ -211,11 +211,11 @@ def render_pdf(
     images: bool = True,
 ) -> bytes:
     """Return the digest as PDF bytes (A4 or Letter, 1 or 2 columns, fonts embedded)."""
-    dirs = i18n.template_dirs(settings.templates_dir)
-    style = make_styles(load_style(reversed(dirs)), language)
-    t = i18n.load_strings(language, reversed(dirs))
-    pagesize = PAGE_SIZES.get(settings.page_size, A4)
+    dirs = tuple(reversed(i18n.template_dirs(settings.templates_dir)))
     columns = max(1, min(2, settings.columns))
+    style = make_styles(load_style(dirs, columns), language)
+    t = i18n.load_strings(language, dirs)
+    pagesize = PAGE_SIZES.get(settings.page_size, A4)
     width = pagesize[0] - style.page("margin_left") - style.page("margin_right")
     head = masthead(digest, t, style, width)
     buffer = io.BytesIO()
@@ -227,19 +227,7 @@ def render_pdf(
         columns=columns,
         masthead_height=_height(head, width),
         pagesize=pagesize,
-        title=plain(digest.title),
-        author=f"digest: {digest.name}",
-        subject=f"{plain(digest.title)}, {i18n.format_date(digest.period_end, language, digest.timezone, 'long')}",
-        creator="digest",
-        keywords=[],
-        lang=language,
-        displayDocTitle=True,
-        invariant=True,
-        initialFontName=style.fonts["sans"],
-        leftMargin=style.page("margin_left"),
-        rightMargin=style.page("margin_right"),
-        topMargin=style.page("margin_top"),
-        bottomMargin=style.page("margin_bottom"),
+        **_document_info(digest, style, language),
     )
     story = _story(digest, doc, head, fetch_image if images else None)
     when = digest.generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
@@ -248,6 +236,30 @@ def render_pdf(
     except LayoutError as exc:
         raise RenderError("pdf", f"{digest.name}: layout failed: {exc}") from exc
     return buffer.getvalue()
+
+
+def _document_info(digest: Digest, style: Styles, language: str) -> dict[str, Any]:
+    """Return the document's metadata, margins and fixed options as BaseDocTemplate kwargs."""
+    day = i18n.format_date(digest.period_end, language, digest.timezone, "long")
+    names = dict.fromkeys(
+        n for e in digest.events[:5] for n in (*e.facts.people[:1], *e.facts.places[:1])
+    )
+    return {
+        "title": plain(digest.title),
+        "author": f"digest: {digest.name}",
+        "subject": f"{plain(digest.title)}, {day}",
+        "keywords": [plain(n, 60) for n in names],
+        "creator": "digest",
+        "lang": language,
+        "displayDocTitle": True,
+        # invariant: a fixed document ID, so the same digest always gives the same bytes.
+        "invariant": True,
+        "initialFontName": style.fonts["sans"],
+        "leftMargin": style.page("margin_left"),
+        "rightMargin": style.page("margin_right"),
+        "topMargin": style.page("margin_top"),
+        "bottomMargin": style.page("margin_bottom"),
+    }
 
 
 def _height(flowables: list[Flowable], width: float) -> float:

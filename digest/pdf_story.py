@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image as PILImage
-from reportlab.platypus import Flowable, HRFlowable, Image, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    Image,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from digest import i18n
 from digest.models import DatedItem, Digest, EventSummary
@@ -69,28 +78,27 @@ class Anchored(Paragraph):  # type: ignore[misc]
 
 
 class TocEntry(Flowable):  # type: ignore[misc]
-    """A contents line: the headline, its page number (a form filled in at save) and a link."""
+    """A contents line: page number (a form filled in at save), then the linked headline."""
+
+    NUMBER_WIDTH = 20.0
 
     def __init__(self, text: str, key: str, style: Styles) -> None:
         super().__init__()
         self.para = Paragraph(text, style.toc_entry)
         self.key = key
-        self.font = style.toc_entry.fontName
-        self.size = style.toc_entry.fontSize
-        self.color = style.color("muted")
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
-        _, self.height = self.para.wrap(availWidth, availHeight)
+        _, self.height = self.para.wrap(availWidth - self.NUMBER_WIDTH - 6, availHeight)
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         return []
 
     def draw(self) -> None:
-        self.para.drawOn(self.canv, 0, 0)
+        self.para.drawOn(self.canv, self.NUMBER_WIDTH + 6, 0)
         self.canv.saveState()
-        self.canv.translate(self.width, self.height - self.para.style.leading + 2)
+        self.canv.translate(self.NUMBER_WIDTH, self.height - self.para.style.fontSize)
         self.canv.doForm(page_form(self.key))
         self.canv.restoreState()
         self.canv.linkRect("", self.key, (0, 0, self.width, self.height), relative=1)
@@ -147,12 +155,12 @@ def contents(digest: Digest, t: i18n.Strings, style: Styles, parts: StoryParts) 
     """Return the table of contents: section labels and one linked line per event."""
     if not digest.events:
         return []
-    out: list[Flowable] = [Paragraph(esc(t("contents")).upper(), style.toc_title)]
+    out: list[Flowable] = [Paragraph(esc(t("contents").upper()), style.toc_title)]
     n = 0
     for section in digest.sections:
         if not section.events:
             continue
-        out.append(Paragraph(esc(section.title).upper(), style.toc_section))
+        out.append(Paragraph(esc(section.title.upper()), style.toc_section))
         for event in section.events:
             n += 1
             key = f"ev{n}"
@@ -165,7 +173,7 @@ def contents(digest: Digest, t: i18n.Strings, style: Styles, parts: StoryParts) 
 
 def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
     """Return a section's rule and label, which is also a level-0 outline entry."""
-    label = Anchored(esc(title).upper(), style.section)
+    label = Anchored(esc(title.upper()), style.section)
     label.anchor = (key, plain(title), 0)
     rule = HRFlowable(
         width="100%",
@@ -175,7 +183,9 @@ def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
         spaceAfter=3,
     )
     rule.keepWithNext = 1  # a section rule never ends a column on its own
-    return [rule, label]
+    # A section label never closes a column: it needs its first story's opening below it.
+    room = style.section.leading + style.section.spaceBefore + 2 * _room(style)
+    return [CondPageBreak(room), rule, label]
 
 
 def event_block(
@@ -199,42 +209,50 @@ def event_block(
     if event.event.developing_since:
         since = i18n.format_date(event.event.developing_since, t.language, digest.timezone, "d MMM")
         meta += f" · <i>{esc(t('developing_since', date=since))}</i>"
-    out: list[Flowable] = [head, Paragraph(meta, style.meta)]
+    # Room for the headline, the sources line and a few lines of summary, or a new column:
+    # cheaper than keepWithNext, which wraps every event twice inside a KeepTogether.
+    out: list[Flowable] = [CondPageBreak(_room(style)), head, Paragraph(meta, style.meta)]
     if image is not None:
         out += [image, Spacer(1, 5)]
     if event.sentences:
         out.append(Paragraph(esc(" ".join(s.text for s in event.sentences)), style.body))
-    out += _facts(event, t, style, digest)
-    out.append(Spacer(1, 6))
-    out.append(HRFlowable(width="100%", thickness=0.4, color=style.color("rule"), spaceAfter=8))
+    facts = _facts(event, t, style, digest)
+    if facts:
+        out.append(Paragraph(facts, style.facts))
+    out.append(
+        HRFlowable(
+            width="100%", thickness=0.4, color=style.color("rule"), spaceBefore=7, spaceAfter=9
+        )
+    )
     return out
 
 
-def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) -> list[Flowable]:
-    out: list[Flowable] = []
+def _room(style: Styles) -> float:
+    return float(style.headline.leading * 2 + style.meta.leading + style.body.leading * 3)
+
+
+def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) -> str:
+    """Return the facts, dates and source links as lines of one paragraph (one flowable)."""
     groups = [
         (t("people"), event.facts.people),
         (t("organisations"), event.facts.organisations),
         (t("places"), event.facts.places),
     ]
-    cells = [f"<b>{esc(label)}</b>  {esc(', '.join(names))}" for label, names in groups if names]
-    if cells:
-        out.append(Paragraph("    ".join(cells), style.facts))
+    lines = [f"<b>{esc(label)}</b>  {esc(', '.join(names))}" for label, names in groups if names]
     if event.dates:
         items = "; ".join(_dated(d, t, digest) for d in event.dates)
-        out.append(Paragraph(f"<b>{esc(t('dates'))}</b>  {items}", style.facts))
+        lines.append(f"<b>{esc(t('dates'))}</b>  {items}")
     links = []
     seen: set[str] = set()
+    link_color = style.raw["colors"]["link"]
     for s in event.sentences:
         url = href(s.url)
         if url and s.url not in seen:
             seen.add(s.url)
-            links.append(f'<a href={url} color="{style.raw["colors"]["link"]}">{esc(s.source)}</a>')
+            links.append(f'<a href={url} color="{link_color}">{esc(s.source)}</a>')
     if links:
-        out.append(
-            Paragraph(f"<b>{esc(t('sources_label'))}</b>  " + " · ".join(links), style.links)
-        )
-    return out
+        lines.append(f"<b>{esc(t('sources_label'))}</b>  " + " · ".join(links))
+    return "<br/>".join(lines)
 
 
 def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
@@ -244,19 +262,37 @@ def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
 
 
 def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
-    """Return the "Coming up" list of dated items, earliest first."""
+    """Return the "Coming up" panel: a date column and what happens, earliest first."""
     if not digest.coming_up:
         return []
-    out = section_head(t("coming_up"), "coming-up", style)
+    muted = style.raw["colors"]["muted"]
+    rows = []
     for item in sorted(digest.coming_up, key=lambda d: d.when):
         when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
-        source = (
-            f" <font color='{style.raw['colors']['muted']}'>— {esc(item.source)}</font>"
-            if item.source
-            else ""
+        source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
+        rows.append(
+            [
+                Paragraph(f"<b>{esc(when)}</b>", style.facts),
+                Paragraph(f"{esc(item.label)}{source}", style.facts),
+            ]
         )
-        out.append(Paragraph(f"<b>{esc(when)}</b>  {esc(item.label)}{source}", style.facts))
-    return out
+    table = Table(rows, colWidths=[64, None], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), style.color("note_background")),
+                ("LINEBEFORE", (0, 0), (0, -1), 2, style.color("accent")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), style.facts.fontName),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("TOPPADDING", (0, 0), (-1, 0), 7),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
+            ]
+        )
+    )
+    return [*section_head(t("coming_up"), "coming-up", style), table]
 
 
 def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:

@@ -52,8 +52,11 @@ def register_fonts() -> dict[str, str]:
     return names
 
 
-def load_style(directories: Iterable[Path]) -> dict[str, dict[str, Any]]:
-    """Return pdf.toml merged over the directories in order (later files override keys)."""
+def load_style(directories: Iterable[Path], columns: int = 1) -> dict[str, dict[str, Any]]:
+    """Return pdf.toml merged over the directories in order (later files override keys).
+
+    With two columns the `[two_columns.*]` tables are applied last, key by key.
+    """
     merged: dict[str, dict[str, Any]] = {}
     for directory in directories:
         path = directory / STYLE_FILE
@@ -63,10 +66,19 @@ def load_style(directories: Iterable[Path]) -> dict[str, dict[str, Any]]:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise RenderError(str(path), f"not valid TOML: {exc}") from exc
-        for table, values in data.items():
-            if isinstance(values, Mapping):
-                merged.setdefault(table, {}).update(values)
+        _merge(merged, data)
+    variants = merged.pop("two_columns", {})
+    if columns == 2:
+        _merge(merged, variants)
     return merged
+
+
+def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            _merge(into.setdefault(key, {}), value)
+        else:
+            into[key] = value
 
 
 def hyphenator(language: str) -> Callable[[str], Iterator[tuple[str, str]]] | None:
@@ -174,9 +186,7 @@ def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
             fontName=font("toc"),
             fontSize=size("toc"),
             leading=size("toc") * 1.3,
-            rightIndent=28,
-            leftIndent=10,
-            firstLineIndent=-10,
+            spaceAfter=1.5,
         ),
         section=ParagraphStyle(
             "section",
@@ -196,7 +206,6 @@ def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
             leading=size("headline", "leading"),
             spaceBefore=2,
             spaceAfter=3,
-            keepWithNext=1,
         ),
         lead_headline=ParagraphStyle(
             "lead_headline",
@@ -205,7 +214,6 @@ def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
             fontSize=size("headline", "first_size"),
             leading=size("headline", "first_leading"),
             spaceAfter=4,
-            keepWithNext=1,
         ),
         meta=ParagraphStyle(
             "meta",
@@ -215,7 +223,6 @@ def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
             leading=size("meta") * 1.35,
             textColor=c["muted"],
             spaceAfter=5,
-            keepWithNext=1,
         ),
         body=ParagraphStyle(
             "body",

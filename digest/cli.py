@@ -31,7 +31,15 @@ from digest.config import DigestSettings, Settings, parse_duration
 from digest.errors import DigestError, LockError
 from digest.lock import run_lock
 from digest.models import IngestReport, RunReport
-from digest.pipeline import Deps, Progress, RunOptions, fetch_once, run_once, sources_for
+from digest.pipeline import (
+    Deps,
+    Progress,
+    RunOptions,
+    fetch_once,
+    retry_deliveries,
+    run_once,
+    sources_for,
+)
 from digest.store import Store
 
 app = typer.Typer(
@@ -179,6 +187,14 @@ def _run_locked(
     reports: list[RunReport],
 ) -> IngestReport | None:
     deps = Deps(progress=progress)
+    if options.send:
+        # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
+        # setups have no service to retry them, so every run does.
+        retried, failures = retry_deliveries(settings, store, now, deps)
+        if retried or failures:
+            reports.append(
+                RunReport(digest="", period_key="", failures=failures, deliveries=retried)
+            )
     ingest: IngestReport | None = None
     if options.fetch:
         ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
@@ -267,6 +283,12 @@ def _print_ingest(report: IngestReport, *, failures: bool = True) -> None:
 
 
 def _print_report(report: RunReport) -> None:
+    if not report.digest:  # deliveries of earlier periods, retried
+        for delivery in report.deliveries:
+            console.print(f"retried: {delivery.recipient}: {delivery.status}", markup=False)
+        for failure in report.failures:
+            console.print(f"  failed: {failure}", markup=False)
+        return
     c = report.count
     line = (
         f"{report.digest} [{report.period_key}]: {c('events')} events from {c('articles')} articles"

@@ -307,6 +307,20 @@ def _deliver(
     return final
 
 
+def retry_deliveries(
+    settings: Settings, store: Store, now: datetime, deps: Deps
+) -> tuple[tuple[Delivery, ...], tuple[Failure, ...]]:
+    """Return the outcomes of sending every due pending/retry delivery of earlier runs."""
+    try:
+        done = deliver.retry_pending(store, settings, now, connect=deps.connect)
+    except Exception as exc:  # a broken mail setup must not stop today's digest
+        return (), (Failure("deliver", "retries", f"{type(exc).__name__}: {exc}"),)
+    failed = tuple(
+        Failure("deliver", x.recipient, x.error or x.status) for x in done if x.status == "failed"
+    )
+    return done, failed
+
+
 def report_json(report: RunReport) -> str:
     """Return a run report as the JSON kept in the runs table."""
     return json.dumps(

@@ -88,24 +88,37 @@ def _time_factor(hours: np.ndarray) -> np.ndarray:
     return np.where(days > MAX_GAP_DAYS, 0.0, 0.5 ** (days / GAP_HALF_LIFE_DAYS))
 
 
+def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.coo_matrix:
+    """Return the capped similarity products of `rows` against `cols` (local indices).
+
+    Terms found in more than POSTING_CAP articles of the window are left out: they name a
+    topic, not an event, and leaving them out keeps the cost linear instead of quadratic.
+    """
+    window = x[cols]
+    df = np.bincount(window.indices, minlength=x.shape[1])
+    keep = sparse.diags((df <= POSTING_CAP).astype(float))
+    return ((x[rows] @ keep) @ window.T).tocoo()
+
+
 def similarity_edges(articles: Sequence[Article]) -> dict[int, dict[int, float]]:
     """Return each article's strongest similarities to others (a sparse, symmetric graph).
 
-    Terms found in more than POSTING_CAP articles are left out of the product: they name
-    a topic, not an event, and leaving them out keeps the cost linear in the period's size
-    instead of quadratic.
+    Articles are compared day by day with the days up to MAX_GAP_DAYS later, so a week
+    of news costs seven times a day's, not forty-nine.
     """
     x = _vectors(articles)
-    df = np.bincount(x.indices, minlength=x.shape[1])
-    keep = sparse.diags((df <= POSTING_CAP).astype(float))
-    xc = (x @ keep).tocsr()
-    product = sparse.triu(xc @ xc.T, k=1).tocoo()
     stamps = np.array([a.published.timestamp() / 3600.0 for a in articles])
-    sims = product.data * _time_factor(stamps[product.row] - stamps[product.col])
+    days = np.floor(stamps / 24.0).astype(np.int64)
     edges: dict[int, dict[int, float]] = {i: {} for i in range(len(articles))}
-    for i, j, s in zip(product.row.tolist(), product.col.tolist(), sims.tolist(), strict=True):
-        if s >= EDGE_FLOOR:
-            edges[i][j] = edges[j][i] = s
+    for day in np.unique(days).tolist():
+        rows = np.flatnonzero(days == day)
+        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS + 1))
+        product = _window_pairs(x, rows, cols)
+        left, right = rows[product.row], cols[product.col]
+        sims = product.data * _time_factor(stamps[left] - stamps[right])
+        for i, j, s in zip(left.tolist(), right.tolist(), sims.tolist(), strict=True):
+            if s >= EDGE_FLOOR and i != j:
+                edges[i][j] = edges[j][i] = s
     for i, nbrs in edges.items():
         if len(nbrs) > NEIGHBOURS:  # the strongest links decide; the tail only costs time
             edges[i] = dict(sorted(nbrs.items(), key=lambda kv: -kv[1])[:NEIGHBOURS])

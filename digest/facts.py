@@ -1,7 +1,7 @@
 """Key facts of an event: people, organisations, places, and dates resolved to calendar days.
 
 No model is downloaded: names are capitalised word sequences sorted into kinds by small
-per-language cue lists (titles before people, suffixes of organisations, known places);
+per-language cue lists (titles before people, words of organisations, known places), and
 dates are regular expressions resolved against the article's publish date.
 """
 
@@ -13,213 +13,230 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from digest.models import DatedItem, KeyFacts
-from digest.text import STOP_WORDS, split_sentences
+from digest.text import STOP_WORDS, split_sentences, stem_words
 
 MAX_NAMES = 6
+FACT_CHARS = 4000  # names that matter are in the first paragraphs; the rest costs time
 
-_MONTHS_EN = "january february march april may june july august september october november december"
-MONTHS: dict[str, int] = {m: i + 1 for i, m in enumerate(_MONTHS_EN.split())}
-MONTHS |= {m[:3]: i for m, i in list(MONTHS.items())} | {"sept": 9}
-_RU_STEMS = ["январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр"]
-_RU_MONTH = r"(январ|феврал|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)[а-я]*"
-WEEKDAYS = {
-    d: i for i, d in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+_EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_RU_MONTHS = [
+    "январ",
+    "феврал",
+    "март",
+    "апрел",
+    "ма[йяе]",
+    "июн",
+    "июл",
+    "август",
+    "сентябр",
+    "октябр",
+    "ноябр",
+    "декабр",
+]
+_MON = {
+    "en": r"(january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?",
+    "ru": "(" + "|".join(_RU_MONTHS) + r")[а-я]*",
 }
-WEEKDAYS_RU = {
-    d: i for i, d in enumerate(["понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресен"])
+_WEEKDAYS = {
+    "en": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    "ru": ["понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресен"],
 }
-
-_EN_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_YEAR = r"(?:,?\s+(\d{4}))?"
-_DATE_PATTERNS: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+_PART = {
+    "early": 5, "beginning of": 5, "mid": 15, "late": 25, "end of": 28,
+    "в начале": 5, "в середине": 15, "в конце": 28,
+}  # fmt: skip
+_SHIFT = {"this": 0, "next": 1, "last": -1, "этого": 0, "следующего": 1, "прошлого": -1}
+_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
-        (
-            "day_month",
-            re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_EN_MONTH}{_YEAR}\b", re.I),
-        ),
-        ("month_day", re.compile(rf"\b{_EN_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}", re.I)),
-        (
-            "part_month",
-            re.compile(rf"\b(early|mid|late|end of|beginning of)[-\s]+{_EN_MONTH}{_YEAR}\b", re.I),
-        ),
-        ("month_this_year", re.compile(rf"\bin\s+{_EN_MONTH}\s+(this|next|last)\s+year\b", re.I)),
-        (
-            "weekday",
-            re.compile(
-                r"\b(next|this|last|coming)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-                re.I,
-            ),
-        ),
-        ("relative", re.compile(r"\b(tomorrow|yesterday|today)\b", re.I)),
+        ("part", r"\b(early|mid|late|end of|beginning of)[-\s]+{M}(?:,?\s+(\d{{4}}))?"),
+        ("day", r"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{M}(?:,?\s+(\d{{4}}))?"),
+        ("mday", r"\b{M}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"),
+        ("year", r"\bin\s+{M}\s+(this|next|last)\s+year\b"),
+        ("weekday", r"\b(next|this|coming)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"),
+        ("tomorrow", r"\b(tomorrow)\b"),
     ],
     "ru": [
-        ("day_month", re.compile(rf"\b(\d{{1,2}})\s+{_RU_MONTH}(?:\s+(\d{{4}}))?", re.I)),
-        (
-            "part_month",
-            re.compile(rf"\b(в начале|в середине|в конце)\s+{_RU_MONTH}(?:\s+(\d{{4}}))?", re.I),
-        ),
-        (
-            "month_this_year",
-            re.compile(rf"\bв\s+{_RU_MONTH}\s+(этого|следующего|прошлого)\s+года", re.I),
-        ),
-        (
-            "weekday",
-            re.compile(
-                r"\b(в следующ|в эт|в прошл)[а-я]*\s+(понедельник|вторник|сред|четверг|пятниц|суббот|воскресен)[а-я]*",
-                re.I,
-            ),
-        ),
-        ("relative", re.compile(r"\b(завтра|вчера|сегодня)\b", re.I)),
+        ("part", r"(в начале|в середине|в конце)\s+{M}(?:\s+(\d{{4}}))?"),
+        ("day", r"\b(\d{{1,2}})\s+{M}(?:\s+(\d{{4}}))?"),
+        ("year", r"\bв\s+{M}\s+(этого|следующего|прошлого)\s+года"),
+        ("weekday", r"(в следующ|в эт|в ближайш)[а-я]*\s+(понедельник|вторник|сред|четверг|пятниц|суббот|воскресен)"),
+        ("tomorrow", r"(завтра)"),
     ],
+}  # fmt: skip
+DATE_PATTERNS = {
+    lang: [(kind, re.compile(p.format(M=_MON[lang]), re.I)) for kind, p in pats]
+    for lang, pats in _PATTERNS.items()
 }
-_PART_DAY = {"early": 5, "beginning of": 5, "mid": 15, "late": 25, "end of": 28}
-_PART_DAY |= {"в начале": 5, "в середине": 15, "в конце": 28}
-_RELATIVE = {"tomorrow": 1, "yesterday": -1, "today": 0, "завтра": 1, "вчера": -1, "сегодня": 0}
-_YEAR_SHIFT = {"this": 0, "next": 1, "last": -1, "этого": 0, "следующего": 1, "прошлого": -1}
+# Words that put an undated month and day in the future or the past of the publish date.
+_FUTURE = re.compile(
+    r"\b(will|scheduled|due to|to be held|upcoming|next"
+    r"|будет|будут|пройд[уеё]т|состоится|намечен|запланирован|предстоящ)",
+    re.I,
+)
+_PAST = re.compile(
+    r"\b(was|were|had|took place|ago|earlier|last|прошл\w*|был\w?|\w+(?:ил|ал|ел|ял)[аио]?)\b", re.I
+)
 
 
 def _month(word: str, language: str) -> int:
-    word = word.lower().rstrip(".")
+    word = word.lower()
     if language == "ru":
-        return next((i + 1 for i, s in enumerate(_RU_STEMS) if word.startswith(s)), 0)
-    return MONTHS.get(word, MONTHS.get(word[:3], 0))
+        return next((i + 1 for i, s in enumerate(_RU_MONTHS) if re.match(s, word)), 0)
+    return next((i + 1 for i, s in enumerate(_EN_MONTHS) if word.startswith(s)), 0)
 
 
-def _nearest_year(month: int, day: int, published: date) -> date | None:
-    """Return the month/day in the year that puts it closest to the publish date."""
-    best: date | None = None
+def _in_year(month: int, day: int, published: date, tense: int) -> date:
+    """Return the month/day in the year implied by the sentence's tense (0: the nearest)."""
+    options = []
     for year in (published.year - 1, published.year, published.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if best is None or abs(candidate - published) < abs(best - published):
-            best = candidate
-    return best
+        candidate = date(year, month, min(day, 28) if month == 2 else day)
+        if tense == 0 or (candidate >= published) == (tense > 0):
+            options.append(candidate)
+    return min(options or [published], key=lambda d: abs(d - published))
 
 
-def _resolve(
-    kind: str, m: re.Match[str], published: date, language: str
-) -> tuple[date, bool] | None:
-    """Return (date, approximate) for one match of the pattern of `kind`, or None."""
-    g = m.groups()
-    try:
-        if kind in ("day_month", "month_day"):
-            day, month_word = (g[0], g[1]) if kind == "day_month" else (g[1], g[0])
-            month, year = _month(month_word, language), g[2]
-            if not month:
-                return None
-            if year:
-                return date(int(year), month, int(day)), False
-            found = _nearest_year(month, int(day), published)
-            return (found, False) if found else None
-        if kind == "part_month":
-            month = _month(g[1], language)
-            day = _PART_DAY[g[0].lower().replace("-", " ")]
-            if g[2]:
-                return date(int(g[2]), month, day), True
-            found = _nearest_year(month, day, published)
-            return (found, True) if found else None
-        if kind == "month_this_year":
-            return date(
-                published.year + _YEAR_SHIFT[g[1].lower()], _month(g[0], language), 15
-            ), True
-        if kind == "weekday":
-            return _weekday(g[0].lower(), g[1].lower(), published, language), False
-        if kind == "relative":
-            return published + timedelta(days=_RELATIVE[g[0].lower()]), False
-    except (ValueError, KeyError):
-        return None
-    return None
+def _resolve(kind: str, g: tuple[str, ...], published: date, lang: str, tense: int) -> date | None:
+    """Return the date that one match of the pattern of `kind` names, or None."""
+    if kind in ("day", "mday", "part"):
+        first, word = (g[1], g[0]) if kind == "mday" else (g[0], g[1])
+        month = _month(word, lang)
+        day = _PART[first.lower().replace("-", " ")] if kind == "part" else int(first)
+        if not month or not 1 <= day <= 31:
+            return None
+        return date(int(g[2]), month, day) if g[2] else _in_year(month, day, published, tense)
+    if kind == "year":
+        return date(published.year + _SHIFT[g[1].lower()], _month(g[0], lang), 15)
+    if kind == "weekday":
+        target = next(i for i, w in enumerate(_WEEKDAYS[lang]) if g[1].lower().startswith(w))
+        ahead = (target - published.weekday()) % 7 or 7
+        return published + timedelta(
+            days=ahead + (7 if g[0].lower() == "next" and ahead < 2 else 0)
+        )
+    return published + timedelta(days=1)  # tomorrow
 
 
-def _weekday(which: str, name: str, published: date, language: str) -> date:
-    table = WEEKDAYS_RU if language == "ru" else WEEKDAYS
-    target = next(v for k, v in table.items() if name.startswith(k))
-    ahead = (target - published.weekday()) % 7 or 7
-    if which.startswith(("last", "в прошл")):
-        return published + timedelta(days=ahead - 7 if ahead != 7 else -7)
-    if which.startswith(("next", "в следующ")) and ahead < 2:
-        ahead += 7
-    return published + timedelta(days=ahead)
+def _tense(sentence: str) -> int:
+    return 1 if _FUTURE.search(sentence) else -1 if _PAST.search(sentence) else 0
 
 
 def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]:
     """Return the dates mentioned in `text`, resolved against `published`, in text order."""
-    patterns = _DATE_PATTERNS["ru" if language in ("ru", "uk") else "en"]
-    lang = "ru" if language in ("ru", "uk") else "en"
-    day0 = published.date()
+    lang = "ru" if language in ("ru", "uk", "be") else "en"
+    patterns, day0 = DATE_PATTERNS[lang], published.date()
     items: list[DatedItem] = []
-    for sentence in split_sentences(text, language):
-        taken: list[tuple[int, int]] = []
-        for kind, pattern in patterns:
-            for m in pattern.finditer(sentence):
-                if any(m.start() < e and s < m.end() for s, e in taken):
-                    continue
-                resolved = _resolve(kind, m, day0, lang)
-                if resolved is None:
-                    continue
-                taken.append(m.span())
-                label = sentence if len(sentence) <= 160 else sentence[:157].rstrip() + "…"
-                items.append(
-                    DatedItem(
-                        when=resolved[0], label=label, text=m.group(0), approximate=resolved[1]
-                    )
-                )
+    for paragraph in text.split("\n"):
+        if not any(p.search(paragraph) for _, p in patterns):
+            continue  # most paragraphs name no date: skip splitting them
+        for sentence in split_sentences(paragraph, language):
+            taken: list[tuple[int, int]] = []
+            for kind, pattern in patterns:
+                for m in pattern.finditer(sentence):
+                    if any(m.start() < e and s < m.end() for s, e in taken):
+                        continue
+                    try:
+                        when = _resolve(kind, m.groups(), day0, lang, _tense(sentence))
+                    except ValueError:  # 31 February and the like
+                        continue
+                    if when is not None:
+                        taken.append(m.span())
+                        label = sentence if len(sentence) <= 160 else sentence[:157] + "…"
+                        items.append(
+                            DatedItem(
+                                when,
+                                label,
+                                m.group(0).rstrip("."),
+                                approximate=kind in ("part", "year"),
+                            )
+                        )
     return items
 
 
 # --- names -------------------------------------------------------------------------------
 
-_NAME = re.compile(
-    r"(?:[A-ZА-ЯЁ][\w’'\-]*\.?)(?:\s+(?:of|de|von|van|al|bin|the|и)?\s*[A-ZА-ЯЁ][\w’'\-]*)*"
-)
-_PERSON_CUES = frozenset(
-    ["president", "minister", "mr", "mrs", "ms", "dr", "secretary", "senator", "chancellor", "king", "queen", "prince", "judge", "spokesman", "spokeswoman", "leader", "chief", "ceo", "actor", "actress", "singer", "director", "coach", "said", "президент", "премьер", "министр", "глава", "лидер", "председатель", "пресс-секретарь"]
-)
-_ORG_WORDS = frozenset(
-    ["inc", "corp", "company", "co", "ltd", "group", "bank", "party", "council", "committee", "agency", "ministry", "department", "university", "association", "union", "organisation", "organization", "court", "police", "army", "commission", "fund", "office", "house", "senate", "parliament", "congress", "government", "news", "times", "post", "reuters", "nato", "un", "eu", "fbi", "cia", "opec", "apec", "fifa", "kremlin", "pentagon", "ведомство", "министерство", "партия", "агентство", "компания", "банк", "совет", "комитет", "союз", "служба", "суд", "правительство", "кремль", "госдума", "дума"]
-)
-PLACES = frozenset(
-    ["russia", "china", "japan", "france", "germany", "britain", "england", "scotland", "ukraine", "india", "iran", "iraq", "israel", "syria", "turkey", "italy", "spain", "poland", "canada", "mexico", "brazil", "australia", "europe", "asia", "africa", "america", "korea", "north", "south", "washington", "moscow", "london", "paris", "berlin", "beijing", "tokyo", "kiev", "kyiv", "helsinki", "hamburg", "carolina", "california", "texas", "york", "new", "brussels", "geneva", "rome", "madrid", "da", "nang", "malibu", "hollywood", "los", "angeles", "chicago", "florida", "us", "usa", "uk", "россия", "москва", "китай", "сша", "франция", "германия", "украина", "париж", "лондон", "вашингтон", "хельсинки", "европа", "япония"]
-)
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
-def _clean_name(raw: str) -> str:
-    return raw.strip().rstrip(".").strip("’'")
+def _stems(text: str) -> frozenset[str]:
+    """Return the words stemmed as English and as Russian (the lists mix both)."""
+    return frozenset(stem_words(text.split(), "en") + stem_words(text.split(), "ru"))
+
+
+_NAME = re.compile(r"[A-ZА-ЯЁ][\w’'\-]*(?:\s+(?:of|de|von|van|al|bin)?\s*[A-ZА-ЯЁ][\w’'\-]*)*")
+_TITLES = _words(
+    """president minister prime mr mrs ms dr secretary senator chancellor king queen prince
+    judge spokesman spokeswoman leader chief ceo actor actress singer director coach general
+    press russian american british french german chinese ukrainian israeli iranian former
+    президент премьер министр глава лидер председатель пресс-секретарь"""
+)
+_ORG_WORDS = _stems(
+    """inc corp company co ltd group bank party council committee agency ministry department
+    university association union organisation organization court police army navy commission
+    fund office house senate parliament congress government news times post reuters nato un
+    eu fbi cia opec apec fifa kremlin pentagon summit министерство партия агентство компания
+    банк совет комитет союз служба суд правительство кремль госдума дума"""
+)
+_PLACES = _stems(
+    """russia china japan france germany britain england scotland ukraine india iran iraq
+    israel syria turkey italy spain poland canada mexico brazil australia europe asia africa
+    america korea north south east west washington moscow london paris berlin beijing tokyo
+    kiev kyiv helsinki hamburg carolina california texas york new brussels geneva rome madrid
+    nang malibu hollywood los angeles chicago florida us usa uk gulf aden united states
+    kingdom россия москва китай сша франция германия украина париж лондон вашингтон хельсинки
+    европа япония петербург санкт киев минск беларусь"""
+)
+_SKIP = _words(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    june july august september october november december"""
+)
 
 
 def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
-    """Yield (name, previous word) for capitalised sequences not opening a sentence alone."""
+    """Yield (name, word before it) for capitalised sequences, titles split off."""
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    for sentence in split_sentences(text, language):
+    for sentence in split_sentences(text[:FACT_CHARS], language):
+        if "©" in sentence:
+            continue  # photo credits name photographers, not the story's people
         for m in _NAME.finditer(sentence):
-            name = _clean_name(m.group(0))
-            words = name.split()
-            while words and words[0].lower() in stop:
-                words = words[1:]  # "The White House" keeps "White House"
-            if not words or (len(words) == 1 and m.start() == 0):
-                continue  # a single capitalised word opening a sentence is no evidence
-            before = sentence[: m.start()].split()
-            yield " ".join(words), (before[-1].lower().strip(",") if before else "")
+            words = m.group(0).replace("’s", "").replace("'s", "").split()
+            before = sentence[: m.start()].split()[-1:] or [""]
+            cue = before[0].lower().strip(',«"')
+            while words and (words[0].lower() in stop or words[0].lower() in _TITLES):
+                cue = "president" if words[0].lower() in _TITLES else cue
+                words = words[1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
+            while len(words) > 2 and stem_words(words[:1], language)[0] in _PLACES:
+                words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
+            if not words or (len(words) == 1 and m.start() == 0) or words[0].lower() in _SKIP:
+                continue  # one capitalised word opening a sentence is no evidence of a name
+            yield " ".join(words), cue
 
 
-def _kind(name: str, before: str) -> str:
-    words = [w.lower().strip(".") for w in name.split()]
-    if any(w in _ORG_WORDS for w in words) or (name.isupper() and len(name) > 1):
+def _kind(name: str, cue: str, language: str) -> str:
+    words = name.lower().split()
+    if any(w in _ORG_WORDS for w in stem_words(words, language)) or (
+        name.isupper() and len(name) > 3
+    ):
         return "organisations"
-    if all(w in PLACES or w[:5] in {p[:5] for p in PLACES if len(p) > 5} for w in words):
+    if all(w in _PLACES for w in stem_words(words, language)) or name.isupper():
         return "places"
-    if before in _PERSON_CUES or (len(words) in (2, 3) and before != "in"):
+    if cue in _TITLES or len(words) in (2, 3):
         return "people"
-    return "places" if before in ("in", "at", "from", "в", "из") else "organisations"
+    return "places" if cue in ("in", "at", "from", "to", "в", "из", "во") else ""
 
 
 def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
     for text in texts:
-        for name, before in _names(text, language):
-            if len(name) > 1 and name.lower() not in STOP_WORDS.get(language, frozenset()):
-                counts[_kind(name, before)][name] += 1
+        for name, cue in _names(text, language):
+            kind = _kind(name, cue, language)
+            if kind:
+                counts[kind][name] += 1
+    people = counts["people"]
+    for surname in [n for n in people if " " not in n]:
+        full = [n for n in people if n.endswith(" " + surname)]
+        if full:  # "Putin" after "Vladimir Putin" is the same person
+            people[full[0]] += people.pop(surname)
     return KeyFacts(**{k: tuple(n for n, _ in c.most_common(MAX_NAMES)) for k, c in counts.items()})

@@ -62,8 +62,8 @@ def clean_headline(title: str) -> str:
     return title.rstrip(".").strip()
 
 
-def article_sentences(article: Article) -> list[Candidate]:
-    """Return the article's body sentences, boilerplate and a repeated title removed."""
+def article_sentences(article: Article, limit: int | None = None) -> list[Candidate]:
+    """Return the article's first `limit` body sentences, without boilerplate or the title."""
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
     paragraphs = (p for p in article.text.split("\n") if p.strip())
@@ -74,6 +74,8 @@ def article_sentences(article: Article) -> list[Candidate]:
             if len(sentence.split()) < _MIN_WORDS or sentence.endswith(":"):
                 continue  # subheads ("Accusations of «interference»") and fragments
             out.append(Candidate(sentence, article, len(out), number))
+            if len(out) == limit:
+                return out
     return out
 
 
@@ -124,7 +126,7 @@ def _sentence_scores(pool: Sequence[Candidate], x: sparse.csr_matrix, event: Eve
 
 def choose_sentences(event: Event, count: int) -> list[Candidate]:
     """Return up to `count` central, early sentences of the event, none repeating another."""
-    pool = [c for a in event.articles for c in article_sentences(a)[:CANDIDATES_PER_ARTICLE]]
+    pool = [c for a in event.articles for c in article_sentences(a, CANDIDATES_PER_ARTICLE)]
     if not pool:
         return []
     x = tfidf_vectors([tokenize(c.text, c.article.language) for c in pool]).matrix
@@ -156,7 +158,7 @@ def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
 def summarize_lead(event: Event, *, sentences: int = 3, now: datetime) -> EventSummary:
     """Return the Lead baseline: the first sentences of the event's earliest article."""
     first = min(event.articles, key=lambda a: (a.published, a.url))
-    return _finish(event, article_sentences(first)[:sentences])
+    return _finish(event, article_sentences(first, sentences))
 
 
 def summarize_event(event: Event, *, sentences: int = 3, now: datetime) -> EventSummary:

@@ -70,134 +70,32 @@ def detect_language(text: str) -> str:
     return best if hits else "en"
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words that end with a period without ending a sentence, lower-cased, without the period.
-_ABBREV = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "mt",
-        "ft",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "adm",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "hon",
-        "pres",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "bros",
-        "no",
-        "nos",
-        "vol",
-        "pp",
-        "fig",
-        "approx",
-        "est",
-        "vs",
-        "etc",
-        "cf",
-        "al",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "mon",
-        "tue",
-        "tues",
-        "wed",
-        "thu",
-        "thurs",
-        "fri",
-        "sat",
-        "sun",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-        "u.s",
-        "u.k",
-        "u.n",
-        "u.s.a",
-        "d.c",
-        "ph.d",
-        "г",
-        "гг",
-        "в",
-        "вв",
-        "т.е",
-        "т.д",
-        "т.п",
-        "т.к",
-        "др",
-        "пр",
-        "им",
-        "ул",
-        "д",
-        "с",
-        "стр",
-        "рис",
-        "см",
-        "млн",
-        "млрд",
-        "тыс",
-        "руб",
-        "долл",
-        "коп",
-        "янв",
-        "фев",
-        "февр",
-        "мар",
-        "апр",
-        "авг",
-        "сент",
-        "окт",
-        "нояб",
-        "дек",
-        "ген",
-        "проф",
-        "акад",
-        "обл",
-        "р",
-        "о",
-        "кв",
-        "тел",
-    ]
+_ABBREV = _words(
+    """
+    mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon
+    pres inc ltd co corp bros no nos vol pp fig approx est vs etc cf al jan feb mar apr
+    jun jul aug sep sept oct nov dec mon tue tues wed thu thurs fri sat sun e.g i.e a.m
+    p.m u.s u.k u.n u.s.a d.c ph.d г гг в вв т.е т.д т.п т.к др пр им ул д с стр рис см
+    млн млрд тыс руб долл коп янв фев февр мар апр авг сент окт нояб дек ген проф акад
+    обл р о кв тел
+    """
 )
 # A candidate boundary: end punctuation, optional closing quotes/brackets, whitespace, and
 # something that may open a sentence (capital letter, digit, opening quote or dash).
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'»”’)\]]*)(\s+)(?=[\"'«“‘(\[—–-]?\s?[A-ZА-ЯЁ0-9])")
-_LAST_TOKEN = re.compile(r"(\S+)$")
 
 
 def _is_abbreviation(before: str, after: str, language: str) -> bool:
     """Return True when the period that ends `before` belongs to an abbreviation."""
-    match = _LAST_TOKEN.search(before)
-    if not match:
+    words = before[-40:].split()  # only the last word matters; never scan the paragraph
+    if not words:
         return False
-    token = match.group(1).lstrip("\"'«“(").lower()
+    token = words[-1].lstrip("\"'«“(").lower()
     if len(token) == 1 and token.isalpha():
         return True  # an initial: "J. K. Rowling", "В. Путин"
     if token in _ABBREV:
@@ -313,3 +211,10 @@ def event_features(title: str, text: str, language: str) -> list[str]:
     # The lead is near the top: splitting only the first characters saves most of the cost.
     lead = " ".join(split_sentences(f"{title}\n{text[:1500]}", language)[:LEAD_SENTENCES])
     return names + ["w:" + t for t in tokenize(lead, language)]
+
+
+def stem_words(words: Sequence[str], language: str) -> list[str]:
+    """Return the words lower-cased and stemmed with the language's Snowball stemmer."""
+    lowered = [w.lower() for w in words]
+    stemmer = _stemmer(language)
+    return list(stemmer.stemWords(lowered)) if stemmer else lowered

@@ -1,0 +1,104 @@
+"""Benchmark: articles from the dev corpora through events and summaries, on one core.
+
+Prints seconds and peak RSS for 5,000 articles and the per-article cost at 1k, 2k, 4k and
+8k; the last line is one JSON object {"seconds_5000", "peak_rss_mb", "cost_growth_8k_vs_1k"}.
+
+    .venv/bin/python bench/events.py [--data ../shared/data/eval]
+
+The dev corpora hold about 2,700 distinct articles; larger runs reuse them as copies
+published MAX_GAP_DAYS + 1 days apart, so a copy never meets its original (as a later week
+of news would not) while the collection grows as a real archive would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digest.events import MAX_GAP_DAYS, find_events  # noqa: E402
+from digest.models import Article  # noqa: E402
+from digest.summarize import summarize_event  # noqa: E402
+
+FILES = ("summarize-bbc.jsonl", "events-ecbplus-dev.jsonl", "summarize-newsroom.jsonl")
+START = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def load_texts(data: Path) -> list[tuple[str, str]]:
+    """Return (title, text) of every dev article, in a fixed shuffled order."""
+    texts: list[tuple[str, str]] = []
+    for name in FILES:
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            texts.append((item.get("title") or "", item["text"]))
+    random.Random(7).shuffle(texts)
+    return texts
+
+
+def make_articles(texts: list[tuple[str, str]], count: int) -> list[Article]:
+    """Return `count` articles spread over a day per copy of the corpus."""
+    gap = timedelta(days=MAX_GAP_DAYS + 1)
+    out = []
+    for i in range(count):
+        copy, k = divmod(i, len(texts))
+        title, text = texts[k]
+        published = START + copy * gap + timedelta(seconds=86400 * k / len(texts))
+        out.append(
+            Article(
+                feed_url=f"feed{k % 40}",
+                source=f"source{k % 40}",
+                guid=str(i),
+                url=f"https://example.org/{i}",
+                title=title,
+                published=published,
+                text=text,
+                language="en",
+                id=i,
+            )
+        )
+    return out
+
+
+def run(articles: list[Article]) -> float:
+    """Return the seconds that events and a summary of every event take."""
+    now = max(a.published for a in articles)
+    started = time.perf_counter()
+    for event in find_events(articles, now=now):
+        summarize_event(event, sentences=3, now=now)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
+    parser.add_argument("--data", type=Path, default=default)
+    args = parser.parse_args()
+    texts = load_texts(args.data)
+    per_article = {}
+    for n in (1000, 2000, 4000, 8000):
+        seconds = run(make_articles(texts, n))
+        per_article[n] = seconds / n
+        print(f"{n:>5} articles: {seconds:6.2f} s, {1000 * seconds / n:.3f} ms per article")
+    seconds_5000 = run(make_articles(texts, 5000))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f" 5000 articles: {seconds_5000:6.2f} s, peak RSS {peak:.0f} MB")
+    print(
+        json.dumps(
+            {
+                "seconds_5000": round(seconds_5000, 2),
+                "peak_rss_mb": round(peak, 1),
+                "cost_growth_8k_vs_1k": round(per_article[8000] / per_article[1000], 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,21 @@
 """Wire fetch → parse → full text → extract/clean → dedup → store, one feed at a time.
 
 Each feed is stored as soon as it is processed, in one transaction, followed by its state:
-a crash loses at most the feed in flight, and a re-run only repeats it (duplicates are
-ignored by the store). A bad feed becomes a Failure and an unhealthy FeedHealth; the others go on.
+a crash loses at most the feeds in flight, and a re-run only repeats them (the store ignores
+duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth; the others go on.
+Parsing and text cleaning are CPU-bound, so with many feeds they run in worker processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urljoin
 
 import httpx
@@ -18,7 +23,7 @@ import httpx
 from digest.config import Settings
 from digest.dedup import FingerprintIndex, canonical_url, fingerprint
 from digest.errors import DigestError, ExtractError
-from digest.extract import clean_text, extract_article, html_to_text
+from digest.extract import ExtractedPage, clean_text, extract_article, html_to_text
 from digest.fetch import Fetcher, make_client, next_feed_state, run_sync
 from digest.models import (
     Article,
@@ -35,8 +40,10 @@ from digest.parse import parse_feed
 from digest.store import Store
 from digest.text import detect_language
 
+T = TypeVar("T")
 Progress = Callable[[str], None]
 FINGERPRINT_HORIZON = timedelta(days=7)
+POOL_MIN_FEEDS = 24  # below this, starting worker processes costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,37 @@ class FeedOutcome:
     duplicates: int = 0
     not_modified: bool = False
     failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed feed and its fresh entries as articles built from the feed's own text."""
+
+    feed: ParsedFeed
+    drafts: tuple[tuple[Entry, Article], ...]
+
+
+class Workers:
+    """Runs CPU-bound steps off the event loop: worker processes for big passes, else a thread."""
+
+    def __init__(self, feeds: int) -> None:
+        count = min(os.cpu_count() or 1, 4)
+        self.pool: Executor | None = None
+        if feeds >= POOL_MIN_FEEDS and count > 1:
+            # spawn, not fork: the service calls this from a scheduler thread.
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(count, mp_context=context)
+
+    async def run(self, func: Callable[..., T], *args: object) -> T:
+        """Return func(*args), computed in a worker."""
+        if self.pool is None:
+            return await asyncio.to_thread(func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def is_due(state: FeedState, now: datetime) -> bool:
@@ -68,11 +106,10 @@ def fetch_and_store(
     force: bool = False,
 ) -> IngestReport:
     """Return what fetching, parsing and storing every due feed did."""
-    return run_sync(
-        ingest_async(
-            settings, store, sources, now, client=client, on_progress=on_progress, force=force
-        )
+    work = ingest_async(
+        settings, store, sources, now, client=client, on_progress=on_progress, force=force
     )
+    return run_sync(work)
 
 
 async def ingest_async(
@@ -89,25 +126,23 @@ async def ingest_async(
     progress = on_progress or (lambda _msg: None)
     unique = list({s.url: s for s in sources}.values())
     states = {s.url: store.feed_state(s.url) for s in unique}
-    index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
     due = [s for s in unique if force or is_due(states[s.url], now)]
     for s in unique:
         if s not in due:
             progress(f"{s.label}: skipped (disabled or backing off)")
-    own = client is None
+    index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
     http = client or make_client(settings.fetch)
+    workers = Workers(len(due))
+    outcomes: dict[str, FeedOutcome] = {}
     try:
-        fetcher = Fetcher(settings.fetch, http)
-        tasks = [
-            _one_feed(fetcher, settings, store, index, s, states[s.url], now, progress) for s in due
-        ]
-        outcomes = {}
-        for done in asyncio.as_completed(tasks):
+        pass_ = _Pass(Fetcher(settings.fetch, http), workers, settings, store, index, now, progress)
+        for done in asyncio.as_completed([pass_.one_feed(s, states[s.url]) for s in due]):
             outcome = await done
             outcomes[outcome.source.url] = outcome
             progress(_describe(outcome))
     finally:
-        if own:
+        workers.close()
+        if client is None:
             await http.aclose()
     return _report(unique, states, outcomes)
 
@@ -120,114 +155,35 @@ def _describe(o: FeedOutcome) -> str:
     return f"{o.source.label}: {o.entries} entries, {o.new_articles} new"
 
 
-async def _one_feed(
-    fetcher: Fetcher,
-    settings: Settings,
-    store: Store,
-    index: FingerprintIndex,
-    source: FeedSource,
-    state: FeedState,
-    now: datetime,
-    progress: Progress,
-) -> FeedOutcome:
-    result = await fetcher.fetch(source.url, state)
-    new_state = next_feed_state(state, result, now, settings.fetch)
-    if not result.ok:
-        store.save_feed_state(new_state)
-        message = result.error or f"HTTP {result.status}"
-        return FeedOutcome(source, new_state, failure=Failure("fetch", source.url, message))
-    if result.not_modified:
-        store.save_feed_state(new_state)
-        return FeedOutcome(source, new_state, not_modified=True)
+def prepare_feed(
+    result: FetchResult, source: FeedSource, now: datetime, known: frozenset[str]
+) -> Prepared | Failure:
+    """Return the parsed feed with draft articles for entries not yet stored, or a Failure."""
+    # Runs in worker processes: a Failure travels back where a DigestError could not be pickled.
     try:
-        parsed = await asyncio.to_thread(parse_feed, result, source, now)
+        feed = parse_feed(result, source, now)
     except DigestError as exc:
-        failed = _failed_state(state, now, settings, exc.message)
-        store.save_feed_state(failed)
-        return FeedOutcome(source, failed, failure=Failure(exc.stage, source.url, exc.message))
-    known = store.stored_guids(source.url)
-    fresh = [e for e in parsed.entries if e.guid not in known]
-    articles = await asyncio.gather(
-        *(_article(fetcher, settings, source, parsed, e, now, progress) for e in fresh)
-    )
-    unique = _unique(articles, index)
-    new = store.add_articles(unique)
-    new_state = replace(new_state, title=parsed.title or state.title)
-    store.save_feed_state(new_state)
-    duplicates = len(parsed.entries) - len(new)
-    return FeedOutcome(source, new_state, len(parsed.entries), len(new), duplicates)
+        return Failure(exc.stage, source.url, exc.message)
+    fresh = [e for e in feed.entries if e.guid not in known]
+    drafts = tuple((e, a) for e in fresh if (a := draft_article(source, feed, e, now)) is not None)
+    return Prepared(feed, drafts)
 
 
-def _failed_state(state: FeedState, now: datetime, settings: Settings, message: str) -> FeedState:
-    # A feed that answers 200 with something unparseable counts as a failing fetch.
-    return next_feed_state(
-        state, FetchResult(url=state.url, status=0, error=message), now, settings.fetch
-    )
-
-
-def _unique(articles: Sequence[Article | None], index: FingerprintIndex) -> list[Article]:
-    seen: set[str] = set()
-    kept: list[Article] = []
-    for article in articles:
-        if article is None or article.url in seen:
-            continue
-        seen.add(article.url)
-        kept.append(replace(article, fingerprint=index.resolve(article.fingerprint)))
-    return kept
-
-
-def wants_full_text(source: FeedSource, feed_text: str, min_chars: int) -> bool:
-    """Return True when the article page should be fetched for this entry's text."""
-    if source.full_text == "never":
-        return False
-    return source.full_text == "always" or len(feed_text) < min_chars
-
-
-async def _article(
-    fetcher: Fetcher,
-    settings: Settings,
-    source: FeedSource,
-    parsed: ParsedFeed,
-    entry: Entry,
-    now: datetime,
-    progress: Progress,
+def draft_article(
+    source: FeedSource, feed: ParsedFeed, entry: Entry, now: datetime
 ) -> Article | None:
-    feed_html = (
-        entry.content_html
-        if len(entry.content_html) >= len(entry.summary_html)
-        else entry.summary_html
-    )
-    text = clean_text(html_to_text(feed_html), entry.title)
-    url = entry.url
-    page_language = None
-    if entry.url and wants_full_text(source, text, settings.fetch.full_text_min_chars):
-        page = await fetcher.fetch_page(entry.url)
-        if page.error is not None:
-            # Not a Failure: the feed's own text is kept and the digest is not incomplete.
-            progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
-        if page.body is not None:
-            try:
-                extracted = await asyncio.to_thread(
-                    extract_article, page.body, page.final_url or url
-                )
-            except ExtractError as exc:
-                progress(f"{exc}; feed text kept")
-                extracted = None
-            if extracted is not None:
-                if len(extracted.text) > len(text):
-                    text = clean_text(extracted.text, entry.title)
-                    page_language = extracted.language
-                if extracted.canonical_url:
-                    url = urljoin(page.final_url or url, extracted.canonical_url)
+    """Return the Article an entry gives from the feed's own text (None when it has none)."""
+    html = max(entry.content_html, entry.summary_html, key=len)
+    text = clean_text(html_to_text(html), entry.title)
     title = entry.title or text[:80].rsplit(" ", 1)[0]
     if not title and not text:
         return None
-    language = entry.language or source.language or parsed.language or page_language
+    language = entry.language or source.language or feed.language
     return Article(
         feed_url=source.url,
-        source=source.name or parsed.title or source.url,
+        source=source.name or feed.title or source.url,
         guid=entry.guid,
-        url=canonical_url(url) if url else f"{source.url}#{entry.guid}",
+        url=canonical_url(entry.url) if entry.url else f"{source.url}#{entry.guid}",
         title=title,
         published=entry.published or now,
         text=text,
@@ -240,6 +196,101 @@ async def _article(
     )
 
 
+def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str) -> Article:
+    """Return the draft with the page's text when it is longer, and the page's canonical URL."""
+    url = draft.url
+    if page.canonical_url:
+        url = canonical_url(urljoin(final_url, page.canonical_url))
+    text = clean_text(page.text, entry.title)
+    if len(text) <= len(draft.text):
+        return replace(draft, url=url)
+    language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")
+    return replace(draft, url=url, text=text, fingerprint=fingerprint(text), language=language)
+
+
+def wants_full_text(source: FeedSource, feed_text: str, min_chars: int) -> bool:
+    """Return True when the article page should be fetched for this entry's text."""
+    if source.full_text == "never":
+        return False
+    return source.full_text == "always" or len(feed_text) < min_chars
+
+
+async def full_text(
+    fetcher: Fetcher,
+    workers: Workers,
+    settings: Settings,
+    progress: Progress,
+    source: FeedSource,
+    entry: Entry,
+    draft: Article,
+) -> Article:
+    """Return the draft, improved with its page's text when the feed carries only a teaser."""
+    if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
+        return draft
+    page = await fetcher.fetch_page(entry.url)
+    if page.error is not None or page.body is None:
+        # Not a Failure: the feed's own text is kept and the digest is not incomplete.
+        progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
+        return draft
+    try:
+        extracted = await workers.run(extract_article, page.body, page.final_url)
+    except ExtractError as exc:
+        progress(f"{exc}; feed text kept")
+        return draft
+    return with_page(draft, entry, extracted, page.final_url or entry.url)
+
+
+@dataclass
+class _Pass:
+    """The shared parts of one ingest pass."""
+
+    fetcher: Fetcher
+    workers: Workers
+    settings: Settings
+    store: Store
+    index: FingerprintIndex
+    now: datetime
+    progress: Progress
+
+    async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
+        result = await self.fetcher.fetch(source.url, state)
+        new_state = next_feed_state(state, result, self.now, self.settings.fetch)
+        if not result.ok:
+            self.store.save_feed_state(new_state)
+            failure = Failure("fetch", source.url, result.error or f"HTTP {result.status}")
+            return FeedOutcome(source, new_state, failure=failure)
+        if result.not_modified:
+            self.store.save_feed_state(new_state)
+            return FeedOutcome(source, new_state, not_modified=True)
+        known = self.store.stored_guids(source.url)
+        prepared = await self.workers.run(prepare_feed, result, source, self.now, known)
+        if isinstance(prepared, Failure):
+            # A feed that answers 200 with something unusable counts as a failing fetch.
+            bad = FetchResult(url=source.url, status=0, error=prepared.message)
+            failed = next_feed_state(state, bad, self.now, self.settings.fetch)
+            self.store.save_feed_state(failed)
+            return FeedOutcome(source, failed, failure=prepared)
+        articles = await asyncio.gather(
+            *(
+                full_text(self.fetcher, self.workers, self.settings, self.progress, source, e, a)
+                for e, a in prepared.drafts
+            )
+        )
+        new = self.store.add_articles(self.unique(articles))
+        self.store.save_feed_state(replace(new_state, title=prepared.feed.title or state.title))
+        count = len(prepared.feed.entries)
+        return FeedOutcome(source, new_state, count, len(new), count - len(new))
+
+    def unique(self, articles: Sequence[Article]) -> list[Article]:
+        seen: set[str] = set()
+        kept: list[Article] = []
+        for article in articles:
+            if article.url not in seen:
+                seen.add(article.url)
+                kept.append(replace(article, fingerprint=self.index.resolve(article.fingerprint)))
+        return kept
+
+
 def _report(
     sources: Sequence[FeedSource], states: dict[str, FeedState], outcomes: dict[str, FeedOutcome]
 ) -> IngestReport:
@@ -247,13 +298,12 @@ def _report(
     for s in sources:
         o = outcomes.get(s.url)
         state = o.state if o else states[s.url]
-        ok = o.failure is None if o else state.error_count == 0 and not state.disabled
         health.append(
             FeedHealth(
                 url=s.url,
                 name=s.name or state.title or s.url,
-                ok=ok,
-                error=str(o.failure.message) if o and o.failure else state.last_error,
+                ok=o.failure is None if o else state.error_count == 0 and not state.disabled,
+                error=o.failure.message if o and o.failure else state.last_error,
                 last_success_at=state.last_success_at,
                 error_count=state.error_count,
                 next_check_at=state.next_check_at,
@@ -282,14 +332,18 @@ def preview_article(
     on_progress: Progress | None = None,
 ) -> Article | None:
     """Return the Article an entry would become (full text and cleaning included), unstored."""
+    draft = draft_article(source, parsed, entry, now)
+    if draft is None:
+        return None
+    found = draft
+    progress = on_progress or (lambda _m: None)
 
-    async def work() -> Article | None:
+    async def work() -> Article:
         http = client or make_client(settings.fetch)
+        workers = Workers(0)
         try:
             fetcher = Fetcher(settings.fetch, http)
-            return await _article(
-                fetcher, settings, source, parsed, entry, now, on_progress or (lambda _m: None)
-            )
+            return await full_text(fetcher, workers, settings, progress, source, entry, found)
         finally:
             if client is None:
                 await http.aclose()

@@ -56,7 +56,9 @@ def _parse_file(path: Path, rel: str) -> ParsedFeed:
 
 
 def _feed_files() -> list[Path]:
-    own = [p for p in FEEDPARSER.rglob("*") if p.is_file() and p.name != "LICENSE"]
+    own = [
+        p for p in FEEDPARSER.rglob("*") if p.is_file() and p.name not in ("LICENSE", "README.md")
+    ]
     rs = [
         p
         for p in (FEEDS / "feed-rs").rglob("*")

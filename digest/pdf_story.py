@@ -183,8 +183,12 @@ def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
         spaceAfter=3,
     )
     rule.keepWithNext = 1  # a section rule never ends a column on its own
-    # A section label never closes a column: it needs its first story's opening below it.
-    room = style.section.leading + style.section.spaceBefore + 2 * _room(style)
+    # A section label never closes a column: it keeps its first story's opening below it
+    # (the label's own height plus the room an event asks for, so the two checks agree).
+    label_height = (
+        style.section.spaceBefore + 4.2 + style.section.leading + style.section.spaceAfter
+    )
+    room = label_height + _room(style) + 4
     return [CondPageBreak(room), rule, label]
 
 

@@ -54,9 +54,12 @@ def pdf_to_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
 
 
 def screenshot_html(
-    html_path: Path, png_path: Path, *, width: int = 600, height: int = 2400
+    html_path: Path, png_path: Path, *, width: int = 600, height: int = 2400, dark: bool = False
 ) -> Path:
-    """Return png_path after headless Chromium saved a width x height screenshot of the page."""
+    """Return png_path after headless Chromium saved a width x height screenshot of the page.
+
+    dark=True asks for prefers-color-scheme: dark, as a mail client in dark mode would.
+    """
     browser = find_chromium()
     if browser is None:
         raise RenderError("preview", "chromium not found (Debian package chromium)")
@@ -68,6 +71,7 @@ def screenshot_html(
             f"--user-data-dir={profile}",
             f"--screenshot={png_path.resolve()}",
             f"--window-size={width},{height}",
+            *(["--blink-settings=preferredColorScheme=0"] if dark else []),
             html_path.resolve().as_uri(),
         ]
         try:

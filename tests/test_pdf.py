@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from digest.config import DigestSettings
 from digest.models import Digest
 from digest.pdf import render_pdf
+from digest.pdf_story import esc
 
 
 def settings_for(digest: Digest, **changes: object) -> DigestSettings:
@@ -133,3 +134,13 @@ def test_images_are_embedded_and_missing_ones_skipped() -> None:
     count = sum(len(page.images) for page in reader.pages)
     assert count == 2
     assert len(with_images) > len(without)
+
+
+def test_right_to_left_runs_use_a_font_that_has_them() -> None:
+    digest = hostile_digest()
+    text = pdf_text(render_pdf(digest, settings_for(digest), language="en"))
+    # ReportLab sets the run in logical order (no bidi reordering), but every glyph is there.
+    for letter in "שלוםعلم":
+        assert letter in text
+    assert esc("שלום") == '<font name="DejaVuSans">שלום</font>'
+    assert esc("a < b & ]]>\x00") == "a &lt; b &amp; ]]&gt;"

@@ -164,3 +164,23 @@ def test_safe_url_and_wrap() -> None:
     assert safe_url(" https://a.example/x ") == "https://a.example/x"
     wrapped = wrap("x" * 200, width=72, indent="  ")
     assert max(len(line) for line in wrapped.splitlines()) <= 72
+
+
+def test_plurals_sizes_and_dates_are_localised() -> None:
+    from digest import i18n
+
+    ru = i18n.load_strings("ru", [i18n.PACKAGED_TEMPLATES])
+    assert [ru.plural("sources", n) for n in (1, 2, 5, 21)] == [
+        "1 источник",
+        "2 источника",
+        "5 источников",
+        "21 источник",
+    ]
+    en = i18n.load_strings("en", [i18n.PACKAGED_TEMPLATES])
+    assert en.plural("events", 1) == "1 story" and en.plural("events", 12) == "12 stories"
+    assert en("no_such_key") == "no_such_key"
+    assert i18n.format_size(10 * 1024 * 1024, "en") == "10 MB"
+    assert i18n.format_size(1536, "ru") == "1,5 KB"
+    day = make_digest("ru").period_end
+    assert i18n.format_date(day, "ru", "Europe/Moscow", "long") == "25 ноября 2026\u202fг."
+    assert i18n.format_date(day, "en", "Europe/London", "full") == "Wednesday, 25 November 2026"

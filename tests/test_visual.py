@@ -112,6 +112,21 @@ def test_email_screenshot_at_600px_is_not_blank(tmp_path: Path, language: str) -
     assert ink_share(png) > 0.01
 
 
+@needs_chromium
+def test_email_dark_mode_turns_the_page_dark(tmp_path: Path) -> None:
+    _, rendered = render("en", 1, "A4")
+    html = tmp_path / "en.html"
+    html.write_text(rendered.html, encoding="utf-8")
+    light = screenshot_html(html, tmp_path / "light.png", height=900)
+    dark = screenshot_html(html, tmp_path / "dark.png", height=900, dark=True)
+    keep([dark], "en")
+    with Image.open(light) as a, Image.open(dark) as b:
+        assert ImageStat.Stat(a.convert("L")).mean[0] > 200
+        assert ImageStat.Stat(b.convert("L")).mean[0] < 80
+        # Text still stands out from the dark page: a good share of light pixels.
+        assert sum(b.convert("L").histogram()[160:]) / (b.width * b.height) > 0.01
+
+
 @needs_poppler
 @needs_chromium
 def test_write_previews_writes_pages_then_email(tmp_path: Path) -> None:

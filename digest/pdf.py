@@ -30,15 +30,13 @@ from digest import i18n
 from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
+from digest.pdf_panels import coming_up, feed_health, lead_image
 from digest.pdf_story import (
     FetchImage,
     StoryParts,
-    coming_up,
     contents,
     esc,
     event_block,
-    feed_health,
-    lead_image,
     masthead,
     page_form,
     plain,
@@ -281,13 +279,14 @@ def _story(
     n = 0
     for s_i, section in enumerate(s for s in digest.sections if s.events):
         story += section_head(section.title, f"sec{s_i + 1}", style)
-        for event in section.events:
+        for i, event in enumerate(section.events):
             n += 1
             image = lead_image(event.image_url, fetch_image, style, column)
             story += event_block(
                 event,
                 f"ev{n}",
                 lead=n == 1,
+                last=i == len(section.events) - 1,
                 t=t,
                 style=style,
                 digest=digest,

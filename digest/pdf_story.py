@@ -1,4 +1,4 @@
-"""Flowables for the PDF: masthead, contents, sections, events, "Coming up", feed health.
+"""Flowables for the PDF: masthead, contents, section heads and events.
 
 Every piece of feed text goes through `esc()` before it reaches Paragraph markup, and every
 link through `href()`; nothing a feed sends can open a tag, close a CDATA or run a script.
@@ -6,18 +6,15 @@ link through `href()`; nothing a feed sends can open a tag, close a CDATA or run
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from PIL import Image as PILImage
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     HRFlowable,
-    Image,
     Paragraph,
     Spacer,
     Table,
@@ -197,6 +194,7 @@ def event_block(
     key: str,
     *,
     lead: bool,
+    last: bool,
     t: i18n.Strings,
     style: Styles,
     digest: Digest,
@@ -223,11 +221,12 @@ def event_block(
     facts = _facts(event, t, style, digest)
     if facts:
         out.append(Paragraph(facts, style.facts))
-    out.append(
-        HRFlowable(
-            width="100%", thickness=0.4, color=style.color("rule"), spaceBefore=7, spaceAfter=9
-        )
-    )
+    if last:
+        # The section rule that follows is divider enough.
+        out.append(Spacer(1, 8))
+    else:
+        rule = style.color("rule")
+        out.append(HRFlowable(width="100%", thickness=0.4, color=rule, spaceBefore=7, spaceAfter=9))
     return out
 
 
@@ -242,7 +241,10 @@ def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) 
         (t("organisations"), event.facts.organisations),
         (t("places"), event.facts.places),
     ]
-    lines = [f"<b>{esc(label)}</b>  {esc(', '.join(names))}" for label, names in groups if names]
+    who = [f"<b>{esc(label)}</b>  {esc(', '.join(names))}" for label, names in groups if names]
+    # Wide columns set people, organisations and places on one line; narrow ones stack them.
+    inline = bool(style.raw["facts"].get("inline", False))
+    lines = ["&nbsp;&nbsp;&nbsp; ".join(who)] if inline and who else who
     if event.dates:
         items = "; ".join(_dated(d, t, digest) for d in event.dates)
         lines.append(f"<b>{esc(t('dates'))}</b>  {items}")
@@ -263,79 +265,3 @@ def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
     when = i18n.format_date(item.when, t.language, digest.timezone, "d MMM")
     prefix = f"{t('approximate')} " if item.approximate else ""
     return f"{esc(prefix + when)} — {esc(item.label)}"
-
-
-def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
-    """Return the "Coming up" panel: a date column and what happens, earliest first."""
-    if not digest.coming_up:
-        return []
-    muted = style.raw["colors"]["muted"]
-    rows = []
-    for item in sorted(digest.coming_up, key=lambda d: d.when):
-        when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
-        source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
-        rows.append(
-            [
-                Paragraph(f"<b>{esc(when)}</b>", style.facts),
-                Paragraph(f"{esc(item.label)}{source}", style.facts),
-            ]
-        )
-    table = Table(rows, colWidths=[64, None], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), style.color("note_background")),
-                ("LINEBEFORE", (0, 0), (0, -1), 2, style.color("accent")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, 0), (-1, -1), style.facts.fontName),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("TOPPADDING", (0, 0), (-1, 0), 7),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
-            ]
-        )
-    )
-    return [*section_head(t("coming_up"), "coming-up", style), table]
-
-
-def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
-    """Return a shaded note naming the feeds that failed, or nothing when all worked."""
-    failed = digest.failed_feeds
-    if not failed:
-        return []
-    names = "; ".join(
-        f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
-    )
-    text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
-    return [Spacer(1, 6), Paragraph(text, style.note)]
-
-
-def lead_image(
-    url: str | None, fetch_image: FetchImage | None, style: Styles, width: float
-) -> Flowable | None:
-    """Return the event's image scaled to the column, or None when missing or unreadable."""
-    if not url or fetch_image is None:
-        return None
-    try:
-        data = fetch_image(url)
-        if not data:
-            return None
-        with PILImage.open(io.BytesIO(data)) as img:
-            img.load()
-            picture = img.convert("RGB")
-        limit = int(style.raw["image"]["max_pixels"])
-        picture.thumbnail((limit, limit))
-        buffer = io.BytesIO()
-        picture.save(buffer, "JPEG", quality=78, optimize=True)
-    except Exception:  # a bad or hostile image must never stop the PDF: it is left out
-        return None
-    w, h = picture.size
-    scale = min(width / w, float(style.raw["image"]["max_height"]) / h)
-    buffer.seek(0)
-    return Image(buffer, width=w * scale, height=h * scale, hAlign="LEFT")
-
-
-def all_events(digest: Digest) -> Sequence[EventSummary]:
-    """Return the digest's events in reading order (the order of the contents)."""
-    return [e for s in digest.sections for e in s.events]

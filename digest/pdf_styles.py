@@ -107,7 +107,6 @@ class Styles:
     meta: ParagraphStyle
     body: ParagraphStyle
     facts: ParagraphStyle
-    links: ParagraphStyle
     note: ParagraphStyle
 
     def color(self, name: str) -> colors.Color:
@@ -127,142 +126,84 @@ def make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
         raise RenderError(STYLE_FILE, f"bad or missing setting: {exc}") from exc
 
 
+# name: (font from table, bold, size from table.key, leading as a key or a factor of size,
+#        colour, extra ParagraphStyle settings). Sizes and fonts come from pdf.toml.
+_SPECS: dict[str, tuple[str, bool, str, str | float, str, dict[str, Any]]] = {
+    "masthead": ("masthead", True, "masthead.size", 1.1, "ink", {"alignment": TA_CENTER}),
+    "tagline": ("meta", False, "masthead.tagline_size", 1.4, "muted", {"alignment": TA_CENTER}),
+    "toc_title": (
+        "section",
+        True,
+        "section.size",
+        1.3,
+        "accent",
+        {"spaceBefore": 4, "spaceAfter": 6},
+    ),
+    "toc_section": ("section", True, "toc.section_size", 1.5, "muted", {"spaceBefore": 5}),
+    "toc_entry": ("toc", False, "toc.size", 1.3, "ink", {"spaceAfter": 1.5}),
+    "section": ("section", True, "section.size", 1.3, "accent", {}),
+    "headline": (
+        "headline",
+        True,
+        "headline.size",
+        "leading",
+        "ink",
+        {"spaceBefore": 2, "spaceAfter": 3},
+    ),
+    "lead_headline": (
+        "headline",
+        True,
+        "headline.first_size",
+        "first_leading",
+        "ink",
+        {"spaceAfter": 4},
+    ),
+    "meta": ("meta", False, "meta.size", 1.35, "muted", {"spaceAfter": 5}),
+    "body": ("body", False, "body.size", "leading", "ink", {"spaceAfter": 3}),
+    "facts": ("facts", False, "facts.size", 1.4, "ink", {"spaceBefore": 2}),
+    "note": (
+        "facts",
+        False,
+        "facts.size",
+        1.45,
+        "ink",
+        {"borderPadding": 6, "spaceBefore": 10, "spaceAfter": 10},
+    ),
+}
+
+
 def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
     fonts = register_fonts()
-    c = {k: colors.HexColor(str(v)) for k, v in raw["colors"].items()}
+    made = {name: _paragraph_style(name, spec, raw) for name, spec in _SPECS.items()}
+    section, body, note = made["section"], made["body"], made["note"]
+    section.spaceBefore = float(raw["section"]["space_before"])
+    section.spaceAfter = float(raw["section"]["space_after"])
+    note.backColor = colors.HexColor(str(raw["colors"]["note_background"]))
+    if raw["body"].get("justify", True):
+        body.alignment = TA_JUSTIFY
+    hyph = hyphenator(language) if raw["body"].get("hyphenate", True) else None
+    if hyph is not None:
+        # Hyphenate body text only: headlines and labels read better unbroken.
+        body.hyphenationLang, body.embeddedHyphenation, body.uriWasteReduce = hyph, 1, 0.3
+    return Styles(raw=raw, fonts=fonts, **made)
 
-    def font(table: str, bold: bool = False, italic: bool = False) -> str:
-        base, suffixes = FAMILIES[str(raw[table]["font"])]
-        return f"{base}{suffixes[(1 if bold else 0) + (2 if italic else 0)]}"
 
-    def size(table: str, key: str = "size") -> float:
-        return float(raw[table][key])
-
-    body = raw["body"]
-    hyph = hyphenator(language) if body.get("hyphenate", True) else None
-    base = ParagraphStyle("base", fontName=font("body"), textColor=c["ink"], splitLongWords=1)
-    return Styles(
-        raw=raw,
-        fonts=fonts,
-        masthead=ParagraphStyle(
-            "masthead",
-            base,
-            fontName=font("masthead", bold=True),
-            fontSize=size("masthead"),
-            leading=size("masthead") * 1.1,
-            alignment=TA_CENTER,
-        ),
-        tagline=ParagraphStyle(
-            "tagline",
-            base,
-            fontName=font("meta"),
-            fontSize=size("masthead", "tagline_size"),
-            leading=size("masthead", "tagline_size") * 1.4,
-            alignment=TA_CENTER,
-            textColor=c["muted"],
-        ),
-        toc_title=ParagraphStyle(
-            "toc_title",
-            base,
-            fontName=font("section", bold=True),
-            fontSize=size("section"),
-            leading=size("section") * 1.3,
-            textColor=c["accent"],
-            spaceBefore=4,
-            spaceAfter=6,
-        ),
-        toc_section=ParagraphStyle(
-            "toc_section",
-            base,
-            fontName=font("section", bold=True),
-            fontSize=size("toc", "section_size"),
-            leading=size("toc", "section_size") * 1.5,
-            textColor=c["muted"],
-            spaceBefore=5,
-        ),
-        toc_entry=ParagraphStyle(
-            "toc_entry",
-            base,
-            fontName=font("toc"),
-            fontSize=size("toc"),
-            leading=size("toc") * 1.3,
-            spaceAfter=1.5,
-        ),
-        section=ParagraphStyle(
-            "section",
-            base,
-            fontName=font("section", bold=True),
-            fontSize=size("section"),
-            leading=size("section") * 1.3,
-            textColor=c["accent"],
-            spaceBefore=size("section", "space_before"),
-            spaceAfter=size("section", "space_after"),
-        ),
-        headline=ParagraphStyle(
-            "headline",
-            base,
-            fontName=font("headline", bold=True),
-            fontSize=size("headline"),
-            leading=size("headline", "leading"),
-            spaceBefore=2,
-            spaceAfter=3,
-        ),
-        lead_headline=ParagraphStyle(
-            "lead_headline",
-            base,
-            fontName=font("headline", bold=True),
-            fontSize=size("headline", "first_size"),
-            leading=size("headline", "first_leading"),
-            spaceAfter=4,
-        ),
-        meta=ParagraphStyle(
-            "meta",
-            base,
-            fontName=font("meta"),
-            fontSize=size("meta"),
-            leading=size("meta") * 1.35,
-            textColor=c["muted"],
-            spaceAfter=5,
-        ),
-        body=ParagraphStyle(
-            "body",
-            base,
-            fontName=font("body"),
-            fontSize=size("body"),
-            leading=size("body", "leading"),
-            spaceAfter=3,
-            alignment=TA_JUSTIFY if body.get("justify", True) else TA_LEFT,
-            hyphenationLang=hyph or "",
-            embeddedHyphenation=1,
-            uriWasteReduce=0.3,
-        ),
-        facts=ParagraphStyle(
-            "facts",
-            base,
-            fontName=font("facts"),
-            fontSize=size("facts"),
-            leading=size("facts") * 1.4,
-            spaceBefore=2,
-            textColor=c["ink"],
-        ),
-        links=ParagraphStyle(
-            "links",
-            base,
-            fontName=font("facts"),
-            fontSize=size("facts") - 0.4,
-            leading=(size("facts") - 0.4) * 1.4,
-            textColor=c["muted"],
-            spaceBefore=2,
-        ),
-        note=ParagraphStyle(
-            "note",
-            base,
-            fontName=font("facts"),
-            fontSize=size("facts"),
-            leading=size("facts") * 1.45,
-            backColor=c["note_background"],
-            borderPadding=6,
-            spaceBefore=10,
-            spaceAfter=10,
-        ),
+def _paragraph_style(
+    name: str,
+    spec: tuple[str, bool, str, str | float, str, dict[str, Any]],
+    raw: dict[str, dict[str, Any]],
+) -> ParagraphStyle:
+    font_table, bold, size_at, leading, color, extra = spec
+    base, suffixes = FAMILIES[str(raw[font_table]["font"])]
+    size_table, size_key = size_at.split(".")
+    size = float(raw[size_table][size_key])
+    line = float(raw[size_table][leading]) if isinstance(leading, str) else size * leading
+    return ParagraphStyle(
+        name,
+        fontName=base + suffixes[1 if bold else 0],
+        fontSize=size,
+        leading=line,
+        textColor=colors.HexColor(str(raw["colors"][color])),
+        splitLongWords=1,
+        **{"alignment": TA_LEFT, **extra},
     )

@@ -156,7 +156,29 @@ def test_oversized_pdf_becomes_a_note() -> None:
     rendered = render_digest(digest, settings_for(digest, attachment_limit=1000))
     assert rendered.pdf is None
     assert rendered.pdf_note and "not attached" in rendered.pdf_note
-    assert rendered.pdf_note in " ".join(rendered.text.split()) or "not" in rendered.text
+    assert rendered.pdf_note in " ".join(rendered.text.split())
+    assert rendered.pdf_note in rendered.html
+
+
+def test_images_are_dropped_before_the_pdf_is() -> None:
+    import io
+    import random
+
+    from PIL import Image
+
+    noise = random.Random(5).randbytes(900 * 700 * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (900, 700), noise).save(buffer, "PNG")
+    photo = buffer.getvalue()
+    digest = make_digest("en", 4, images=True)
+    plain_size = len(render_digest(digest, settings_for(digest), formats=("pdf",)).pdf or b"")
+    settings = settings_for(digest, images=True, attachment_limit=plain_size + 20_000)
+    rendered = render_digest(digest, settings, fetch_image=lambda url: photo)
+    assert rendered.pdf is not None and len(rendered.pdf) <= settings.attachment_limit
+    assert rendered.pdf_note and "without images" in rendered.pdf_note
+    assert re.search(r'<img [^>]*src="https://img\.example/0\.jpg"', rendered.html)
+    roomy = render_digest(digest, settings_for(digest, images=True), fetch_image=lambda u: photo)
+    assert roomy.pdf_note is None and roomy.pdf is not None and len(roomy.pdf) > plain_size
 
 
 def test_safe_url_and_wrap() -> None:

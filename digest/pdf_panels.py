@@ -1,0 +1,88 @@
+"""The PDF's panels and pictures: "Coming up", the feed-health note and lead images.
+
+Like the rest of the story, feed text passes `esc()`; an image that is missing, too large
+or unreadable is left out and never stops the PDF.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image as PILImage
+from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableStyle
+
+from digest import i18n
+from digest.models import Digest
+from digest.pdf_story import FetchImage, esc, section_head
+from digest.pdf_styles import Styles
+
+
+def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
+    """Return the "Coming up" panel: a date column and what happens, earliest first."""
+    if not digest.coming_up:
+        return []
+    muted = style.raw["colors"]["muted"]
+    rows = []
+    for item in sorted(digest.coming_up, key=lambda d: d.when):
+        when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
+        source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
+        rows.append(
+            [
+                Paragraph(f"<b>{esc(when)}</b>", style.facts),
+                Paragraph(f"{esc(item.label)}{source}", style.facts),
+            ]
+        )
+    table = Table(rows, colWidths=[64, None], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), style.color("note_background")),
+                ("LINEBEFORE", (0, 0), (0, -1), 2, style.color("accent")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), style.facts.fontName),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("TOPPADDING", (0, 0), (-1, 0), 7),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 7),
+            ]
+        )
+    )
+    return [*section_head(t("coming_up"), "coming-up", style), table]
+
+
+def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
+    """Return a shaded note naming the feeds that failed, or nothing when all worked."""
+    failed = digest.failed_feeds
+    if not failed:
+        return []
+    names = "; ".join(
+        f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
+    )
+    text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
+    return [Spacer(1, 6), Paragraph(text, style.note)]
+
+
+def lead_image(
+    url: str | None, fetch_image: FetchImage | None, style: Styles, width: float
+) -> Flowable | None:
+    """Return the event's image scaled to the column, or None when missing or unreadable."""
+    if not url or fetch_image is None:
+        return None
+    try:
+        data = fetch_image(url)
+        if not data:
+            return None
+        with PILImage.open(io.BytesIO(data)) as img:
+            img.load()
+            picture = img.convert("RGB")
+        limit = int(style.raw["image"]["max_pixels"])
+        picture.thumbnail((limit, limit))
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=78, optimize=True)
+    except Exception:  # a bad or hostile image must never stop the PDF: it is left out
+        return None
+    w, h = picture.size
+    scale = min(width / w, float(style.raw["image"]["max_height"]) / h)
+    buffer.seek(0)
+    return Image(buffer, width=w * scale, height=h * scale, hAlign="LEFT")

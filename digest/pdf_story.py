@@ -29,6 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # Hebrew, Arabic, Syriac, Thaana and their presentation forms: DejaVu Serif lacks them.
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]+")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+MAX_DATES = 3  # more dated items per event turn the facts into a wall of text
 FetchImage = Callable[[str], bytes | None]
 
 
@@ -245,23 +246,29 @@ def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) 
     # Wide columns set people, organisations and places on one line; narrow ones stack them.
     inline = bool(style.raw["facts"].get("inline", False))
     lines = ["&nbsp;&nbsp;&nbsp; ".join(who)] if inline and who else who
-    if event.dates:
-        items = "; ".join(_dated(d, t, digest) for d in event.dates)
-        lines.append(f"<b>{esc(t('dates'))}</b>  {items}")
-    links = []
-    seen: set[str] = set()
-    link_color = style.raw["colors"]["link"]
-    for s in event.sentences:
-        url = href(s.url)
-        if url and s.url not in seen:
-            seen.add(s.url)
-            links.append(f'<a href={url} color="{link_color}">{esc(s.source)}</a>')
+    label = f"<b>{esc(t('dates'))}</b>  "
+    for item in event.dates[:MAX_DATES]:
+        lines.append(label + _dated(item, t, digest))
+        label = ""
+    color = style.raw["colors"]["link"]
+    links = [
+        f'<a href={quoted} color="{color}">{esc(name)}</a>'
+        for name, url in source_links(event)
+        if (quoted := href(url))
+    ]
     if links:
         lines.append(f"<b>{esc(t('sources_label'))}</b>  " + " · ".join(links))
     return "<br/>".join(lines)
 
 
+def source_links(event: EventSummary) -> list[tuple[str, str]]:
+    """Return (source, url) once per source: the article quoted first, else its first one."""
+    quoted = {s.source: s.url for s in reversed(event.sentences)}
+    first = {a.source: a.url for a in reversed(event.event.articles)}
+    return [(name, quoted.get(name) or first[name]) for name in event.event.sources]
+
+
 def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
     when = i18n.format_date(item.when, t.language, digest.timezone, "d MMM")
     prefix = f"{t('approximate')} " if item.approximate else ""
-    return f"{esc(prefix + when)} — {esc(item.label)}"
+    return f"{esc(prefix + when)} — {esc(plain(item.label, 160))}"

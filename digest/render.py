@@ -22,6 +22,7 @@ from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Rendered
 from digest.pdf import render_pdf
+from digest.pdf_story import MAX_DATES, source_links
 from digest.preview import write_previews
 
 __all__ = ["make_environment", "render_digest", "template_dirs", "write_previews"]
@@ -81,6 +82,8 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.globals["plural"] = strings.plural
     env.filters["date"] = lambda v, style="medium": i18n.format_date(v, language, tz, style)
     env.filters["datetime"] = lambda v, style="short": i18n.format_datetime(v, language, tz, style)
+    env.globals["source_links"] = source_links
+    env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url
     env.filters["wrap"] = wrap
     return env

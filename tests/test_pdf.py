@@ -7,13 +7,13 @@ import re
 from dataclasses import replace
 
 import pytest
-from factories import HOSTILE_HEADLINES, hostile_digest, make_digest
+from factories import HOSTILE_HEADLINES, empty_digest, hostile_digest, make_digest
 from pypdf import PdfReader
 
 from digest.config import DigestSettings
 from digest.models import Digest
 from digest.pdf import render_pdf
-from digest.pdf_story import esc
+from digest.pdf_story import esc, source_links
 
 
 def settings_for(digest: Digest, **changes: object) -> DigestSettings:
@@ -73,7 +73,9 @@ def test_outline_links_and_page_numbers() -> None:
                 uris.add(str(action["/URI"]))
             elif annot.get_object().get("/Dest") is not None or action.get("/S") == "/GoTo":
                 internal += 1
-    assert {s.url for e in digest.events for s in e.sentences} <= uris
+    # Every source of every event is one click away, not only the ones quoted.
+    assert {url for e in digest.events for _, url in source_links(e)} == uris
+    assert len(uris) == sum(len(e.event.sources) for e in digest.events)
     assert internal >= len(digest.events)
     total = len(reader.pages)
     assert f"Page 1 of {total}" in pdf_text(pdf)
@@ -99,13 +101,21 @@ def test_page_sizes_and_columns(page_size: str, columns: int) -> None:
     assert round(width) == (595 if page_size == "A4" else 612)
 
 
-def test_hostile_titles_render_escaped() -> None:
+@pytest.mark.parametrize("columns", [1, 2])
+def test_hostile_titles_render_escaped(columns: int) -> None:
     digest = hostile_digest()
-    pdf = render_pdf(digest, settings_for(digest), language="en")
+    pdf = render_pdf(digest, settings_for(digest, columns=columns), language="en")
     text = pdf_text(pdf)
     assert "<script>alert('x')</script>" in text
     assert "]]>" in text and "<b>bold</b>" in text
     assert squash(HOSTILE_HEADLINES[1][:300]) in squash(text)
+
+
+def test_empty_digest_in_two_columns_says_so() -> None:
+    digest = empty_digest("ru")
+    text = pdf_text(render_pdf(digest, settings_for(digest, columns=2), language="ru"))
+    assert "За этот период новых сюжетов нет" in text
+    assert "Страница 1 из 1" in text
 
 
 def test_thirty_events_without_images_under_one_megabyte() -> None:

@@ -69,20 +69,32 @@ def lead_image(
     """Return the event's image scaled to the column, or None when missing or unreadable."""
     if not url or fetch_image is None:
         return None
+    settings = style.raw["image"]
     try:
         data = fetch_image(url)
-        if not data:
-            return None
-        with PILImage.open(io.BytesIO(data)) as img:
-            img.load()
-            picture = img.convert("RGB")
-        limit = int(style.raw["image"]["max_pixels"])
-        picture.thumbnail((limit, limit))
-        buffer = io.BytesIO()
-        picture.save(buffer, "JPEG", quality=78, optimize=True)
+        picture = (
+            _decode(data, int(settings.get("max_source_pixels", 40_000_000))) if data else None
+        )
     except Exception:  # a bad or hostile image must never stop the PDF: it is left out
         return None
+    if picture is None:
+        return None
     w, h = picture.size
-    scale = min(width / w, float(style.raw["image"]["max_height"]) / h)
+    scale = min(width / w, float(settings["max_height"]) / h)
+    shown = (w * scale, h * scale)
+    # Embed only the pixels print needs at the shown size: keeps 30 pictures in a few MB.
+    dpi = float(settings.get("dpi", 200))
+    picture.thumbnail((max(1, int(shown[0] / 72 * dpi)), max(1, int(shown[1] / 72 * dpi))))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=int(settings.get("quality", 80)), optimize=True)
     buffer.seek(0)
-    return Image(buffer, width=w * scale, height=h * scale, hAlign="LEFT")
+    return Image(buffer, width=shown[0], height=shown[1], hAlign="LEFT")
+
+
+def _decode(data: bytes, max_pixels: int) -> PILImage.Image | None:
+    """Return the image as RGB, or None when it claims more pixels than max_pixels."""
+    with PILImage.open(io.BytesIO(data)) as img:
+        if img.width * img.height > max_pixels:  # checked before decoding: no bombs
+            return None
+        img.draft("RGB", (2000, 2000))  # JPEG: decode at a reduced scale when it can
+        return img.convert("RGB")

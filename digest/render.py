@@ -164,7 +164,7 @@ def build_context(
     pdf_note: str | None = None,
     has_pdf: bool = False,
 ) -> dict[str, Any]:
-    """Return the variables every template sees (documented in templates/README.md)."""
+    """Return the variables every template sees (listed in templates/README.md)."""
     events = digest.events
     return {
         "digest": digest,

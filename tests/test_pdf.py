@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from factories import HOSTILE_HEADLINES, empty_digest, hostile_digest, make_digest
 from pypdf import PdfReader
 
 from digest.config import DigestSettings
+from digest.errors import RenderError
 from digest.models import Digest
 from digest.pdf import render_pdf
 from digest.pdf_story import esc, source_links
@@ -154,3 +157,38 @@ def test_right_to_left_runs_use_a_font_that_has_them() -> None:
         assert letter in text
     assert esc("שלום") == '<font name="DejaVuSans">שלום</font>'
     assert esc("a < b & ]]>\x00") == "a &lt; b &amp; ]]&gt;"
+
+
+def test_style_file_override_and_errors(tmp_path: Path) -> None:
+    digest = make_digest("en", 3)
+    (tmp_path / "pdf.toml").write_text('[colors]\naccent = "#00ff00"\n', encoding="utf-8")
+    custom = render_pdf(digest, settings_for(digest, templates_dir=tmp_path), language="en")
+    default = render_pdf(digest, settings_for(digest), language="en")
+    page = PdfReader(io.BytesIO(custom)).pages[0].get_contents()
+    assert page is not None and b"0 1 0 rg" in page.get_data()
+    assert custom != default
+    (tmp_path / "pdf.toml").write_text("[colors\n", encoding="utf-8")
+    with pytest.raises(RenderError, match=r"render: .*pdf\.toml: not valid TOML"):
+        render_pdf(digest, settings_for(digest, templates_dir=tmp_path), language="en")
+    (tmp_path / "pdf.toml").write_text('[body]\nfont = "comic"\n', encoding="utf-8")
+    with pytest.raises(RenderError, match=r"render: pdf\.toml: bad or missing setting"):
+        render_pdf(digest, settings_for(digest, templates_dir=tmp_path), language="en")
+
+
+def test_oversized_source_images_are_skipped(tmp_path: Path) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (10, 20, 30)).save(buffer, "PNG")
+    digest = make_digest("en", 2, images=True)
+    (tmp_path / "pdf.toml").write_text("[image]\nmax_source_pixels = 1000\n", encoding="utf-8")
+    settings = settings_for(digest, images=True, templates_dir=tmp_path)
+    pdf = render_pdf(digest, settings, language="en", fetch_image=lambda url: buffer.getvalue())
+    assert sum(len(p.images) for p in PdfReader(io.BytesIO(pdf)).pages) == 0
+
+
+def test_dates_are_shown_in_the_digest_timezone() -> None:
+    late = datetime(2026, 11, 25, 22, 30, tzinfo=UTC)  # already 26 November in Moscow
+    digest = replace(make_digest("ru", 2), period_end=late)
+    text = pdf_text(render_pdf(digest, settings_for(digest), language="ru"))
+    assert "четверг, 26 ноября 2026" in text

@@ -112,7 +112,7 @@ def similarity_edges(articles: Sequence[Article]) -> dict[int, dict[int, float]]
     edges: dict[int, dict[int, float]] = {i: {} for i in range(len(articles))}
     for day in np.unique(days).tolist():
         rows = np.flatnonzero(days == day)
-        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS + 1))
+        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
         product = _window_pairs(x, rows, cols)
         left, right = rows[product.row], cols[product.col]
         sims = product.data * _time_factor(stamps[left] - stamps[right])

@@ -16,7 +16,7 @@ from digest.models import DatedItem, KeyFacts
 from digest.text import STOP_WORDS, split_sentences, stem_words
 
 MAX_NAMES = 6
-FACT_CHARS = 4000  # names that matter are in the first paragraphs; the rest costs time
+FACT_CHARS = 2500  # names that matter are in the first paragraphs; the rest costs time
 
 _EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _RU_MONTHS = [
@@ -34,8 +34,9 @@ _RU_MONTHS = [
     "декабр",
 ]
 _MON = {
-    "en": r"(january|february|march|april|may|june|july|august|september|october|november"
-    r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b\.?",
+    # English months are matched capitalised only: "may" and "march" are also common words.
+    "en": r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?",
     "ru": "(" + "|".join(_RU_MONTHS) + r")[а-я]*",
 }
 _WEEKDAYS = {
@@ -49,12 +50,12 @@ _PART = {
 _SHIFT = {"this": 0, "next": 1, "last": -1, "этого": 0, "следующего": 1, "прошлого": -1}
 _PATTERNS: dict[str, list[tuple[str, str]]] = {
     "en": [
-        ("part", r"\b(early|mid|late|end of|beginning of)[-\s]+{M}(?:,?\s+(\d{{4}}))?"),
+        ("part", r"\b((?i:early|mid|late|end of|beginning of))[-\s]+{M}(?:,?\s+(\d{{4}}))?"),
         ("day", r"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{M}(?:,?\s+(\d{{4}}))?"),
         ("mday", r"\b{M}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"),
-        ("year", r"\bin\s+{M}\s+(this|next|last)\s+year\b"),
-        ("weekday", r"\b(next|this|coming)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"),
-        ("tomorrow", r"\b(tomorrow)\b"),
+        ("year", r"\b[Ii]n\s+{M}\s+(this|next|last)\s+year\b"),
+        ("weekday", r"\b((?i:next|this|coming))\s+(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"),
+        ("tomorrow", r"\b([Tt]omorrow)\b"),
     ],
     "ru": [
         ("part", r"(в начале|в середине|в конце)\s+{M}(?:\s+(\d{{4}}))?"),
@@ -64,8 +65,19 @@ _PATTERNS: dict[str, list[tuple[str, str]]] = {
         ("tomorrow", r"(завтра)"),
     ],
 }  # fmt: skip
+# One cheap search tells whether a paragraph can name a date at all.
+_ANY_DATE = {
+    "en": re.compile(
+        r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|[Tt]omorrow)"
+    ),
+    "ru": re.compile(
+        "(?i:" + _MON["ru"] + "|завтра|вторник|сред|четверг|пятниц|суббот|воскресен|понедельник)"
+    ),
+}
 DATE_PATTERNS = {
-    lang: [(kind, re.compile(p.format(M=_MON[lang]), re.I)) for kind, p in pats]
+    lang: [
+        (kind, re.compile(p.format(M=_MON[lang]), re.I if lang == "ru" else 0)) for kind, p in pats
+    ]
     for lang, pats in _PATTERNS.items()
 }
 # Words that put an undated month and day in the future or the past of the publish date.
@@ -126,7 +138,7 @@ def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]
     patterns, day0 = DATE_PATTERNS[lang], published.date()
     items: list[DatedItem] = []
     for paragraph in text.split("\n"):
-        if not any(p.search(paragraph) for _, p in patterns):
+        if not _ANY_DATE[lang].search(paragraph):
             continue  # most paragraphs name no date: skip splitting them
         for sentence in split_sentences(paragraph, language):
             taken: list[tuple[int, int]] = []
@@ -229,9 +241,12 @@ def _kind(name: str, cue: str, language: str) -> str:
 def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
+    kinds: dict[tuple[str, str], str] = {}  # names repeat: classify each once
     for text in texts:
         for name, cue in _names(text, language):
-            kind = _kind(name, cue, language)
+            kind = kinds.get((name, cue))
+            if kind is None:
+                kind = kinds[name, cue] = _kind(name, cue, language)
             if kind:
                 counts[kind][name] += 1
     people = counts["people"]

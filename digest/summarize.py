@@ -35,6 +35,7 @@ POSITION_DECAY = 2.0
 CANDIDATES_PER_ARTICLE = 12  # the prior makes later sentences unreachable anyway
 REDUNDANT = 0.7  # cosine at which a sentence only repeats one already chosen
 NEW_BOOST = 1.5
+FACT_ARTICLES = 6  # names are counted in the first articles only: enough to rank them
 
 
 class Summarizer(Protocol):
@@ -131,9 +132,10 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
         return []
     x = tfidf_vectors([tokenize(c.text, c.article.language) for c in pool]).matrix
     scores = _sentence_scores(pool, x, event)
+    similar = (x @ x.T).toarray() >= REDUNDANT  # the pool is small: a dense matrix is cheap
     chosen: list[int] = []
     for i in np.argsort(-scores, kind="stable").tolist():
-        if chosen and float((x[chosen] @ x[i].T).max()) >= REDUNDANT:
+        if similar[i, chosen].any():
             continue
         chosen.append(i)
         if len(chosen) == count:
@@ -149,7 +151,9 @@ def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
         event=event,
         headline=representative_title(event) or (chosen[0].text if chosen else ""),
         sentences=tuple(_quote(c) for c in chosen),
-        facts=find_facts([a.title + "\n" + a.text for a in event.articles], lead.language),
+        facts=find_facts(
+            [f"{a.title}\n{a.text}" for a in event.articles[:FACT_ARTICLES]], lead.language
+        ),
         dates=event_dates(event),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )

@@ -158,22 +158,22 @@ class TfidfSpace:
 def _rows(
     docs: Iterable[Sequence[str]], vocabulary: dict[str, int], idf: np.ndarray
 ) -> sparse.csr_matrix:
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for tokens in docs:
-        counts: dict[int, int] = {}
-        for t in tokens:
-            j = vocabulary.get(t)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        weights = {j: (1.0 + math.log(c)) * float(idf[j]) for j, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        indices.extend(weights)
-        data.extend(w / norm for w in weights.values())
-        indptr.append(len(indices))
-    shape = (len(indptr) - 1, len(vocabulary))
-    return sparse.csr_matrix((np.array(data), np.array(indices, dtype=np.int64), indptr), shape)
+    docs = list(docs)
+    rows: list[int] = []
+    cols: list[int] = []
+    for row, tokens in enumerate(docs):
+        ids = [j for j in map(vocabulary.get, tokens) if j is not None]
+        cols.extend(ids)
+        rows.extend([row] * len(ids))
+    counts = sparse.csr_matrix(
+        (np.ones(len(cols)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+        shape=(len(docs), len(vocabulary)),
+    )
+    counts.sum_duplicates()  # counts.data now holds term frequencies
+    counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ counts)
 
 
 def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
@@ -188,7 +188,8 @@ def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
     return TfidfSpace(vocabulary, idf, _rows(docs, vocabulary, idf))
 
 
-_NAME_OR_NUMBER = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+# A word that starts with a capital letter or a digit (Latin, Latin-1, Cyrillic capitals).
+_NAME_OR_NUMBER = re.compile(r"(?<![^\W_])[A-ZÀ-ÖØ-ÞА-ЯЁ0-9][^\W_]*(?:[-'’][^\W_]+)*")
 LEAD_SENTENCES = 2
 
 
@@ -200,11 +201,7 @@ def event_features(title: str, text: str, language: str) -> list[str]:
     text. What the event is about is said in the lead (the title and first sentences).
     """
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    names = [
-        w.lower()
-        for w in _NAME_OR_NUMBER.findall(text)
-        if (w[0].isupper() or w[0].isdigit()) and w.lower() not in stop
-    ]
+    names = [w for w in (m.lower() for m in _NAME_OR_NUMBER.findall(text)) if w not in stop]
     stemmer = _stemmer(language)
     if stemmer:
         names = list(stemmer.stemWords(names))  # "Путина" and "Путин" are one name

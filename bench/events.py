@@ -16,16 +16,13 @@ import argparse
 import json
 import random
 import resource
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from digest.events import MAX_GAP_DAYS, find_events  # noqa: E402
-from digest.models import Article  # noqa: E402
-from digest.summarize import summarize_event  # noqa: E402
+from digest.events import MAX_GAP_DAYS, find_events
+from digest.models import Article
+from digest.summarize import summarize_event
 
 FILES = ("summarize-bbc.jsonl", "events-ecbplus-dev.jsonl", "summarize-newsroom.jsonl")
 START = datetime(2024, 3, 1, tzinfo=UTC)

@@ -71,17 +71,19 @@ class Workers:
     """Runs CPU-bound steps off the event loop: worker processes for big passes, else a thread."""
 
     def __init__(self, feeds: int) -> None:
-        count = min(os.cpu_count() or 1, 4)
+        self.count = min(os.cpu_count() or 1, 4)
+        self.wanted = feeds >= POOL_MIN_FEEDS and self.count > 1
         self.pool: Executor | None = None
-        if feeds >= POOL_MIN_FEEDS and count > 1:
-            # spawn, not fork: the service calls this from a scheduler thread.
-            context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(count, mp_context=context)
 
     async def run(self, func: Callable[..., T], *args: object) -> T:
         """Return func(*args), computed in a worker."""
-        if self.pool is None:
+        if not self.wanted:
             return await asyncio.to_thread(func, *args)
+        if self.pool is None:
+            # Started on first use (a pass of 304s needs none); spawn, not fork, because
+            # the service calls this from a scheduler thread.
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.count, mp_context=context)
         return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
 
     def close(self) -> None:

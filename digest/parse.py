@@ -45,7 +45,11 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
         return _parse_json_feed(body, url, base, now)
     body, content_type = repair_encoding(body, result.content_type)
     # Without a content type feedparser flags every document as bozo; XML is what a feed is.
-    headers = {"content-location": base, "content-type": content_type or "application/xml"}
+    headers = {"content-type": content_type or "application/xml"}
+    if b"xml:base" in body:
+        # Only xml:base needs feedparser's own resolution (nested bases); plain relative
+        # links are resolved below, which spares feedparser a urljoin per element.
+        headers["content-location"] = base
     # Sanitising and URI resolution inside HTML are off: the pipeline turns feed HTML into
     # plain text and escapes it everywhere, and these two passes double feedparser's CPU time.
     data = feedparser.parse(

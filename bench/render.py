@@ -70,11 +70,13 @@ def raw_texts(digest: Digest, markup: bool) -> list[tuple[str, str]]:
                 )
                 if names
             ]
+            for d in e.dates[:3]:
+                lines.append(f"{b('Dates')} {d.when:%d %b} — {esc(d.label)}")
+            # One link per source, as the digest prints them.
+            first = {a.source: a.url for a in reversed(e.event.articles)}
             links = [
-                f'<a href="{s.url}" color="#1f4e79">{esc(s.source)}</a>'
-                if markup
-                else esc(s.source)
-                for s in {s.url: s for s in e.sentences}.values()
+                f'<a href="{first[name]}" color="#1f4e79">{esc(name)}</a>' if markup else esc(name)
+                for name in e.event.sources
             ]
             lines.append(f"{b('Sources')} " + " · ".join(links))
             out.append(("meta", "<br/>".join(lines)))

@@ -65,6 +65,7 @@ class _DigestDoc(BaseDocTemplate):  # type: ignore[misc]
         super().__init__(buffer, **kwargs)
         self.digest, self.t, self.style = digest, t, style
         self.anchor_pages: dict[str, int] = {}
+        self._dates: dict[str, str] = {}
         self.toc_keys: list[str] = []
         m = self._margins()
         full_h = self.height
@@ -145,9 +146,11 @@ class _DigestDoc(BaseDocTemplate):  # type: ignore[misc]
         canv.restoreState()
 
     def _date(self, style: str) -> str:
-        return i18n.format_date(
-            self.digest.period_end, self.t.language, self.digest.timezone, style
-        )
+        # Formatted once per document, not once per page.
+        if style not in self._dates:
+            d = self.digest
+            self._dates[style] = i18n.format_date(d.period_end, self.t.language, d.timezone, style)
+        return self._dates[style]
 
     def fill_forms(self, canv: Canvas) -> None:
         """Define the page-number forms now that every page is laid out."""

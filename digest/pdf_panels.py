@@ -13,7 +13,7 @@ from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableS
 
 from digest import i18n
 from digest.models import Digest
-from digest.pdf_story import FetchImage, esc, section_head
+from digest.pdf_story import FetchImage, esc, plain, section_head
 from digest.pdf_styles import Styles
 
 
@@ -29,7 +29,7 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
         rows.append(
             [
                 Paragraph(f"<b>{esc(when)}</b>", style.facts),
-                Paragraph(f"{esc(item.label)}{source}", style.facts),
+                Paragraph(f"{esc(plain(item.label, 200))}{source}", style.facts),
             ]
         )
     table = Table(rows, colWidths=[64, None], hAlign="LEFT")

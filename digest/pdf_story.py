@@ -140,7 +140,7 @@ def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> li
     ink = style.color("ink")
     return [
         HRFlowable(width="100%", thickness=0.6, color=ink, spaceAfter=8),
-        Paragraph(esc(digest.title), style.masthead),
+        Paragraph(esc(plain(digest.title, 100)), style.masthead),
         Spacer(1, 6),
         HRFlowable(width="100%", thickness=1.6, color=ink, spaceAfter=1.5),
         HRFlowable(width="100%", thickness=0.5, color=ink, spaceAfter=3),
@@ -171,23 +171,17 @@ def contents(digest: Digest, t: i18n.Strings, style: Styles, parts: StoryParts) 
 
 def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
     """Return a section's rule and label, which is also a level-0 outline entry."""
-    label = Anchored(esc(title.upper()), style.section)
+    space = style.section.spaceBefore
+    label = Anchored(esc(title.upper()), style.section.clone("section_label", spaceBefore=0))
     label.anchor = (key, plain(title), 0)
     rule = HRFlowable(
-        width="100%",
-        thickness=1.2,
-        color=style.color("accent"),
-        spaceBefore=style.section.spaceBefore,
-        spaceAfter=3,
+        width="100%", thickness=1.2, color=style.color("accent"), spaceBefore=space, spaceAfter=3
     )
     rule.keepWithNext = 1  # a section rule never ends a column on its own
-    # A section label never closes a column: it keeps its first story's opening below it
-    # (the label's own height plus the room an event asks for, so the two checks agree).
-    label_height = (
-        style.section.spaceBefore + 4.2 + style.section.leading + style.section.spaceAfter
-    )
-    room = label_height + _room(style) + 4
-    return [CondPageBreak(room), rule, label]
+    # A section label never closes a column: it keeps its first story's opening below it.
+    # Its height plus the room the event asks for, with slack, so the two checks agree.
+    label_height = space + 1.2 + 3 + style.section.leading + style.section.spaceAfter
+    return [CondPageBreak(label_height + _room(style) + 12), rule, label]
 
 
 def event_block(
@@ -218,7 +212,8 @@ def event_block(
     if image is not None:
         out += [image, Spacer(1, 5)]
     if event.sentences:
-        out.append(Paragraph(esc(" ".join(s.text for s in event.sentences)), style.body))
+        summary = esc(" ".join(s.text for s in event.sentences))
+        out.append(Paragraph(summary, style.lead_body if lead else style.body))
     facts = _facts(event, t, style, digest)
     if facts:
         out.append(Paragraph(facts, style.facts))

@@ -106,6 +106,7 @@ class Styles:
     lead_headline: ParagraphStyle
     meta: ParagraphStyle
     body: ParagraphStyle
+    lead_body: ParagraphStyle
     facts: ParagraphStyle
     note: ParagraphStyle
 
@@ -160,6 +161,7 @@ _SPECS: dict[str, tuple[str, bool, str, str | float, str, dict[str, Any]]] = {
     ),
     "meta": ("meta", False, "meta.size", 1.35, "muted", {"spaceAfter": 5}),
     "body": ("body", False, "body.size", "leading", "ink", {"spaceAfter": 3}),
+    "lead_body": ("body", False, "body.lead_size", "lead_leading", "ink", {"spaceAfter": 4}),
     "facts": ("facts", False, "facts.size", 1.4, "ink", {"spaceBefore": 2}),
     "note": (
         "facts",
@@ -175,16 +177,17 @@ _SPECS: dict[str, tuple[str, bool, str, str | float, str, dict[str, Any]]] = {
 def _make_styles(raw: dict[str, dict[str, Any]], language: str) -> Styles:
     fonts = register_fonts()
     made = {name: _paragraph_style(name, spec, raw) for name, spec in _SPECS.items()}
-    section, body, note = made["section"], made["body"], made["note"]
+    section, note = made["section"], made["note"]
     section.spaceBefore = float(raw["section"]["space_before"])
     section.spaceAfter = float(raw["section"]["space_after"])
     note.backColor = colors.HexColor(str(raw["colors"]["note_background"]))
-    if raw["body"].get("justify", True):
-        body.alignment = TA_JUSTIFY
     hyph = hyphenator(language) if raw["body"].get("hyphenate", True) else None
-    if hyph is not None:
-        # Hyphenate body text only: headlines and labels read better unbroken.
-        body.hyphenationLang, body.embeddedHyphenation, body.uriWasteReduce = hyph, 1, 0.3
+    for body in (made["body"], made["lead_body"]):
+        if raw["body"].get("justify", True):
+            body.alignment = TA_JUSTIFY
+        if hyph is not None:
+            # Hyphenate body text only: headlines and labels read better unbroken.
+            body.hyphenationLang, body.embeddedHyphenation, body.uriWasteReduce = hyph, 1, 0.3
     return Styles(raw=raw, fonts=fonts, **made)
 
 

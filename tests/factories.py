@@ -354,7 +354,7 @@ def hostile_digest(language: str = "en") -> Digest:
             ("<Person>",),
             ("Org & Sons",),
             ("שלום",),
-            ((1, "<b>date</b> & label"),),
+            ((1, "<b>date</b> & label " + headline),),
         )
         hostile.append(make_summary(story, 100 + n, language))
     return _assemble(language, base + hostile, failed=True, title="Digest <&> ]]>")

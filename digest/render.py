@@ -97,7 +97,12 @@ def render_digest(
     formats: Sequence[str] | None = None,
     fetch_image: FetchImage | None = None,
 ) -> Rendered:
-    """Return the subject, inlined HTML, plain text and (when asked for) PDF of a digest."""
+    """Return the subject, inlined HTML, plain text and (when asked for) PDF of a digest.
+
+    Every message needs a body, so HTML and text are always rendered; `formats` (default
+    settings.formats) decides whether a PDF is made. The PDF is rendered first so the email
+    can say when it was slimmed or left out (`Rendered.pdf_note`).
+    """
     language = language or settings.language or digest.language
     formats = tuple(settings.formats if formats is None else formats)
     env = make_environment(settings, language)

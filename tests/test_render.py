@@ -206,3 +206,15 @@ def test_plurals_sizes_and_dates_are_localised() -> None:
     day = make_digest("ru").period_end
     assert i18n.format_date(day, "ru", "Europe/Moscow", "long") == "25 ноября 2026\u202fг."
     assert i18n.format_date(day, "en", "Europe/London", "full") == "Wednesday, 25 November 2026"
+
+
+def test_preheader_and_subject_without_names() -> None:
+    digest = make_digest("en", 2)
+    rendered = render_digest(digest, settings_for(digest), formats=())
+    preheader = re.search(r'<div class="preheader"[^>]*>([^<]*)', rendered.html)
+    assert preheader and digest.events[0].headline in preheader.group(1)
+    assert "display:none" in preheader.group(0).replace(" ", "")
+    quiet = empty_digest()
+    assert render_digest(quiet, settings_for(quiet), formats=()).subject == (
+        "Morning Briefing, 25 Nov 2026"
+    )

@@ -122,7 +122,9 @@ _CAPTION_MARK = re.compile(
     re.I,
 )
 _PHOTO_LINE = re.compile(
-    r"^(?:Photo|Photograph|Image|Picture|Фото|Фотография|Иллюстрация|Credit)\s*(?::|by\b)", re.I
+    r"^(?:(?:Photo|Photograph|Image|Picture|Illustration|Video|Фото|Фотография|Иллюстрация|Credit)"
+    r"\s*(?::|by\b)|Courtesy\b|Getty Images|AP Photo|Reuters/)",
+    re.I,
 )
 _BOILERPLATE = re.compile(
     r"^(?:share(?: this| on|:)|follow us|subscribe|sign up|read more|related(?: articles| stories|:)"
@@ -140,7 +142,8 @@ def clean_text(text: str, title: str) -> str:
         cleaned = _clean_paragraph(paragraph)
         if cleaned and (not kept or kept[-1] != cleaned):
             kept.append(cleaned)
-    return "\n\n".join(_drop_title(kept, title))
+    kept = _skip_kickers(_drop_title(_skip_kickers(kept), title))
+    return "\n\n".join(kept)
 
 
 def _clean_paragraph(paragraph: str) -> str:
@@ -156,18 +159,41 @@ def _clean_paragraph(paragraph: str) -> str:
     return _INLINE_SPACE.sub(" ", cleaned).strip()
 
 
+def _skip_kickers(paragraphs: list[str]) -> list[str]:
+    # A first line of one to three words without a full stop ("Analysis", "Main content",
+    # "Courtesy G4") is a kicker or a credit, not the story's first sentence.
+    while len(paragraphs) > 1 and _is_kicker(paragraphs[0]):
+        paragraphs = paragraphs[1:]
+    return paragraphs
+
+
+def _is_kicker(paragraph: str) -> bool:
+    return (
+        len(paragraph) < 40
+        and len(paragraph.split()) <= 3
+        and not paragraph.endswith((".", "!", "?", "»", '"', "。"))
+    )
+
+
 def _key(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.casefold()).strip()
 
 
 def _drop_title(paragraphs: list[str], title: str) -> list[str]:
-    key = _key(title)
-    if not key or not paragraphs:
+    if not title or not paragraphs:
         return paragraphs
+    # A page title often carries the site's name after a dash or a bar.
+    seps = (" - ", " | ", " — ", " – ")
+    candidates = [title] + [title.split(sep)[0] for sep in seps if sep in title]
     first = paragraphs[0]
-    if _key(first) == key:
-        return paragraphs[1:]
-    if _key(first).startswith(key + " ") and first[: len(title)].casefold() == title.casefold():
-        rest = first[len(title) :].lstrip(" .:—–-")
-        return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
+    for candidate in candidates:
+        key = _key(candidate)
+        if len(key) < 8:
+            continue
+        if _key(first) == key:
+            return paragraphs[1:]
+        head = first[: len(candidate)].casefold() == candidate.casefold()
+        if head and _key(first).startswith(key + " "):
+            rest = first[len(candidate) :].lstrip(" .:—–-")
+            return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
     return paragraphs

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
-from digest.extract import clean_text, html_to_text, normalise
+import pytest
+
+from digest.errors import ExtractError
+from digest.extract import clean_text, extract_article, html_to_text, normalise
 
 SEED = Path(__file__).parent / "data" / "pages" / "seed-article.txt"
 
@@ -68,3 +73,26 @@ def test_html_fragment_to_paragraphs() -> None:
     assert html_to_text(html) == "Hello world & all.\n\nNext"
     assert html_to_text("plain &lt;text&gt;") == "plain <text>"
     assert html_to_text("") == ""
+
+
+GOOSE = Path(__file__).parent / "data" / "pages" / "goose3"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.casefold()).strip()
+
+
+@pytest.mark.parametrize("page", sorted(GOOSE.glob("*.html")), ids=lambda p: p.stem)
+def test_real_pages_give_the_article_body_first(page: Path) -> None:
+    case = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+    expected = case["expected"]
+    got = extract_article(page.read_bytes(), expected.get("final_url") or case["url"])
+    assert _norm(got.text).startswith(_norm(expected["cleaned_text"])[:100])
+    assert "\n\n" in got.text and "\n\n\n" not in got.text
+    if expected.get("title"):
+        assert _norm(expected["title"]) in _norm(got.title)
+
+
+def test_page_without_text_raises_extract_error() -> None:
+    with pytest.raises(ExtractError, match=r"^extract: https://e\.org/x: "):
+        extract_article(b"<html><body><script>x()</script></body></html>", "https://e.org/x")

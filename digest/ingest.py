@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urljoin
@@ -137,7 +137,9 @@ async def ingest_async(
     workers = Workers(len(due))
     outcomes: dict[str, FeedOutcome] = {}
     try:
-        pass_ = _Pass(Fetcher(settings.fetch, http), workers, settings, store, index, now, progress)
+        added = {f.url for f in store.added_feeds()}
+        fetcher = Fetcher(settings.fetch, http)
+        pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
         for done in asyncio.as_completed([pass_.one_feed(s, states[s.url]) for s in due]):
             outcome = await done
             outcomes[outcome.source.url] = outcome
@@ -146,7 +148,18 @@ async def ingest_async(
         workers.close()
         if client is None:
             await http.aclose()
+    for source, moved_to in pass_.moves:
+        move_feed(store, source, moved_to)
+        progress(f"{source.label}: moved permanently to {moved_to}; feed updated")
     return _report(unique, states, outcomes)
+
+
+def move_feed(store: Store, source: FeedSource, new_url: str) -> None:
+    """Give an added feed its new URL, keeping its state (its articles keep the old one)."""
+    state = store.feed_state(source.url)
+    store.add_feed(replace(source, url=new_url))
+    store.save_feed_state(replace(state, url=new_url))
+    store.remove_feed(source.url)
 
 
 def _describe(o: FeedOutcome) -> str:
@@ -253,6 +266,8 @@ class _Pass:
     index: FingerprintIndex
     now: datetime
     progress: Progress
+    added: set[str]
+    moves: list[tuple[FeedSource, str]] = field(default_factory=list)
 
     async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
         result = await self.fetcher.fetch(source.url, state)
@@ -261,6 +276,7 @@ class _Pass:
             self.store.save_feed_state(new_state)
             failure = Failure("fetch", source.url, result.error or f"HTTP {result.status}")
             return FeedOutcome(source, new_state, failure=failure)
+        self.follow_move(source, result.permanent_redirect)
         if result.not_modified:
             self.store.save_feed_state(new_state)
             return FeedOutcome(source, new_state, not_modified=True)
@@ -282,6 +298,15 @@ class _Pass:
         self.store.save_feed_state(replace(new_state, title=prepared.feed.title or state.title))
         count = len(prepared.feed.entries)
         return FeedOutcome(source, new_state, count, len(new), count - len(new))
+
+    def follow_move(self, source: FeedSource, moved_to: str | None) -> None:
+        """Note a permanent redirect: added feeds move after the pass; config feeds are named."""
+        if not moved_to or moved_to == source.url:
+            return
+        if source.url in self.added:
+            self.moves.append((source, moved_to))
+        else:
+            self.progress(f"{source.label}: moved permanently to {moved_to}; update the feed list")
 
     def unique(self, articles: Sequence[Article]) -> list[Article]:
         seen: set[str] = set()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,3 +110,26 @@ def test_compressed_bodies_from_feedparser_suite_are_inflated() -> None:
     for result in results:
         assert result.ok and result.body is not None, result
         assert b"<feed" in result.body or b"<rss" in result.body, result.url
+
+
+def test_at_most_per_host_connections_at_once() -> None:
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow(_h: object) -> Reply:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.15)
+        with lock:
+            active[0] -= 1
+        return Reply(200, rss([]))
+
+    with LoopbackServer() as server:
+        for i in range(6):
+            server.routes[f"/f{i}"] = slow
+        pairs = [(server.url(f"/f{i}"), FeedState(url=server.url(f"/f{i}"))) for i in range(6)]
+        started = time.monotonic()
+        results = asyncio.run(fetch_all(pairs, replace(FAST, concurrency=16, per_host=2)))
+    assert all(r.ok for r in results)
+    assert peak[0] == 2 and time.monotonic() - started >= 0.45

@@ -163,3 +163,38 @@ def test_cli_import_opml_and_check_prints_clean_text(tmp_path: Path) -> None:
     assert code == 0, out
     text = out.split("fingerprint: ", 1)[1].split("\n", 2)[2]
     assert text.strip() == (STORY * 3).strip()
+
+
+def test_permanent_redirect_moves_an_added_feed(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.routes["/old"] = Reply(301, headers={"Location": "/new"})
+        server.routes["/new"] = Reply(200, rss([("A", "https://e.org/a", STORY)]))
+        old = FeedSource(server.url("/old"), name="Moved", full_text="never")
+        settings = _settings(tmp_path, (old,))
+        store = _store(settings)
+        store.add_feed(old)
+        messages: list[str] = []
+        report = fetch_and_store(settings, store, [old], NOW, on_progress=messages.append)
+    assert report.new_articles == 1 and report.failures == ()
+    assert [f.url for f in store.added_feeds()] == [server.url("/new")]
+    assert store.feed_state(server.url("/new")).last_success_at == NOW
+    assert any("moved permanently" in m for m in messages)
+
+
+def test_robots_txt_is_honoured_for_pages(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.routes["/robots.txt"] = Reply(
+            200, b"User-agent: digest\nDisallow: /private/\n", {"Content-Type": "text/plain"}
+        )
+        server.routes["/private/1"] = Reply(200, _page("Secret", STORY * 3))
+        items = [("Teaser", server.url("/private/1"), "Only a teaser.")]
+        server.routes["/feed"] = Reply(200, rss(items))
+        source = FeedSource(server.url("/feed"))
+        settings = _settings(tmp_path, (source,))
+        store = _store(settings)
+        messages: list[str] = []
+        fetch_and_store(settings, store, [source], NOW, on_progress=messages.append)
+        assert "/private/1" not in server.paths()
+    (article,) = store.articles_between(NOW - timedelta(days=2), NOW)
+    assert article.text == "Only a teaser."
+    assert any("disallowed by robots.txt" in m for m in messages)

@@ -198,12 +198,13 @@ def cluster_articles(articles: Sequence[Article]) -> list[list[Article]]:
 
 
 def event_terms(articles: Sequence[Article], limit: int = TERMS_PER_EVENT) -> tuple[str, ...]:
-    """Return the event's most frequent stemmed title and lead terms, most frequent first."""
+    """Return the event's top stemmed terms: title words count twice, lead words once."""
     counts: Counter[str] = Counter()
     for article in articles:
-        lead = article.text[:600]
-        counts.update(set(tokenize(f"{article.title} {article.title} {lead}", article.language)))
-    return tuple(t for t, _ in counts.most_common(limit))
+        title = set(tokenize(article.title, article.language))
+        lead = set(tokenize(article.text[:600], article.language))
+        counts.update({t: 2 * (t in title) + (t in lead) for t in title | lead})
+    return tuple(sorted(counts, key=lambda t: (-counts[t], t))[:limit])  # ties: alphabetical
 
 
 def _score(event: Event, now: datetime, tag_weights: Mapping[str, float]) -> float:

@@ -220,20 +220,23 @@ def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
                 words = words[1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
             while len(words) > 2 and stem_words(words[:1], language)[0] in _PLACES:
                 words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
-            if not words or (len(words) == 1 and m.start() == 0) or words[0].lower() in _SKIP:
+            if (
+                not words
+                or (len(words) == 1 and m.start() == 0 and not words[0].isupper())
+                or words[0].lower() in _SKIP
+            ):
                 continue  # one capitalised word opening a sentence is no evidence of a name
             yield " ".join(words), cue
 
 
 def _kind(name: str, cue: str, language: str) -> str:
-    words = name.lower().split()
-    if any(w in _ORG_WORDS for w in stem_words(words, language)) or (
-        name.isupper() and len(name) > 3
-    ):
-        return "organisations"
-    if all(w in _PLACES for w in stem_words(words, language)) or name.isupper():
+    """Return "people", "organisations", "places" or "" (unsure: left out)."""
+    stems = stem_words(name.split(), language)
+    if all(w in _PLACES for w in stems):
         return "places"
-    if cue in _TITLES or len(words) in (2, 3):
+    if name.isupper() or any(w in _ORG_WORDS for w in stems):
+        return "organisations"  # acronyms that are not places: NATO, МИД
+    if cue in _TITLES or len(stems) in (2, 3):
         return "people"
     return "places" if cue in ("in", "at", "from", "to", "в", "из", "во") else ""
 

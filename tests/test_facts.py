@@ -1,0 +1,98 @@
+"""Tests for digest.facts: dates resolved against the publish date, and names sorted by kind."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from digest.facts import find_dates, find_facts
+
+SATURDAY = datetime(2018, 10, 27, 9, 0, tzinfo=UTC)
+
+
+def dates(text: str, language: str = "en") -> list[tuple[date, str, bool]]:
+    return [(d.when, d.text, d.approximate) for d in find_dates(text, SATURDAY, language)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Elections will be held in the US on 6 November.",
+            (date(2018, 11, 6), "6 November", False),
+        ),
+        (
+            "The next meeting is scheduled for November 11 in Paris.",
+            (date(2018, 11, 11), "November 11", False),
+        ),
+        (
+            "Talks took place in July this year in Helsinki.",
+            (date(2018, 7, 15), "in July this year", True),
+        ),
+        (
+            "In mid-February, the government was charged with fraud.",
+            (date(2018, 2, 15), "mid-February", True),
+        ),
+        ("A vote is due in mid-February.", (date(2019, 2, 15), "mid-February", True)),
+        ("The ministers will meet next Tuesday.", (date(2018, 10, 30), "next Tuesday", False)),
+        ("The summit opens on Jan. 5, 2019.", (date(2019, 1, 5), "Jan. 5, 2019", False)),
+        ("Выборы пройдут 6 ноября.", (date(2018, 11, 6), "6 ноября", False)),
+        ("Встреча состоялась 16 июля в Хельсинки.", (date(2018, 7, 16), "16 июля", False)),
+        (
+            "В середине февраля министр заявил о планах.",
+            (date(2018, 2, 15), "В середине февраля", True),
+        ),
+        ("Саммит пройдёт в следующий вторник.", (date(2018, 10, 30), "в следующий вторник", False)),
+    ],
+)
+def test_dates_resolve_against_the_publish_date(
+    text: str, expected: tuple[date, str, bool]
+) -> None:
+    language = "ru" if any("а" <= ch <= "я" for ch in text.lower()) else "en"
+    assert dates(text, language) == [expected]
+
+
+def test_words_that_look_like_months_are_not_dates() -> None:
+    assert dates("Prices may 15 times rise as markets march on.") == []
+    assert dates("В 5 машинах нашли оружие.", "ru") == []
+
+
+def test_dated_items_keep_their_sentence_as_label() -> None:
+    (item,) = find_dates(
+        "Intro line.\nElections will be held on 6 November. Other news.", SATURDAY, "en"
+    )
+    assert item.label == "Elections will be held on 6 November."
+
+
+def test_people_places_and_organisations_in_english() -> None:
+    facts = find_facts(
+        [
+            "Russian President Vladimir Putin met Donald Trump in Helsinki. "
+            "The press Secretary of the President of Russia Dmitry Peskov said the talks went well. "
+            "Putin later flew to Moscow. NATO and the European Commission welcomed the talks.",
+        ],
+        "en",
+    )
+    assert facts.people[0] == "Vladimir Putin"  # "Putin" alone counts for him
+    assert {"Donald Trump", "Dmitry Peskov"} <= set(facts.people)
+    assert {"Helsinki", "Moscow"} <= set(facts.places)
+    assert {"NATO", "European Commission"} <= set(facts.organisations)
+
+
+def test_people_places_and_organisations_in_russian() -> None:
+    facts = find_facts(
+        [
+            "Президент России Владимир Путин встретился с Нарендрой Моди в Нью-Дели. "
+            "МИД сообщил о 12 соглашениях. Закон обсудит Госдума, переговоры прошли в Москве."
+        ],
+        "ru",
+    )
+    assert "Владимир Путин" in facts.people
+    assert "Москве" in facts.places
+    assert {"МИД", "Госдума"} <= set(facts.organisations)
+
+
+def test_photo_credits_are_not_people() -> None:
+    facts = find_facts(["© AP Photo / Andrew Harnik\nThe US President Donald Trump spoke."], "en")
+    assert "Andrew Harnik" not in facts.people

@@ -218,3 +218,10 @@ def test_preheader_and_subject_without_names() -> None:
     assert render_digest(quiet, settings_for(quiet), formats=()).subject == (
         "Morning Briefing, 25 Nov 2026"
     )
+
+
+def test_twelve_event_email_stays_under_gmail_clipping() -> None:
+    digest = make_digest("ru", 12)
+    html = render_digest(digest, settings_for(digest), formats=()).html
+    # Gmail clips HTML bodies over about 102 KB, hiding the footer and its settings link.
+    assert len(html.encode()) < 60_000

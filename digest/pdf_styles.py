@@ -160,8 +160,15 @@ _SPECS: dict[str, tuple[str, bool, str, str | float, str, dict[str, Any]]] = {
         {"spaceAfter": 4},
     ),
     "meta": ("meta", False, "meta.size", 1.35, "muted", {"spaceAfter": 5}),
-    "body": ("body", False, "body.size", "leading", "ink", {"spaceAfter": 3}),
-    "lead_body": ("body", False, "body.lead_size", "lead_leading", "ink", {"spaceAfter": 4}),
+    "body": ("body", False, "body.size", "leading", "ink", {"spaceAfter": 3, "allowWidows": 0}),
+    "lead_body": (
+        "body",
+        False,
+        "body.lead_size",
+        "lead_leading",
+        "ink",
+        {"spaceAfter": 4, "allowWidows": 0},
+    ),
     "facts": ("facts", False, "facts.size", 1.4, "ink", {"spaceBefore": 2}),
     "note": (
         "facts",

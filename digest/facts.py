@@ -187,7 +187,7 @@ _ORG_WORDS = _stems(
     """inc corp company co ltd group bank party council committee agency ministry department
     university association union organisation organization court police army navy commission
     fund office house senate parliament congress government news times post reuters nato un
-    eu fbi cia opec apec fifa kremlin pentagon summit министерство партия агентство компания
+    eu fbi cia opec apec fifa kremlin pentagon summit academy awards министерство партия агентство компания
     банк совет комитет союз служба суд правительство кремль госдума дума"""
 )
 _PLACES = _stems(
@@ -199,6 +199,12 @@ _PLACES = _stems(
     kingdom россия москва китай сша франция германия украина париж лондон вашингтон хельсинки
     европа япония петербург санкт киев минск беларусь"""
 )
+_PLACE_WORDS = _stems(
+    """avenue street square island river city bay gulf sea ocean mountains valley county
+    province region district village airport площадь улица остров река область район"""
+)
+_LOCATIVE = _words("in at from to near в из во на под около")
+_LOWER_WORD = re.compile(r"\b[a-zа-яё][a-zа-яё’'\-]+\b")
 _SKIP = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
     june july august september october november december"""
@@ -207,24 +213,26 @@ _SKIP = _words(
 
 def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
     """Yield (name, word before it) for capitalised sequences, titles split off."""
+    text = text[:FACT_CHARS]
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    for sentence in split_sentences(text[:FACT_CHARS], language):
+    # A capitalised word that the text also uses in lower case is a common word opening a
+    # sentence or a job title ("Comedian Ellen DeGeneres"), not part of a name.
+    common = set(_LOWER_WORD.findall(text)) | stop | _TITLES
+    for sentence in split_sentences(text, language):
         if "©" in sentence:
             continue  # photo credits name photographers, not the story's people
         for m in _NAME.finditer(sentence):
             words = m.group(0).replace("’s", "").replace("'s", "").split()
             before = sentence[: m.start()].split()[-1:] or [""]
             cue = before[0].lower().strip(',«"')
-            while words and (words[0].lower() in stop or words[0].lower() in _TITLES):
+            while words and words[0].lower() in common:
                 cue = "president" if words[0].lower() in _TITLES else cue
                 words = words[1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
             while len(words) > 2 and stem_words(words[:1], language)[0] in _PLACES:
                 words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
-            if (
-                not words
-                or (len(words) == 1 and m.start() == 0 and not words[0].isupper())
-                or words[0].lower() in _SKIP
-            ):
+            if not words or len(words) > 4 or words[0].lower() in _SKIP or len(words[0]) < 2:
+                continue  # headline-case phrases, months, stray initials
+            if len(words) == 1 and m.start() == 0 and not words[0].isupper():
                 continue  # one capitalised word opening a sentence is no evidence of a name
             yield " ".join(words), cue
 
@@ -232,29 +240,31 @@ def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
 def _kind(name: str, cue: str, language: str) -> str:
     """Return "people", "organisations", "places" or "" (unsure: left out)."""
     stems = stem_words(name.split(), language)
-    if all(w in _PLACES for w in stems):
+    if all(w in _PLACES for w in stems) or stems[-1] in _PLACE_WORDS:
         return "places"
-    if name.isupper() or any(w in _ORG_WORDS for w in stems):
+    if (name.isupper() and " " not in name) or any(w in _ORG_WORDS for w in stems):
         return "organisations"  # acronyms that are not places: NATO, МИД
+    if cue in _LOCATIVE:
+        return "places"
     if cue in _TITLES or len(stems) in (2, 3):
         return "people"
-    return "places" if cue in ("in", "at", "from", "to", "в", "из", "во") else ""
+    return ""
 
 
 def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
-    kinds: dict[tuple[str, str], str] = {}  # names repeat: classify each once
+    votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
     for text in texts:
         for name, cue in _names(text, language):
-            kind = kinds.get((name, cue))
-            if kind is None:
-                kind = kinds[name, cue] = _kind(name, cue, language)
-            if kind:
-                counts[kind][name] += 1
-    people = counts["people"]
-    for surname in [n for n in people if " " not in n]:
-        full = [n for n in people if n.endswith(" " + surname)]
-        if full:  # "Putin" after "Vladimir Putin" is the same person
-            people[full[0]] += people.pop(surname)
+            votes.setdefault(name, Counter())[_kind(name, cue, language)] += 1
+    counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
+    for name, kinds in votes.items():
+        kind = max(kinds, key=lambda k: (kinds[k], k != ""))
+        if kind:
+            counts[kind][name] = kinds.total()
+    for names in counts.values():
+        for short in sorted(names, key=len):
+            full = [n for n in names if n.endswith(" " + short)]
+            if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
+                names[full[0]] += names.pop(short)
     return KeyFacts(**{k: tuple(n for n, _ in c.most_common(MAX_NAMES)) for k, c in counts.items()})

@@ -34,6 +34,8 @@ POSITION_WEIGHT = 2.0
 POSITION_DECAY = 2.0
 CANDIDATES_PER_ARTICLE = 12  # the prior makes later sentences unreachable anyway
 REDUNDANT = 0.7  # cosine at which a sentence only repeats one already chosen
+# Different sources' leads tell the same fact in other words: a lower bar between articles.
+REDUNDANT_ACROSS = 0.3
 NEW_BOOST = 1.5
 FACT_ARTICLES = 6  # names are counted in the first articles only: enough to rank them
 
@@ -72,8 +74,8 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
         for sentence in split_sentences(paragraph, article.language):
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
                 continue
-            if len(sentence.split()) < _MIN_WORDS or sentence.endswith(":"):
-                continue  # subheads ("Accusations of «interference»") and fragments
+            if len(sentence.split()) < _MIN_WORDS or sentence.endswith((":", "…", "...")):
+                continue  # subheads ("Accusations of «interference»"), cut feed excerpts
             out.append(Candidate(sentence, article, len(out), number))
             if len(out) == limit:
                 return out
@@ -132,11 +134,16 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
         return []
     x = tfidf_vectors([tokenize(c.text, c.article.language) for c in pool]).matrix
     scores = _sentence_scores(pool, x, event)
-    similar = (x @ x.T).toarray() >= REDUNDANT  # the pool is small: a dense matrix is cheap
+    owner = np.array([id(c.article) for c in pool])
+    limit = np.where(owner[:, None] == owner[None, :], REDUNDANT, REDUNDANT_ACROSS)
+    similar = (x @ x.T).toarray() >= limit  # the pool is small: a dense matrix is cheap
     chosen: list[int] = []
+    lead_of: Article | None = None
     for i in np.argsort(-scores, kind="stable").tolist():
-        if similar[i, chosen].any():
-            continue
+        first = pool[i].paragraph == 0
+        if similar[i, chosen].any() or (first and lead_of not in (None, pool[i].article)):
+            continue  # every source's lead tells the main fact: one lead is enough
+        lead_of = pool[i].article if first else lead_of
         chosen.append(i)
         if len(chosen) == count:
             break

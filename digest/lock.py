@@ -1,21 +1,32 @@
-"""One scheduler or run per database: a file lock beside a SQLite database.
+"""One scheduler or run per database: a file lock for SQLite, an advisory lock for PostgreSQL.
 
 `digest serve` holds it for its lifetime; `digest run` holds it while it runs, so system cron
-and the service never build and send the same period at the same time.
+and the service never build and send the same period at the same time. Both kinds of lock are
+dropped by the operating system or the database server when the holding process dies, so a
+crash (even kill -9) never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from filelock import FileLock, Timeout
+from sqlalchemy.exc import SQLAlchemyError
 
 from digest.config import Settings
 from digest.errors import LockError
+
+# The two-int form of pg_advisory_lock: ('dige', 'st\0\1'). Advisory locks are per database,
+# so one fixed key is "the digest lock" of that database.
+PG_LOCK_KEYS = (0x64696765, 0x73740001)
+_POLL = 0.2
 
 
 def lock_path(settings: Settings) -> Path:
@@ -27,20 +38,120 @@ def lock_path(settings: Settings) -> Path:
     return settings.data_dir / "digest.lock"
 
 
+def holder_name() -> str:
+    """Return how this process names itself to other processes: 'pid N on HOST'."""
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
+def is_postgres(settings: Settings) -> bool:
+    """Return True when the settings' database is PostgreSQL (advisory lock, not a file)."""
+    return settings.storage_url.startswith(("postgresql", "postgres:"))
+
+
 @contextmanager
 def run_lock(settings: Settings, *, wait: float = 0.0) -> Iterator[None]:
     """Hold the database's lock for the block; raise LockError naming the holder if taken."""
+    lock = _pg_lock(settings, wait) if is_postgres(settings) else _file_lock(settings, wait)
+    with lock:
+        yield
+
+
+def lock_holder(settings: Settings) -> str | None:
+    """Return who holds the database's lock ('pid N on HOST'), or None when it is free.
+
+    It probes by taking the lock for an instant, so a `digest serve` starting in that very
+    instant would see it taken and exit; `digest status` is the only caller.
+    """
+    try:
+        with run_lock(settings):
+            return None
+    except LockError as exc:
+        return exc.message.removeprefix("held by ")
+
+
+@contextmanager
+def _file_lock(settings: Settings, wait: float) -> Iterator[None]:
     path = lock_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LockError(str(path.parent), f"cannot create the lock's folder: {exc}") from exc
     holder_file = path.with_name(path.name + ".holder")
     lock = FileLock(str(path), timeout=wait)
     try:
         lock.acquire()
     except Timeout as exc:
         holder = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "?"
-        raise LockError(str(path), f"held by {holder}") from exc
+        raise LockError(str(path), f"held by {holder or '?'}") from exc
     try:
-        holder_file.write_text(f"pid {os.getpid()} on {socket.gethostname()}\n", encoding="utf-8")
+        # Written after taking the lock, so it always names the current holder.
+        holder_file.write_text(holder_name() + "\n", encoding="utf-8")
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _pg_lock(settings: Settings, wait: float) -> Iterator[None]:
+    """Hold a session-level advisory lock on its own connection for the block."""
+    url = sa.engine.make_url(settings.storage_url)
+    where = url.render_as_string(hide_password=True)
+    # The application name is how a second process finds out who holds the lock.
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.pool.NullPool,
+        connect_args={"application_name": f"digest {holder_name()}"[:63]},
+    )
+    try:
+        with engine.connect() as conn:
+            _pg_acquire(conn, where, wait)
+            try:
+                yield
+            finally:
+                _pg_release(conn)
+    except SQLAlchemyError as exc:
+        raise LockError(where, f"advisory lock: {str(exc).splitlines()[0]}") from exc
+    finally:
+        engine.dispose()
+
+
+def _pg_acquire(conn: sa.Connection, where: str, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    query = sa.text("SELECT pg_try_advisory_lock(:a, :b)")
+    keys = {"a": PG_LOCK_KEYS[0], "b": PG_LOCK_KEYS[1]}
+    while True:
+        got = bool(conn.execute(query, keys).scalar())
+        conn.commit()  # the lock is session-level: it outlives this transaction
+        if got:
+            return
+        if time.monotonic() >= deadline:
+            raise LockError(where, f"held by {_pg_holder(conn)}")
+        time.sleep(_POLL)
+
+
+def _pg_release(conn: sa.Connection) -> None:
+    try:
+        conn.execute(
+            sa.text("SELECT pg_advisory_unlock(:a, :b)"),
+            {"a": PG_LOCK_KEYS[0], "b": PG_LOCK_KEYS[1]},
+        )
+        conn.commit()
+    except SQLAlchemyError:
+        pass  # a dropped connection has released the lock already
+
+
+def _pg_holder(conn: sa.Connection) -> str:
+    row: Any = conn.execute(
+        sa.text(
+            "SELECT a.application_name, a.pid, a.client_addr FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = :a AND l.objid = :b AND l.objsubid = 2"
+        ),
+        {"a": PG_LOCK_KEYS[0], "b": PG_LOCK_KEYS[1]},
+    ).first()
+    conn.commit()
+    if row is None:
+        return "? (released meanwhile)"
+    name = row.application_name.removeprefix("digest ") or "?"
+    return f"{name} (server backend {row.pid}, client {row.client_addr or 'local socket'})"

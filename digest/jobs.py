@@ -1,0 +1,117 @@
+"""What the service's jobs call: the pipeline stages (injectable for tests) and the structured
+log lines they write, one per stage with its counts and timings (key=value, logfmt style).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from digest import deliver, pipeline
+from digest.config import DigestSettings, Settings
+from digest.models import Delivery, IngestReport, RunReport
+from digest.store import Store
+
+log = logging.getLogger("digest.service")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def log_event(event: str, /, level: int = logging.INFO, **fields: object) -> None:
+    """Write one structured log line: event=NAME key=value ..."""
+    parts = [f"event={event}"]
+    for key, value in fields.items():
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat(timespec="seconds")
+        text = str(value)
+        if not text or any(c in text for c in ' "=\n'):
+            text = json.dumps(text, ensure_ascii=False)
+        parts.append(f"{key}={text}")
+    log.log(level, " ".join(parts))
+
+
+def fetch_due(
+    settings: Settings, store: Store, digests: Sequence[DigestSettings], now: datetime
+) -> IngestReport:
+    """Return the report of fetching the due feeds of the given digests."""
+    sources = pipeline.sources_for(settings, store, digests)
+    return pipeline.fetch_once(settings, store, sources, now, pipeline.Deps(progress=_progress))
+
+
+def build_period(
+    settings: Settings, d: DigestSettings, store: Store, now: datetime, ingest: IngestReport
+) -> RunReport:
+    """Return the report of building and delivering the period that now falls in."""
+    deps = pipeline.Deps(progress=_progress)
+    return pipeline.run_once(settings, d, store, now, deps, pipeline.RunOptions(), ingest)
+
+
+def retry_deliveries(store: Store, settings: Settings, now: datetime) -> tuple[Delivery, ...]:
+    """Return the outcomes of sending the ledger's due messages again."""
+    return deliver.retry_pending(store, settings, now)
+
+
+def _progress(message: str) -> None:
+    log.debug("event=progress message=%s", json.dumps(message, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The pipeline calls the jobs make (tests replace them with fakes)."""
+
+    fetch: Callable[[Settings, Store, Sequence[DigestSettings], datetime], IngestReport] = fetch_due
+    build: Callable[[Settings, DigestSettings, Store, datetime, IngestReport], RunReport] = (
+        build_period
+    )
+    retry: Callable[[Store, Settings, datetime], tuple[Delivery, ...]] = retry_deliveries
+
+
+_STAGE_COUNTS = {
+    "events": ("articles", "events_found"),
+    "summarize": ("events",),
+    "render": (),
+    "deliver": ("delivered", "delivery_failed", "delivery_retry"),
+}
+
+
+def log_report(report: RunReport, seconds: float) -> None:
+    """Write one log line per stage of a run, then one for the run as a whole."""
+    counts = dict(report.counts)
+    for stage, stage_seconds in report.timings:
+        fields = {k: counts[k] for k in _STAGE_COUNTS.get(stage, ()) if k in counts}
+        if stage == "render":
+            fields["outputs"] = len(report.outputs)
+        log_event(
+            "stage",
+            stage=stage,
+            digest=report.digest,
+            period=report.period_key,
+            seconds=stage_seconds,
+            **fields,
+        )
+    for failure in report.failures:
+        log_event(
+            "failure",
+            logging.WARNING,
+            digest=report.digest,
+            stage=failure.stage,
+            subject=failure.subject,
+            error=failure.message,
+        )
+    log_event(
+        "run",
+        digest=report.digest,
+        period=report.period_key,
+        status="done" if report.ok else "failed",
+        failures=len(report.failures),
+        seconds=round(seconds, 3),
+        **counts,
+    )

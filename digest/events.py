@@ -19,13 +19,13 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.models import Article, Event, EventSummary, PastEvent
-from digest.text import event_features, tfidf_vectors, tokenize
+from digest.text import event_features, tfidf_vectors
 
 # Recency half-life for ranking: a story from 12 h ago counts half as much as a fresh one.
 RECENCY_HALF_LIFE_HOURS = 12.0
 # Share of a past event's terms that a new event must repeat to count as its continuation.
 CONTINUES_MIN_OVERLAP = 0.4
-TERMS_PER_EVENT = 12
+TERMS_PER_EVENT = 20
 # Clustering: two articles are one event when their mean similarity (names, numbers and
 # lead words, TF-IDF cosine) reaches MERGE_THRESHOLD; set on the ECB+ dev set, where
 # 0.20-0.24 score alike.
@@ -198,12 +198,10 @@ def cluster_articles(articles: Sequence[Article]) -> list[list[Article]]:
 
 
 def event_terms(articles: Sequence[Article], limit: int = TERMS_PER_EVENT) -> tuple[str, ...]:
-    """Return the event's top stemmed terms: title words count twice, lead words once."""
+    """Return the event's identity terms (names, numbers, lead words) most articles share."""
     counts: Counter[str] = Counter()
     for article in articles:
-        title = set(tokenize(article.title, article.language))
-        lead = set(tokenize(article.text[:600], article.language))
-        counts.update({t: 2 * (t in title) + (t in lead) for t in title | lead})
+        counts.update(set(event_features(article.title, article.text, article.language)))
     return tuple(sorted(counts, key=lambda t: (-counts[t], t))[:limit])  # ties: alphabetical
 
 
@@ -217,34 +215,47 @@ def _score(event: Event, now: datetime, tag_weights: Mapping[str, float]) -> flo
     return round(float(breadth * feed_weight * tag_weight * (0.5 + 0.5 * recency)), 6)
 
 
-def _continuation(event: Event, terms: set[str], past: Sequence[PastEvent]) -> PastEvent | None:
-    """Return the past event this one continues (shared article or shared terms), if any."""
-    urls = {a.url for a in event.articles}
-    best, best_overlap = None, 0.0
-    for old in past:
-        if urls & set(old.article_urls):
-            return old
-        if old.terms:
-            overlap = len(terms & set(old.terms)) / min(len(old.terms), len(terms) or 1)
-            if overlap >= CONTINUES_MIN_OVERLAP and overlap > best_overlap:
-                best, best_overlap = old, overlap
-    return best
+def _overlap(event: Event, terms: set[str], old: PastEvent) -> float:
+    """Return how strongly `event` continues `old`: 2 for a shared article, else term overlap."""
+    if {a.url for a in event.articles} & set(old.article_urls):
+        return 2.0
+    shared = len(terms & set(old.terms)) / (min(len(old.terms), len(terms)) or 1)
+    return shared if shared >= CONTINUES_MIN_OVERLAP else 0.0
 
 
-def _mark(event: Event, past: Sequence[PastEvent]) -> Event:
-    terms = set(event_terms(event.articles))
-    old = _continuation(event, terms, past)
+def _continuations(events: Sequence[Event], past: Sequence[PastEvent]) -> dict[int, PastEvent]:
+    """Return, by event index, the past event each continues: one to one, best match first."""
+    terms = [set(event_terms(e.articles)) for e in events]
+    pairs = [
+        (_overlap(e, terms[i], old), i, j)
+        for i, e in enumerate(events)
+        for j, old in enumerate(past)
+    ]
+    taken: dict[int, PastEvent] = {}
+    used: set[int] = set()
+    for overlap, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if overlap > 0 and i not in taken and j not in used:
+            taken[i] = past[j]
+            used.add(j)
+    return taken
+
+
+def _finish(
+    event: Event, old: PastEvent | None, now: datetime, weights: Mapping[str, float]
+) -> Event:
+    """Return the event scored, and keyed and marked as developing when it continues `old`."""
     if old is None:
-        return event
+        return Event(key=event.key, articles=event.articles, score=_score(event, now, weights))
     seen = set(old.article_urls)
-    new_ids = tuple(a.id for a in event.articles if a.url not in seen and a.id is not None)
     return Event(
-        key=old.key,
+        key=old.key,  # the story keeps its identity across digests
         articles=event.articles,
-        score=event.score,
+        score=_score(event, now, weights),
         developing_since=min(old.first_seen, event.first_seen),
         continues=old.key,
-        new_article_ids=new_ids,
+        new_article_ids=tuple(
+            a.id for a in event.articles if a.url not in seen and a.id is not None
+        ),
     )
 
 
@@ -256,23 +267,11 @@ def find_events(
     tag_weights: Mapping[str, float] | None = None,
 ) -> tuple[Event, ...]:
     """Return the period's events, best first, marking those that continue a past event."""
-    weights = tag_weights or {}
-    events = []
-    for group in cluster_articles(articles):
-        event = Event(key=event_key(group), articles=tuple(group))
-        event = _mark(event, past)
-        events.append(
-            Event(
-                key=event.key,
-                articles=event.articles,
-                score=_score(event, now, weights),
-                developing_since=event.developing_since,
-                continues=event.continues,
-                new_article_ids=event.new_article_ids,
-            )
-        )
-    events.sort(key=lambda e: (-e.score, -e.last_seen.timestamp(), e.key))
-    return tuple(events)
+    events = [Event(key=event_key(g), articles=tuple(g)) for g in cluster_articles(articles)]
+    continues = _continuations(events, past) if past else {}
+    found = [_finish(e, continues.get(i), now, tag_weights or {}) for i, e in enumerate(events)]
+    found.sort(key=lambda e: (-e.score, -e.last_seen.timestamp(), e.key))
+    return tuple(found)
 
 
 def past_event_from(summary: EventSummary) -> PastEvent:

@@ -254,14 +254,17 @@ def _kind(name: str, cue: str, language: str) -> str:
 def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
+    forms: dict[str, Counter[str]] = {}  # "России", "Россией" are one name: key by stems
     for text in texts:
         for name, cue in _names(text, language):
-            votes.setdefault(name, Counter())[_kind(name, cue, language)] += 1
+            key = " ".join(stem_words(name.split(), language))
+            votes.setdefault(key, Counter())[_kind(name, cue, language)] += 1
+            forms.setdefault(key, Counter())[name] += 1
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
-    for name, kinds in votes.items():
+    for key, kinds in votes.items():
         kind = max(kinds, key=lambda k: (kinds[k], k != ""))
         if kind:
-            counts[kind][name] = kinds.total()
+            counts[kind][forms[key].most_common(1)[0][0]] = kinds.total()
     for names in counts.values():
         for short in sorted(names, key=len):
             full = [n for n in names if n.endswith(" " + short)]

@@ -10,7 +10,7 @@ from digest.events import (
     find_events_baseline,
     past_event_from,
 )
-from digest.models import Article, Event
+from digest.models import Article, Event, PastEvent
 from digest.summarize import summarize_event
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
@@ -185,3 +185,20 @@ def test_new_articles_join_an_event_already_shown_in_this_period() -> None:
     found = find_events([*first, period()[2]], now=NOW, past=[past])
     assert found[0].continues == past.key
     assert found[0].new_article_ids == (3,)
+
+
+def test_a_past_event_is_continued_by_one_event_only() -> None:
+    early = art(1, "a.org", "Quake kills seven on Iran's Qeshm island", QUAKE_IRAN, hours_ago=200)
+    late = art(2, "b.org", "Quake kills seven on Iran's Qeshm island", QUAKE_IRAN, hours_ago=1)
+    terms = find_events([late], now=NOW)
+    past = PastEvent(
+        key="shown",
+        headline="Quake on Qeshm",
+        first_seen=NOW - timedelta(days=9),
+        article_urls=("https://elsewhere.org/1",),
+        terms=past_event_from(summarize_event(terms[0], now=NOW)).terms,
+    )
+    found = find_events([early, late], now=NOW, past=[past])
+    assert len(found) == 2  # eight days apart: two events
+    assert [e.continues for e in found].count("shown") == 1
+    assert len({e.key for e in found}) == 2

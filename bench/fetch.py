@@ -165,7 +165,13 @@ async def _digest_pass(
     async with make_client(settings) as client:
         fetcher = Fetcher(settings, client)
 
+        in_flight = asyncio.Semaphore(2 * concurrency)  # as in digest.ingest
+
         async def one(url: str) -> None:
+            async with in_flight:
+                await fetch_and_parse(url)
+
+        async def fetch_and_parse(url: str) -> None:
             state = states.get(url) or FeedState(url=url)
             result = await fetcher.fetch(url, state)  # type: ignore[arg-type]
             new_states[url] = FeedState(

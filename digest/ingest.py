@@ -140,7 +140,15 @@ async def ingest_async(
         added = {f.url for f in store.added_feeds()}
         fetcher = Fetcher(settings.fetch, http)
         pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
-        for done in asyncio.as_completed([pass_.one_feed(s, states[s.url]) for s in due]):
+        # Feeds in flight are bounded, not only connections: fetching outruns parsing, and
+        # every fetched body waiting for a parser would otherwise sit in memory.
+        in_flight = asyncio.Semaphore(2 * settings.fetch.concurrency)
+
+        async def bounded(source: FeedSource) -> FeedOutcome:
+            async with in_flight:
+                return await pass_.one_feed(source, states[source.url])
+
+        for done in asyncio.as_completed([bounded(s) for s in due]):
             outcome = await done
             outcomes[outcome.source.url] = outcome
             progress(_describe(outcome))

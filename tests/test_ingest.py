@@ -198,3 +198,16 @@ def test_robots_txt_is_honoured_for_pages(tmp_path: Path) -> None:
     (article,) = store.articles_between(NOW - timedelta(days=2), NOW)
     assert article.text == "Only a teaser."
     assert any("disallowed by robots.txt" in m for m in messages)
+
+
+def test_cli_check_on_the_sample_feed_prints_the_seed_article_clean(tmp_path: Path) -> None:
+    from digest.config import SAMPLES_DIR
+
+    code, out = _cli(tmp_path, "check", str(SAMPLES_DIR / "agency-ru-en.xml"))
+    assert code == 0, out
+    title = "Trump called his victory «the worst thing to happen with Russia»"
+    body = out.split("fingerprint: ", 1)[1].split("\n", 2)[2]
+    assert f"first item: {title}" in out
+    assert body.startswith("The US President Donald trump said")
+    assert title not in body and "©" not in body and "Archival photo" not in body
+    assert "«You know what I tell you," in body

@@ -119,7 +119,8 @@ def _sentence_scores(pool: Sequence[Candidate], x: sparse.csr_matrix, event: Eve
     """Return centrality (cosine to the event centroid) plus the paragraph-position prior."""
     centroid = np.asarray(x.sum(axis=0)).ravel()
     centroid /= np.linalg.norm(centroid) or 1.0
-    paragraphs = np.array([c.paragraph for c in pool], dtype=float)
+    # A text without paragraph breaks still has a lead: count ~4 sentences as a paragraph.
+    paragraphs = np.array([max(c.paragraph, c.position / 4) for c in pool], dtype=float)
     scores = x @ centroid + POSITION_WEIGHT * np.exp(-paragraphs / POSITION_DECAY)
     fresh = set(event.new_article_ids)
     if fresh:  # a developing story leads with what is new since the last digest

@@ -228,7 +228,11 @@ def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
             while words and words[0].lower() in common:
                 cue = "president" if words[0].lower() in _TITLES else cue
                 words = words[1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
-            while len(words) > 2 and stem_words(words[:1], language)[0] in _PLACES:
+            while (
+                len(words) > 2
+                and words[1][0].isupper()
+                and stem_words(words[:1], language)[0] in _PLACES
+            ):
                 words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
             if not words or len(words) > 4 or words[0].lower() in _SKIP or len(words[0]) < 2:
                 continue  # headline-case phrases, months, stray initials

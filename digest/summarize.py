@@ -159,9 +159,8 @@ def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
         event=event,
         headline=representative_title(event) or (chosen[0].text if chosen else ""),
         sentences=tuple(_quote(c) for c in chosen),
-        facts=find_facts(
-            [f"{a.title}\n{a.text}" for a in event.articles[:FACT_ARTICLES]], lead.language
-        ),
+        # Titles are left out: headline case capitalises every word, names or not.
+        facts=find_facts([a.text for a in event.articles[:FACT_ARTICLES]], lead.language),
         dates=event_dates(event),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )

@@ -24,6 +24,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from digest import ledger
 from digest.config import CatchUp, DigestSettings, Settings
 from digest.errors import DigestError
 from digest.health import JobOutcome, ServiceState, start_health_server
@@ -68,6 +69,7 @@ class Service:
         self._idle = threading.Event()
         self._idle.set()
         self._stopping = False
+        self.current_job: str | None = None
 
     # lifecycle
 
@@ -210,11 +212,14 @@ class Service:
                 return
             started = time.perf_counter()
             ok, detail = True, ""
+            self.current_job = job
             try:
                 detail = body(*args)
             except Exception as exc:  # a job that fails must not stop the scheduler
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
                 log_event("error", logging.ERROR, job=job, error=detail)
+            finally:
+                self.current_job = None
             seconds = round(time.perf_counter() - started, 3)
             self.state.job_finished(JobOutcome(job, ok, self.clock(), seconds, detail))
         self._publish_next_runs()
@@ -270,6 +275,7 @@ class Service:
             log_event(
                 "retry", messages=len(outcomes), **{s: statuses.count(s) for s in set(statuses)}
             )
+        self.state.set_gauge("digest_deliveries_undelivered", ledger.undelivered(self.store))
         return f"{len(outcomes)} messages retried"
 
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
@@ -355,7 +361,8 @@ def serve_forever(
                 "stop",
                 logging.WARNING,
                 abandoned=True,
-                note="the running job was abandoned; its period is built again at start",
+                job=service.current_job or "?",
+                note="an unfinished period is built again at the next start",
             )
             logging.shutdown()
             _exit_now()

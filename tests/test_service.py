@@ -20,13 +20,15 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from digest.config import DigestSettings, Settings
+from digest.config import DigestSettings, Settings, load_settings
 from digest.errors import ConfigError
 from digest.jobs import Stages
+from digest.lock import lock_holder
 from digest.models import FeedSource, IngestReport, RunRecord, RunReport
 from digest.schedule import due_slots, is_settled, schedule_slots, slot_key
 from digest.service import DIGEST_PREFIX, FETCH_JOB, Service
@@ -192,6 +194,42 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
         ("2026-11-23T07:00+0100", "done"),
         ("2026-11-24T07:00+0100", "done"),
     ]
+
+
+class _SlowFeed(BaseHTTPRequestHandler):
+    """Answers only when released (or after 20 s): a fetch the service is stuck in."""
+
+    asked = threading.Event()
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        type(self).asked.set()
+        type(self).release.wait(20)
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowFeed)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    (env.root / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
+    proc = _Proc(env, "2026-11-23T06:00:00+01:00", "serve", "--stop-timeout", "1")
+    try:
+        assert _SlowFeed.asked.wait(20), proc.text()
+        started = time.monotonic()
+        assert proc.stop() == 0
+        assert time.monotonic() - started < 5
+        proc.wait_for(r"event=stop abandoned=True job=fetch ")
+        assert lock_holder(load_settings(env.config)) is None  # released with the process
+    finally:
+        _SlowFeed.release.set()
+        server.shutdown()
+        server.server_close()
 
 
 def test_status_shows_next_run_last_run_feeds_and_undelivered(env: _Env) -> None:
@@ -382,6 +420,7 @@ def test_a_failing_job_is_recorded_and_the_scheduler_goes_on(tmp_path: Path, sto
         raise RuntimeError("database on fire")
 
     service = Service(_settings(tmp_path), store, stages=Stages(fetch=broken), clock=_clock(NINE))
+    service.state.set_running(True)
     service._guarded(FETCH_JOB, service.fetch_feeds)
     status, body = service.state.health()
     assert status == 200  # one failed pass is not yet a sick service (see test_health)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -65,6 +66,7 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
         self._guard_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -188,6 +190,10 @@ class Service:
                 catch_up=d.catch_up,
                 misfire_grace=int(grace.total_seconds()),
             )
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        # Later than its misfire grace: the start-up catch-up is what builds such a period.
+        log_event("missed", logging.WARNING, job=event.job_id, scheduled=event.scheduled_run_time)
 
     def _publish_next_runs(self) -> None:
         jobs = self.scheduler.get_jobs() if self.scheduler.running else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import json
+import logging
 import os
 import re
 import signal
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from digest.config import DigestSettings, Settings, load_settings
 from digest.errors import ConfigError
@@ -447,3 +449,28 @@ def test_stop_waits_for_the_running_job_or_abandons_it(tmp_path: Path, store: St
     assert len(fake.built) == 1
     service._guarded("y", service.build_slots, "morning", slots)  # stopping: not run
     assert len(fake.built) == 1
+
+
+@pytest.mark.parametrize(("late", "runs"), [(10, True), (20, False)])
+def test_a_late_job_runs_within_its_misfire_grace_only(
+    tmp_path: Path, store: Store, late: int, runs: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = _Fake(store)
+    s = _settings(tmp_path, catch_up="none")  # grace: 15 minutes
+    before = datetime(2026, 11, 24, 5, 59, 58, tzinfo=UTC)  # 06:59:58 in Berlin
+    with time_machine.travel(before, tick=True) as clock, caplog.at_level(logging.INFO):
+        service = Service(s, store, stages=fake.stages())
+        service.start()
+        try:
+            # The machine "sleeps" through 07:00 and wakes up `late` minutes after it.
+            clock.move_to(before + timedelta(minutes=late))
+            service.scheduler.wakeup()
+            deadline = time.monotonic() + 5
+            while (
+                time.monotonic() < deadline and not fake.built and "event=missed" not in caplog.text
+            ):
+                time.sleep(0.05)
+        finally:
+            assert service.stop(5)
+    assert [k for k, _ in fake.built] == (["2026-11-24T07:00+0100"] if runs else [])
+    assert ("event=missed job=digest:morning" in caplog.text) is not runs

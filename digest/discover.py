@@ -4,47 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 from xml.sax.saxutils import quoteattr
 
 import httpx
-import lxml.html
-from lxml import etree
 
 from digest.config import FetchSettings
 from digest.errors import FetchError, ParseError
 from digest.fetch import Fetcher, make_client, run_sync
 from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed
-from digest.parse import parse_feed
+from digest.parse import discover_feeds, parse_feed
 
-FEED_TYPES = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "text/xml",
-    "application/xml",
-)
-
-
-def discover_feeds(html: bytes, base_url: str) -> tuple[str, ...]:
-    """Return the absolute feed URLs an HTML page announces with <link rel="alternate">."""
-    if not html.strip():
-        return ()
-    try:
-        root = lxml.html.document_fromstring(html[:2_000_000])
-    except (etree.ParserError, ValueError):
-        return ()
-    base = root.xpath("string(//base/@href)") or base_url
-    found: list[str] = []
-    for link in root.iter("link"):
-        rels = (link.get("rel") or "").lower().split()
-        kind = (link.get("type") or "").split(";")[0].strip().lower()
-        href = (link.get("href") or "").strip()
-        if "alternate" in rels and kind in FEED_TYPES and href:
-            found.append(urljoin(str(base), href))
-    return tuple(dict.fromkeys(found))
+__all__ = ["discover_feeds", "export_opml", "find_feed"]
 
 
 def find_feed(

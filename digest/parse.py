@@ -64,7 +64,7 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     # zero entries from something broken or unrecognised is an error worth reporting.
     recognised = data.get("version") and (feed.get("title") or feed.get("link") or not bozo)
     if not entries and not recognised:
-        raise ParseError(url, _why_unusable(body, bozo))
+        raise ParseError(url, _why_unusable(body, bozo, base))
     return ParsedFeed(
         url=url,
         title=plain_text(feed.get("title", ""), feed.get("title_detail")),
@@ -118,10 +118,12 @@ def _utf8_type(content_type: str | None) -> str:
     return f"{base}; charset=utf-8"
 
 
-def _why_unusable(body: bytes, bozo: str | None) -> str:
+def _why_unusable(body: bytes, bozo: str | None, base: str) -> str:
     head = body[:2048].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        return "not a feed: the URL returned an HTML page"
+        feeds = discover_feeds(body, base)
+        hint = f" (it announces a feed at {feeds[0]})" if feeds else ""
+        return f"not a feed: the URL returned an HTML page{hint}"
     if not body.strip():
         return "not a feed: empty body"
     return f"not a feed: {bozo}" if bozo else "not a feed: no RSS, Atom or JSON Feed found"
@@ -264,3 +266,33 @@ def _json_date(value: Any, now: datetime) -> datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return _date(time.gmtime(when.timestamp()), now) if when.year > 1900 else None
+
+
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "text/xml",
+    "application/xml",
+)
+
+
+def discover_feeds(html: bytes, base_url: str) -> tuple[str, ...]:
+    """Return the absolute feed URLs an HTML page announces with <link rel="alternate">."""
+    if not html.strip():
+        return ()
+    try:
+        root = lxml.html.document_fromstring(html[:2_000_000])
+    except (etree.ParserError, ValueError):
+        return ()
+    base = root.xpath("string(//base/@href)") or base_url
+    found: list[str] = []
+    for link in root.iter("link"):
+        rels = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").split(";")[0].strip().lower()
+        href = (link.get("href") or "").strip()
+        if "alternate" in rels and kind in FEED_TYPES and href:
+            found.append(urljoin(str(base), href))
+    return tuple(dict.fromkeys(found))

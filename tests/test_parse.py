@@ -91,3 +91,13 @@ def test_discover_and_export() -> None:
     assert discover_feeds(b"", "https://x/") == ()
     opml = export_opml([FeedSource("https://a/?x=1&y=2", name='A "B"', tags=("t",))])
     assert 'xmlUrl="https://a/?x=1&amp;y=2"' in opml and "title='A \"B\"'" in opml
+
+
+def test_html_page_error_names_the_feed_it_announces() -> None:
+    page = (
+        b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom"></head></html>'
+    )
+    with pytest.raises(
+        ParseError, match=r"HTML page \(it announces a feed at https://news\.example/atom\)"
+    ):
+        _parse(page, "text/html")

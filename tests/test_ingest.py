@@ -211,3 +211,33 @@ def test_cli_check_on_the_sample_feed_prints_the_seed_article_clean(tmp_path: Pa
     assert body.startswith("The US President Donald trump said")
     assert title not in body and "©" not in body and "Archival photo" not in body
     assert "«You know what I tell you," in body
+
+
+def test_a_wire_story_syndicated_by_three_sites_is_one_text(tmp_path: Path) -> None:
+    wire = STORY * 4
+    copies = {
+        "/a": f"By Staff<br/>{wire}",
+        "/b": f"{wire} Reporting by Jan Doe; editing by Sam Roe.",
+        "/c": f"<p>{wire}</p><p>Share this article</p>",
+    }
+    with LoopbackServer() as server:
+        for path, body in copies.items():
+            items = [
+                ("Trams for the north", f"https://{path[1]}.example/trams?utm_medium=rss", body)
+            ]
+            server.routes[path] = Reply(200, rss(items, title=f"Site {path[1]}"))
+        server.routes["/other"] = Reply(
+            200, rss([("Other", "https://o.example/1", "Rain. " * 200)])
+        )
+        sources = [FeedSource(server.url(p), full_text="never") for p in [*copies, "/other"]]
+        settings = _settings(tmp_path, tuple(sources))
+        store = _store(settings)
+        assert fetch_and_store(settings, store, sources, NOW).new_articles == 4
+    stored = store.articles_between(NOW - timedelta(days=2), NOW)
+    wire_prints = {a.fingerprint for a in stored if a.title.startswith("Trams")}
+    assert len(wire_prints) == 1 and len({a.fingerprint for a in stored}) == 2
+    assert {a.url for a in stored if a.title.startswith("Trams")} == {
+        "https://a.example/trams",
+        "https://b.example/trams",
+        "https://c.example/trams",
+    }

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -235,16 +236,23 @@ def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
 
 
 def test_status_shows_next_run_last_run_feeds_and_undelivered(env: _Env) -> None:
-    done = _cli(env, "2026-11-23T09:00:00+01:00", "run")
-    assert done.returncode == 0, done.stderr
+    with socket.socket() as probe:  # a loopback port nobody listens on: SMTP refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+    env.config.write_text(env.config.read_text() + smtp)
+    _cli(env, "2026-11-23T09:00:00+01:00", "run")
     shown = _cli(env, "2026-11-23T09:00:05+01:00", "status")
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
     assert "service: not running" in out
     assert "next run: 2026-11-24 07:00 CET (in 21h59m)" in out
-    assert "last run: 2026-11-23T07:00+0100 done" in out
+    assert "last run: 2026-11-23T07:00+0100 " in out
     assert "feeds: 1 ok, 0 failing, 0 disabled, 0 never fetched" in out
-    assert "undelivered messages: 0" in out
+    assert "undelivered messages: 1" in out
+    assert re.search(
+        r"#1 morning 2026-11-23T07:00\+0100 -> reader@example.org: retry after 1 ", out
+    )
 
 
 # -- the service's logic, in process ----------------------------------------------------------

@@ -2,8 +2,9 @@
 
 feedparser is never given a URL or a str: it would fetch a URL itself, with no timeout, and
 open a string that looks like a path as a local file. It gets the bytes httpx fetched and the
-response headers that matter (content type for the encoding, content location for relative
-links). JSON Feed, which feedparser 6 does not read, is parsed here with the json module.
+content type (for the encoding) and, for documents with xml:base, the URL they came from.
+Relative links are resolved here against that URL. JSON Feed, which feedparser 6 does not
+read, is parsed here with the json module.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     data = feedparser.parse(
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
-    bozo = str(data.get("bozo_exception") or "") or None if data.get("bozo") else None
+    bozo = (str(data.get("bozo_exception") or "") or None) if data.get("bozo") else None
     feed = data.get("feed", {})
     entries = tuple(
         e for e in (_entry(raw, url, base, now) for raw in data.get("entries", [])) if e is not None
@@ -244,9 +245,8 @@ def _parse_json_feed(body: bytes, url: str, base: str, now: datetime) -> ParsedF
         published = _json_date(raw_date, now)
         guid = str(item.get("id") or "").strip() or link or stable_id(title, summary, content)
         image = item.get("image") or item.get("banner_image")
-        entries.append(
-            Entry(url, guid, link, title, published, summary, content, "", image or None, None)
-        )
+        image = _absolute(image, base) if isinstance(image, str) and image else None
+        entries.append(Entry(url, guid, link, title, published, summary, content, "", image, None))
     return ParsedFeed(
         url=url,
         title=plain_text(data.get("title", "")),

@@ -24,6 +24,9 @@ def test_canonical_url_drops_tracking_and_fragment() -> None:
     url = "HTTPS://News.Example.COM:443/a/b?id=7&utm_source=rss&fbclid=x&gclid=y&utm_medium=z#top"
     assert canonical_url(url) == "https://news.example.com/a/b?id=7"
     assert canonical_url("http://e.org:8080") == "http://e.org:8080/"
+    assert (
+        canonical_url("https://e.org/s?q=a%2Fb+c&utm_term=x&x=1") == "https://e.org/s?q=a%2Fb+c&x=1"
+    )
     assert canonical_url("file:///etc/passwd") == "file:///etc/passwd"
     assert canonical_url("not a url") == "not a url"
 

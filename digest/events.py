@@ -101,27 +101,38 @@ def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> s
 
 
 def similarity_edges(articles: Sequence[Article]) -> dict[int, dict[int, float]]:
-    """Return each article's strongest similarities to others (a sparse, symmetric graph).
+    """Return each article's strongest similarities to others (a sparse graph).
 
     Articles are compared day by day with the days up to MAX_GAP_DAYS later, so a week
-    of news costs seven times a day's, not forty-nine.
+    of news costs seven times a day's, not forty-nine. Only each article's NEIGHBOURS
+    strongest links are kept: they decide its cluster, and the tail would only cost memory.
     """
     x = _vectors(articles)
     stamps = np.array([a.published.timestamp() / 3600.0 for a in articles])
     days = np.floor(stamps / 24.0).astype(np.int64)
-    edges: dict[int, dict[int, float]] = {i: {} for i in range(len(articles))}
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for day in np.unique(days).tolist():
         rows = np.flatnonzero(days == day)
         cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
         product = _window_pairs(x, rows, cols)
         left, right = rows[product.row], cols[product.col]
         sims = product.data * _time_factor(stamps[left] - stamps[right])
-        for i, j, s in zip(left.tolist(), right.tolist(), sims.tolist(), strict=True):
-            if s >= EDGE_FLOOR and i != j:
-                edges[i][j] = edges[j][i] = s
-    for i, nbrs in edges.items():
-        if len(nbrs) > NEIGHBOURS:  # the strongest links decide; the tail only costs time
-            edges[i] = dict(sorted(nbrs.items(), key=lambda kv: -kv[1])[:NEIGHBOURS])
+        once = (sims >= EDGE_FLOOR) & ((left < right) | (days[right] > day))  # each pair once
+        left, right, sims = left[once], right[once], sims[once]
+        parts.append(
+            (np.concatenate([left, right]), np.concatenate([right, left]), np.tile(sims, 2))
+        )
+    edges: dict[int, dict[int, float]] = {i: {} for i in range(len(articles))}
+    if not parts:
+        return edges
+    src, dst, sim = (np.concatenate(p) for p in zip(*parts, strict=True))
+    order = np.lexsort((-sim, src))  # by article, strongest first
+    src, dst, sim = src[order], dst[order], sim[order]
+    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    rank = np.arange(len(src)) - np.repeat(starts, np.diff(np.r_[starts, len(src)]))
+    top = rank < NEIGHBOURS
+    for i, j, s in zip(src[top].tolist(), dst[top].tolist(), sim[top].tolist(), strict=True):
+        edges[i][j] = s
     return edges
 
 

@@ -293,6 +293,8 @@ async def _check_public(url: str) -> None:
         raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
         if not address.is_global:
             raise FetchError(url, f"{host} resolves to non-public address {address}")
 

@@ -9,10 +9,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from httpserver import LoopbackServer, Reply, rss
 
 from digest.config import FetchSettings
-from digest.fetch import fetch_all, fetch_feeds, next_feed_state, parse_retry_after
+from digest.fetch import fetch_all, fetch_feeds, fetch_page, next_feed_state, parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -133,3 +134,21 @@ def test_at_most_per_host_connections_at_once() -> None:
         results = asyncio.run(fetch_all(pairs, replace(FAST, concurrency=16, per_host=2)))
     assert all(r.ok for r in results)
     assert peak[0] == 2 and time.monotonic() - started >= 0.45
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "file:///etc/passwd",
+        "ftp://example.org/feed",
+    ],
+)
+def test_pages_at_private_or_non_http_addresses_are_refused(url: str) -> None:
+    result = fetch_page(url, replace(FAST, block_private_addresses=True))
+    assert not result.ok and result.body is None
+    assert "non-public address" in (result.error or "") or "only http(s)" in (result.error or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -26,12 +26,16 @@ LimitOption = Annotated[
 ]
 
 
+def _fail(exc: EvalError) -> NoReturn:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2) from exc
+
+
 def _load(path: Path, kind: str, limit: int | None) -> list[dict[str, object]]:
     try:
         return evaluation.read_jsonl(path, kind, limit)
     except EvalError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(exc)
 
 
 def _report(title: str, results: dict[str, evaluation.Scores], as_json: bool) -> None:
@@ -54,7 +58,10 @@ def summarize_command(
 ) -> None:
     """Print ROUGE-1/2/Lsum F1 (x100) and ms per document for ours and Lead-N."""
     items = _load(file, "summarize", limit)
-    results = evaluation.score_summaries(items, evaluation.summary_methods(sentences))
+    try:
+        results = evaluation.score_summaries(items, evaluation.summary_methods(sentences))
+    except EvalError as exc:  # rouge-score missing
+        _fail(exc)
     _report(f"{file.name}: {len(items)} documents, {sentences} sentences", results, as_json)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from digest import events, summarize
 from digest.errors import EvalError
 from digest.models import Article, Event, EventSummary
-from digest.text import _stemmer
+from digest.text import stem_words
 
 # Eval items carry no publish time; any fixed one will do, as long as all share it.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -50,6 +50,8 @@ def read_jsonl(path: Path, kind: str, limit: int | None = None) -> list[dict[str
         items.append(item)
         if limit is not None and len(items) >= limit:
             break
+    if not items:
+        raise EvalError(str(path), "no items")
     return items
 
 
@@ -72,16 +74,15 @@ def article_from(item: dict[str, Any], index: int) -> Article:
 # --- summaries ---------------------------------------------------------------------------
 
 
-class CyrillicTokenizer:
+class UnicodeTokenizer:
     """rouge-score tokenizer that keeps any letters (its default keeps only a-z and 0-9)."""
 
     def __init__(self, language: str) -> None:
-        self._stemmer = _stemmer(language)
+        self.language = language
 
     def tokenize(self, text: str) -> list[str]:
         """Return lower-cased, stemmed word tokens."""
-        words = re.findall(r"[^\W_]+", text.lower())
-        return list(self._stemmer.stemWords(words)) if self._stemmer else words
+        return stem_words(re.findall(r"[^\W_]+", text), self.language)
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,12 @@ Method = Callable[[Event], EventSummary]
 
 
 def _scorer(language: str) -> Any:
-    from rouge_score import rouge_scorer  # only eval needs it (the `eval` extra)
+    try:
+        from rouge_score import rouge_scorer  # only eval needs it (the `eval` extra)
+    except ImportError as exc:
+        raise EvalError("rouge-score", "not installed: pip install 'digest[eval]'") from exc
 
-    tokenizer = None if language == "en" else CyrillicTokenizer(language)
+    tokenizer = None if language == "en" else UnicodeTokenizer(language)
     return rouge_scorer.RougeScorer(
         ["rouge1", "rouge2", "rougeLsum"], use_stemmer=True, tokenizer=tokenizer
     )

@@ -1,9 +1,10 @@
 """Event -> EventSummary: headline, sentences quoted from the sources, key facts and dates.
 
-The default summarizer is extractive: it scores every sentence of every article by its
-centrality in the event (cosine to the event's TF-IDF centroid) combined with a position
-prior (news is lead-heavy), then picks sentences with MMR so that no two say the same thing.
-Sentences are quoted exactly and keep a link to their article.
+The default summarizer is extractive: it scores every early sentence of every article by its
+centrality in the event (cosine to the event's TF-IDF centroid) plus a position prior (news
+is lead-heavy), then takes the best ones in turn, skipping any that repeats one already
+taken and the leads of other sources (they all tell the main fact). Sentences are quoted
+exactly and keep a link to their article; a developing story leads with its new articles.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def summarize_event(event: Event, *, sentences: int = 3, now: datetime) -> Event
 
 
 class ExtractiveSummarizer:
-    """The default Summarizer: centrality + position prior + MMR over all sources."""
+    """The default Summarizer: centrality + position prior, without repeats, over all sources."""
 
     def summarize(self, event: Event, *, sentences: int, now: datetime) -> EventSummary:
         """Return the event's extractive summary."""

@@ -9,6 +9,7 @@ Parsing and text cleaning are CPU-bound, so with many feeds they run in worker p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -146,7 +147,13 @@ async def ingest_async(
 
         async def bounded(source: FeedSource) -> FeedOutcome:
             async with in_flight:
-                return await pass_.one_feed(source, states[source.url])
+                try:
+                    return await pass_.one_feed(source, states[source.url])
+                except Exception as exc:
+                    # The one broad catch outside pipeline.py: feeds are processed inside
+                    # this pass, so only here can a library bug on one feed be kept from
+                    # ending the pass for all the others.
+                    return pass_.crashed(source, states[source.url], exc)
 
         for done in asyncio.as_completed([bounded(s) for s in due]):
             outcome = await done
@@ -306,6 +313,19 @@ class _Pass:
         self.store.save_feed_state(replace(new_state, title=prepared.feed.title or state.title))
         count = len(prepared.feed.entries)
         return FeedOutcome(source, new_state, count, len(new), count - len(new))
+
+    def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
+        """Return the outcome of a feed whose processing raised, recording it as an error."""
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        failed = next_feed_state(
+            state,
+            FetchResult(url=source.url, status=0, error=message),
+            self.now,
+            self.settings.fetch,
+        )
+        with contextlib.suppress(DigestError):  # the store itself may be what failed
+            self.store.save_feed_state(failed)
+        return FeedOutcome(source, failed, failure=Failure("ingest", source.url, message))
 
     def follow_move(self, source: FeedSource, moved_to: str | None) -> None:
         """Note a permanent redirect: added feeds move after the pass; config feeds are named."""

@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from httpserver import LoopbackServer, Reply, rss
 
 from digest.config import DigestSettings, FetchSettings, Settings
 from digest.ingest import fetch_and_store
-from digest.models import FeedSource
+from digest.models import FeedSource, FetchResult
 from digest.store import Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -241,3 +242,32 @@ def test_a_wire_story_syndicated_by_three_sites_is_one_text(tmp_path: Path) -> N
         "https://b.example/trams",
         "https://c.example/trams",
     }
+
+
+def test_a_library_crash_on_one_feed_is_a_failure_not_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.ingest
+
+    real = digest.ingest.prepare_feed
+
+    def flaky(result: FetchResult, *args: object) -> object:
+        if result.url.endswith("/bad"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(result, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(digest.ingest, "prepare_feed", flaky)
+    with LoopbackServer() as server:
+        server.routes["/good"] = Reply(200, rss([("Good", "https://e.org/g", STORY)]))
+        server.routes["/bad"] = Reply(200, rss([("Bad", "https://e.org/b", STORY)]))
+        sources = [FeedSource(server.url(p), full_text="never") for p in ("/good", "/bad")]
+        settings = _settings(tmp_path, tuple(sources))
+        store = _store(settings)
+        report = fetch_and_store(settings, store, sources, NOW)
+    assert report.new_articles == 1
+    (failure,) = report.failures
+    assert (
+        str(failure)
+        == f"ingest: {server.url('/bad')}: unexpected RecursionError: maximum recursion depth exceeded"
+    )
+    assert store.feed_state(server.url("/bad")).error_count == 1

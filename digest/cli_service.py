@@ -118,9 +118,12 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
 
 
 def _print_service(settings: Settings) -> None:
-    holder = lock_holder(settings)
     where = "advisory lock" if is_postgres(settings) else str(lock_path(settings))
-    state = f"running ({holder})" if holder else "not running"
+    try:
+        holder = lock_holder(settings)
+        state = f"running ({holder})" if holder else "not running"
+    except LockError as exc:
+        state = f"unknown ({exc})"
     _say(f"service: {state}; lock: {where}")
     _say(f"database: {_safe_url(settings.storage_url)}")
 

@@ -60,12 +60,15 @@ def lock_holder(settings: Settings) -> str | None:
     """Return who holds the database's lock ('pid N on HOST'), or None when it is free.
 
     It probes by taking the lock for an instant, so a `digest serve` starting in that very
-    instant would see it taken and exit; `digest status` is the only caller.
+    instant would see it taken and exit; `digest status` is the only caller. Raises
+    LockError when the lock cannot be checked.
     """
     try:
         with run_lock(settings):
             return None
     except LockError as exc:
+        if not exc.message.startswith("held by "):
+            raise  # the lock could not be checked at all (say, the server is down)
         return exc.message.removeprefix("held by ")
 
 

@@ -30,10 +30,10 @@ TERMS_PER_EVENT = 20
 # lead words, TF-IDF cosine) reaches MERGE_THRESHOLD: the middle of the range (0.22-0.26)
 # where B-cubed F1 on the ECB+ dev set stays above 0.94, on the side of not merging.
 MERGE_THRESHOLD = 0.24
-ATTACH_SHARE = 0.5
-EDGE_FLOOR = 0.05
-NEIGHBOURS = 30
-POSTING_CAP = 100
+ATTACH_SHARE = 0.5  # a lone (often short) article joins a story at half the bar
+EDGE_FLOOR = 0.05  # weaker links change no average enough to matter
+NEIGHBOURS = 30  # strongest links kept per article
+POSTING_CAP = 100  # a term in more articles of a window names a topic, not an event
 # Articles published within SAME_DAYS count as simultaneous; beyond that a pair's
 # similarity halves every GAP_HALF_LIFE_DAYS and is ignored after MAX_GAP_DAYS.
 SAME_DAYS = 1.0
@@ -60,7 +60,10 @@ def _title_words(title: str) -> frozenset[str]:
 
 
 def find_events_baseline(articles: Sequence[Article]) -> tuple[Event, ...]:
-    """Return events of articles with the same or nearly the same title, others alone."""
+    """Return events of articles with the same or nearly the same title, others alone.
+
+    Quadratic in the number of articles: it is kept as the evaluation baseline only.
+    """
     groups: list[list[Article]] = []
     words: list[frozenset[str]] = []
     for article in sorted(articles, key=lambda a: (a.published, a.url)):

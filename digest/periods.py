@@ -7,7 +7,7 @@ same period the same way, so the delivery ledger keeps each period to one send p
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -69,22 +69,52 @@ def trigger_for(settings: DigestSettings) -> CronTrigger:
     return cron_trigger(settings.schedule, settings.timezone)
 
 
+def is_repeated_wall_time(moment: datetime, zone: ZoneInfo) -> bool:
+    """Return True for the second occurrence of a wall-clock time repeated by a fall-back."""
+    # Through UTC: astimezone() to the very same zone object would keep fold as it was.
+    local = moment.astimezone(UTC).astimezone(zone)
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
+
+
+def slot_key(slot: datetime) -> str:
+    """Return the period key of a fire time, as periods.period_key names it."""
+    return slot.strftime("%Y-%m-%dT%H:%M%z")
+
+
+def fire_after(trigger: CronTrigger, fire: datetime) -> datetime | None:
+    # In UTC on purpose: wall-clock arithmetic drops `fold`, and comparing two datetimes of
+    # the same zone ignores it, so inside the hour a fall-back repeats, stepping and
+    # comparing locally goes back an hour, forever.
+    later = fire.astimezone(UTC) + timedelta(seconds=1)
+    found: datetime | None = trigger.get_next_fire_time(fire, later)
+    return found
+
+
+def schedule_slots(d: DigestSettings, start: datetime, end: datetime) -> tuple[datetime, ...]:
+    """Return the digest's fire times in (start, end], oldest first, fall-back repeats left out."""
+    trigger, zone = trigger_for(d), ZoneInfo(d.timezone)
+    end_utc = end.astimezone(UTC)
+    found: list[datetime] = []
+    fire: datetime | None = trigger.get_next_fire_time(
+        None, start.astimezone(UTC) + timedelta(seconds=1)
+    )
+    while fire is not None and fire.astimezone(UTC) <= end_utc:
+        if not is_repeated_wall_time(fire, zone):
+            found.append(fire)
+        fire = fire_after(trigger, fire)
+    return tuple(found)
+
+
 def scheduled_slot(settings: DigestSettings, now: datetime) -> datetime | None:
     """Return the latest scheduled fire time at or before now (aware, digest zone), if any."""
-    trigger = trigger_for(settings)
-    local_now = now.astimezone(ZoneInfo(settings.timezone))
     for span in _LOOKBACK:
-        fire: datetime | None = trigger.get_next_fire_time(None, local_now - span)
-        latest: datetime | None = None
-        while fire is not None and fire <= local_now:
-            latest = fire
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-        if latest is not None:
-            return latest
+        slots = schedule_slots(settings, now - span, now)
+        if slots:
+            return slots[-1]
     return None
 
 
 def period_key(settings: DigestSettings, now: datetime) -> str:
     """Return the key of the period now falls in, e.g. '2026-11-25T07:00+0100'."""
     slot = scheduled_slot(settings, now) or now.astimezone(ZoneInfo(settings.timezone))
-    return slot.strftime("%Y-%m-%dT%H:%M%z")
+    return slot_key(slot)

@@ -18,58 +18,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import CatchUp, DigestSettings
 from digest.models import RunRecord
-from digest.periods import trigger_for
+from digest.periods import fire_after, schedule_slots, slot_key, trigger_for
 
 # With catch_up = "none" a job may still start this late (a long fetch pass ahead of it on
 # the single worker): late is not missed. Other policies use their catch_up_grace instead.
 LATE_GRACE = timedelta(minutes=15)
 
 
-def is_repeated_wall_time(moment: datetime, zone: ZoneInfo) -> bool:
-    """Return True for the second occurrence of a wall-clock time repeated by a fall-back."""
-    # Through UTC: astimezone() to the very same zone object would keep fold as it was.
-    local = moment.astimezone(UTC).astimezone(zone)
-    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
-
-
-def slot_key(slot: datetime) -> str:
-    """Return the period key of a fire time, as periods.period_key names it."""
-    return slot.strftime("%Y-%m-%dT%H:%M%z")
-
-
-def _after(trigger: CronTrigger, fire: datetime) -> datetime | None:
-    # In UTC on purpose: wall-clock arithmetic drops `fold`, and comparing two datetimes of
-    # the same zone ignores it, so inside the hour a fall-back repeats, stepping and
-    # comparing locally goes back an hour, forever.
-    later = fire.astimezone(UTC) + timedelta(seconds=1)
-    found: datetime | None = trigger.get_next_fire_time(fire, later)
-    return found
-
-
-def schedule_slots(d: DigestSettings, start: datetime, end: datetime) -> tuple[datetime, ...]:
-    """Return the digest's fire times in (start, end], oldest first, fall-back repeats left out."""
-    trigger, zone = trigger_for(d), ZoneInfo(d.timezone)
-    end_utc = end.astimezone(UTC)
-    found: list[datetime] = []
-    fire: datetime | None = trigger.get_next_fire_time(
-        None, start.astimezone(UTC) + timedelta(seconds=1)
-    )
-    while fire is not None and fire.astimezone(UTC) <= end_utc:
-        if not is_repeated_wall_time(fire, zone):
-            found.append(fire)
-        fire = _after(trigger, fire)
-    return tuple(found)
-
-
 def in_period(d: DigestSettings, slot: datetime, now: datetime) -> bool:
     """Return True when now still falls in the period that begins at slot."""
-    following = _after(trigger_for(d), slot)
+    following = fire_after(trigger_for(d), slot)
     return slot.astimezone(UTC) <= now.astimezone(UTC) and (
         following is None or now.astimezone(UTC) < following.astimezone(UTC)
     )

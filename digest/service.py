@@ -31,8 +31,8 @@ from digest.errors import DigestError
 from digest.health import JobOutcome, ServiceState, start_health_server
 from digest.jobs import Clock, Stages, log_event, log_report, utc_now
 from digest.models import IngestReport
-from digest.periods import trigger_for
-from digest.schedule import due_slots, in_period, is_settled, job_grace, next_slot, slot_key
+from digest.periods import slot_key, trigger_for
+from digest.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import Store
 
 # The ledger's first retry comes after a minute; checking each minute keeps it on time.

@@ -33,7 +33,8 @@ from digest.errors import ConfigError
 from digest.jobs import Stages
 from digest.lock import lock_holder
 from digest.models import FeedSource, IngestReport, RunRecord, RunReport
-from digest.schedule import due_slots, is_settled, schedule_slots, slot_key
+from digest.periods import schedule_slots, slot_key
+from digest.schedule import due_slots, is_settled
 from digest.service import DIGEST_PREFIX, FETCH_JOB, Service
 from digest.store import Store, open_store
 

@@ -187,7 +187,7 @@ _ORG_WORDS = _stems(
     """inc corp company co ltd group bank party council committee agency ministry department
     university association union organisation organization court police army navy commission
     fund office house senate parliament congress government news times post reuters nato un
-    eu fbi cia opec apec fifa kremlin pentagon summit academy awards министерство партия агентство компания
+    eu fbi cia opec apec fifa kremlin pentagon summit academy awards survey institute министерство партия агентство компания
     банк совет комитет союз служба суд правительство кремль госдума дума"""
 )
 _PLACES = _stems(
@@ -195,7 +195,7 @@ _PLACES = _stems(
     israel syria turkey italy spain poland canada mexico brazil australia europe asia africa
     america korea north south east west washington moscow london paris berlin beijing tokyo
     kiev kyiv helsinki hamburg carolina california texas york new brussels geneva rome madrid
-    nang malibu hollywood los angeles chicago florida us usa uk gulf aden united states
+    nang malibu hollywood arab emirates los angeles chicago florida us usa uk gulf aden united states
     kingdom россия москва китай сша франция германия украина париж лондон вашингтон хельсинки
     европа япония петербург санкт киев минск беларусь"""
 )
@@ -203,6 +203,8 @@ _PLACE_WORDS = _stems(
     """avenue street square island river city bay gulf sea ocean mountains valley county
     province region district village airport площадь улица остров река область район"""
 )
+_QUOTES = frozenset("\"“«'‘")
+_QUOTED = re.compile(r"[,.!?]?[\"”»'’]")
 _LOCATIVE = _words("in at from to near в из во на под около")
 _LOWER_WORD = re.compile(r"\b[a-zа-яё][a-zа-яё’'\-]+\b")
 _SKIP = _words(
@@ -228,12 +230,11 @@ def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
             while words and words[0].lower() in common:
                 cue = "president" if words[0].lower() in _TITLES else cue
                 words = words[1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
-            while (
-                len(words) > 2
-                and words[1][0].isupper()
-                and stem_words(words[:1], language)[0] in _PLACES
-            ):
+            stems = stem_words(words, language)
+            if len(words) == 3 and stems[0] in _PLACES and not set(stems) <= _PLACES:
                 words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
+            if _QUOTED.match(sentence, m.end()) and sentence[m.start() - 1 : m.start()] in _QUOTES:
+                continue  # a quoted title of a film, song or book is not a name
             if not words or len(words) > 4 or words[0].lower() in _SKIP or len(words[0]) < 2:
                 continue  # headline-case phrases, months, stray initials
             if len(words) == 1 and m.start() == 0 and not words[0].isupper():

@@ -96,3 +96,17 @@ def test_people_places_and_organisations_in_russian() -> None:
 def test_photo_credits_are_not_people() -> None:
     facts = find_facts(["© AP Photo / Andrew Harnik\nThe US President Donald Trump spoke."], "en")
     assert "Andrew Harnik" not in facts.people
+
+
+def test_quoted_titles_are_not_people_and_long_names_stay_whole() -> None:
+    facts = find_facts(
+        [
+            'She starred in "Bathing Beauty," with Tony Thompson. «Vladimir Putin is right,» '
+            "said Angela Merkel. The United States Geological Survey and the United Arab "
+            "Emirates agreed."
+        ],
+        "en",
+    )
+    assert facts.people == ("Tony Thompson", "Vladimir Putin", "Angela Merkel")
+    assert facts.organisations == ("United States Geological Survey",)
+    assert facts.places == ("United Arab Emirates",)

@@ -17,13 +17,20 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", envvar="DIGEST_CONFIG",
-                 help="Config file (TOML). Default: the bundled sample feeds."),
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="DIGEST_CONFIG",
+        help="Config file (TOML). Default: the bundled sample feeds.",
+    ),
 ]
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", envvar="DIGEST_DATA_DIR",
-                 help="Where the database and outbox live (default: the platform data dir)."),
+    typer.Option(
+        "--data-dir",
+        envvar="DIGEST_DATA_DIR",
+        help="Where the database and outbox live (default: the platform data dir).",
+    ),
 ]
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)

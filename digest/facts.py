@@ -235,8 +235,14 @@ def _names(text: str, language: str) -> Iterable[tuple[str, str]]:
                 words = words[1:]  # "President of Russia Dmitry Peskov" -> "Dmitry Peskov"
             if _QUOTED.match(sentence, m.end()) and sentence[m.start() - 1 : m.start()] in _QUOTES:
                 continue  # a quoted title of a film, song or book is not a name
-            if not words or len(words) > 4 or words[0].lower() in _SKIP or len(words[0]) < 2:
+            cut = next((k for k, w in enumerate(words) if w.lower() in _SKIP), len(words))
+            words = words[:cut]  # "South Richmond Hill Friday" -> "South Richmond Hill"
+            while words and words[0].islower():
+                words = words[1:]  # a connector left in front: "of Aden"
+            if not words or len(words) > 4 or len(words[0]) < 2:
                 continue  # headline-case phrases, months, stray initials
+            if len(words) == 1 and stem_words(words, language)[0] in _PLACE_WORDS:
+                continue  # "Street", "Island" alone name nothing
             if len(words) == 1 and m.start() == 0 and not words[0].isupper():
                 continue  # one capitalised word opening a sentence is no evidence of a name
             yield " ".join(words), cue

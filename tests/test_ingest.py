@@ -271,3 +271,21 @@ def test_a_library_crash_on_one_feed_is_a_failure_not_the_end(
         == f"ingest: {server.url('/bad')}: unexpected RecursionError: maximum recursion depth exceeded"
     )
     assert store.feed_state(server.url("/bad")).error_count == 1
+
+
+def test_page_text_replaces_the_feed_text_only_when_longer() -> None:
+    from digest.extract import ExtractedPage
+    from digest.ingest import draft_article, with_page
+    from digest.models import Entry, ParsedFeed
+
+    entry = Entry("f", "g", "https://e.org/a?utm_source=x", "Title", NOW, summary_html=STORY)
+    feed = ParsedFeed("f", "Feed", "", (entry,))
+    draft = draft_article(FeedSource("f"), feed, entry, NOW)
+    assert draft is not None and draft.url == "https://e.org/a" and draft.text == STORY.strip()
+    short = ExtractedPage("u", "Title", "Too short.", canonical_url="/canonical")
+    kept = with_page(draft, entry, short, "https://e.org/a")
+    assert kept.text == draft.text and kept.url == "https://e.org/canonical"
+    longer = ExtractedPage("u", "Title", f"Title\n\n{STORY * 2}")
+    full = with_page(draft, entry, longer, "https://e.org/a")
+    assert full.text.startswith("The city council") and len(full.text) > len(draft.text)
+    assert full.language == "en" and full.url == "https://e.org/a"

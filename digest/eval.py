@@ -19,7 +19,7 @@ from typing import Any
 from digest import events, summarize
 from digest.errors import EvalError
 from digest.models import Article, Event, EventSummary
-from digest.text import stem_words
+from digest.text import split_sentences, stem_words
 
 # Eval items carry no publish time; any fixed one will do, as long as all share it.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -126,7 +126,9 @@ def score_summaries(
         if article.language not in scorers:
             scorers[article.language] = _scorer(article.language)
         scorer = scorers[article.language]
-        refs = [str(r) for r in item["references"]]
+        # rougeLsum scores summary-level LCS over newline-separated sentences on both sides;
+        # references arrive as plain paragraphs, so they are split the same way predictions are.
+        refs = ["\n".join(split_sentences(str(r), article.language)) for r in item["references"]]
         for name, method in methods.items():
             started = time.perf_counter()
             summary = method(event)

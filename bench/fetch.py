@@ -195,6 +195,9 @@ def run_digest(urls: list[str], concurrency: int) -> dict[str, float]:
     """Return cold/warm wall and CPU seconds, entries and peak RSS for digest's fetcher."""
     import digest.ingest  # noqa: F401  (imported before the clock starts, like feedparser)
 
+    # Other processes slow the CPU-bound cold pass far more than the baseline, which mostly
+    # waits on latency: the load average before each pass says how busy the machine was.
+    load = os.getloadavg()[0]
     started, cpu0 = time.perf_counter(), _usage()[0]
     entries, states = asyncio.run(_digest_pass(urls, {}, concurrency))
     cold, cpu1 = time.perf_counter() - started, _usage()[0]
@@ -203,13 +206,14 @@ def run_digest(urls: list[str], concurrency: int) -> dict[str, float]:
     warm, (cpu2, rss) = time.perf_counter() - started, _usage()
     assert warm_entries == 0, "the warm pass should be all 304"
     return {"cold_s": cold, "cold_cpu_s": cpu1 - cpu0, "warm_s": warm, "warm_cpu_s": cpu2 - cpu1,
-            "entries": entries, "peak_rss_mb": rss}  # fmt: skip
+            "entries": entries, "peak_rss_mb": rss, "load_before": load}  # fmt: skip
 
 
 def run_baseline(urls: list[str]) -> dict[str, float]:
     """Return the same figures for feedparser.parse(url), one feed after another."""
     import feedparser
 
+    load = os.getloadavg()[0]
     started, cpu0 = time.perf_counter(), _usage()[0]
     results = [feedparser.parse(u) for u in urls]
     entries = sum(len(r.entries) for r in results)
@@ -223,7 +227,7 @@ def run_baseline(urls: list[str]) -> dict[str, float]:
     warm, (cpu2, rss) = time.perf_counter() - started, _usage()
     assert all(r.get("status") == 304 for r in warm_results), "baseline warm pass not all 304"
     return {"cold_s": cold, "cold_cpu_s": cpu1 - cpu0, "warm_s": warm, "warm_cpu_s": cpu2 - cpu1,
-            "entries": entries, "peak_rss_mb": rss}  # fmt: skip
+            "entries": entries, "peak_rss_mb": rss, "load_before": load}  # fmt: skip
 
 
 def _client(kind: str, port: int, feeds: int, concurrency: int) -> dict[str, float]:
@@ -284,9 +288,6 @@ def main() -> None:
         "baseline_warm_s": round(base["warm_s"], 2) if base else None,
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
     }
-    # Other processes on the machine slow the CPU-bound cold pass more than the baseline,
-    # which mostly waits: the load average says how busy the machine was.
-    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps(result))
 
 

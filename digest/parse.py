@@ -44,18 +44,13 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     base = base if base.startswith(("http://", "https://")) else ""
     if _looks_like_json(body, result.content_type):
         return _parse_json_feed(body, url, base, now)
-    body, content_type = repair_encoding(body, result.content_type)
-    # Without a content type feedparser flags every document as bozo; XML is what a feed is.
-    headers = {"content-type": content_type or "application/xml"}
-    if b"xml:base" in body:
-        # Only xml:base needs feedparser's own resolution (nested bases); plain relative
-        # links are resolved below, which spares feedparser a urljoin per element.
-        headers["content-location"] = base
-    # Sanitising and URI resolution inside HTML are off: the pipeline turns feed HTML into
-    # plain text and escapes it everywhere, and these two passes double feedparser's CPU time.
-    data = feedparser.parse(
-        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    data = _feedparser(body, result.content_type, base)
+    if isinstance(data.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+        # feedparser read the bytes as windows-1252; a wrong UTF-8 label deserves a better
+        # guess. Checked only then: validating every body up front costs more.
+        fixed, fixed_type = repair_encoding(body, result.content_type)
+        if fixed is not body:
+            data = _feedparser(fixed, fixed_type, base)
     bozo = (str(data.get("bozo_exception") or "") or None) if data.get("bozo") else None
     feed = data.get("feed", {})
     entries = tuple(
@@ -79,6 +74,20 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
 LEGACY = ["cp1252", "cp1251", "koi8_r"]
 _XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding=)([\"'])[^\"']*\2", re.I)
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.I)
+
+
+def _feedparser(body: bytes, content_type: str | None, base: str) -> Any:
+    # Without a content type feedparser flags every document as bozo; XML is what a feed is.
+    headers = {"content-type": content_type or "application/xml"}
+    if b"xml:base" in body:
+        # Only xml:base needs feedparser's own resolution (nested bases); plain relative
+        # links are resolved in _entry, which spares feedparser a urljoin per element.
+        headers["content-location"] = base
+    # Sanitising and URI resolution inside HTML are off: the pipeline turns feed HTML into
+    # plain text and escapes it everywhere, and these two passes double feedparser's CPU time.
+    return feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
 
 
 def repair_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
@@ -130,18 +139,20 @@ def _why_unusable(body: bytes, bozo: str | None, base: str) -> str:
     return f"not a feed: {bozo}" if bozo else "not a feed: no RSS, Atom or JSON Feed found"
 
 
-def _entry(raw: Mapping[str, Any], feed_url: str, base: str, now: datetime) -> Entry | None:
+def _entry(entry: Mapping[str, Any], feed_url: str, base: str, now: datetime) -> Entry | None:
+    # A plain dict: FeedParserDict's own lookups map legacy key names (and warn) at a cost
+    # that shows when a thousand feeds are parsed; the canonical keys are read directly.
+    raw = dict(entry)
     title = plain_text(raw.get("title", ""), raw.get("title_detail"))
     link = _absolute(raw.get("link", ""), base)
     summary = str(raw.get("summary", "") or "")
-    contents = [str(c.get("value", "")) for c in raw.get("content", []) or []]
+    contents = [str(dict.get(c, "value", "")) for c in raw.get("content", []) or []]
     content = max(contents, key=len, default="")
     if not (title or link or summary or content):
         return None
-    plain = dict(raw)
-    published = _date(plain.get("published_parsed") or plain.get("updated_parsed"), now)
+    published = _date(raw.get("published_parsed") or raw.get("updated_parsed"), now)
     guid = str(raw.get("id") or "").strip() or link or stable_id(title, summary, content)
-    detail = raw.get("content", [{}])[0] if raw.get("content") else raw.get("summary_detail")
+    detail = raw["content"][0] if raw.get("content") else raw.get("summary_detail")
     return Entry(
         feed_url=feed_url,
         guid=guid,
@@ -152,7 +163,7 @@ def _entry(raw: Mapping[str, Any], feed_url: str, base: str, now: datetime) -> E
         content_html=content,
         author=plain_text(str(raw.get("author", "") or "")),
         image_url=_image(raw, base),
-        language=_language((detail or {}).get("language")),
+        language=_language(dict.get(detail, "language") if detail else None),
     )
 
 

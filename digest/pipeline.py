@@ -22,6 +22,7 @@ from digest.compose import compose_digest
 from digest.config import DigestSettings, Recipient, Settings
 from digest.errors import DigestError
 from digest.models import (
+    Article,
     Delivery,
     Digest,
     Event,
@@ -134,7 +135,8 @@ def run_once(
             ingest_report = fetch_once(
                 settings, store, sources_for(settings, store, [d]), now, deps
             )
-    feed_urls = [f.url for f in sources_for(settings, store, [d])]
+    sources = sources_for(settings, store, [d])
+    feed_urls = [f.url for f in sources]
     if ingest_report is not None:
         ingest_report = _only_feeds(ingest_report, feed_urls)
         failures.extend(ingest_report.failures)
@@ -147,7 +149,7 @@ def run_once(
     start = now - (options.since or d.window)
     key = period_key(d, now)
     with timer.stage("events"):
-        articles = store.articles_between(start, now, feed_urls)
+        articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, start)
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
     counts.update(articles=len(articles), events_found=len(found))
@@ -179,6 +181,25 @@ def run_once(
         return _deliver(
             settings, d, store, digest, summaries, renders, now, deps, options, report, timer
         )
+
+
+def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
+    """Return articles with this digest's tags, weight and name for their feed.
+
+    A feed listed by two digests (say with English tags in one and Russian in the other) is
+    stored once; its sections and weight belong to each digest's own feed list.
+    """
+    by_url = {s.url: s for s in sources}
+    out = []
+    for a in articles:
+        source = by_url.get(a.feed_url)
+        if source is None:
+            out.append(a)
+        else:
+            out.append(
+                replace(a, tags=source.tags, weight=source.weight, source=source.name or a.source)
+            )
+    return out
 
 
 def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:

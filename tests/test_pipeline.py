@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digest.config import SAMPLES_DIR, load_settings
+from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
+from digest.store import open_store
+
+NOW = datetime(2018, 10, 27, 7, 0, tzinfo=UTC)
+
+
+def test_a_feed_in_two_digests_takes_each_digests_tags(tmp_path: Path) -> None:
+    feed = SAMPLES_DIR / "ru-portal-a.xml"
+    for name, tag in (("a.toml", "Alpha section"), ("b.toml", "Beta section")):
+        (tmp_path / name).write_text(
+            f'[[feed]]\nurl = "{feed}"\nname = "Portal"\ntags = ["{tag}"]\nweight = 2\n',
+            encoding="utf-8",
+        )
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[[digest]]\nname = "a"\nfeeds = ["a.toml"]\n\n[[digest]]\nname = "b"\nfeeds = ["b.toml"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, data_dir=tmp_path / "data", env={})
+    store = open_store(settings.storage_url)
+    ingest = fetch_once(
+        settings, store, sources_for(settings, store, settings.digests), NOW, Deps()
+    )
+    assert ingest.new_articles == 1 and not ingest.failures
+    texts = {}
+    for d in settings.digests:
+        report = run_once(
+            settings,
+            d,
+            store,
+            NOW,
+            Deps(),
+            RunOptions(send=False, out_dir=tmp_path),
+            ingest_report=ingest,
+        )
+        assert report.ok and report.count("events") == 1
+        texts[d.name] = (tmp_path / f"{d.name}-2018-10-27.txt").read_text(encoding="utf-8")
+    assert "ALPHA SECTION" in texts["a"].upper() and "BETA" not in texts["a"].upper()
+    assert "BETA SECTION" in texts["b"].upper() and "ALPHA" not in texts["b"].upper()

@@ -1,4 +1,9 @@
-"""extract: clean_text on the seed article and on typical boilerplate; HTML fragments to text."""
+"""extract: clean_text on the seed article and on typical boilerplate; pages; HTML fragments.
+
+Run as a script to measure extraction on a folder of goose3-style pages (NAME.html with its
+expected title and body start in NAME.json), e.g. all 51 of ../shared/data/pages/goose3:
+    .venv/bin/python tests/test_extract.py ../shared/data/pages/goose3
+"""
 
 from __future__ import annotations
 
@@ -96,3 +101,39 @@ def test_real_pages_give_the_article_body_first(page: Path) -> None:
 def test_page_without_text_raises_extract_error() -> None:
     with pytest.raises(ExtractError, match=r"^extract: https://e\.org/x: "):
         extract_article(b"<html><body><script>x()</script></body></html>", "https://e.org/x")
+
+
+def measure(folder: Path) -> dict[str, int]:
+    """Return page counts: total, body starting as expected, expected start in the first
+    1,000 characters, titles expected and matched (equal or contained), pages without text."""
+    counts = dict.fromkeys(
+        ("pages", "body_start", "start_in_1000", "titled", "title_ok", "no_text"), 0
+    )
+    for page in sorted(folder.glob("*.html")):
+        case = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+        expected = case["expected"]
+        counts["pages"] += 1
+        try:
+            got = extract_article(page.read_bytes(), expected.get("final_url") or case["url"])
+        except ExtractError:
+            counts["no_text"] += 1
+            continue
+        text, start = _norm(got.text), _norm(expected["cleaned_text"])[:100]
+        counts["body_start"] += text.startswith(start)
+        counts["start_in_1000"] += start in text[:1000]
+        if expected.get("title"):
+            counts["titled"] += 1
+            counts["title_ok"] += _norm(expected["title"]) in _norm(got.title)
+    return counts
+
+
+def test_measure_counts_the_copied_pages() -> None:
+    assert measure(GOOSE) == {
+        "pages": 11, "body_start": 11, "start_in_1000": 11, "titled": 2, "title_ok": 2, "no_text": 0,
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(measure(Path(sys.argv[1])))

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -85,7 +86,13 @@ class Workers:
             # the service calls this from a scheduler thread.
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.count, mp_context=context)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in a C library): finish the pass in
+            # threads rather than fail every feed still queued.
+            self.wanted = False
+            return await asyncio.to_thread(func, *args)
 
     def close(self) -> None:
         """Stop the worker processes."""

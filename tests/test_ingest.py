@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -289,3 +290,25 @@ def test_page_text_replaces_the_feed_text_only_when_longer() -> None:
     full = with_page(draft, entry, longer, "https://e.org/a")
     assert full.text.startswith("The city council") and len(full.text) > len(draft.text)
     assert full.language == "en" and full.url == "https://e.org/a"
+
+
+def _die_in_a_worker(parent: int) -> str:
+    if os.getpid() != parent:
+        os._exit(1)  # a worker process dying, as on an out-of-memory kill
+    return "finished in the parent"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes need two CPUs")
+def test_a_dead_worker_process_falls_back_to_threads() -> None:
+    import asyncio
+
+    from digest.ingest import Workers
+
+    async def run() -> str:
+        workers = Workers(feeds=100)
+        try:
+            return await workers.run(_die_in_a_worker, os.getpid())
+        finally:
+            workers.close()
+
+    assert asyncio.run(run()) == "finished in the parent"

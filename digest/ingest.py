@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -135,37 +135,20 @@ async def ingest_async(
     """Return the IngestReport of one pass (the async core of fetch_and_store)."""
     progress = on_progress or (lambda _msg: None)
     unique = list({s.url: s for s in sources}.values())
-    states = {s.url: store.feed_state(s.url) for s in unique}
+    known = {state.url: state for state in store.feed_states()}
+    states = {s.url: known.get(s.url) or FeedState(url=s.url) for s in unique}
     due = [s for s in unique if force or is_due(states[s.url], now)]
     for s in unique:
         if s not in due:
             progress(f"{s.label}: skipped (disabled or backing off)")
     index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
+    added = {f.url for f in store.added_feeds()}
     http = client or make_client(settings.fetch)
     workers = Workers(len(due))
-    outcomes: dict[str, FeedOutcome] = {}
     try:
-        added = {f.url for f in store.added_feeds()}
         fetcher = Fetcher(settings.fetch, http)
         pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
-        # Feeds in flight are bounded, not only connections: fetching outruns parsing, and
-        # every fetched body waiting for a parser would otherwise sit in memory.
-        in_flight = asyncio.Semaphore(2 * settings.fetch.concurrency)
-
-        async def bounded(source: FeedSource) -> FeedOutcome:
-            async with in_flight:
-                try:
-                    return await pass_.one_feed(source, states[source.url])
-                except Exception as exc:
-                    # The one broad catch outside pipeline.py: feeds are processed inside
-                    # this pass, so only here can a library bug on one feed be kept from
-                    # ending the pass for all the others.
-                    return pass_.crashed(source, states[source.url], exc)
-
-        for done in asyncio.as_completed([bounded(s) for s in due]):
-            outcome = await done
-            outcomes[outcome.source.url] = outcome
-            progress(_describe(outcome))
+        outcomes = await pass_.run(due, states)
     finally:
         workers.close()
         if client is None:
@@ -290,6 +273,31 @@ class _Pass:
     progress: Progress
     added: set[str]
     moves: list[tuple[FeedSource, str]] = field(default_factory=list)
+
+    async def run(
+        self, due: Sequence[FeedSource], states: Mapping[str, FeedState]
+    ) -> dict[str, FeedOutcome]:
+        """Return each due feed's outcome, by URL, reporting each as it completes."""
+        # Feeds in flight are bounded, not only connections: fetching outruns parsing, and
+        # every fetched body waiting for a parser would otherwise sit in memory.
+        in_flight = asyncio.Semaphore(2 * self.settings.fetch.concurrency)
+
+        async def bounded(source: FeedSource) -> FeedOutcome:
+            async with in_flight:
+                try:
+                    return await self.one_feed(source, states[source.url])
+                except Exception as exc:
+                    # The one broad catch outside pipeline.py: feeds are processed inside
+                    # this pass, so only here can a library bug on one feed be kept from
+                    # ending the pass for all the others.
+                    return self.crashed(source, states[source.url], exc)
+
+        outcomes: dict[str, FeedOutcome] = {}
+        for done in asyncio.as_completed([bounded(s) for s in due]):
+            outcome = await done
+            outcomes[outcome.source.url] = outcome
+            self.progress(_describe(outcome))
+        return outcomes
 
     async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
         result = await self.fetcher.fetch(source.url, state)

@@ -10,6 +10,10 @@ fetch + parse (one httpx client, worker processes for parsing) and the baseline,
 `feedparser.parse(url)` after another (with etag/modified on the warm pass). The cold pass
 gets every feed (200), the warm pass sends the validators back (all 304). The last line
 printed is one JSON object.
+
+digest's cold pass is CPU-bound (feedparser needs ~13 ms per feed even with sanitising
+off; two worker processes share the machine's cores), while the baseline mostly waits on
+latency: run it on an otherwise idle machine (each client reports `load_before`).
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ class Fetcher:
         if is_local(url):
             if check_address:
                 return FetchResult(url=url, status=0, error="local file URL not allowed")
-            return _read_file(url, self.settings.max_bytes)
+            return _read_file(url, self.settings.max_bytes, state)
         try:
             result = await self._follow(url, state, accept, check_address)
         except FetchError as exc:
@@ -268,9 +268,14 @@ def _too_big(limit: int) -> str:
     return f"body larger than {limit} bytes"
 
 
-def _read_file(url: str, limit: int) -> FetchResult:
+def _read_file(url: str, limit: int, state: FeedState | None = None) -> FetchResult:
     path = local_path(url)
     try:
+        # Size and nanosecond mtime play ETag, so an unchanged local feed is a 304 too.
+        stat = path.stat()
+        tag = f'"file-{stat.st_mtime_ns}-{stat.st_size}"'
+        if state is not None and state.etag == tag:
+            return FetchResult(url=url, status=304, final_url=path.as_uri(), etag=tag)
         with path.open("rb") as fh:
             body = fh.read(limit + 1)
     except OSError as exc:
@@ -279,7 +284,14 @@ def _read_file(url: str, limit: int) -> FetchResult:
         return FetchResult(url=url, status=0, error=_too_big(limit))
     # A content type keeps feedparser from flagging every local file as bozo.
     kind = "application/json" if path.suffix.lower() == ".json" else "application/xml"
-    return FetchResult(url=url, status=200, body=body, final_url=path.as_uri(), content_type=kind)
+    return FetchResult(
+        url=url,
+        status=200,
+        body=body,
+        final_url=path.as_uri(),
+        content_type=kind,
+        etag=tag,
+    )
 
 
 async def _check_public(url: str) -> None:

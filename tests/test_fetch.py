@@ -152,3 +152,16 @@ def test_pages_at_private_or_non_http_addresses_are_refused(url: str) -> None:
     result = fetch_page(url, replace(FAST, block_private_addresses=True))
     assert not result.ok and result.body is None
     assert "non-public address" in (result.error or "") or "only http(s)" in (result.error or "")
+
+
+def test_an_unchanged_local_feed_is_not_modified(tmp_path: Path) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([("A", "https://e.org/a", "x")]))
+    source = FeedSource(str(feed))
+    ((_, first),) = fetch_feeds([source], {}, FAST)
+    state = next_feed_state(FeedState(source.url), first, NOW, FAST)
+    ((_, again),) = fetch_feeds([source], {source.url: state}, FAST)
+    assert first.status == 200 and again.not_modified and again.body is None
+    feed.write_bytes(rss([("B", "https://e.org/b", "y")]))
+    ((_, changed),) = fetch_feeds([source], {source.url: state}, FAST)
+    assert changed.status == 200 and b"https://e.org/b" in (changed.body or b"")

@@ -27,7 +27,7 @@ from digest.cli_common import (
     load,
     store_for,
 )
-from digest.config import DigestSettings, Settings, parse_duration
+from digest.config import DigestSettings, Settings
 from digest.errors import DigestError, LockError
 from digest.lock import run_lock
 from digest.models import IngestReport, RunReport
@@ -41,6 +41,7 @@ from digest.pipeline import (
     sources_for,
 )
 from digest.store import Store
+from digest.tables import parse_duration
 
 app = typer.Typer(
     name="digest",

@@ -21,9 +21,10 @@ from digest.cli_common import (
     load,
     store_for,
 )
-from digest.config import Settings, load_feed_list
+from digest.config import Settings
 from digest.discover import export_opml, find_feed
 from digest.errors import DigestError
+from digest.feedlist import load_feed_list
 from digest.fetch import is_local
 from digest.ingest import preview_article
 from digest.models import FeedSource, FeedState

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -21,7 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from digest.errors import ConfigError
+from digest.feedlist import load_feed_list
 from digest.models import FeedSource
+from digest.tables import TableReader
 
 Security = Literal["starttls", "tls", "none"]
 CatchUp = Literal["latest", "none", "all"]
@@ -137,85 +138,6 @@ class Settings:
         return tuple(seen.values())
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> timedelta:
-    """Return the timedelta for '90s', '30m', '24h', '2d' or '1w'; ValueError otherwise."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 30m, 24h or 2d")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-
-
-class _Reader:
-    """Walks one TOML table, checking types and remembering which keys were used."""
-
-    def __init__(self, file: str, prefix: str, table: Mapping[str, Any]) -> None:
-        self.file, self.prefix, self.table = file, prefix, table
-        self.used: set[str] = set()
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.file, f"{self.prefix}{key}: {message}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            return default
-        value = self.table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if (
-            isinstance(value, bool)
-            and kind is not bool
-            and bool not in (kind if isinstance(kind, tuple) else (kind,))
-        ):
-            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
-        if not isinstance(value, kind):
-            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r}")
-        return value
-
-    def duration(self, key: str, default: timedelta) -> timedelta:
-        raw = self.get(key, (str, int), None)
-        if raw is None:
-            return default
-        try:
-            return timedelta(seconds=raw) if isinstance(raw, int) else parse_duration(raw)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from exc
-
-    def positive(self, key: str, default: int) -> int:
-        value = cast(int, self.get(key, int, default))
-        if value < 1:
-            raise self.fail(key, f"expected a positive whole number, got {value}")
-        return value
-
-    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
-        value = cast(str, self.get(key, str, default))
-        if value not in options:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.table) - self.used)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key")
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        str: "a string",
-        int: "a whole number",
-        float: "a number",
-        bool: "true or false",
-        list: "a list",
-        dict: "a table",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 def load_settings(
     path: Path | None, *, data_dir: Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -255,7 +177,7 @@ def _settings(
     data_dir: Path | None,
     env: Mapping[str, str],
 ) -> Settings:
-    top = _Reader(file, "", raw)
+    top = TableReader(file, "", raw)
     file_dir = top.get("data_dir", str)
     dir_value = data_dir or _path(env.get("DIGEST_DATA_DIR") or file_dir, base)
     resolved_dir = dir_value or Path(platformdirs.user_data_dir("digest"))
@@ -267,7 +189,7 @@ def _settings(
     outbox = _path(top.get("outbox_dir", str), base) or resolved_dir / "outbox"
     maildir = _path(top.get("maildir", str), base)
     fetch_every = top.duration("fetch_every", timedelta(minutes=30))
-    fetch = _fetch(_Reader(file, "fetch.", top.get("fetch", dict, {})))
+    fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
     tables = top.get("digest", list, [])
     if not tables:
@@ -298,7 +220,7 @@ def _path(value: str | None, base: Path) -> Path | None:
     return (p if p.is_absolute() else base / p).resolve()
 
 
-def _fetch(r: _Reader) -> FetchSettings:
+def _fetch(r: TableReader) -> FetchSettings:
     d = FetchSettings()
     s = FetchSettings(
         concurrency=r.positive("concurrency", d.concurrency),
@@ -336,7 +258,7 @@ def _smtp(
             "smtp.password: not allowed in the file; set DIGEST_SMTP_PASSWORD "
             "(or the variable named by smtp.password_env)",
         )
-    r = _Reader(file, "smtp.", merged)
+    r = TableReader(file, "smtp.", merged)
     host = r.get("host", str)
     if not host:
         raise r.fail("host", "required when [smtp] is given")
@@ -361,7 +283,7 @@ def _smtp(
 def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     if not isinstance(table, dict):
         raise ConfigError(file, f"digest[{index}]: expected a table")
-    r = _Reader(file, f"digest[{index}].", table)
+    r = TableReader(file, f"digest[{index}].", table)
     name = r.get("name", str)
     if not name or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise r.fail("name", "required: letters, digits, '-', '_' or '.'")
@@ -416,7 +338,7 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     return s
 
 
-def _check_cron(r: _Reader, schedule: str, timezone: str) -> None:
+def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:
     from digest.periods import cron_trigger  # periods imports this module's types
 
     try:
@@ -425,7 +347,7 @@ def _check_cron(r: _Reader, schedule: str, timezone: str) -> None:
         raise r.fail("schedule", f'"{schedule}" is not a valid cron expression ({exc})') from exc
 
 
-def _formats(r: _Reader, values: list[Any], key: str) -> tuple[str, ...]:
+def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
     for v in values:
         if v not in FORMATS:
             raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS)}")
@@ -434,12 +356,12 @@ def _formats(r: _Reader, values: list[Any], key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _recipient(r: _Reader, index: int, value: Any) -> Recipient:
+def _recipient(r: TableReader, index: int, value: Any) -> Recipient:
     if isinstance(value, str):
         value = {"address": value}
     if not isinstance(value, dict):
         raise r.fail(f"recipients[{index}]", "expected an address or a table")
-    sub = _Reader(r.file, f"{r.prefix}recipients[{index}].", value)
+    sub = TableReader(r.file, f"{r.prefix}recipients[{index}].", value)
     address = sub.get("address", str)
     if not address or not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
         raise sub.fail("address", f"{address!r} is not an email address")
@@ -456,7 +378,7 @@ def _recipient(r: _Reader, index: int, value: Any) -> Recipient:
     return rec
 
 
-def _feeds(r: _Reader, values: list[Any], base: Path) -> tuple[FeedSource, ...]:
+def _feeds(r: TableReader, values: list[Any], base: Path) -> tuple[FeedSource, ...]:
     feeds: dict[str, FeedSource] = {}
     for i, value in enumerate(values):
         if not isinstance(value, str):
@@ -473,84 +395,3 @@ def _feeds(r: _Reader, values: list[Any], base: Path) -> tuple[FeedSource, ...]:
         for f in found:
             feeds.setdefault(f.url, f)
     return tuple(feeds.values())
-
-
-def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
-    """Return the feeds listed in a TOML (`[[feed]]` tables) or OPML file."""
-    if not path.is_file():
-        raise ConfigError(str(path), "feeds file not found")
-    if path.suffix.lower() in (".opml", ".xml"):
-        return _opml(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
-    top = _Reader(str(path), "", raw)
-    out = []
-    for i, table in enumerate(top.get("feed", list, [])):
-        r = _Reader(str(path), f"feed[{i}].", table)
-        url = r.get("url", str)
-        if not url:
-            raise r.fail("url", "required")
-        tags = r.get("tags", list, [])
-        out.append(
-            FeedSource(
-                url=_feed_url(url, path.parent),
-                name=r.get("name", str, ""),
-                tags=tuple(str(t) for t in tags),
-                full_text=cast(Any, r.choice("full_text", ("auto", "always", "never"), "auto")),
-                weight=r.get("weight", float, 1.0),
-                language=r.get("language", str, None),
-            )
-        )
-        r.finish()
-    top.finish()
-    return tuple(out)
-
-
-def _feed_url(url: str, base: Path) -> str:
-    """Return an http(s) URL as is, a local path made absolute against the list's folder."""
-    if re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
-        return url
-    p = Path(url).expanduser()
-    return str(p if p.is_absolute() else (base / p).resolve())
-
-
-def _opml(path: Path) -> tuple[FeedSource, ...]:
-    try:
-        root = ET.fromstring(path.read_bytes())
-    except ET.ParseError as exc:
-        raise ConfigError(str(path), f"not valid OPML: {exc}") from exc
-    out: list[FeedSource] = []
-
-    def walk(node: ET.Element, tags: tuple[str, ...]) -> None:
-        for child in node.findall("outline"):
-            url = child.get("xmlUrl")
-            label = child.get("title") or child.get("text") or ""
-            if url:
-                cats = tuple(
-                    c.strip().strip("/")
-                    for c in (child.get("category") or "").split(",")
-                    if c.strip()
-                )
-                out.append(
-                    FeedSource(
-                        url=_feed_url(url, path.parent),
-                        name=label,
-                        tags=tags + cats,
-                        language=child.get("language"),
-                    )
-                )
-            else:
-                walk(child, (*tags, label) if label else tags)
-
-    body = root.find("body")
-    if body is None:
-        raise ConfigError(str(path), "not valid OPML: no <body>")
-    walk(body, ())
-    return tuple(out)
-
-
-def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    """Return a copy of settings with some top-level fields replaced."""
-    return replace(settings, **changes)

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import load_feed_list, load_settings, parse_duration
+from digest.config import load_settings
 from digest.errors import ConfigError
+from digest.feedlist import load_feed_list
+from digest.tables import parse_duration
 
 FEEDS = """
 [[feed]]

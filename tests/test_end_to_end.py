@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from digest.config import SAMPLES_DIR, load_feed_list
+from digest.config import SAMPLES_DIR
+from digest.feedlist import load_feed_list
 
 AS_OF = "2018-10-27T07:00:00+00:00"
 

@@ -24,7 +24,7 @@ from digest.cli_common import (
 from digest.deliver import resend_delivery
 from digest.errors import DigestError
 from digest.ledger import LedgerRow
-from digest.mail import doctor as check_smtp
+from digest.smtp import doctor as check_smtp
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 

@@ -35,6 +35,7 @@ from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
 from digest.ledger import LedgerRow
 from digest.models import Delivery, Rendered
+from digest.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
@@ -128,7 +129,7 @@ def _send_rows(
     settings: Settings,
     rows: Sequence[LedgerRow],
     now: datetime,
-    connect: mail.Connect | None,
+    connect: Connect | None,
     out_dir: Path | None,
 ) -> None:
     """Send (or write) each row, recording the outcome in the ledger as it happens."""
@@ -138,7 +139,7 @@ def _send_rows(
         for row in rows:
             _write_row(store, settings, row, now, out_dir)
         return
-    session = mail.SmtpSession(settings.smtp, connect)
+    session = SmtpSession(settings.smtp, connect)
     try:
         for row in rows:
             _send_row(store, settings.smtp, session, row, now)
@@ -152,7 +153,7 @@ def _lease(smtp: SmtpSettings | None) -> timedelta:
 
 
 def _send_row(
-    store: Store, smtp: SmtpSettings, session: mail.SmtpSession, row: LedgerRow, now: datetime
+    store: Store, smtp: SmtpSettings, session: SmtpSession, row: LedgerRow, now: datetime
 ) -> None:
     data = ledger.claim(store, row.id, now, _lease(smtp))
     if data is None:
@@ -164,7 +165,7 @@ def _send_row(
             recipients=[row.recipient],
             before_dot=lambda: ledger.mark_sending(store, row.id, now),
         )
-    except mail.UncertainDeliveryError as exc:
+    except UncertainDeliveryError as exc:
         note = ledger.UNKNOWN_NOTE.format(id=row.id)
         ledger.mark_unknown(store, row.id, f"{exc}; {note}", now)
     except DeliveryError as exc:

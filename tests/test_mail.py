@@ -14,16 +14,9 @@ from smtpserver import NOW, SmtpServer, free_port, rendered
 
 from digest.config import Recipient
 from digest.errors import DeliveryError, PermanentDeliveryError
-from digest.mail import (
-    SmtpSession,
-    build_message,
-    doctor,
-    message_bytes,
-    send_message,
-    write_eml,
-    write_maildir,
-)
+from digest.mail import build_message, message_bytes, write_eml, write_maildir
 from digest.models import Rendered
+from digest.smtp import SmtpSession, doctor, send_message
 
 BOB = Recipient(address="bob@example.org", name="Боб Иванов")
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from digest import deliver, events, ingest, render, summarize
+from digest import deliver, events, fetch, ingest, render, summarize
 from digest.compose import compose_digest
 from digest.config import DigestSettings, Recipient, Settings
 from digest.errors import DigestError
@@ -160,6 +160,8 @@ def run_once(
         d, summaries, period_start=start, period_end=now, now=now, health=health
     )
     counts["events"] = len(digest.events)
+    if d.images and deps.fetch_image is None:
+        deps = replace(deps, fetch_image=image_fetcher(settings))
     renders = _Renders(d, digest, deps)
     outputs: list[str] = []
     with timer.stage("render"):
@@ -200,6 +202,24 @@ def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -
                 replace(a, tags=source.tags, weight=source.weight, source=source.name or a.source)
             )
     return out
+
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+def image_fetcher(settings: Settings) -> Callable[[str], bytes | None]:
+    """Return a function fetching a lead image under the fetch rules; None when it fails."""
+    # Images go through the page fetcher: size cap, robots.txt and the private-address block
+    # apply to them as to article pages.
+    rules = replace(settings.fetch, max_bytes=min(settings.fetch.max_bytes, MAX_IMAGE_BYTES))
+
+    def fetch_image(url: str) -> bytes | None:
+        result = fetch.fetch_page(url, rules)
+        if result.status != 200 or not (result.content_type or "").startswith("image/"):
+            return None
+        return result.body
+
+    return fetch_image
 
 
 def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:

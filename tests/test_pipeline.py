@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,3 +44,43 @@ def test_a_feed_in_two_digests_takes_each_digests_tags(tmp_path: Path) -> None:
         texts[d.name] = (tmp_path / f"{d.name}-2018-10-27.txt").read_text(encoding="utf-8")
     assert "ALPHA SECTION" in texts["a"].upper() and "BETA" not in texts["a"].upper()
     assert "BETA SECTION" in texts["b"].upper() and "ALPHA" not in texts["b"].upper()
+
+
+def test_lead_images_are_fetched_over_http_and_embedded(
+    tmp_path: Path, serve_dir: Callable[[Path], str]
+) -> None:
+    from PIL import Image
+    from pypdf import PdfReader
+
+    site = tmp_path / "site"
+    site.mkdir()
+    Image.new("RGB", (320, 200), (200, 40, 40)).save(site / "lead.png")
+    base = serve_dir(site)
+    (site / "feed.xml").write_text(
+        f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Pics</title>
+<item><title>Harbour reopens after storm</title><link>{base}/a</link><guid>a</guid>
+<pubDate>Sat, 27 Oct 2018 05:00:00 GMT</pubDate>
+<enclosure url="{base}/lead.png" type="image/png" length="1000"/>
+<description>The harbour reopened on Saturday after the storm closed it for two days.
+Ferries resumed their crossings in the afternoon.</description></item>
+<item><title>Bridge closed</title><link>{base}/b</link><guid>b</guid>
+<pubDate>Sat, 27 Oct 2018 04:00:00 GMT</pubDate>
+<enclosure url="{base}/missing.png" type="image/png" length="1000"/>
+<description>The old bridge was closed for repairs on Saturday morning.</description></item>
+</channel></rss>""",
+        encoding="utf-8",
+    )
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[[digest]]\nname = "pics"\nfeeds = ["{base}/feed.xml"]\nimages = true\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, data_dir=tmp_path / "data", env={})
+    store = open_store(settings.storage_url)
+    report = run_once(
+        settings, settings.digests[0], store, NOW, Deps(), RunOptions(send=False, out_dir=tmp_path)
+    )
+    assert report.ok, report.failures
+    pdf = PdfReader(tmp_path / "pics-2018-10-27.pdf")
+    images = [image for page in pdf.pages for image in page.images]
+    assert len(images) == 1  # the missing picture is skipped, the build goes on

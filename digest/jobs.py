@@ -97,19 +97,6 @@ def log_report(report: RunReport, seconds: float) -> None:
             seconds=stage_seconds,
             **fields,
         )
-    if "deliver" not in dict(report.timings) and "delivered" in counts:
-        # run_once closes its deliver timer after building the report; the rest of the
-        # run's time is (nearly all) delivery.
-        rest = max(seconds - sum(t for _, t in report.timings), 0.0)
-        fields = {k: counts[k] for k in _STAGE_COUNTS["deliver"] if k in counts}
-        log_event(
-            "stage",
-            stage="deliver",
-            digest=report.digest,
-            period=report.period_key,
-            seconds=round(rest, 3),
-            **fields,
-        )
     for failure in report.failures:
         log_event(
             "failure",

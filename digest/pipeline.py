@@ -179,10 +179,13 @@ def run_once(
     )
     if not options.send or not outputs:
         return report
+    run = store.claim_run(d.name, key, now)
+    store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     with timer.stage("deliver"):
-        return _deliver(
-            settings, d, store, digest, summaries, renders, now, deps, options, report, timer
-        )
+        deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
+    final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
+    store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
+    return final
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
@@ -298,30 +301,17 @@ def _deliver(
     settings: Settings,
     d: DigestSettings,
     store: Store,
-    digest: Digest,
-    summaries: Sequence[EventSummary],
+    run_id: int,
     renders: _Renders,
     now: datetime,
     deps: Deps,
-    options: RunOptions,
-    report: RunReport,
-    timer: _Timer,
-) -> RunReport:
-    failures = list(report.failures)
-    run = store.claim_run(d.name, report.period_key, now)
+) -> tuple[tuple[Delivery, ...], list[Failure]]:
+    failures: list[Failure] = []
     deliveries: tuple[Delivery, ...] = ()
     try:
         deliveries = deliver.deliver_digest(
-            store,
-            settings,
-            d,
-            run.id,
-            renders.for_recipient,
-            now,
-            connect=deps.connect,
-            out_dir=None,
+            store, settings, d, run_id, renders.for_recipient, now, connect=deps.connect
         )
-        store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
         failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
     failures.extend(
@@ -329,23 +319,29 @@ def _deliver(
         for x in deliveries
         if x.status == "failed"
     )
+    return deliveries, failures
+
+
+def _with_deliveries(
+    report: RunReport,
+    deliveries: tuple[Delivery, ...],
+    failures: Sequence[Failure],
+    timings: tuple[tuple[str, float], ...],
+) -> RunReport:
+    """Return the run report completed with the delivery stage's outcome and timings."""
     counts = dict(report.counts)
     counts.update(
         delivered=sum(1 for x in deliveries if x.status in ("sent", "written")),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
         delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
     )
-    final = RunReport(
-        digest=report.digest,
-        period_key=report.period_key,
+    return replace(
+        report,
         counts=tuple(counts.items()),
-        failures=tuple(failures),
-        timings=tuple(timer.timings),
-        outputs=report.outputs,
+        failures=(*report.failures, *failures),
+        timings=timings,
         deliveries=deliveries,
     )
-    store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
-    return final
 
 
 def retry_deliveries(

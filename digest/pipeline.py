@@ -150,7 +150,9 @@ def run_once(
     key = period_key(d, now)
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
-        past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, start)
+        # Everything shown before now counts, except by this very period (a re-run): a
+        # window start would drop yesterday's events whenever today's run starts earlier.
+        past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
     counts.update(articles=len(articles), events_found=len(found))
     with timer.stage("summarize"):

@@ -361,10 +361,13 @@ class Store:
                     )
                 )
 
-    def past_events(self, digest: str, since: datetime, before: datetime) -> tuple[PastEvent, ...]:
-        """Return the events shown by a digest between two times, newest first."""
+    def past_events(
+        self, digest: str, since: datetime, before: datetime, *, except_period: str | None = None
+    ) -> tuple[PastEvent, ...]:
+        """Return the events shown by a digest between two times (not by one period), newest first."""
         query = (
             sa.select(digest_events)
+            .join(runs, runs.c.id == digest_events.c.run_id)
             .where(
                 digest_events.c.digest == digest,
                 digest_events.c.shown_at >= since,
@@ -372,6 +375,8 @@ class Store:
             )
             .order_by(digest_events.c.shown_at.desc())
         )
+        if except_period is not None:
+            query = query.where(runs.c.period_key != except_period)
         with self.begin() as conn:
             rows = conn.execute(query).mappings().all()
         return tuple(

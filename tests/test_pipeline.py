@@ -84,3 +84,55 @@ Ferries resumed their crossings in the afternoon.</description></item>
     pdf = PdfReader(tmp_path / "pics-2018-10-27.pdf")
     images = [image for page in pdf.pages for image in page.images]
     assert len(images) == 1  # the missing picture is skipped, the build goes on
+
+
+def _item(base: str, guid: str, title: str, when: str, text: str) -> str:
+    return (
+        f"<item><title>{title}</title><link>{base}/{guid}</link><guid>{guid}</guid>"
+        f"<pubDate>{when}</pubDate><description>{text}</description></item>"
+    )
+
+
+def test_a_story_shown_yesterday_is_marked_developing_today(tmp_path: Path) -> None:
+    """Two real runs a day apart; the second starts earlier in its minute than the first."""
+    feed = tmp_path / "feed.xml"
+    base = "https://news.example"
+    day1 = _item(
+        base,
+        "a1",
+        "Volcano erupts on Mount Tavurvur near Rabaul",
+        "Fri, 26 Oct 2018 20:00:00 GMT",
+        "Mount Tavurvur erupted near Rabaul in Papua New Guinea on Friday, "
+        "forcing the evacuation of villages around Rabaul harbour.",
+    )
+    day2 = _item(
+        base,
+        "a2",
+        "Rabaul evacuation widens as Tavurvur volcano keeps erupting",
+        "Sat, 27 Oct 2018 20:00:00 GMT",
+        "The Tavurvur eruption near Rabaul in Papua New Guinea continued on Saturday, "
+        "and officials widened the evacuation around Rabaul harbour.",
+    )
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nurl = "{feed}"\n', encoding="utf-8")
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[[digest]]\nname = "d"\nfeeds = ["feeds.toml"]\nrecipients = ["a@example.org"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, data_dir=tmp_path / "data", env={})
+    store = open_store(settings.storage_url)
+    texts = []
+    for items, now in (
+        (day1, datetime(2018, 10, 27, 7, 0, 5, tzinfo=UTC)),
+        (day1 + day2, datetime(2018, 10, 28, 7, 0, 0, tzinfo=UTC)),
+    ):
+        feed.write_text(
+            f'<rss version="2.0"><channel><title>N</title>{items}</channel></rss>', encoding="utf-8"
+        )
+        report = run_once(
+            settings, settings.digests[0], store, now, Deps(), RunOptions(out_dir=tmp_path / "out")
+        )
+        assert report.ok, report.failures
+        texts.append((tmp_path / "out" / f"d-{now:%Y-%m-%d}.txt").read_text(encoding="utf-8"))
+    assert "Developing since" not in texts[0]
+    assert "Developing since 26 Oct" in texts[1]

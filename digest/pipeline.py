@@ -123,6 +123,31 @@ def run_once(
     options: RunOptions | None = None,
     ingest_report: IngestReport | None = None,
 ) -> RunReport:
+    """Return the report of one digest run: fetch (unless given a report), build, write, send.
+
+    Whatever goes wrong inside becomes a Failure of this digest's report, so the next digest
+    of a `digest run` (or the service's next job) still runs.
+    """
+    try:
+        return _run_once(settings, digest_settings, store, now, deps, options, ingest_report)
+    except Exception as exc:
+        failure = Failure("run", digest_settings.name, f"{type(exc).__name__}: {exc}")
+        return RunReport(
+            digest=digest_settings.name,
+            period_key=period_key(digest_settings, now),
+            failures=(failure,),
+        )
+
+
+def _run_once(
+    settings: Settings,
+    digest_settings: DigestSettings,
+    store: Store,
+    now: datetime,
+    deps: Deps | None = None,
+    options: RunOptions | None = None,
+    ingest_report: IngestReport | None = None,
+) -> RunReport:
     """Return the report of one digest run: fetch (unless given a report), build, write, send."""
     deps = deps or Deps()
     options = options or RunOptions()
@@ -169,7 +194,7 @@ def run_once(
     with timer.stage("render"):
         try:
             outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
-        except DigestError as exc:
+        except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
     report = RunReport(
         digest=d.name,

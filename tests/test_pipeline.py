@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,3 +138,44 @@ def test_a_story_shown_yesterday_is_marked_developing_today(tmp_path: Path) -> N
         texts.append((tmp_path / "out" / f"d-{now:%Y-%m-%d}.txt").read_text(encoding="utf-8"))
     assert "Developing since" not in texts[0]
     assert "Developing since 26 Oct" in texts[1]
+
+
+def test_one_broken_digest_does_not_stop_the_next(tmp_path: Path) -> None:
+    broken = tmp_path / "broken-templates"
+    broken.mkdir()
+    (broken / "email.txt.j2").write_text("{{ 1 // 0 }}", encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(
+        f'[[feed]]\nurl = "{SAMPLES_DIR / "world-wire.xml"}"\n', encoding="utf-8"
+    )
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[[digest]]\nname = "a"\nfeeds = ["feeds.toml"]\ntemplates_dir = "broken-templates"\n\n'
+        '[[digest]]\nname = "b"\nfeeds = ["feeds.toml"]\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digest",
+            "run",
+            "-c",
+            str(config),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--as-of",
+            "2018-10-27T07:00:00Z",
+            "--no-send",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "failed: " in result.stdout and "ZeroDivisionError" in result.stdout
+    assert (tmp_path / "out" / "b-2018-10-27.pdf").is_file()
+    assert not (tmp_path / "out" / "a-2018-10-27.txt").exists()

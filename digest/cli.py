@@ -7,7 +7,7 @@ Exit codes: 0 success, 1 the run finished but something failed (named in the out
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -167,7 +167,9 @@ def _run_digests(
     store = store_for(settings)
     reports: list[RunReport] = []
     try:
-        with run_lock(settings), _progress(quiet) as progress:
+        # `digest build` reads the store and writes files only: it need not wait for a run.
+        lock = run_lock(settings) if options.send or options.fetch else nullcontext()
+        with lock, _progress(quiet) as progress:
             ingest = _run_locked(settings, store, chosen, options, now, progress, reports)
     except LockError as exc:
         fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)

@@ -170,6 +170,9 @@ def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = N
     """Re-enable a disabled feed and clear its error count and backoff."""
     settings = load(config, data_dir)
     store = store_for(settings)
+    known = {f.url for f in settings.all_feeds} | {s.url for s in store.feed_states()}
+    if url not in known:
+        fail(f"feeds: {url}: not a configured or added feed (see `digest feeds list`)")
     state = store.feed_state(url)
     store.save_feed_state(
         replace(state, disabled=False, error_count=0, next_check_at=None, last_error=None)

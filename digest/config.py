@@ -302,7 +302,9 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     feeds = _feeds(r, feed_values, base)
     language = r.choice("language", LANGUAGES, "en")
     formats = _formats(r, r.get("formats", list, list(FORMATS)), "formats")
-    recipients = tuple(_recipient(r, i, v) for i, v in enumerate(r.get("recipients", list, [])))
+    recipients = tuple(
+        _recipient(r, i, v, formats) for i, v in enumerate(r.get("recipients", list, []))
+    )
     tag_weights = r.get("tag_weights", dict, {})
     for tag, weight in tag_weights.items():
         if not isinstance(weight, int | float) or isinstance(weight, bool):
@@ -356,14 +358,17 @@ def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _recipient(r: TableReader, index: int, value: Any) -> Recipient:
+def _recipient(
+    r: TableReader, index: int, value: Any, default_formats: tuple[str, ...]
+) -> Recipient:
     if isinstance(value, str):
         value = {"address": value}
     if not isinstance(value, dict):
         raise r.fail(f"recipients[{index}]", "expected an address or a table")
     sub = TableReader(r.file, f"{r.prefix}recipients[{index}].", value)
     address = sub.get("address", str)
-    if not address or not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+    # The same characters mail.py refuses in an address: caught here, not at send time.
+    if not address or not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", address):
         raise sub.fail("address", f"{address!r} is not an email address")
     language = sub.get("language", str, None)
     if language is not None and language not in LANGUAGES:
@@ -371,7 +376,7 @@ def _recipient(r: TableReader, index: int, value: Any) -> Recipient:
     rec = Recipient(
         address=address,
         name=sub.get("name", str, ""),
-        formats=_formats(sub, sub.get("formats", list, list(FORMATS)), "formats"),
+        formats=_formats(sub, sub.get("formats", list, list(default_formats)), "formats"),
         language=language,
     )
     sub.finish()

@@ -153,3 +153,18 @@ def test_durations() -> None:
     assert parse_duration("2d") == timedelta(days=2)
     with pytest.raises(ValueError):
         parse_duration("tomorrow")
+
+
+def test_recipient_addresses_and_default_formats(tmp_path: Path) -> None:
+    bad = GOOD.replace('"a@example.org"', '"a@example.org, c@example.org"')
+    with pytest.raises(ConfigError, match=r"recipients\[0\]\.address: .* is not an email address"):
+        load_settings(write(tmp_path, bad), env={})
+    html_only = GOOD.replace('window = "36h"', 'window = "36h"\nformats = ["html"]')
+    d = load_settings(write(tmp_path, html_only), env={}).digests[0]
+    assert d.recipients[0].formats == ("html",)  # a recipient inherits the digest's formats
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parent.parent / "digest.example.toml"
+    s = load_settings(example, env={"DIGEST_SMTP_PASSWORD": "x"})
+    assert s.digests[0].name == "morning" and len(s.digests[0].feeds) >= 15

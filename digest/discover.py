@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import httpx
 
 from digest.config import FetchSettings
 from digest.errors import FetchError, ParseError
-from digest.fetch import Fetcher, make_client, run_sync
+from digest.fetch import Fetcher, is_local, make_client, run_sync
 from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed
 from digest.parse import discover_feeds, parse_feed
 
@@ -38,7 +39,10 @@ async def _find_feed(
         parsed, error = _try_parse(result, url, now)
         if parsed is not None:
             return url, parsed
-        for candidate in discover_feeds(result.body or b"", result.final_url or url):
+        page = result.final_url or url
+        for candidate in discover_feeds(result.body or b"", page):
+            if not _may_follow(page, candidate):
+                continue
             found, _ = _try_parse(
                 await fetcher.fetch(candidate, FeedState(url=candidate)), candidate, now
             )
@@ -48,6 +52,18 @@ async def _find_feed(
     finally:
         if client is None:
             await http.aclose()
+
+
+def _may_follow(page: str, candidate: str) -> bool:
+    """Return True when a feed link found on page may be fetched."""
+    # A remote page is not trusted to name a local file (<link href="file:///etc/...">,
+    # <base href="file:///">) or another scheme; a local page given by the user may.
+    if is_local(page):
+        return True
+    try:
+        return urlsplit(candidate).scheme in ("http", "https") and not is_local(candidate)
+    except ValueError:
+        return False
 
 
 def _try_parse(result: FetchResult, url: str, now: datetime) -> tuple[ParsedFeed | None, Exception]:

@@ -30,6 +30,7 @@ from digest.errors import FetchError
 from digest.models import FeedSource, FeedState, FetchResult
 
 T = TypeVar("T")
+Resolver = Callable[[str], Awaitable[Sequence[str]]]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -72,9 +73,17 @@ def make_client(settings: FetchSettings) -> httpx.AsyncClient:
 class Fetcher:
     """One pass of fetches sharing a client, a global limit and per-host limits."""
 
-    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        client: httpx.AsyncClient,
+        *,
+        resolve: Resolver | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client
+        # Injected so tests can tell a "public" loopback host from a private one.
+        self.resolve = resolve or resolve_host
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, asyncio.Semaphore] = {}
         self.robots: dict[str, Protego | None] = {}
@@ -104,6 +113,10 @@ class Fetcher:
             result = await self._follow(url, state, accept, check_address)
         except FetchError as exc:
             result = FetchResult(url=url, status=0, error=exc.message)
+        except (httpx.InvalidURL, ValueError) as exc:
+            # A malformed URL or Location ("http://[x/", a bad IDNA name) is this URL's
+            # failure, not an exception for the caller: fetches end in a FetchResult.
+            result = FetchResult(url=url, status=0, error=f"bad URL: {exc}")
         return replace(result, elapsed=time.monotonic() - started)
 
     async def _follow(
@@ -120,7 +133,7 @@ class Fetcher:
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(url, f"unsupported URL scheme in {current!r}")
             if check_address and self.settings.block_private_addresses:
-                await _check_public(current)
+                await _check_public(current, self.resolve)
             async with self._host_slot(current), self.slots:
                 try:
                     # The deadline covers the whole response (a server that sends one byte
@@ -186,7 +199,11 @@ class Fetcher:
         lock = self.robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             if origin not in self.robots:
-                result = await self.fetch(origin + "/robots.txt", accept="text/plain")
+                # Checked like the page: a public site's robots.txt may redirect to a
+                # private or link-local address. A refused robots.txt counts as absent.
+                result = await self.fetch(
+                    origin + "/robots.txt", accept="text/plain", check_address=True
+                )
                 parsed = None
                 if result.status == 200 and result.body is not None:
                     parsed = Protego.parse(result.body.decode("utf-8", "replace"))
@@ -196,11 +213,15 @@ class Fetcher:
 
     async def fetch_page(self, url: str) -> FetchResult:
         """Return an article page, honouring robots.txt and blocking private addresses."""
-        if is_local(url) or urlsplit(url).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError as exc:
+            return FetchResult(url=url, status=0, error=f"bad URL: {exc}")
+        if is_local(url) or scheme not in ("http", "https"):
             return FetchResult(url=url, status=0, error="only http(s) pages are fetched")
         if self.settings.block_private_addresses:
             try:
-                await _check_public(url)
+                await _check_public(url, self.resolve)
             except FetchError as exc:
                 return FetchResult(url=url, status=0, error=exc.message)
         if not await self.allowed_by_robots(url):
@@ -294,17 +315,29 @@ def _read_file(url: str, limit: int, state: FeedState | None = None) -> FetchRes
     )
 
 
-async def _check_public(url: str) -> None:
+async def resolve_host(host: str) -> list[str]:
+    """Return the addresses a host name resolves to (OSError when it does not)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def _check_public(url: str, resolve: Resolver) -> None:
     """Raise FetchError unless every address the URL's host resolves to is public."""
-    host = urlsplit(url).hostname
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as exc:  # e.g. an unclosed "[" in the host
+        raise FetchError(url, f"bad URL: {exc}") from exc
     if not host:
         raise FetchError(url, "URL has no host")
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as exc:
+        addresses = await resolve(host)
+    except (OSError, UnicodeError) as exc:
         raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    if not addresses:
+        raise FetchError(url, f"cannot resolve {host}: no addresses")
+    for found in addresses:
+        # A scoped IPv6 address ("fe80::1%eth0") is link-local: the scope does not matter.
+        address = ipaddress.ip_address(found.split("%", 1)[0])
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
         if not address.is_global:

@@ -143,20 +143,28 @@ async def ingest_async(
             progress(f"{s.label}: skipped (disabled or backing off)")
     index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
     added = {f.url for f in store.added_feeds()}
-    http = client or make_client(settings.fetch)
-    workers = Workers(len(due))
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        # Closed in reverse order on every path, so a failing pool shutdown still
+        # closes the client this pass opened (a client passed in stays the caller's).
+        http = await _client(stack, settings, client)
+        workers = Workers(len(due))
+        stack.callback(workers.close)
         fetcher = Fetcher(settings.fetch, http)
         pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
         outcomes = await pass_.run(due, states)
-    finally:
-        workers.close()
-        if client is None:
-            await http.aclose()
     for source, moved_to in pass_.moves:
         move_feed(store, source, moved_to)
         progress(f"{source.label}: moved permanently to {moved_to}; feed updated")
     return _report(unique, states, outcomes)
+
+
+async def _client(
+    stack: contextlib.AsyncExitStack, settings: Settings, client: httpx.AsyncClient | None
+) -> httpx.AsyncClient:
+    """Return the caller's client, or a new one that the stack closes."""
+    if client is not None:
+        return client
+    return await stack.enter_async_context(make_client(settings.fetch))
 
 
 def move_feed(store: Store, source: FeedSource, new_url: str) -> None:
@@ -247,13 +255,28 @@ async def full_text(
     """Return the draft, improved with its page's text when the feed carries only a teaser."""
     if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
         return draft
+    try:
+        return await _with_page_text(fetcher, workers, progress, entry, draft)
+    except Exception as exc:
+        # A page is an extra, never the feed's failure: an unexpected error from
+        # trafilatura, lxml or a worker keeps the feed's own text for this one article
+        # (not a Failure, so the feed's other articles are stored and its state stays ok).
+        progress(
+            f"{entry.url}: full text failed (unexpected {type(exc).__name__}: {exc}); feed text kept"
+        )
+        return draft
+
+
+async def _with_page_text(
+    fetcher: Fetcher, workers: Workers, progress: Progress, entry: Entry, draft: Article
+) -> Article:
     page = await fetcher.fetch_page(entry.url)
     if page.error is not None or page.body is None:
         # Not a Failure: the feed's own text is kept and the digest is not incomplete.
         progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
         return draft
     try:
-        extracted = await workers.run(extract_article, page.body, page.final_url)
+        extracted = await workers.run(extract_article, page.body, page.final_url or entry.url)
     except ExtractError as exc:
         progress(f"{exc}; feed text kept")
         return draft
@@ -409,13 +432,11 @@ def preview_article(
     progress = on_progress or (lambda _m: None)
 
     async def work() -> Article:
-        http = client or make_client(settings.fetch)
-        workers = Workers(0)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            http = await _client(stack, settings, client)
+            workers = Workers(0)
+            stack.callback(workers.close)
             fetcher = Fetcher(settings.fetch, http)
             return await full_text(fetcher, workers, settings, progress, source, entry, found)
-        finally:
-            if client is None:
-                await http.aclose()
 
     return run_sync(work())

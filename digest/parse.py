@@ -298,12 +298,20 @@ def discover_feeds(html: bytes, base_url: str) -> tuple[str, ...]:
         root = lxml.html.document_fromstring(html[:2_000_000])
     except (etree.ParserError, ValueError):
         return ()
-    base = root.xpath("string(//base/@href)") or base_url
+    # A relative <base href> is itself relative to the page's URL.
+    base = _join(base_url, str(root.xpath("string(//base/@href)")).strip()) or base_url
     found: list[str] = []
     for link in root.iter("link"):
         rels = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").split(";")[0].strip().lower()
         href = (link.get("href") or "").strip()
-        if "alternate" in rels and kind in FEED_TYPES and href:
-            found.append(urljoin(str(base), href))
+        if "alternate" in rels and kind in FEED_TYPES and href and (url := _join(base, href)):
+            found.append(url)
     return tuple(dict.fromkeys(found))
+
+
+def _join(base: str, href: str) -> str:
+    try:
+        return urljoin(base, href)
+    except ValueError:  # a malformed href ("http://[x/") names nothing
+        return ""

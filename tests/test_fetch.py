@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,17 @@ import pytest
 from httpserver import LoopbackServer, Reply, rss
 
 from digest.config import FetchSettings
-from digest.fetch import fetch_all, fetch_feeds, fetch_page, next_feed_state, parse_retry_after
+from digest.fetch import (
+    Fetcher,
+    Resolver,
+    fetch_all,
+    fetch_feeds,
+    fetch_page,
+    make_client,
+    next_feed_state,
+    parse_retry_after,
+    resolve_host,
+)
 from digest.models import FeedSource, FeedState, FetchResult
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -165,3 +176,49 @@ def test_an_unchanged_local_feed_is_not_modified(tmp_path: Path) -> None:
     feed.write_bytes(rss([("B", "https://e.org/b", "y")]))
     ((_, changed),) = fetch_feeds([source], {source.url: state}, FAST)
     assert changed.status == 200 and b"https://e.org/b" in (changed.body or b"")
+
+
+def _public_loopback(server: LoopbackServer) -> Resolver:
+    """Return a resolver that calls 127.0.0.1 public; other names (localhost) resolve as usual."""
+
+    async def resolve(host: str) -> Sequence[str]:
+        # The loopback server stands in for a public site; "localhost" reaches the same
+        # server but resolves to loopback, so it plays the private address behind it.
+        return ["93.184.216.34"] if host == "127.0.0.1" else await resolve_host(host)
+
+    return resolve
+
+
+async def _fetch_page_as_public(server: LoopbackServer, path: str) -> FetchResult:
+    settings = replace(FAST, block_private_addresses=True)
+    async with make_client(settings) as client:
+        fetcher = Fetcher(settings, client, resolve=_public_loopback(server))
+        return await fetcher.fetch_page(server.url(path))
+
+
+def test_a_robots_txt_redirect_to_a_private_address_is_not_followed() -> None:
+    with LoopbackServer() as server:
+        private = f"http://localhost:{server.port}"
+        server.routes["/robots.txt"] = Reply(302, headers={"Location": f"{private}/internal"})
+        # Were it fetched, this would also forbid the page: the page shows it was not.
+        server.routes["/internal"] = Reply(200, b"User-agent: *\nDisallow: /\n")
+        server.routes["/story"] = Reply(200, b"<html><body><p>Story</p></body></html>")
+        result = asyncio.run(_fetch_page_as_public(server, "/story"))
+        assert server.paths() == ["/robots.txt", "/story"]
+    assert result.ok and result.body and b"Story" in result.body
+
+
+@pytest.mark.parametrize("target", ["http://localhost:{port}/internal", "file:///etc/passwd"])
+def test_every_redirect_hop_of_a_page_is_checked(target: str) -> None:
+    with LoopbackServer() as server:
+        server.routes["/story"] = Reply(302, headers={"Location": target.format(port=server.port)})
+        server.routes["/internal"] = Reply(200, b"<html><body><p>Internal</p></body></html>")
+        result = asyncio.run(_fetch_page_as_public(server, "/story"))
+        assert "/internal" not in server.paths()
+    assert not result.ok and result.body is None
+    assert "non-public address" in (result.error or "") or "scheme" in (result.error or "")
+
+
+def test_a_malformed_url_is_a_failed_fetch_not_an_exception() -> None:
+    result = fetch_page("http://[broken/x", replace(FAST, block_private_addresses=True))
+    assert not result.ok and "bad URL" in (result.error or "")

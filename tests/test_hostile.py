@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from httpserver import LoopbackServer, Reply, rss
 
 from digest.config import DigestSettings, FetchSettings, Settings
@@ -235,3 +236,33 @@ def test_kill_9_mid_fetch_keeps_what_was_stored(tmp_path: Path) -> None:
         assert row.fetchone()[0] is not None
     finally:
         conn.close()
+
+
+def test_a_public_sites_robots_txt_cannot_redirect_to_a_private_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.fetch
+
+    real = digest.fetch.resolve_host
+
+    async def resolve(host: str) -> list[str]:
+        # 127.0.0.1 plays a public site; "localhost" (the same server) stays private.
+        return ["93.184.216.34"] if host == "127.0.0.1" else await real(host)
+
+    monkeypatch.setattr(digest.fetch, "resolve_host", resolve)
+    with LoopbackServer() as server:
+        internal = f"http://localhost:{server.port}/internal"
+        server.routes["/robots.txt"] = Reply(302, headers={"Location": internal})
+        server.routes["/internal"] = Reply(200, b"User-agent: *\nDisallow: /\n")
+        server.routes["/story"] = Reply(
+            200, f"<html><body><article><p>{TEXT}</p></article></body></html>".encode()
+        )
+        server.routes["/feed"] = Reply(200, rss([("Story", server.url("/story"), "Teaser.")]))
+        source = FeedSource(server.url("/feed"), full_text="always")
+        settings = _settings(tmp_path, block_private_addresses=True)
+        store = open_store(settings.storage_url)
+        report = fetch_and_store(settings, store, [source], NOW)
+        assert report.failures == () and report.new_articles == 1
+        assert "/internal" not in server.paths() and "/story" in server.paths()
+    (article,) = store.articles_between(NOW - timedelta(2), NOW + timedelta(1))
+    assert article.text.startswith("A long enough description")

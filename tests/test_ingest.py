@@ -312,3 +312,69 @@ def test_a_dead_worker_process_falls_back_to_threads() -> None:
             workers.close()
 
     assert asyncio.run(run()) == "finished in the parent"
+
+
+def test_a_page_whose_extraction_crashes_keeps_the_feed_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.ingest
+
+    real = digest.ingest.extract_article
+
+    def fragile(html: bytes, url: str) -> object:
+        if "/boom" in url:
+            raise RuntimeError("lxml went away")  # not an ExtractError
+        return real(html, url)
+
+    monkeypatch.setattr(digest.ingest, "extract_article", fragile)
+    with LoopbackServer() as server:
+        items = [(f"Story {p}", server.url(f"/{p}"), f"Teaser {p}.") for p in ("a", "boom", "b")]
+        server.routes["/feed"] = Reply(200, rss(items))
+        for p in ("a", "boom", "b"):
+            page = _page(f"Story {p}", STORY * 3).replace(b"/story?id=1", f"/{p}".encode())
+            server.routes[f"/{p}"] = Reply(200, page, {"Content-Type": "text/html"})
+        source = FeedSource(server.url("/feed"), full_text="always")
+        settings = _settings(tmp_path, (source,), max_errors=1)
+        store = _store(settings)
+        messages: list[str] = []
+        report = fetch_and_store(settings, store, [source], NOW, on_progress=messages.append)
+        assert "/boom" in server.paths()
+    assert report.failures == () and report.new_articles == 3 and report.health[0].ok
+    texts = {a.title: a.text for a in store.articles_between(NOW - timedelta(days=2), NOW)}
+    assert texts["Story boom"] == "Teaser boom."
+    assert texts["Story a"].startswith("The city council") and texts["Story b"] != "Teaser b."
+    state = store.feed_state(source.url)
+    assert state.error_count == 0 and state.last_error is None and not state.disabled
+    assert state.last_success_at == NOW
+    assert any("/boom" in m and "RuntimeError: lxml went away" in m for m in messages)
+
+
+def test_find_feed_never_reads_local_files_named_by_a_remote_page(tmp_path: Path) -> None:
+    from digest.discover import find_feed
+    from digest.errors import DigestError
+
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(rss([("Secret", "https://e.org/s", STORY)], title="Local secret"))
+    link = '<link rel="alternate" type="application/rss+xml" href="{}">'
+    pages = {
+        "/file-link": link.format(secret.as_uri()),
+        "/file-base": f'<base href="{tmp_path.as_uri()}/">' + link.format("secret.xml"),
+        "/path-base": f'<base href="{tmp_path}/">' + link.format("secret.xml"),
+        "/other-scheme": link.format("ftp://e.org/rss") + link.format("data:,x"),
+        "/then-good": link.format(secret.as_uri()) + link.format("/rss"),
+    }
+    with LoopbackServer() as server:
+        for path, head in pages.items():
+            html = f"<html><head>{head}</head><body>Hi</body></html>".encode()
+            server.routes[path] = Reply(200, html, {"Content-Type": "text/html"})
+        server.routes["/rss"] = Reply(200, rss([("A", "https://e.org/a", STORY)], title="Good"))
+        for path in list(pages)[:-1]:
+            with pytest.raises(DigestError, match="links to no feed"):
+                find_feed(server.url(path), FetchSettings(timeout=5.0))
+        url, parsed = find_feed(server.url("/then-good"), FetchSettings(timeout=5.0))
+    assert url == server.url("/rss") and parsed.title == "Good"
+    # a local page given by the user may still name a local feed
+    home = tmp_path / "home.html"
+    home.write_text(f"<html><head>{link.format('secret.xml')}</head></html>")
+    url, parsed = find_feed(home.as_uri(), FetchSettings(timeout=5.0))
+    assert url == secret.as_uri() and parsed.title == "Local secret"

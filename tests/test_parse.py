@@ -101,3 +101,12 @@ def test_html_page_error_names_the_feed_it_announces() -> None:
         ParseError, match=r"HTML page \(it announces a feed at https://news\.example/atom\)"
     ):
         _parse(page, "text/html")
+
+
+def test_discovery_joins_a_relative_base_and_skips_malformed_links() -> None:
+    html = b"""<html><head><base href="/news/">
+<link rel="alternate" type="application/rss+xml" href="http://[broken/rss">
+<link rel="alternate" type="application/rss+xml" href="rss.xml"></head></html>"""
+    assert discover_feeds(html, "https://site.example/a/b") == (
+        "https://site.example/news/rss.xml",
+    )

@@ -36,6 +36,7 @@ from digest.pipeline import (
     Progress,
     RunOptions,
     fetch_once,
+    prune_store,
     retry_deliveries,
     run_once,
     sources_for,
@@ -204,6 +205,8 @@ def _run_locked(
     for d in chosen:
         progress(f"building {d.name}")
         reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
+    if options.fetch:
+        prune_store(settings, store, now)
     return ingest
 
 

@@ -115,6 +115,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     fetch_every: timedelta = timedelta(minutes=30)
     maildir: Path | None = None
+    keep: timedelta = timedelta(days=90)
 
     def digest(self, name: str | None) -> DigestSettings:
         """Return the named digest, or the first one when name is None."""
@@ -189,6 +190,10 @@ def _settings(
     outbox = _path(top.get("outbox_dir", str), base) or resolved_dir / "outbox"
     maildir = _path(top.get("maildir", str), base)
     fetch_every = top.duration("fetch_every", timedelta(minutes=30))
+    keep = top.duration("keep", timedelta(days=90))
+    if keep < timedelta(days=8):
+        # Shorter would forget what earlier digests showed before "developing" looks back.
+        raise top.fail("keep", "expected at least 8d")
     fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
     tables = top.get("digest", list, [])
@@ -210,6 +215,7 @@ def _settings(
         smtp=smtp,
         fetch_every=fetch_every,
         maildir=maildir,
+        keep=keep,
     )
 
 

@@ -43,7 +43,11 @@ def fetch_due(
 ) -> IngestReport:
     """Return the report of fetching the due feeds of the given digests."""
     sources = pipeline.sources_for(settings, store, digests)
-    return pipeline.fetch_once(settings, store, sources, now, pipeline.Deps(progress=_progress))
+    report = pipeline.fetch_once(settings, store, sources, now, pipeline.Deps(progress=_progress))
+    pruned = pipeline.prune_store(settings, store, now)
+    if any(pruned.values()):
+        log_event("prune", **pruned)
+    return report
 
 
 def build_period(

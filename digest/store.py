@@ -292,6 +292,35 @@ class Store:
         with self.begin() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
+    # -- retention -------------------------------------------------------------------------
+
+    def prune(self, before: datetime) -> dict[str, int]:
+        """Forget what is older than before; return how many rows each table lost.
+
+        Articles published and fetched before it and the events digests showed go; delivery
+        rows stay (they keep a period from being sent twice) but lose their message bytes
+        once sent or written, as only `digest resend` would need them.
+        """
+        with self.begin() as conn:
+            gone_articles = conn.execute(
+                sa.delete(articles).where(
+                    articles.c.published < before, articles.c.fetched < before
+                )
+            ).rowcount
+            gone_events = conn.execute(
+                sa.delete(digest_events).where(digest_events.c.shown_at < before)
+            ).rowcount
+            emptied = conn.execute(
+                sa.update(deliveries)
+                .where(
+                    deliveries.c.status.in_(("sent", "written")),
+                    deliveries.c.updated_at < before,
+                    deliveries.c.message.is_not(None),
+                )
+                .values(message=None)
+            ).rowcount
+        return {"articles": gone_articles, "events": gone_events, "messages": emptied}
+
     # -- runs ------------------------------------------------------------------------------
 
     def claim_run(self, digest: str, period_key: str, now: datetime) -> RunRecord:

@@ -107,3 +107,34 @@ def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot create data directory"):
         open_store(f"sqlite:///{blocker / 'db' / 'd.sqlite3'}")
+
+
+def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from digest.store import deliveries
+
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    old = NOW - timedelta(days=100)
+    store.add_articles([article(1, published=old, fetched=old), article(2)])
+    run = store.claim_run("m", "old", old)
+    store.record_events(run.id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
+    with store.begin() as conn:
+        for who, status in (("a@x.org", "sent"), ("b@x.org", "retry")):
+            conn.execute(
+                sa.insert(deliveries).values(
+                    run_id=run.id,
+                    recipient=who,
+                    status=status,
+                    message=b"MIME",
+                    created_at=old,
+                    updated_at=old,
+                )
+            )
+    assert store.prune(NOW - timedelta(days=90)) == {"articles": 1, "events": 1, "messages": 1}
+    assert [a.guid for a in store.articles_between(old, NOW + timedelta(1))] == ["g2"]
+    with store.begin() as conn:
+        rows = conn.execute(
+            sa.select(deliveries.c.recipient, deliveries.c.message).order_by(deliveries.c.recipient)
+        ).all()
+    assert [(r[0], r[1]) for r in rows] == [("a@x.org", None), ("b@x.org", b"MIME")]

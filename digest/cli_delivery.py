@@ -22,8 +22,9 @@ from digest.cli_common import (
     store_for,
 )
 from digest.deliver import resend_delivery
-from digest.errors import DigestError
+from digest.errors import DigestError, LockError
 from digest.ledger import LedgerRow
+from digest.lock import run_lock
 from digest.smtp import doctor as check_smtp
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -104,12 +105,17 @@ def resend(
     settings = load(config, data_dir)
     store = store_for(settings)
     try:
-        if delivery_id is None:
-            row = ledger.find_by(store, str(digest), str(period), str(recipient))
-            if row is None:
-                fail(f"resend: no delivery of {digest} {period} to {recipient}")
-            delivery_id = row.id
-        result = resend_delivery(store, settings, delivery_id, datetime.now(UTC))
+        # Under the run lock: a `digest run` or `digest serve` sending the same row meanwhile
+        # would otherwise race this resend.
+        with run_lock(settings):
+            if delivery_id is None:
+                row = ledger.find_by(store, str(digest), str(period), str(recipient))
+                if row is None:
+                    fail(f"resend: no delivery of {digest} {period} to {recipient}")
+                delivery_id = row.id
+            result = resend_delivery(store, settings, delivery_id, datetime.now(UTC))
+    except LockError as exc:
+        fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
     except DigestError as exc:
         fail(str(exc), EXIT_FAILED)
     finally:

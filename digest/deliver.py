@@ -17,6 +17,18 @@ crashes"): the row stays 'sending', is reported as failed with "outcome unknown"
 not resent unless someone runs `digest resend`. The window is one round trip long; the
 stable Message-ID lets receiving systems drop a duplicate if a resend was unnecessary.
 
+A recipient whose message cannot be built (rendering raised, the address is malformed) gets
+a 'failed' row with the error and no bytes, so it shows in `digest deliveries` and the other
+recipients still get theirs. It is not retried by `retry_pending` (there is nothing to
+send, and a render bug does not heal with backoff); the next delivery pass of the same run
+(a re-run of the period) renders it again.
+
+Two times are involved. `now` is the period's time: a catch-up run or `digest run --as-of`
+passes a time hours or days ago. Nothing that says *when something happened* uses it: the
+Date header, the ledger's timestamps, the claim lease and the retry deadline all come from
+`clock()`, the wall clock. What names the period (the run's period key, hence file names
+and Message-IDs) comes from the run row, so it is stable across re-runs.
+
 Without SMTP, messages are written as .eml files (or into a Maildir) under stable names,
 so writing again after a crash replaces the same file instead of adding a second one.
 """
@@ -27,7 +39,7 @@ import hashlib
 import re
 import smtplib
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest import ledger, mail
@@ -39,10 +51,16 @@ from digest.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
+Clock = Callable[[], datetime]
 DEFAULT_SENDER = "digest@localhost"
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
+
+
+def wall_clock() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
 
 
 def deliver_digest(
@@ -55,28 +73,28 @@ def deliver_digest(
     *,
     connect: Callable[..., smtplib.SMTP] | None = None,
     out_dir: Path | None = None,
+    clock: Clock | None = None,
 ) -> tuple[Delivery, ...]:
-    """Record each recipient's message in the ledger, send the due ones; return each outcome."""
+    """Record each recipient's message in the ledger, send the due ones; return each outcome.
+
+    `now` is the period's time and is not used as a timestamp (see the module docstring);
+    `clock` (default: the wall clock in UTC) times the Date header, ledger rows and retries.
+    """
+    clock = clock or wall_clock
     key = ledger.run_key(store, run_id)
     recipients = list({r.address: r for r in digest_settings.recipients}.values())
-    render_failures: dict[str, Delivery] = {}
     for recipient in recipients:
-        if ledger.find(store, run_id, recipient.address) is None:
-            failure = _add_row(
-                store, settings, digest_settings, run_id, key, recipient, render_for, now
+        row = ledger.find(store, run_id, recipient.address)
+        if row is None or (row.status == "failed" and not row.built):
+            _build_row(
+                store, settings, digest_settings, run_id, key, recipient, render_for, row, clock
             )
-            if failure is not None:
-                render_failures[recipient.address] = failure
-    _send_rows(store, settings, ledger.due(store, now, run_id), now, connect, out_dir)
+    _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
     rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
-    return tuple(
-        render_failures.get(r.address) or rows[r.address].to_delivery()
-        for r in recipients
-        if r.address in render_failures or r.address in rows
-    )
+    return tuple(rows[r.address].to_delivery() for r in recipients if r.address in rows)
 
 
-def _add_row(
+def _build_row(
     store: Store,
     settings: Settings,
     d: DigestSettings,
@@ -84,51 +102,61 @@ def _add_row(
     key: tuple[str, str],
     recipient: Recipient,
     render_for: RenderFor,
-    now: datetime,
-) -> Delivery | None:
-    """Build a recipient's message and store it in a new row; return a Delivery on failure."""
-    try:
-        rendered, formats = render_for(recipient)
-    except DigestError as exc:  # no row: the next run renders and tries again
-        return Delivery(recipient=recipient.address, status="failed", error=str(exc))
+    row: LedgerRow | None,
+    clock: Clock,
+) -> None:
+    """Build a recipient's message and store it in its row (a 'failed' row if it cannot be)."""
     sender = settings.smtp.from_addr if settings.smtp else DEFAULT_SENDER
     message_id = mail.message_id_for(f"{key[0]}|{key[1]}|{recipient.address}", sender)
-    domain = sender.rpartition("@")[2].strip("> ") or "localhost"
+    data: bytes | None = None
+    error: str | None = None
     try:
-        msg = mail.build_message(
-            rendered,
-            recipient=recipient,
-            sender=sender,
-            reply_to=settings.smtp.reply_to if settings.smtp else None,
-            list_id=f"{mail.one_line(d.title)} <{d.name}.{domain}>",
-            unsubscribe=d.unsubscribe,
-            now=now,
-            formats=formats,
-            message_id=message_id,
-            attachment_name=_safe(f"{d.name}-{key[1]}") + ".pdf",
-        )
-    except DeliveryError as exc:  # a malformed address: recorded, never retried
+        data = _build(settings, d, key, recipient, render_for, sender, message_id, clock())
+    except DigestError as exc:  # a render failure, or a malformed address (never sendable)
+        error = str(exc)
+    except Exception as exc:  # one recipient's broken copy must not cost the others theirs
+        error = f"render: {recipient.address}: {type(exc).__name__}: {exc}"
+    if row is None:
         ledger.create(
-            store, run_id, recipient.address, message=None, message_id=message_id,
-            now=now, status="failed", error=str(exc),
+            store, run_id, recipient.address, message=data, message_id=message_id,
+            now=clock(), status="pending" if data is not None else "failed", error=error,
         )  # fmt: skip
-        return None
-    ledger.create(
-        store, run_id, recipient.address, message=mail.message_bytes(msg),
-        message_id=message_id, now=now,
-    )  # fmt: skip
-    return None
+    else:
+        ledger.rebuild(store, row.id, message=data, message_id=message_id, now=clock(), error=error)
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9@._+-]+", "_", text).strip("._")
+def _build(
+    settings: Settings,
+    d: DigestSettings,
+    key: tuple[str, str],
+    recipient: Recipient,
+    render_for: RenderFor,
+    sender: str,
+    message_id: str,
+    when: datetime,
+) -> bytes:
+    """Return the bytes of a recipient's message, dated when."""
+    rendered, formats = render_for(recipient)
+    msg = mail.build_message(
+        rendered,
+        recipient=recipient,
+        sender=sender,
+        reply_to=settings.smtp.reply_to if settings.smtp else None,
+        list_id=f"{mail.one_line(d.title)} <{d.name}.{mail.sender_domain(sender)}>",
+        unsubscribe=d.unsubscribe,
+        now=when,
+        formats=formats,
+        message_id=message_id,
+        attachment_name=mail.safe_name(f"{d.name}-{key[1]}") + ".pdf",
+    )
+    return mail.message_bytes(msg)
 
 
 def _send_rows(
     store: Store,
     settings: Settings,
     rows: Sequence[LedgerRow],
-    now: datetime,
+    clock: Clock,
     connect: Connect | None,
     out_dir: Path | None,
 ) -> None:
@@ -137,12 +165,12 @@ def _send_rows(
         return
     if settings.smtp is None:
         for row in rows:
-            _write_row(store, settings, row, now, out_dir)
+            _write_row(store, settings, row, clock, out_dir)
         return
     session = SmtpSession(settings.smtp, connect)
     try:
         for row in rows:
-            _send_row(store, settings.smtp, session, row, now)
+            _send_row(store, settings.smtp, session, row, clock)
     finally:
         session.close()
 
@@ -153,9 +181,9 @@ def _lease(smtp: SmtpSettings | None) -> timedelta:
 
 
 def _send_row(
-    store: Store, smtp: SmtpSettings, session: SmtpSession, row: LedgerRow, now: datetime
+    store: Store, smtp: SmtpSettings, session: SmtpSession, row: LedgerRow, clock: Clock
 ) -> None:
-    data = ledger.claim(store, row.id, now, _lease(smtp))
+    data = ledger.claim(store, row.id, clock(), _lease(smtp))
     if data is None:
         return  # another process took it, or there is nothing to send
     try:
@@ -163,21 +191,21 @@ def _send_row(
             data,
             sender=smtp.from_addr,
             recipients=[row.recipient],
-            before_dot=lambda: ledger.mark_sending(store, row.id, now),
+            before_dot=lambda: ledger.mark_sending(store, row.id, clock()),
         )
     except UncertainDeliveryError as exc:
         note = ledger.UNKNOWN_NOTE.format(id=row.id)
-        ledger.mark_unknown(store, row.id, f"{exc}; {note}", now)
+        ledger.mark_unknown(store, row.id, f"{exc}; {note}", clock())
     except DeliveryError as exc:
-        _record_failure(store, row, exc, now, smtp.retry_deadline)
+        _record_failure(store, row, exc, clock(), smtp.retry_deadline)
     else:
-        ledger.mark_done(store, row.id, "sent", now)
+        ledger.mark_done(store, row.id, "sent", clock())
 
 
 def _write_row(
-    store: Store, settings: Settings, row: LedgerRow, now: datetime, out_dir: Path | None
+    store: Store, settings: Settings, row: LedgerRow, clock: Clock, out_dir: Path | None
 ) -> None:
-    data = ledger.claim(store, row.id, now, _lease(None))
+    data = ledger.claim(store, row.id, clock(), _lease(None))
     if data is None:
         return
     try:
@@ -189,9 +217,9 @@ def _write_row(
             name = f"{row.digest}-{row.period_key}-{row.recipient}"
             path = mail.write_eml(data, out_dir or settings.outbox_dir, name)
     except DeliveryError as exc:
-        _record_failure(store, row, exc, now, FILE_RETRY_DEADLINE)
+        _record_failure(store, row, exc, clock(), FILE_RETRY_DEADLINE)
     else:
-        ledger.mark_done(store, row.id, "written", now, str(path))
+        ledger.mark_done(store, row.id, "written", clock(), str(path))
 
 
 def _record_failure(
@@ -215,9 +243,13 @@ def retry_pending(
     now: datetime,
     connect: Callable[..., smtplib.SMTP] | None = None,
 ) -> tuple[Delivery, ...]:
-    """Send every due 'pending' or 'retry' row of any run; return their outcomes."""
+    """Send every due 'pending' or 'retry' row of any run; return their outcomes.
+
+    Here `now` is the wall clock (no period is involved): pass the current time, never a
+    period's time, or retries are timed from the past.
+    """
     rows = ledger.due(store, now)
-    _send_rows(store, settings, rows, now, connect, None)
+    _send_rows(store, settings, rows, lambda: now, connect, None)
     after = (ledger.get(store, row.id) for row in rows)
     return tuple(row.to_delivery() for row in after if row is not None)
 
@@ -229,8 +261,14 @@ def resend_delivery(
     now: datetime,
     *,
     connect: Callable[..., smtplib.SMTP] | None = None,
+    clock: Clock | None = None,
 ) -> Delivery:
-    """Send a stored message again on purpose, under a new Message-ID; return the outcome."""
+    """Send one stored message again on purpose, under a new Message-ID; return the outcome.
+
+    Only this row is sent, whatever else is due. `now` keys the new Message-ID; `clock`
+    (default: the wall clock) times the ledger updates.
+    """
+    clock = clock or wall_clock
     row = ledger.get(store, row_id)
     data = ledger.message(store, row_id) if row else None
     if row is None or data is None:
@@ -240,8 +278,10 @@ def resend_delivery(
     new_id = mail.message_id_for(f"{row.digest}|{row.period_key}|{row.recipient}|{now}", sender)
     head, sep, body = data.partition(b"\r\n\r\n")
     head = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), head, count=1)
-    ledger.requeue(store, row_id, head + sep + body, new_id, now)
-    _send_rows(store, settings, ledger.due(store, now, row.run_id), now, connect, None)
+    ledger.requeue(store, row_id, head + sep + body, new_id, clock())
+    requeued = ledger.get(store, row_id)
+    assert requeued is not None
+    _send_rows(store, settings, (requeued,), clock, connect, None)
     after = ledger.get(store, row_id)
     assert after is not None
     return after.to_delivery()

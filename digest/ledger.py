@@ -10,6 +10,10 @@ The message bytes are stored when the row is created (a transactional outbox), s
 sends the very same bytes and Message-ID. 'sent' and 'written' rows are never sent again;
 a row left in 'sending' (the process died after handing the message over) is not sent again
 automatically either: that is the at-most-once choice, see digest/deliver.py.
+
+A recipient whose message could not be built (rendering failed, a malformed address) gets
+a 'failed' row without bytes (`built` False), so it shows in `digest deliveries`; the next
+delivery pass of the same run builds it again (`rebuild`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from digest.models import Delivery, DeliveryStatus
 from digest.store import Store, deliveries, runs
@@ -50,6 +53,7 @@ class LedgerRow:
     created_at: datetime
     updated_at: datetime
     next_attempt_at: datetime | None
+    built: bool = True  # False when the message could not be built (no stored bytes)
 
     def to_delivery(self) -> Delivery:
         """Return the row as the pipeline's Delivery ('sending' is reported as failed)."""
@@ -70,7 +74,8 @@ _COLUMNS = [c for c in deliveries.c if c.name != "message"]
 
 
 def _select() -> sa.Select[Any]:
-    return sa.select(*_COLUMNS, runs.c.digest, runs.c.period_key).join(
+    built = deliveries.c.message.is_not(None).label("built")
+    return sa.select(*_COLUMNS, built, runs.c.digest, runs.c.period_key).join(
         runs, runs.c.id == deliveries.c.run_id
     )
 
@@ -90,6 +95,7 @@ def _row(r: Any) -> LedgerRow:
         created_at=r["created_at"],
         updated_at=r["updated_at"],
         next_attempt_at=r["next_attempt_at"],
+        built=bool(r["built"]),
     )
 
 
@@ -136,12 +142,6 @@ def find_by(store: Store, digest: str, period_key: str, recipient: str) -> Ledge
     return rows[0] if rows else None
 
 
-def _insert_ignore(store: Store) -> Any:
-    if store.engine.dialect.name == "postgresql":
-        return postgresql.insert(deliveries).on_conflict_do_nothing()
-    return sqlite.insert(deliveries).on_conflict_do_nothing()
-
-
 def create(
     store: Store,
     run_id: int,
@@ -154,7 +154,8 @@ def create(
     error: str | None = None,
 ) -> LedgerRow:
     """Insert the row with its message bytes (unless one exists); return the stored row."""
-    insert = _insert_ignore(store).values(
+    # Store._insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
+    insert = store._insert_ignore(deliveries).values(
         run_id=run_id,
         recipient=recipient,
         status=status,
@@ -278,6 +279,36 @@ def requeue(store: Store, row_id: int, message: bytes, message_id: str, now: dat
         updated_at=now,
         next_attempt_at=now,
     )
+
+
+def rebuild(
+    store: Store,
+    row_id: int,
+    *,
+    message: bytes | None,
+    message_id: str,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    """Give a row that could not be built its message (due now), or record why it failed again.
+
+    Only a 'failed' row without bytes changes: a built row keeps its bytes and Message-ID.
+    """
+    values: dict[str, Any] = (
+        {"status": "pending", "message": message, "error": None, "next_attempt_at": now}
+        if message is not None
+        else {"status": "failed", "error": error, "next_attempt_at": None}
+    )
+    with store.begin() as conn:
+        conn.execute(
+            sa.update(deliveries)
+            .where(
+                deliveries.c.id == row_id,
+                deliveries.c.status == "failed",
+                deliveries.c.message.is_(None),
+            )
+            .values(message_id=message_id, updated_at=now, **values)
+        )
 
 
 def message(store: Store, row_id: int) -> bytes | None:

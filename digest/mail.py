@@ -38,11 +38,47 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def sender_domain(sender: str) -> str:
+    """Return the domain of a From address ("Digest <d@example.org>" -> "example.org")."""
+    return one_line(parseaddr(sender)[1].rpartition("@")[2]) or "localhost"
+
+
+def safe_name(text: str) -> str:
+    """Return text as a file name: runs of other than [A-Za-z0-9@._+-] -> '_', never empty."""
+    return re.sub(r"[^A-Za-z0-9@._+-]+", "_", text).strip("._") or "message"
+
+
+def unsubscribe_targets(unsubscribe: str | None) -> list[str]:
+    """Return the targets of an `unsubscribe` setting: mailto: and URLs, in the given order.
+
+    The setting holds one or more targets separated by spaces or commas, each maybe in <>;
+    a bare address becomes a mailto: target.
+    """
+    targets = []
+    for item in re.split(r"[\s,]+", (unsubscribe or "").strip()):
+        item = item.strip("<>")
+        if not item:
+            continue
+        if "@" in item and ":" not in item:
+            item = "mailto:" + item
+        targets.append(item)
+    return targets
+
+
+def unsubscribe_link(unsubscribe: str | None) -> str | None:
+    """Return the one target to link in a footer: the first https URL, else mailto, else http."""
+    targets = unsubscribe_targets(unsubscribe)
+    for scheme in ("https://", "mailto:", "http://"):
+        for target in targets:
+            if target.lower().startswith(scheme):
+                return target
+    return None
+
+
 def message_id_for(key: str, sender: str) -> str:
     """Return a stable Message-ID for a ledger key, on the sender's domain."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-    return f"<digest.{digest}@{one_line(domain)}>"
+    return f"<digest.{digest}@{sender_domain(sender)}>"
 
 
 def build_message(
@@ -71,8 +107,7 @@ def build_message(
         raise PermanentDeliveryError(recipient.address, f"bad address: {exc}") from exc
     msg["Subject"] = one_line(rendered.subject)
     msg["Date"] = format_datetime(now)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = message_id or make_msgid("digest", domain=domain)
+    msg["Message-ID"] = message_id or make_msgid("digest", domain=sender_domain(sender))
     list_id = one_line(list_id)
     msg["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
     _add_unsubscribe(msg, unsubscribe)
@@ -102,16 +137,7 @@ def _with_note(html: str, note: str) -> str:
 
 def _add_unsubscribe(msg: EmailMessage, unsubscribe: str | None) -> None:
     """Add List-Unsubscribe (mailto and/or URLs) and the RFC 8058 one-click header."""
-    if not unsubscribe:
-        return
-    targets = []
-    for item in re.split(r"[\s,]+", unsubscribe.strip()):
-        item = item.strip("<>")
-        if not item:
-            continue
-        if "@" in item and ":" not in item:
-            item = "mailto:" + item
-        targets.append(item)
+    targets = unsubscribe_targets(unsubscribe)
     if not targets:
         return
     msg["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets)
@@ -139,7 +165,7 @@ def _atomic_write(path: Path, tmp: Path, data: bytes) -> None:
 def write_eml(msg: EmailMessage | bytes, folder: Path, name: str) -> Path:
     """Write the message as folder/name(.eml) atomically; return the file's path."""
     data = msg if isinstance(msg, bytes) else message_bytes(msg)
-    safe = re.sub(r"[^A-Za-z0-9@._+-]+", "_", name).strip("._") or "message"
+    safe = safe_name(name)
     path = folder / (safe if safe.endswith(".eml") else safe + ".eml")
     try:
         folder.mkdir(parents=True, exist_ok=True)

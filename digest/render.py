@@ -17,7 +17,7 @@ from typing import Any
 import css_inline
 import jinja2
 
-from digest import i18n
+from digest import i18n, mail
 from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Rendered
@@ -85,6 +85,8 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.globals["source_links"] = source_links
     env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url
+    # The `unsubscribe` setting may hold several targets; one parser for the header and link.
+    env.filters["unsubscribe_link"] = mail.unsubscribe_link
     env.filters["wrap"] = wrap
     return env
 

@@ -191,10 +191,14 @@ def _transfer(
         except BaseException:
             conn.close()  # without the dot the server discards the message
             raise
-    conn.send(b".\r\n")
+    # From here on the caller has recorded the message as handed over, and any failure
+    # (writing the dot, or reading the answer) leaves it unknown whether the server has it:
+    # part of the dot may have arrived. Only a reply settles it.
     try:
+        conn.send(b".\r\n")
         code, reply = conn.getreply()
-    except smtplib.SMTPServerDisconnected as exc:
+    except (smtplib.SMTPException, OSError) as exc:
+        conn.close()
         raise UncertainDeliveryError(
             subject, f"connection lost after the message was handed over: {exc}"
         ) from exc

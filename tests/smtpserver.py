@@ -8,6 +8,7 @@ before MAIL, records every accepted message, and can be told to answer 4xx/5xx o
 from __future__ import annotations
 
 import logging
+import smtplib
 import socket
 import ssl
 import threading
@@ -184,6 +185,21 @@ def client_settings(
         "retry_deadline": timedelta(hours=6),
     }
     return SmtpSettings(**values)
+
+
+class _DotFails(smtplib.SMTP):
+    """A client whose socket dies just as the final "." is written (body already sent)."""
+
+    def send(self, s: bytes | str) -> None:
+        if s == b".\r\n" and self.sock is not None:
+            # The write below then fails as on a reset connection; the server sees EOF.
+            self.sock.shutdown(socket.SHUT_RDWR)
+        super().send(s)
+
+
+def dot_fails_connect(smtp: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+    """Return a connected client (plain TCP) whose write of the final dot fails."""
+    return _DotFails(smtp.host, smtp.port, local_hostname="localhost", timeout=smtp.timeout)
 
 
 def small_pdf() -> bytes:

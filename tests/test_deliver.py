@@ -5,8 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import time
-from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from smtpserver import (
     NOW,
     PASSWORD,
     SmtpServer,
+    dot_fails_connect,
     free_port,
     make_settings,
     recipients,
@@ -27,10 +28,16 @@ from digest.cli_delivery import app as cli_app
 from digest.config import Recipient, load_settings
 from digest.deliver import deliver_digest, resend_delivery, retry_pending
 from digest.errors import RenderError
+from digest.lock import run_lock
 from digest.models import Rendered
 from digest.store import Store, open_store
 
 RU = Recipient(address="ivan@example.org", name="Иван", formats=("html",), language="ru")
+
+
+def fixed(when: datetime) -> Callable[[], datetime]:
+    """Return a clock stopped at when (tests that simulate time passing)."""
+    return lambda: when
 
 
 def render_for(recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
@@ -103,6 +110,35 @@ def test_render_failure_and_bad_address_do_not_stop_others(tmp_path: Path, store
     assert ru.status == "written"
 
 
+def test_an_unexpected_render_exception_is_recorded_and_others_delivered(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    settings, d = make_settings(tmp_path, recipients(3), smtp=server.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+
+    def broken_for_r001(recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
+        if recipient.address == "r001@example.org":
+            raise RuntimeError("template bug")
+        return render_for(recipient)
+
+    result = deliver_digest(store, settings, d, run.id, broken_for_r001, NOW)
+    assert [x.status for x in result] == ["sent", "failed", "sent"]
+    assert result[1].error == "render: r001@example.org: RuntimeError: template bug"
+    assert [server.handler.count(p.address) for p in d.recipients] == [1, 0, 1]
+    # The failure has a row, so `digest deliveries` shows it; nothing to send, so no retry.
+    (row,) = ledger.listing(store, statuses=["failed"])
+    assert (row.recipient, row.built, row.error) == ("r001@example.org", False, result[1].error)
+    assert retry_pending(store, settings, wall_now() + timedelta(days=1)) == ()
+    # The next delivery pass of the run renders it again; the others are not sent twice.
+    again = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    assert [x.status for x in again] == ["sent"] * 3
+    assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 1]
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
+
+
 # -- SMTP ------------------------------------------------------------------------------------
 
 
@@ -130,7 +166,7 @@ def test_server_down_then_up_delivers_once(tmp_path: Path, store: Store) -> None
     srv = SmtpServer(tmp_path, port=free_port())  # not started: connection refused
     settings, d = make_settings(tmp_path, recipients(2), smtp=srv.settings())
     run = store.claim_run("morning", "2026-11-25", NOW)
-    down = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    down = deliver_digest(store, settings, d, run.id, render_for, NOW, clock=fixed(NOW))
     assert [x.status for x in down] == ["retry", "retry"]
     assert down[0].error is not None and "connection refused" in down[0].error
     srv.start()
@@ -151,7 +187,7 @@ def test_4xx_then_success_and_5xx_recorded(
     server.handler.data_replies.append("451 4.3.0 mailbox busy")
     server.handler.rcpt_replies["r002@example.org"] = "550 5.1.1 mailbox unavailable"
     run = store.claim_run("morning", "2026-11-25", NOW)
-    first = deliver_digest(store, settings, d, run.id, render_for, NOW)
+    first = deliver_digest(store, settings, d, run.id, render_for, NOW, clock=fixed(NOW))
     assert [x.status for x in first] == ["retry", "sent", "failed"]
     assert first[0].error == "deliver: r000@example.org: 451 4.3.0 mailbox busy"
     assert first[2].error == "deliver: r002@example.org: 550 5.1.1 mailbox unavailable"
@@ -180,12 +216,50 @@ def test_no_answer_after_the_final_dot_is_never_resent(
     assert [server.handler.count(p.address) for p in d.recipients] == [1, 1, 1]
 
 
+def test_catch_up_of_an_old_period_times_retries_by_the_wall_clock(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    # The service catches up a period with now = its slot time, hours ago; the retry
+    # deadline (6 h) and the Date header must count from when it is really sent.
+    period_time = wall_now() - timedelta(hours=10)
+    settings, d = make_settings(tmp_path, recipients(1), smtp=server.settings())
+    server.handler.data_replies.append("451 4.3.0 mailbox busy")
+    run = store.claim_run("morning", "2026-11-24", period_time)
+    before = wall_now()
+    (x,) = deliver_digest(store, settings, d, run.id, render_for, period_time)
+    after = wall_now()
+    assert (x.status, x.attempts) == ("retry", 1)  # not "gave up after 1 attempts"
+    row = ledger.find(store, run.id, "r000@example.org")
+    assert row is not None and row.next_attempt_at is not None
+    assert before <= row.created_at <= after
+    assert before + timedelta(minutes=1) <= row.next_attempt_at <= after + timedelta(minutes=1)
+    data = ledger.message(store, row.id)
+    assert data is not None
+    date = email.message_from_bytes(data, policy=email.policy.default)["Date"].datetime
+    assert before - timedelta(seconds=1) <= date <= after
+    (later,) = retry_pending(store, settings, row.next_attempt_at)
+    assert later.status == "sent" and server.handler.count("r000@example.org") == 1
+
+
+def test_failure_writing_the_final_dot_is_unknown_never_retried(
+    tmp_path: Path, store: Store, server: SmtpServer
+) -> None:
+    settings, d = make_settings(tmp_path, recipients(1), smtp=server.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    (x,) = deliver_digest(store, settings, d, run.id, render_for, NOW, connect=dot_fails_connect)
+    assert x.status == "failed" and x.error is not None
+    assert "not resent automatically (at-most-once)" in x.error
+    row = ledger.find(store, run.id, "r000@example.org")
+    assert row is not None and row.status == "sending"
+    assert retry_pending(store, settings, wall_now() + timedelta(days=1)) == ()
+
+
 def test_retry_gives_up_at_the_deadline(tmp_path: Path, store: Store) -> None:
     srv = SmtpServer(tmp_path, port=free_port())  # never started
     smtp = srv.settings(retry_deadline=timedelta(minutes=10))
     settings, d = make_settings(tmp_path, recipients(1), smtp=smtp)
     run = store.claim_run("morning", "2026-11-25", NOW)
-    deliver_digest(store, settings, d, run.id, render_for, NOW)
+    deliver_digest(store, settings, d, run.id, render_for, NOW, clock=fixed(NOW))
     attempts = [NOW + timedelta(minutes=m) for m in (1, 3, 7, 10)]  # 1, 2, 4 min, then capped
     for when in attempts:
         (x,) = retry_pending(store, settings, when)
@@ -205,6 +279,25 @@ def test_resend_sends_again_with_a_new_message_id(
     assert again.status == "sent" and again.message_id != first.message_id
     ids = [str(email.message_from_bytes(m.content)["Message-ID"]) for m in server.handler.messages]
     assert ids == [first.message_id, again.message_id]
+
+
+def test_resend_sends_only_the_requested_row(tmp_path: Path, store: Store) -> None:
+    srv = SmtpServer(tmp_path, port=free_port())  # down at first: both rows wait for a retry
+    settings, d = make_settings(tmp_path, recipients(2), smtp=srv.settings())
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    down = deliver_digest(store, settings, d, run.id, render_for, NOW, clock=fixed(NOW))
+    assert [x.status for x in down] == ["retry", "retry"]
+    first, second = ledger.for_run(store, run.id)
+    srv.start()
+    try:
+        later = NOW + timedelta(hours=1)  # both rows are due by then
+        again = resend_delivery(store, settings, first.id, later, clock=fixed(later))
+        assert (again.recipient, again.status) == ("r000@example.org", "sent")
+        assert [srv.handler.count(p.address) for p in d.recipients] == [1, 0]
+        untouched = ledger.get(store, second.id)
+        assert untouched is not None and (untouched.status, untouched.attempts) == ("retry", 1)
+    finally:
+        srv.stop()
 
 
 def test_200_recipients_in_bounded_time(tmp_path: Path, store: Store, server: SmtpServer) -> None:
@@ -273,6 +366,24 @@ def test_cli_deliveries_and_resend(tmp_path: Path, server: SmtpServer) -> None:
     assert [server.handler.count(f"r00{i}@example.org") for i in (0, 1)] == [2, 0]
     missing = _cli(tmp_path, "resend", "999", "-c", str(config))
     assert missing.exit_code == 1 and "delivery 999: no such delivery" in missing.output
+
+
+def test_cli_resend_refuses_while_a_run_holds_the_lock(tmp_path: Path, server: SmtpServer) -> None:
+    config = _config(tmp_path, server)
+    env = {"DIGEST_SMTP_PASSWORD": PASSWORD}
+    settings = load_settings(config, data_dir=tmp_path / "data", env=env)
+    store = open_store(settings.storage_url)
+    run = store.claim_run("morning", "2026-11-25", NOW)
+    (row, _) = deliver_digest(store, settings, settings.digests[0], run.id, render_for, NOW)
+    store.close()
+    with run_lock(settings):
+        held = _cli(tmp_path, "resend", "1", "-c", str(config))
+    assert held.exit_code == 1, held.output
+    assert "held by" in held.output and "another digest run or digest serve" in held.output
+    assert server.handler.count(row.recipient) == 1
+    free = _cli(tmp_path, "resend", "1", "-c", str(config))
+    assert free.exit_code == 0, free.output
+    assert server.handler.count(row.recipient) == 2
 
 
 def test_cli_doctor(tmp_path: Path, server: SmtpServer) -> None:

@@ -53,7 +53,8 @@ def _child(tmp: Path, port: int, ca_file: str, now: str, kill_at_render: int) ->
             os.kill(os.getpid(), signal.SIGKILL)
         return base, recipient.formats
 
-    result = deliver_digest(store, settings, d, run.id, render_for, when)
+    # Time is simulated: leases and retries run on the given time, not the wall clock.
+    result = deliver_digest(store, settings, d, run.id, render_for, when, clock=lambda: when)
     print(" ".join(sorted({x.status for x in result})))
 
 

@@ -96,3 +96,24 @@ def test_listing_filters_by_digest_and_status(store: Store) -> None:
     assert [r.id for r in ledger.listing(store, statuses=["sent"])] == [a.id]
     assert ledger.listing(store, digest="evening") == ()
     assert [r.id for r in ledger.for_run(store, b.run_id)] == [b.id]
+
+
+def test_rebuild_fills_only_a_failed_row_without_bytes(store: Store) -> None:
+    run = store.claim_run("morning", "p1", NOW)
+    unbuilt = ledger.create(
+        store, run.id, "b@example.org", message=None, message_id="<m1@x>", now=NOW,
+        status="failed", error="render: pdf: font missing",
+    )  # fmt: skip
+    assert (unbuilt.built, ledger.due(store, NOW + timedelta(days=1))) == (False, ())
+    later = NOW + timedelta(hours=1)
+    ledger.rebuild(store, unbuilt.id, message=None, message_id="<m1@x>", now=later, error="again")
+    failed = ledger.get(store, unbuilt.id)
+    assert failed is not None and (failed.status, failed.error, failed.built) == (
+        "failed", "again", False,
+    )  # fmt: skip
+    ledger.rebuild(store, unbuilt.id, message=b"bytes", message_id="<m1@x>", now=later)
+    (due,) = ledger.due(store, later)
+    assert (due.id, due.status, due.built, due.error) == (unbuilt.id, "pending", True, None)
+    # A built row is never rebuilt: its bytes and Message-ID stay.
+    ledger.rebuild(store, unbuilt.id, message=b"other", message_id="<m2@x>", now=later)
+    assert ledger.message(store, unbuilt.id) == b"bytes"

@@ -10,13 +10,20 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from smtpserver import NOW, SmtpServer, free_port, rendered
+from smtpserver import NOW, SmtpServer, dot_fails_connect, free_port, rendered
 
 from digest.config import Recipient
 from digest.errors import DeliveryError, PermanentDeliveryError
-from digest.mail import build_message, message_bytes, write_eml, write_maildir
+from digest.mail import (
+    build_message,
+    message_bytes,
+    unsubscribe_link,
+    unsubscribe_targets,
+    write_eml,
+    write_maildir,
+)
 from digest.models import Rendered
-from digest.smtp import SmtpSession, doctor, send_message
+from digest.smtp import SmtpSession, UncertainDeliveryError, doctor, send_message
 
 BOB = Recipient(address="bob@example.org", name="Боб Иванов")
 
@@ -99,6 +106,35 @@ def test_pdf_note_replaces_attachment() -> None:
 def test_bad_address_is_a_permanent_error() -> None:
     with pytest.raises(PermanentDeliveryError, match=re.escape("deliver: bob@@example.org")):
         _build(rendered(), recipient=Recipient(address="bob@@example.org"))
+
+
+@pytest.mark.parametrize(
+    ("setting", "targets", "link"),
+    [
+        (
+            "mailto:a@example.org https://example.org/u",
+            ["mailto:a@example.org", "https://example.org/u"],
+            "https://example.org/u",
+        ),
+        (
+            "<https://example.org/u?id=1>",
+            ["https://example.org/u?id=1"],
+            "https://example.org/u?id=1",
+        ),
+        ("a@example.org", ["mailto:a@example.org"], "mailto:a@example.org"),
+        (
+            "http://example.org/u, b@example.org",
+            ["http://example.org/u", "mailto:b@example.org"],
+            "mailto:b@example.org",
+        ),
+        (None, [], None),
+    ],
+)
+def test_unsubscribe_targets_and_the_one_to_link(
+    setting: str | None, targets: list[str], link: str | None
+) -> None:
+    assert unsubscribe_targets(setting) == targets
+    assert unsubscribe_link(setting) == link
 
 
 def test_write_eml_is_atomic_and_stable(tmp_path: Path) -> None:
@@ -193,6 +229,23 @@ def test_session_reconnects_when_the_server_dropped_the_idle_connection(
     with pytest.raises(DeliveryError, match=re.escape("421 4.3.2 shutting down")) as info:
         send_message(_build(rendered()), server.settings())
     assert not isinstance(info.value, PermanentDeliveryError)
+
+
+def test_failure_writing_the_final_dot_is_uncertain(server: SmtpServer) -> None:
+    # Once before_dot has run (the ledger says 'sending'), no failure may look retryable.
+    session = SmtpSession(server.settings(), dot_fails_connect)
+    data = message_bytes(_build(rendered()))
+    handed_over: list[bool] = []
+    with pytest.raises(UncertainDeliveryError, match="after the message was handed over"):
+        session.send(
+            data,
+            sender="digest@example.org",
+            recipients=["bob@example.org"],
+            before_dot=lambda: handed_over.append(True),
+        )
+    session.close()
+    assert handed_over == [True]
+    assert server.handler.messages == []  # without the dot the server kept nothing
 
 
 def test_doctor_reports_each_step(server: SmtpServer) -> None:

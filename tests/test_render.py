@@ -225,3 +225,31 @@ def test_twelve_event_email_stays_under_gmail_clipping() -> None:
     html = render_digest(digest, settings_for(digest), formats=()).html
     # Gmail clips HTML bodies over about 102 KB, hiding the footer and its settings link.
     assert len(html.encode()) < 60_000
+
+
+@pytest.mark.parametrize(
+    ("unsubscribe", "href", "shown"),
+    [
+        (
+            "mailto:a@example.org https://example.org/u",
+            "https://example.org/u",
+            "https://example.org/u",
+        ),
+        ("https://example.org/u?id=1", "https://example.org/u?id=1", "https://example.org/u?id=1"),
+        ("a@example.org", "mailto:a@example.org", "a@example.org"),
+    ],
+)
+def test_footer_links_one_unsubscribe_target(unsubscribe: str, href: str, shown: str) -> None:
+    # The same parsing as List-Unsubscribe: the first https target, else the mailto.
+    digest = make_digest("en")
+    settings = settings_for(digest, unsubscribe=unsubscribe)
+    page = parse_html(render_digest(digest, settings, formats=("html",)).html)
+    links = [a for tag, a in page.tags if tag == "a" and "footer-link" in (a.get("class") or "")]
+    assert [a["href"] for a in links] == [href]
+    assert shown in page.text
+
+
+def test_footer_has_no_unsubscribe_link_without_a_target() -> None:
+    digest = make_digest("en")
+    page = parse_html(render_digest(digest, settings_for(digest, unsubscribe=None)).html)
+    assert not [a for tag, a in page.tags if tag == "a" and "footer-link" in (a.get("class") or "")]

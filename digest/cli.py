@@ -194,7 +194,7 @@ def _run_locked(
     if options.send:
         # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
         # setups have no service to retry them, so every run does.
-        retried, failures = retry_deliveries(settings, store, now, deps)
+        retried, failures = retry_deliveries(settings, store, deps)
         if retried or failures:
             reports.append(
                 RunReport(digest="", period_key="", failures=failures, deliveries=retried)

@@ -154,8 +154,8 @@ def create(
     error: str | None = None,
 ) -> LedgerRow:
     """Insert the row with its message bytes (unless one exists); return the stored row."""
-    # Store._insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
-    insert = store._insert_ignore(deliveries).values(
+    # Store.insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
+    insert = store.insert_ignore(deliveries).values(
         run_id=run_id,
         recipient=recipient,
         status=status,

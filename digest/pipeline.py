@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,9 @@ class Deps:
     summarizer: summarize.Summarizer | None = None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
+    # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
+    # a run's `now` may be a past period's time (catch-up, --as-of).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,14 @@ def _deliver(
     deliveries: tuple[Delivery, ...] = ()
     try:
         deliveries = deliver.deliver_digest(
-            store, settings, d, run_id, renders.for_recipient, now, connect=deps.connect
+            store,
+            settings,
+            d,
+            run_id,
+            renders.for_recipient,
+            now,
+            connect=deps.connect,
+            clock=deps.clock,
         )
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
         failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
@@ -372,11 +382,11 @@ def _with_deliveries(
 
 
 def retry_deliveries(
-    settings: Settings, store: Store, now: datetime, deps: Deps
+    settings: Settings, store: Store, deps: Deps
 ) -> tuple[tuple[Delivery, ...], tuple[Failure, ...]]:
     """Return the outcomes of sending every due pending/retry delivery of earlier runs."""
     try:
-        done = deliver.retry_pending(store, settings, now, connect=deps.connect)
+        done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect)
     except Exception as exc:  # a broken mail setup must not stop today's digest
         return (), (Failure("deliver", "retries", f"{type(exc).__name__}: {exc}"),)
     failed = tuple(

@@ -227,7 +227,7 @@ class Store:
         new: list[Article] = []
         with self.begin() as conn:
             for a in items:
-                stmt = self._insert_ignore(articles).values(
+                stmt = self.insert_ignore(articles).values(
                     feed_url=a.feed_url,
                     source=a.source,
                     guid=a.guid,
@@ -247,7 +247,7 @@ class Store:
                     new.append(_with_id(a, int(key[0]) if key and key[0] is not None else None))
         return tuple(new)
 
-    def _insert_ignore(self, table: sa.Table) -> Any:
+    def insert_ignore(self, table: sa.Table) -> Any:
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table).on_conflict_do_nothing()
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -326,7 +326,7 @@ class Store:
     def claim_run(self, digest: str, period_key: str, now: datetime) -> RunRecord:
         """Return the run row for a digest period, creating it with status 'started'."""
         with self.begin() as conn:
-            stmt = self._insert_ignore(runs).values(
+            stmt = self.insert_ignore(runs).values(
                 digest=digest, period_key=period_key, status="started", started_at=now, report="{}"
             )
             conn.execute(stmt)

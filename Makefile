@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
 # email screenshot, DejaVu fonts for Chromium's rendering of the email.
 DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
-DEMO_AS_OF   := 2018-10-27T07:00:00+00:00
+DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 
@@ -31,8 +31,9 @@ system-deps:
 	fi
 
 demo: $(STAMP) system-deps
-	rm -rf out/.data
-	$(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --as-of $(DEMO_AS_OF)
+	rm -rf out
+	$(DEMO) --digest briefing --as-of 2018-10-27T07:00:00+00:00
+	$(DEMO) --digest svodka --as-of 2019-11-19T09:00:00+03:00
 	$(BIN)/digest preview out
 
 lint: $(STAMP)

@@ -151,9 +151,14 @@ def fetch_command(
     settings = load(config, data_dir)
     store = store_for(settings)
     now = _now(as_of)
-    with _progress(quiet) as progress:
-        sources = sources_for(settings, store, settings.digests)
-        report = fetch_once(settings, store, sources, now, Deps(progress=progress), force=force)
+    try:
+        # Locked like `digest run`: two writers of the same feed's state would race.
+        with run_lock(settings), _progress(quiet) as progress:
+            sources = sources_for(settings, store, settings.digests)
+            report = fetch_once(settings, store, sources, now, Deps(progress=progress), force=force)
+            prune_store(settings, store, now)
+    except LockError as exc:
+        fail(f"{exc} (digest serve fetches on its own schedule)", EXIT_FAILED)
     _print_ingest(report)
     raise typer.Exit(EXIT_OK if not report.failures else EXIT_FAILED)
 

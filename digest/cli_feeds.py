@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from digest.bodies import is_local
 from digest.cli_common import (
     EXIT_FAILED,
     ConfigOption,
@@ -25,7 +26,6 @@ from digest.config import Settings
 from digest.discover import export_opml, find_feed
 from digest.errors import DigestError
 from digest.feedlist import load_feed_list
-from digest.fetch import is_local
 from digest.ingest import preview_article
 from digest.models import FeedSource, FeedState
 from digest.store import Store

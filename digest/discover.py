@@ -9,9 +9,10 @@ from xml.sax.saxutils import quoteattr
 
 import httpx
 
+from digest.bodies import is_local
 from digest.config import FetchSettings
 from digest.errors import FetchError, ParseError
-from digest.fetch import Fetcher, is_local, make_client, run_sync
+from digest.fetch import Fetcher, make_client, run_sync
 from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed
 from digest.parse import discover_feeds, parse_feed
 

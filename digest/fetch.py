@@ -1,58 +1,39 @@
 """Fetch feeds and pages politely: one httpx client, global and per-host limits, size caps.
 
-Only this module touches the network. Every fetch ends in a FetchResult (never an exception):
-an HTTP error, a timeout or an oversized body becomes `FetchResult.error`, so one bad feed
-never stops the others. `next_feed_state` turns a result into the feed's next FeedState.
+Only this module (with the DNS look-up in digest/addresses.py) touches the network. Every
+fetch ends in a FetchResult (never an exception): an HTTP error, a timeout or an oversized
+body becomes `FetchResult.error`, so one bad feed never stops the others. Bodies are read by
+digest/bodies.py; digest/feedstate.py turns a result into the feed's next FeedState.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import threading
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
-from urllib.request import url2pathname
 
 import httpx
 from protego import Protego
 
+from digest.addresses import Resolver, check_public, resolve_host
+from digest.bodies import is_local, read_body, read_file, too_big
 from digest.config import FetchSettings
 from digest.errors import FetchError
+from digest.feedstate import parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
 
 T = TypeVar("T")
-Resolver = Callable[[str], Awaitable[Sequence[str]]]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-BACKOFF_BASE = timedelta(minutes=15)
-BACKOFF_CAP = timedelta(hours=24)
-RETRY_AFTER_CAP = 7 * 86400.0
 PERMANENT = (301, 308)
-
-
-def is_local(url: str) -> bool:
-    """Return True for a file:// URL or an absolute local path (the offline sample feeds)."""
-    return url.startswith("file:") or Path(url).is_absolute()
-
-
-def local_path(url: str) -> Path:
-    """Return the filesystem path a file:// URL or a plain path names."""
-    if url.startswith("file:"):
-        return Path(url2pathname(urlsplit(url).path))
-    return Path(url)
 
 
 def make_client(settings: FetchSettings) -> httpx.AsyncClient:
@@ -108,7 +89,7 @@ class Fetcher:
         if is_local(url):
             if check_address:
                 return FetchResult(url=url, status=0, error="local file URL not allowed")
-            return _read_file(url, self.settings.max_bytes, state)
+            return read_file(url, self.settings.max_bytes, state)
         try:
             result = await self._follow(url, state, accept, check_address)
         except FetchError as exc:
@@ -133,7 +114,7 @@ class Fetcher:
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(url, f"unsupported URL scheme in {current!r}")
             if check_address and self.settings.block_private_addresses:
-                await _check_public(current, self.resolve)
+                await check_public(current, self.resolve)
             async with self._host_slot(current), self.slots:
                 try:
                     # The deadline covers the whole response (a server that sends one byte
@@ -182,12 +163,12 @@ class Fetcher:
             return replace(head, error=f"HTTP {response.status_code}")
         declared = h.get("content-length", "")
         if declared.isdigit() and int(declared) > self.settings.max_bytes:
-            return replace(head, error=_too_big(self.settings.max_bytes))
+            return replace(head, error=too_big(self.settings.max_bytes))
         encoding = h.get("content-encoding", "identity").strip().lower()
         if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
             return replace(head, error=f"unsupported content encoding {encoding!r}")
         try:
-            body = await _read_body(response, encoding, self.settings.max_bytes)
+            body = await read_body(response, encoding, self.settings.max_bytes)
         except FetchError as exc:
             return replace(head, error=exc.message)
         return replace(head, body=body)
@@ -221,144 +202,12 @@ class Fetcher:
             return FetchResult(url=url, status=0, error="only http(s) pages are fetched")
         if self.settings.block_private_addresses:
             try:
-                await _check_public(url, self.resolve)
+                await check_public(url, self.resolve)
             except FetchError as exc:
                 return FetchResult(url=url, status=0, error=exc.message)
         if not await self.allowed_by_robots(url):
             return FetchResult(url=url, status=0, error="disallowed by robots.txt")
         return await self.fetch(url, accept=PAGE_ACCEPT, check_address=True)
-
-
-class _Inflater:
-    """Bounded decompression of a gzip or deflate body (raw deflate and mislabels accepted)."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self.zlib: Any = None
-        self.passthrough = encoding in ("identity", "")
-
-    def feed(self, raw: bytes, room: int) -> bytes:
-        if self.passthrough:
-            return raw
-        if self.zlib is None:
-            self.zlib = zlib.decompressobj(_wbits(self.encoding, raw))
-            try:
-                return bytes(self.zlib.decompress(raw, room + 1))
-            except zlib.error:
-                # Like feedparser: a body labelled compressed that is not is read as it is.
-                self.passthrough = True
-                return raw
-        return bytes(self.zlib.decompress(raw, room + 1))
-
-    def flush(self, room: int) -> bytes:
-        return b"" if self.passthrough or self.zlib is None else bytes(self.zlib.flush(room + 1))
-
-
-def _wbits(encoding: str, first: bytes) -> int:
-    if encoding in ("gzip", "x-gzip"):
-        return 16 + zlib.MAX_WBITS
-    # "deflate" means zlib-wrapped data, but some servers send raw deflate.
-    wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
-    return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
-
-
-async def _read_body(response: httpx.Response, encoding: str, limit: int) -> bytes:
-    """Return the decoded body; FetchError when it exceeds limit or cannot be decompressed."""
-    # Decompressed here, not by httpx: httpx inflates a whole network chunk at once, so
-    # 64 KiB of a gzip bomb could become 64 MiB before any cap is checked. zlib's
-    # max_length bounds every step, so the cap holds after decompression.
-    inflater = _Inflater(encoding)
-    chunks: list[bytes] = []
-    room = limit
-    try:
-        async for raw in response.aiter_raw():
-            chunk = inflater.feed(raw, room)
-            if len(chunk) > room:
-                raise FetchError(str(response.url), _too_big(limit))
-            room -= len(chunk)
-            chunks.append(chunk)
-        tail = inflater.flush(room)
-    except zlib.error as exc:
-        raise FetchError(str(response.url), f"bad {encoding} body: {exc}") from exc
-    if len(tail) > room:
-        raise FetchError(str(response.url), _too_big(limit))
-    return b"".join([*chunks, tail])
-
-
-def _too_big(limit: int) -> str:
-    return f"body larger than {limit} bytes"
-
-
-def _read_file(url: str, limit: int, state: FeedState | None = None) -> FetchResult:
-    path = local_path(url)
-    try:
-        # Size and nanosecond mtime play ETag, so an unchanged local feed is a 304 too.
-        stat = path.stat()
-        tag = f'"file-{stat.st_mtime_ns}-{stat.st_size}"'
-        if state is not None and state.etag == tag:
-            return FetchResult(url=url, status=304, final_url=path.as_uri(), etag=tag)
-        with path.open("rb") as fh:
-            body = fh.read(limit + 1)
-    except OSError as exc:
-        return FetchResult(url=url, status=0, error=f"cannot read {path}: {exc.strerror or exc}")
-    if len(body) > limit:
-        return FetchResult(url=url, status=0, error=_too_big(limit))
-    # A content type keeps feedparser from flagging every local file as bozo.
-    kind = "application/json" if path.suffix.lower() == ".json" else "application/xml"
-    return FetchResult(
-        url=url,
-        status=200,
-        body=body,
-        final_url=path.as_uri(),
-        content_type=kind,
-        etag=tag,
-    )
-
-
-async def resolve_host(host: str) -> list[str]:
-    """Return the addresses a host name resolves to (OSError when it does not)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
-
-
-async def _check_public(url: str, resolve: Resolver) -> None:
-    """Raise FetchError unless every address the URL's host resolves to is public."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError as exc:  # e.g. an unclosed "[" in the host
-        raise FetchError(url, f"bad URL: {exc}") from exc
-    if not host:
-        raise FetchError(url, "URL has no host")
-    try:
-        addresses = await resolve(host)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
-    if not addresses:
-        raise FetchError(url, f"cannot resolve {host}: no addresses")
-    for found in addresses:
-        # A scoped IPv6 address ("fe80::1%eth0") is link-local: the scope does not matter.
-        address = ipaddress.ip_address(found.split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-        if not address.is_global:
-            raise FetchError(url, f"{host} resolves to non-public address {address}")
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Return a Retry-After header's delay in seconds (number or HTTP date), None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), RETRY_AFTER_CAP)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    reference = now or datetime.now(when.tzinfo)
-    return min(max((when - reference).total_seconds(), 0.0), RETRY_AFTER_CAP)
 
 
 async def _with_client(
@@ -435,32 +284,3 @@ def fetch_page(
         return await fetcher.fetch_page(url)
 
     return run_sync(_with_client(settings, client, work))
-
-
-def next_feed_state(
-    state: FeedState, result: FetchResult, now: datetime, settings: FetchSettings
-) -> FeedState:
-    """Return the feed's state after this fetch: validators, error count, backoff, disabling."""
-    if result.ok:
-        return replace(
-            state,
-            etag=result.etag or (state.etag if result.not_modified else None),
-            last_modified=result.last_modified
-            or (state.last_modified if result.not_modified else None),
-            error_count=0,
-            last_error=None,
-            last_success_at=now,
-            next_check_at=None,
-        )
-    errors = state.error_count + 1
-    backoff = min(BACKOFF_BASE * 2 ** min(errors - 1, 16), BACKOFF_CAP)
-    if result.retry_after is not None:
-        backoff = max(backoff, timedelta(seconds=result.retry_after))
-    gone = result.status == 410
-    return replace(
-        state,
-        error_count=errors,
-        last_error=result.error or f"HTTP {result.status}",
-        next_check_at=now + backoff,
-        disabled=state.disabled or gone or errors >= settings.max_errors,
-    )

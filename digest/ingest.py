@@ -26,7 +26,8 @@ from digest.config import Settings
 from digest.dedup import FingerprintIndex, canonical_url, fingerprint
 from digest.errors import DigestError, ExtractError
 from digest.extract import ExtractedPage, clean_text, extract_article, html_to_text
-from digest.fetch import Fetcher, make_client, next_feed_state, run_sync
+from digest.feedstate import next_feed_state
+from digest.fetch import Fetcher, make_client, run_sync
 from digest.models import (
     Article,
     Entry,

@@ -13,18 +13,10 @@ from pathlib import Path
 import pytest
 from httpserver import LoopbackServer, Reply, rss
 
+from digest.addresses import Resolver, resolve_host
 from digest.config import FetchSettings
-from digest.fetch import (
-    Fetcher,
-    Resolver,
-    fetch_all,
-    fetch_feeds,
-    fetch_page,
-    make_client,
-    next_feed_state,
-    parse_retry_after,
-    resolve_host,
-)
+from digest.feedstate import next_feed_state, parse_retry_after
+from digest.fetch import Fetcher, fetch_all, fetch_feeds, fetch_page, make_client
 from digest.models import FeedSource, FeedState, FetchResult
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

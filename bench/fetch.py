@@ -158,9 +158,9 @@ async def _digest_pass(
 ) -> tuple[int, dict[str, object]]:
     from digest.config import FetchSettings
     from digest.fetch import Fetcher, make_client
-    from digest.ingest import Workers
     from digest.models import FeedSource, FeedState
     from digest.parse import parse_feed
+    from digest.workers import Workers
 
     settings = FetchSettings(concurrency=concurrency)
     now = datetime.now(UTC)

@@ -3,102 +3,44 @@
 Each feed is stored as soon as it is processed, in one transaction, followed by its state:
 a crash loses at most the feeds in flight, and a re-run only repeats them (the store ignores
 duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth; the others go on.
-Parsing and text cleaning are CPU-bound, so with many feeds they run in worker processes.
+Parsing and text cleaning are CPU-bound, so with many feeds they run in worker processes
+(digest/workers.py); articles are built by digest/articles.py, and each feed's outcome adds
+up to the pass's IngestReport in digest/outcomes.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
-from urllib.parse import urljoin
 
 import httpx
 
+from digest.articles import draft_article, prepare_feed, wants_full_text, with_page
 from digest.config import Settings
-from digest.dedup import FingerprintIndex, canonical_url, fingerprint
+from digest.dedup import FingerprintIndex
 from digest.errors import DigestError, ExtractError
-from digest.extract import ExtractedPage, clean_text, extract_article, html_to_text
+from digest.extract import extract_article
 from digest.feedstate import next_feed_state
 from digest.fetch import Fetcher, make_client, run_sync
 from digest.models import (
     Article,
     Entry,
     Failure,
-    FeedHealth,
     FeedSource,
     FeedState,
     FetchResult,
     IngestReport,
     ParsedFeed,
 )
-from digest.parse import parse_feed
+from digest.outcomes import FeedOutcome, describe_outcome, report_outcomes
 from digest.store import Store
-from digest.text import detect_language
+from digest.workers import Workers
 
-T = TypeVar("T")
 Progress = Callable[[str], None]
 FINGERPRINT_HORIZON = timedelta(days=7)
-POOL_MIN_FEEDS = 24  # below this, starting worker processes costs more than it saves
-
-
-@dataclass(frozen=True, slots=True)
-class FeedOutcome:
-    """What one feed's pass produced (internal to ingest, kept typed)."""
-
-    source: FeedSource
-    state: FeedState
-    entries: int = 0
-    new_articles: int = 0
-    duplicates: int = 0
-    not_modified: bool = False
-    failure: Failure | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A parsed feed and its fresh entries as articles built from the feed's own text."""
-
-    feed: ParsedFeed
-    drafts: tuple[tuple[Entry, Article], ...]
-
-
-class Workers:
-    """Runs CPU-bound steps off the event loop: worker processes for big passes, else a thread."""
-
-    def __init__(self, feeds: int) -> None:
-        self.count = min(os.cpu_count() or 1, 4)
-        self.wanted = feeds >= POOL_MIN_FEEDS and self.count > 1
-        self.pool: Executor | None = None
-
-    async def run(self, func: Callable[..., T], *args: object) -> T:
-        """Return func(*args), computed in a worker."""
-        if not self.wanted:
-            return await asyncio.to_thread(func, *args)
-        if self.pool is None:
-            # Started on first use (a pass of 304s needs none); spawn, not fork, because
-            # the service calls this from a scheduler thread.
-            context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.count, mp_context=context)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
-        except BrokenProcessPool:
-            # A worker died (out of memory, a crash in a C library): finish the pass in
-            # threads rather than fail every feed still queued.
-            self.wanted = False
-            return await asyncio.to_thread(func, *args)
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def is_due(state: FeedState, now: datetime) -> bool:
@@ -156,7 +98,7 @@ async def ingest_async(
     for source, moved_to in pass_.moves:
         move_feed(store, source, moved_to)
         progress(f"{source.label}: moved permanently to {moved_to}; feed updated")
-    return _report(unique, states, outcomes)
+    return report_outcomes(unique, states, outcomes)
 
 
 async def _client(
@@ -174,74 +116,6 @@ def move_feed(store: Store, source: FeedSource, new_url: str) -> None:
     store.add_feed(replace(source, url=new_url))
     store.save_feed_state(replace(state, url=new_url))
     store.remove_feed(source.url)
-
-
-def _describe(o: FeedOutcome) -> str:
-    if o.failure is not None:
-        return str(o.failure)
-    if o.not_modified:
-        return f"{o.source.label}: not modified"
-    return f"{o.source.label}: {o.entries} entries, {o.new_articles} new"
-
-
-def prepare_feed(
-    result: FetchResult, source: FeedSource, now: datetime, known: frozenset[str]
-) -> Prepared | Failure:
-    """Return the parsed feed with draft articles for entries not yet stored, or a Failure."""
-    # Runs in worker processes: a Failure travels back where a DigestError could not be pickled.
-    try:
-        feed = parse_feed(result, source, now)
-    except DigestError as exc:
-        return Failure(exc.stage, source.url, exc.message)
-    fresh = [e for e in feed.entries if e.guid not in known]
-    drafts = tuple((e, a) for e in fresh if (a := draft_article(source, feed, e, now)) is not None)
-    return Prepared(feed, drafts)
-
-
-def draft_article(
-    source: FeedSource, feed: ParsedFeed, entry: Entry, now: datetime
-) -> Article | None:
-    """Return the Article an entry gives from the feed's own text (None when it has none)."""
-    html = max(entry.content_html, entry.summary_html, key=len)
-    text = clean_text(html_to_text(html), entry.title)
-    title = entry.title or text[:80].rsplit(" ", 1)[0]
-    if not title and not text:
-        return None
-    language = entry.language or source.language or feed.language
-    return Article(
-        feed_url=source.url,
-        source=source.name or feed.title or source.url,
-        guid=entry.guid,
-        url=canonical_url(entry.url) if entry.url else f"{source.url}#{entry.guid}",
-        title=title,
-        published=entry.published or now,
-        text=text,
-        language=language or detect_language(f"{title}\n{text}"),
-        fingerprint=fingerprint(text or title),
-        fetched=now,
-        tags=source.tags,
-        image_url=entry.image_url,
-        weight=source.weight,
-    )
-
-
-def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str) -> Article:
-    """Return the draft with the page's text when it is longer, and the page's canonical URL."""
-    url = draft.url
-    if page.canonical_url:
-        url = canonical_url(urljoin(final_url, page.canonical_url))
-    text = clean_text(page.text, entry.title)
-    if len(text) <= len(draft.text):
-        return replace(draft, url=url)
-    language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")
-    return replace(draft, url=url, text=text, fingerprint=fingerprint(text), language=language)
-
-
-def wants_full_text(source: FeedSource, feed_text: str, min_chars: int) -> bool:
-    """Return True when the article page should be fetched for this entry's text."""
-    if source.full_text == "never":
-        return False
-    return source.full_text == "always" or len(feed_text) < min_chars
 
 
 async def full_text(
@@ -320,7 +194,7 @@ class _Pass:
         for done in asyncio.as_completed([bounded(s) for s in due]):
             outcome = await done
             outcomes[outcome.source.url] = outcome
-            self.progress(_describe(outcome))
+            self.progress(describe_outcome(outcome))
         return outcomes
 
     async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
@@ -383,36 +257,6 @@ class _Pass:
                 seen.add(article.url)
                 kept.append(replace(article, fingerprint=self.index.resolve(article.fingerprint)))
         return kept
-
-
-def _report(
-    sources: Sequence[FeedSource], states: dict[str, FeedState], outcomes: dict[str, FeedOutcome]
-) -> IngestReport:
-    health: list[FeedHealth] = []
-    for s in sources:
-        o = outcomes.get(s.url)
-        state = o.state if o else states[s.url]
-        health.append(
-            FeedHealth(
-                url=s.url,
-                name=s.name or state.title or s.url,
-                ok=o.failure is None if o else state.error_count == 0 and not state.disabled,
-                error=o.failure.message if o and o.failure else state.last_error,
-                last_success_at=state.last_success_at,
-                error_count=state.error_count,
-                next_check_at=state.next_check_at,
-                disabled=state.disabled,
-            )
-        )
-    done = list(outcomes.values())
-    return IngestReport(
-        health=tuple(health),
-        entries=sum(o.entries for o in done),
-        new_articles=sum(o.new_articles for o in done),
-        duplicates=sum(o.duplicates for o in done),
-        not_modified=sum(1 for o in done if o.not_modified),
-        failures=tuple(o.failure for o in done if o.failure is not None),
-    )
 
 
 def preview_article(

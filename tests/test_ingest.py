@@ -275,8 +275,8 @@ def test_a_library_crash_on_one_feed_is_a_failure_not_the_end(
 
 
 def test_page_text_replaces_the_feed_text_only_when_longer() -> None:
+    from digest.articles import draft_article, with_page
     from digest.extract import ExtractedPage
-    from digest.ingest import draft_article, with_page
     from digest.models import Entry, ParsedFeed
 
     entry = Entry("f", "g", "https://e.org/a?utm_source=x", "Title", NOW, summary_html=STORY)
@@ -302,7 +302,7 @@ def _die_in_a_worker(parent: int) -> str:
 def test_a_dead_worker_process_falls_back_to_threads() -> None:
     import asyncio
 
-    from digest.ingest import Workers
+    from digest.workers import Workers
 
     async def run() -> str:
         workers = Workers(feeds=100)

@@ -32,7 +32,7 @@ from digest.errors import LockError
 from digest.lock import is_postgres, lock_holder, lock_path, run_lock
 from digest.models import FeedState
 from digest.schedule import next_slot
-from digest.service import serve_forever
+from digest.serve import serve_forever
 from digest.store import Store
 
 app = typer.Typer()

@@ -26,7 +26,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from digest.models import Delivery, DeliveryStatus
-from digest.store import Store, deliveries, runs
+from digest.schema import deliveries, runs
+from digest.store import Store
 
 DONE = ("sent", "written")
 DUE = ("pending", "retry")

@@ -9,7 +9,8 @@ import pytest
 
 from digest.errors import StoreError
 from digest.models import Article, FeedSource, FeedState, PastEvent
-from digest.store import MIGRATIONS, open_store
+from digest.schema import MIGRATIONS
+from digest.store import open_store
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
@@ -112,7 +113,7 @@ def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
 def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from digest.store import deliveries
+    from digest.schema import deliveries
 
     store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     old = NOW - timedelta(days=100)

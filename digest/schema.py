@@ -1,0 +1,136 @@
+"""The database schema: SQLAlchemy tables and the ordered migrations that create them.
+
+Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
+runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
+in the row: a transactional outbox), digest_events (what each digest showed, so a later
+digest can mark a continuing story as developing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from digest.errors import StoreError
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and returns them aware (SQLite keeps no zone)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise StoreError("datetime", f"naive datetime {value!r} (times must be aware)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),
+    sa.Column("added", sa.Boolean, nullable=False, default=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("error_count", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("next_check_at", UTCDateTime),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_url", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("guid", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False, index=True),
+    sa.Column("fetched", UTCDateTime, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False, default=""),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),
+    sa.Column("image_url", sa.Text),
+    sa.UniqueConstraint("feed_url", "guid", name="uq_articles_feed_guid"),
+    sa.UniqueConstraint("url", name="uq_articles_url"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("period_key", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("report", sa.Text, nullable=False, default="{}"),
+    sa.UniqueConstraint("digest", "period_key", name="uq_runs_digest_period"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False, default=""),
+    sa.Column("message", sa.LargeBinary),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.UniqueConstraint("run_id", "recipient", name="uq_deliveries_run_recipient"),
+)
+
+digest_events = sa.Table(
+    "digest_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("event_key", sa.Text, nullable=False),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("shown_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("article_urls", sa.Text, nullable=False),
+    sa.Column("terms", sa.Text, nullable=False, default="[]"),
+)
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[feeds, articles, runs, deliveries, digest_events])
+
+
+# Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)

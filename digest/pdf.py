@@ -27,6 +27,7 @@ from reportlab.platypus import (
 from reportlab.platypus.doctemplate import LayoutError
 
 from digest import i18n
+from digest.bidi import has_rtl, visual_text
 from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
@@ -128,8 +129,11 @@ class _DigestDoc(BaseDocTemplate):  # type: ignore[misc]
         canv.setLineWidth(0.4)
         if self.page > 1:
             y = h - self.topMargin + s.page("header_gap")
-            canv.setFont(s.fonts["serif"] + "-Italic", 8)
-            canv.drawString(left, y + 4, plain(self.digest.title, 80))
+            title = plain(self.digest.title, 80)
+            # DejaVu Serif has no Hebrew or Arabic: such a title is set in DejaVu Sans.
+            face = s.fonts["sans"] + "-Oblique" if has_rtl(title) else s.fonts["serif"] + "-Italic"
+            canv.setFont(face, 8)
+            canv.drawString(left, y + 4, visual_text(title))
             canv.setFont(s.fonts["sans"], 7.5)
             canv.drawRightString(right, y + 4, self._date("long"))
             canv.line(left, y, right, y)
@@ -142,7 +146,8 @@ class _DigestDoc(BaseDocTemplate):  # type: ignore[misc]
         canv.translate(left + canv.stringWidth(label[0], s.fonts["sans"], 7.5), y)
         canv.doForm(TOTAL_FORM)
         canv.restoreState()
-        canv.drawRightString(right, y, f"{plain(self.digest.title, 60)} · {self._date('medium')}")
+        footer = visual_text(f"{plain(self.digest.title, 60)} · {self._date('medium')}")
+        canv.drawRightString(right, y, footer)
         canv.restoreState()
 
     def _date(self, style: str) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import io
 
 from PIL import Image as PILImage
-from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Spacer, Table, TableStyle
 
 from digest import i18n
 from digest.models import Digest
-from digest.pdf_story import FetchImage, esc, plain, section_head
+from digest.pdf_story import FetchImage, esc, para, plain, section_head
 from digest.pdf_styles import Styles
 
 
@@ -28,8 +28,8 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
         source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
         rows.append(
             [
-                Paragraph(f"<b>{esc(when)}</b>", style.facts),
-                Paragraph(f"{esc(plain(item.label, 200))}{source}", style.facts),
+                para(f"<b>{esc(when)}</b>", style.facts),
+                para(f"{esc(plain(item.label, 200))}{source}", style.facts),
             ]
         )
     table = Table(rows, colWidths=[64, None], hAlign="LEFT")
@@ -60,7 +60,7 @@ def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable
         f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
     )
     text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
-    return [Spacer(1, 6), Paragraph(text, style.note)]
+    return [Spacer(1, 6), para(text, style.note)]
 
 
 def lead_image(

@@ -2,6 +2,8 @@
 
 Every piece of feed text goes through `esc()` before it reaches Paragraph markup, and every
 link through `href()`; nothing a feed sends can open a tag, close a CDATA or run a script.
+Text with Hebrew or Arabic letters is shaped in `esc()` and drawn line by line in display
+order by `BidiParagraph` (see digest/bidi.py); `para()` uses it only where it is needed.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from reportlab.lib.fonts import ps2tt, tt2ps
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -22,21 +27,32 @@ from reportlab.platypus import (
 )
 
 from digest import i18n
+from digest.bidi import base_level, has_rtl, shape, visual_line
 from digest.models import DatedItem, Digest, EventSummary
 from digest.pdf_styles import Styles
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # Hebrew, Arabic, Syriac, Thaana and their presentation forms: DejaVu Serif lacks them.
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]+")
+RTL_FONT = "DejaVuSans"  # has Hebrew and Arabic (pdf_styles registers it with its faces)
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 MAX_DATES = 3  # more dated items per event turn the facts into a wall of text
 FetchImage = Callable[[str], bytes | None]
 
 
 def esc(text: str) -> str:
-    """Return feed text escaped for ReportLab Paragraph markup, RTL runs set in DejaVu Sans."""
+    """Return feed text escaped for ReportLab Paragraph markup, RTL runs set in DejaVu Sans.
+
+    Arabic runs are shaped (letters joined) here, before Paragraph measures them; their
+    display order is set line by line when drawn (`BidiParagraph`, `para()`).
+    """
     text = escape(" ".join(_CONTROL.sub("", text).split()))
-    return _RTL.sub(lambda m: f'<font name="DejaVuSans">{m.group(0)}</font>', text)
+    return _RTL.sub(lambda m: f'<font name="{RTL_FONT}">{shape(m.group(0))}</font>', text)
+
+
+def para(text: str, style: ParagraphStyle) -> Paragraph:
+    """Return a Paragraph for markup text: a BidiParagraph only when it holds RTL letters."""
+    return BidiParagraph(text, style) if has_rtl(text) else Paragraph(text, style)
 
 
 def href(url: str) -> str | None:
@@ -51,7 +67,85 @@ def plain(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-class Anchored(Paragraph):  # type: ignore[misc]
+class BidiParagraph(Paragraph):  # type: ignore[misc]
+    """A Paragraph whose right-to-left runs are drawn in display order, line by line.
+
+    Lines are broken in logical order as usual; each line is reordered only while it is
+    drawn (on a copy), so splitting across columns and re-wrapping never see visual text.
+    `rtl` is set from the markup once, so paragraphs without RTL letters draw as usual.
+    """
+
+    rtl = False
+    frags: list[Any]  # Paragraph's parsed style runs
+
+    def __init__(self, text: str | None, style: ParagraphStyle, *args: Any, **kwargs: Any) -> None:
+        super().__init__(text, style, *args, **kwargs)
+        if text is not None:
+            self.rtl = has_rtl(text)
+        if self.rtl:
+            # esc()'s <font name="DejaVuSans"> resets weight: in a bold or italic style (a
+            # headline) its runs take the matching DejaVu Sans face, as the text around them.
+            _, bold, italic = ps2tt(style.fontName)
+            if bold or italic:
+                face = tt2ps(RTL_FONT.lower(), bold, italic)
+                self.frags = [
+                    f.clone(fontName=face, bold=bold, italic=italic)
+                    if getattr(f, "fontName", None) == RTL_FONT
+                    else f
+                    for f in self.frags
+                ]
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for part in parts:
+            if isinstance(part, BidiParagraph):
+                part.rtl = self.rtl
+        return parts
+
+    def drawPara(self, debug: int = 0) -> None:
+        logical = getattr(self, "blPara", None)
+        if not self.rtl or logical is None:
+            super().drawPara(debug)
+            return
+        self.blPara = _visual_lines(logical)
+        try:
+            super().drawPara(debug)
+        finally:
+            self.blPara = logical
+
+
+def _visual_lines(bl: Any) -> Any:
+    """Return a copy of Paragraph's broken lines with each line in display order."""
+    if bl.kind == 0:  # one style: lines are (extra space, [words])
+        base = base_level(" ".join(w for _, words in bl.lines for w in words))
+        lines = [
+            (extra, "".join(visual_line([" ".join(words)], str, _text, base)).split(" "))
+            if words
+            else (extra, words)
+            for extra, words in bl.lines
+        ]
+    else:  # styled runs: FragLine objects whose words are fragments with .text
+        base = base_level("".join(f.text for line in bl.lines for f in line.words))
+        lines = [
+            line.clone(words=visual_line(line.words, _frag_text, _with_text, base))
+            for line in bl.lines
+        ]
+    return bl.clone(lines=lines)
+
+
+def _text(_: str, text: str) -> str:
+    return text
+
+
+def _frag_text(frag: Any) -> str:
+    return str(getattr(frag, "text", ""))
+
+
+def _with_text(frag: Any, text: str) -> Any:
+    return frag.clone(text=text)
+
+
+class Anchored(BidiParagraph):
     """A Paragraph that, when drawn, becomes a link target, an outline entry and a page."""
 
     anchor: tuple[str, str, int] | None = None
@@ -82,7 +176,7 @@ class TocEntry(Flowable):  # type: ignore[misc]
 
     def __init__(self, text: str, key: str, style: Styles) -> None:
         super().__init__()
-        self.para = Paragraph(text, style.toc_entry)
+        self.para = para(text, style.toc_entry)
         self.key = key
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -125,7 +219,7 @@ def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> li
     )
     aligned = [style.tagline.clone(f"ear{i}", alignment=i) for i in (0, 1, 2)]
     texts = (day, counts, t("period", start=start, end=end))
-    ears = [Paragraph(esc(x), s) for x, s in zip(texts, aligned, strict=True)]
+    ears = [para(esc(x), s) for x, s in zip(texts, aligned, strict=True)]
     table = Table([ears], colWidths=[width / 3] * 3)
     # FONTNAME keeps Table from selecting unembedded Helvetica for its (empty) cell text.
     table.setStyle(
@@ -140,7 +234,7 @@ def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> li
     ink = style.color("ink")
     return [
         HRFlowable(width="100%", thickness=0.6, color=ink, spaceAfter=8),
-        Paragraph(esc(plain(digest.title, 100)), style.masthead),
+        para(esc(plain(digest.title, 100)), style.masthead),
         Spacer(1, 6),
         HRFlowable(width="100%", thickness=1.6, color=ink, spaceAfter=1.5),
         HRFlowable(width="100%", thickness=0.5, color=ink, spaceAfter=3),
@@ -153,12 +247,12 @@ def contents(digest: Digest, t: i18n.Strings, style: Styles, parts: StoryParts) 
     """Return the table of contents: section labels and one linked line per event."""
     if not digest.events:
         return []
-    out: list[Flowable] = [Paragraph(esc(t("contents").upper()), style.toc_title)]
+    out: list[Flowable] = [para(esc(t("contents").upper()), style.toc_title)]
     n = 0
     for section in digest.sections:
         if not section.events:
             continue
-        out.append(Paragraph(esc(section.title.upper()), style.toc_section))
+        out.append(para(esc(section.title.upper()), style.toc_section))
         for event in section.events:
             n += 1
             key = f"ev{n}"
@@ -208,15 +302,15 @@ def event_block(
         meta += f" · <i>{esc(t('developing_since', date=since))}</i>"
     # Room for the headline, the sources line and a few lines of summary, or a new column:
     # cheaper than keepWithNext, which wraps every event twice inside a KeepTogether.
-    out: list[Flowable] = [CondPageBreak(_room(style)), head, Paragraph(meta, style.meta)]
+    out: list[Flowable] = [CondPageBreak(_room(style)), head, para(meta, style.meta)]
     if image is not None:
         out += [image, Spacer(1, 5)]
     if event.sentences:
         summary = esc(" ".join(s.text for s in event.sentences))
-        out.append(Paragraph(summary, style.lead_body if lead else style.body))
+        out.append(para(summary, style.lead_body if lead else style.body))
     facts = _facts(event, t, style, digest)
     if facts:
-        out.append(Paragraph(facts, style.facts))
+        out.append(para(facts, style.facts))
     if last:
         # The section rule that follows is divider enough.
         out.append(Spacer(1, 8))

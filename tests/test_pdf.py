@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+import unicodedata
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from bidi import get_display
 from factories import HOSTILE_HEADLINES, empty_digest, hostile_digest, make_digest
 from pypdf import PdfReader
 
+from digest.bidi import shape, visual_line
 from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
@@ -152,11 +158,107 @@ def test_images_are_embedded_and_missing_ones_skipped() -> None:
 def test_right_to_left_runs_use_a_font_that_has_them() -> None:
     digest = hostile_digest()
     text = pdf_text(render_pdf(digest, settings_for(digest), language="en"))
-    # ReportLab sets the run in logical order (no bidi reordering), but every glyph is there.
+    # Every glyph is there; Arabic as joined presentation forms (NFKC gives the letters back).
     for letter in "שלוםعلم":
-        assert letter in text
+        assert letter in unicodedata.normalize("NFKC", text)
     assert esc("שלום") == '<font name="DejaVuSans">שלום</font>'
     assert esc("a < b & ]]>\x00") == "a &lt; b &amp; ]]&gt;"
+    # Arabic is shaped before Paragraph measures it: initial, medial and final forms.
+    assert esc("بيت") == '<font name="DejaVuSans">\ufe91\ufef4\ufe96</font>'
+
+
+HEBREW = "ממשלת ישראל אישרה את התקציב"  # "Israel's government approved the budget"
+ARABIC = "الحكومة توافق على الميزانية الجديدة"  # "The government approves the new budget"
+
+
+def rtl_digest() -> Digest:
+    """Return the English digest with its first two headlines in Hebrew and in Arabic."""
+    digest = make_digest("en")
+    first, *rest = digest.sections
+    events = (
+        replace(first.events[0], headline=HEBREW),
+        replace(first.events[1], headline=ARABIC),
+        *first.events[2:],
+    )
+    return replace(digest, sections=(replace(first, events=events), *rest))
+
+
+def pdf_lines(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    """Return the PDF's lines (a column's part of one) as words, left to right, top to bottom.
+
+    pdftotext -bbox gives each word's box with its glyphs in drawn order; a gap wider than
+    10 pt (the column gap is 18 pt) starts a new line.
+    """
+    path = tmp_path / "digest.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    rows: dict[tuple[int, int], list[tuple[float, float, str]]] = defaultdict(list)
+    box = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]*)</word>'
+    for page, chunk in enumerate(html.split("<page ")):
+        for x0, y, x1, word in re.findall(box, chunk):
+            rows[page, round(float(y))].append((float(x0), float(x1), word))
+    lines: list[list[str]] = []
+    for _, row in sorted(rows.items()):
+        end = -1e9
+        for x0, x1, word in sorted(row):
+            if x0 - end > 10:
+                lines.append([])
+            lines[-1].append(word)
+            end = x1
+    return lines
+
+
+def shown(words: list[str]) -> list[str]:
+    """Return the words python-bidi displays for logical words, left to right."""
+    return str(get_display(" ".join(words))).split()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+@pytest.mark.parametrize("columns", [1, 2])
+def test_right_to_left_headlines_are_drawn_in_display_order(tmp_path: Path, columns: int) -> None:
+    digest = rtl_digest()
+    pdf = render_pdf(digest, settings_for(digest, columns=columns), language="en")
+    lines = pdf_lines(pdf, tmp_path)
+    for headline in (HEBREW, ARABIC):
+        logical = shape(headline).split()
+        whole = shown(logical)
+        # Drawn right to left: the first logical word is the rightmost, its letters reversed.
+        assert whole[-1] == logical[0][::-1]
+        # Once in the contents (after its page number) and once as the event's headline,
+        # or, in a narrow column, broken in logical order and each line reordered on its own.
+        found = sum(line[-len(whole) :] == whole for line in lines)
+        broken = [
+            k
+            for k in range(1, len(logical))
+            for i, line in enumerate(lines)
+            if line == shown(logical[:k]) and shown(logical[k:]) in lines[i + 1 : i + 4]
+        ]
+        assert found + len(broken) >= 2, (headline, whole)
+    # Left-to-right text is untouched: every other headline, the title and the links.
+    text = squash(pdf_text(pdf))
+    for event in digest.events[2:]:
+        assert squash(event.headline) in text
+    assert squash(digest.title) in text
+    # ... and left to right: an English headline's words keep their order in its line.
+    assert sum(" ".join(line).startswith("Senate schedules a final") for line in lines) == 1
+    plain_pdf = render_pdf(make_digest("en"), settings_for(digest, columns=columns), language="en")
+    assert pdf.count(b"/URI") == plain_pdf.count(b"/URI")
+
+
+def test_visual_line_reorders_styled_runs_and_mirrors() -> None:
+    def same(_: str, text: str) -> str:
+        return text
+
+    # An RTL paragraph: runs keep their own characters; brackets are mirrored.
+    assert visual_line(["(שלום) ", "abc 12"], str, same, 1) == ["abc 12", " (םולש)"]
+    # An LTR paragraph with an RTL phrase: only the phrase is reversed.
+    assert "".join(visual_line(["x שלום עולם y"], str, same, 0)) == "x םלוע םולש y"
+    # A hyphen ending a broken line stays with its word; LTR lines are returned as they are.
+    assert visual_line(["שלום am-"], str, same, 1) == ["am- םולש"]
+    runs = ["plain ", "text"]
+    assert visual_line(runs, str, same, 0) == runs
 
 
 def test_style_file_override_and_errors(tmp_path: Path) -> None:

@@ -110,3 +110,74 @@ def test_quoted_titles_are_not_people_and_long_names_stay_whole() -> None:
     assert facts.people == ("Tony Thompson", "Vladimir Putin", "Angela Merkel")
     assert facts.organisations == ("United States Geological Survey",)
     assert facts.places == ("United Arab Emirates",)
+
+
+def english(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    facts = find_facts([text], "en")
+    return facts.people, facts.organisations, facts.places
+
+
+def test_speech_and_headline_words_are_not_people() -> None:
+    people, _, _ = english(
+        '"I got caught but I\'m OK," Thompson said. "Choosing DeGeneres was easy," wrote '
+        "Seth MacFarlane. She starred in Take Me Out to the Ball Game. Hire Maurice Cheeks, "
+        "said Sam Williams. An Indian Naval ship sailed as Somerset Fire crews fought the fire."
+    )
+    assert set(people) == {"Seth MacFarlane", "Maurice Cheeks", "Sam Williams"}
+
+
+def test_works_outlets_and_things_with_an_article_are_not_people() -> None:
+    people, organisations, _ = english(
+        "Gary Ross may leave The Hunger Games. The Hollywood Reporter says Gary Ross asks more. "
+        "Raj Chohan was struck by a silver Toyota Camry. The BBC's Frances Harrison reports."
+    )
+    assert set(people) == {"Gary Ross", "Raj Chohan", "Frances Harrison"}
+    assert {"Hollywood Reporter", "BBC"} <= set(organisations)
+
+
+def test_roles_of_places_are_not_people_and_places_follow_place_words() -> None:
+    people, _, places = english(
+        "The quake struck the city of Bandar Abbas. Heydar Alishbandi, Governor of Qeshm "
+        "island, said villages near Qeshm City were hit. Alaska Gov. Sarah Palin spoke "
+        "in Atlanta's Fulton County and in East Flatbush, near the Gulf of Aden."
+    )
+    assert set(people) == {"Heydar Alishbandi", "Sarah Palin"}
+    assert {"Bandar Abbas", "Qeshm City", "Atlanta", "Fulton County", "East Flatbush"} <= set(
+        places
+    )
+    assert "Gulf of Aden" in places
+
+
+def test_codes_units_and_time_zones_are_not_organisations() -> None:
+    _, organisations, places = english(
+        "Pirates carried AK-47 rifles. The quake struck at 1023 GMT. It was his 51st win by KO, "
+        "the WBC said. PUBLISHED: 10 March. Protesters tossed in Molotov cocktails."
+    )
+    assert organisations == ("WBC",)
+    assert "Molotov" not in places
+
+
+def test_teams_middle_initials_and_lines() -> None:
+    people, organisations, _ = english(
+        "Carlos Delgado joined the New York Mets under President Franklin D. Roosevelt.\n"
+        "Ivan Golunov\nSergei Badamshin said nothing."
+    )
+    assert "New York Mets" in organisations
+    assert {"Carlos Delgado", "Franklin D. Roosevelt", "Ivan Golunov"} <= set(people)
+    assert not any("Golunov Sergei" in p for p in people)
+
+
+def test_russian_titles_acronyms_and_institutions_before_people() -> None:
+    facts = find_facts(
+        [
+            "Адвокат Николай Полозов подал жалобу, сообщил МИД РФ. Студент ВШЭ Егор Жуков "
+            "выступил. Суд арестовал кандидата в Мосгордуму Юлию Галямину.\n"
+            "Ивана Голунова\nСергей Бадамшин пожаловался."
+        ],
+        "ru",
+    )
+    assert {"Николай Полозов", "Егор Жуков", "Юлию Галямину"} <= set(facts.people)
+    assert not any("Адвокат" in p or "ВШЭ" in p or "РФ" in p for p in facts.people)
+    assert {"МИД РФ", "Мосгордуму"} <= set(facts.organisations)
+    assert "Юлию Галямину" not in facts.places
+    assert not any("Голунова Сергей" in p for p in facts.people)

@@ -224,7 +224,7 @@ _COMMON_EN = _words(
 # Acronyms that are units, time zones, results or things, not organisations.
 _NOT_ORGS = _words(
     """gmt utc edt est cst pst cet cest bst ist msk am pm ko tko ok tv cctv dwi dui gps dna ceo
-    id suv mvp hiv mp mps vip usb gdp hq faq sms pdf"""
+    id suv mvp hiv mp mps vip usb gdp hq faq sms pdf et pt ct mt pdt mdt cdt"""
 )
 _ORG_WORDS = _stems(
     """inc corp company co ltd group bank party council committee agency ministry department
@@ -233,7 +233,7 @@ _ORG_WORDS = _stems(
     eu fbi cia opec apec fifa kremlin pentagon summit academy awards survey institute
     reporter journal herald tribune telegraph gazette magazine radio television broadcasting
     network bbc cnn abc cbs nbc command forces corps brigade guard rescue service club league
-    foundation entertainment distribution studios media airlines airways motors holdings
+    foundation college school entertainment distribution studios media airlines airways motors holdings
     министерство партия агентство компания банк совет комитет союз служба суд правительство
     кремль госдума дума совфед мосгордума росгвардия"""
 )
@@ -306,11 +306,23 @@ class _Either:
         return word in self.first or word in self.second
 
 
+_ROMAN = frozenset({"II", "III", "IV", "VI", "VII", "VIII"})  # "Anthony LaCalamita III"
+_ING_NAMES = _words("channing sterling irving browning fleming manning harding")
 _SAYS = _words("says said reports reported adds added")
 
 
 def _acronym(word: str) -> bool:
-    return 2 <= len(word) <= 6 and word.isupper() and word.isalpha()
+    return 2 <= len(word) <= 6 and word.isupper() and word.isalpha() and word not in _ROMAN
+
+
+def _adverb_or_gerund(word: str, opens: bool) -> bool:
+    """Tell "Ironically Nichols" and a sentence opening "Choosing DeGeneres" from a name."""
+    w = word.lower()
+    if len(w) < 7:
+        return False
+    return w.endswith(("ally", "edly", "ately", "ively", "ously")) or (
+        opens and w.endswith("ing") and w not in _ING_NAMES
+    )
 
 
 def _parts(name: str) -> list[tuple[list[str], bool, bool]]:
@@ -321,9 +333,13 @@ def _parts(name: str) -> list[tuple[list[str], bool, bool]]:
     """
     parts: list[tuple[list[str], bool, bool]] = []
     words: list[str] = []
-    for word in name.split():
+    run = name.split()
+    for i, word in enumerate(run):
         if _CONTRACTION.search(word):
             return []  # "I'm OK", "Don't Stop": speech, not names
+        if word.endswith(("s’", "s'")) and i < len(run) - 1:
+            words.append(word[:-1])  # "Taunton Deane Magistrates' Court" stays one name
+            continue
         if word.endswith(("’s", "'s", "’", "'")):
             # a possessive or a closing quote ends a name: "BBC's", "Nichols'", "'Kiki'"
             words.append(word[:-2] if word[-1] == "s" else word[:-1])
@@ -391,6 +407,8 @@ def _sorted_names(
         # "European Commission", "International Monetary Fund": only titles and small words
         # open such names ("The", "In", "President").
         common = _SMALL_WORDS.get(language) or _SMALL_WORDS["en"]
+    if words and _adverb_or_gerund(words[0], opens):
+        words, stems = words[1:], stems[1:]
     while words and words[0].lower() in common:
         if stems[0] in _PLACES and len(words) > 1 and words[1].lower() not in _TITLES:
             break  # "New York", "North Carolina" are places, not a common word and a name
@@ -480,12 +498,12 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
         return "organisations"  # a team: "New York Mets", "Boston Celtics"
     if all(s in _PLACES for s, w in zip(stems, words, strict=True) if not w.islower()):
         return "places"  # "Gulf of Aden"
-    if len(stems) > 1 and stems[0] in _COMPASS:
-        return "places"  # "East Flatbush", "Upper Silesia": nobody is called North or New
     if stems[-1] in _PLACE_WORDS:
         return "places"
     if all(_acronym(w) for w in words) or any(w in _ORG_WORDS for w in stems):
         return "organisations"  # acronyms that are not places: NATO, МИД, "МИД РФ"
+    if len(stems) > 1 and stems[0] in _COMPASS:
+        return "places"  # "East Flatbush", "Upper Silesia": nobody is called North or New
     if cue in _LOCATIVE and not any(_acronym(w) for w in words):
         return "places"
     if person and (cue in _TITLES or len(stems) in (2, 3)):
@@ -497,11 +515,19 @@ def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
     forms: dict[str, Counter[str]] = {}  # "России", "Россией" are one name: key by stems
-    for text in texts:
-        for name, cue, person in _names(text, language):
-            key = " ".join(stem_words(name.split(), language))
-            votes.setdefault(key, Counter())[_kind(name, cue, language, person)] += 1
-            forms.setdefault(key, Counter())[name] += 1
+    mentions = [m for text in texts for m in _names(text, language)]
+    # A surname met at the end of one name and in front of another is a possessor there:
+    # "адвокат Ивана Голунова Сергей Бадамшин" is Golunov's lawyer Sergei Badamshin.
+    surnames = {n.rsplit(" ", 1)[1] for n, _, _ in mentions if " " in n}
+    for name, cue, person in mentions:
+        kind = _kind(name, cue, language, person)
+        words = name.split()
+        if kind == "people" and len(words) > 2:
+            k = next((k for k in range(1, len(words) - 1) if words[k - 1] in surnames), 0)
+            name = " ".join(words[k:])
+        key = " ".join(stem_words(name.split(), language))
+        votes.setdefault(key, Counter())[kind] += 1
+        forms.setdefault(key, Counter())[name] += 1
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
     for key, kinds in votes.items():
         kind = max(kinds, key=lambda k: (kinds[k], k != ""))

@@ -182,3 +182,12 @@ def test_russian_titles_acronyms_and_institutions_before_people() -> None:
     assert {"МИД РФ", "Мосгордуму"} <= set(facts.organisations)
     assert "Юлию Галямину" not in facts.places
     assert not any("Голунова Сергей" in p for p in facts.people)
+
+
+def test_adverbs_roman_numerals_and_plural_possessives() -> None:
+    people, organisations, _ = english(
+        "Ironically Nichols smiled. Anthony LaCalamita III was charged at the Taunton Deane "
+        "Magistrates' Court with Brian Nichols."
+    )
+    assert set(people) == {"Brian Nichols", "Anthony LaCalamita III"}
+    assert organisations == ("Taunton Deane Magistrates Court",)

@@ -67,15 +67,26 @@ def draft_article(
 
 
 def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str) -> Article:
-    """Return the draft with the page's text when it is longer, and the page's canonical URL."""
+    """Return the draft with the page's text when it is longer, the page's canonical URL,
+    and the page's lead image when the feed gave none."""
     url = draft.url
     if page.canonical_url:
         url = canonical_url(urljoin(final_url, page.canonical_url))
+    # The feed's own image (enclosure, media:content) wins; the page's is resolved and
+    # checked (http(s) only) by extract_article.
+    image = draft.image_url or page.image_url
     text = clean_text(page.text, entry.title)
     if len(text) <= len(draft.text):
-        return replace(draft, url=url)
+        return replace(draft, url=url, image_url=image)
     language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")
-    return replace(draft, url=url, text=text, fingerprint=fingerprint(text), language=language)
+    return replace(
+        draft,
+        url=url,
+        text=text,
+        fingerprint=fingerprint(text),
+        language=language,
+        image_url=image,
+    )
 
 
 def wants_full_text(source: FeedSource, feed_text: str, min_chars: int) -> bool:

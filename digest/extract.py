@@ -7,8 +7,10 @@ captions, the title repeated at the start, share/subscribe/related-links lines.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
@@ -26,7 +28,7 @@ class ExtractedPage:
     text: str
     canonical_url: str | None = None
     language: str | None = None
-    image_url: str | None = None
+    image_url: str | None = None  # the page's lead image: absolute, http(s) only
 
 
 def extract_article(html: bytes, url: str) -> ExtractedPage:
@@ -53,14 +55,70 @@ def extract_article(html: bytes, url: str) -> ExtractedPage:
         text=clean_text(str(doc["text"]), title),
         canonical_url=canonical,
         language=(str(doc.get("language") or "") or None),
-        image_url=(str(doc.get("image") or "") or None),
+        image_url=lead_image(html, url, str(doc.get("image") or "")),
     )
+
+
+# og:image first (what sites pick for link previews), then twitter:image; :url/:src are
+# the same image under the alternative names some sites use.
+_IMAGE_KEYS = (
+    ("og:image", "og:image:url", "og:image:secure_url"),
+    ("twitter:image", "twitter:image:src"),
+)
+_META = re.compile(rb"<meta\b[^<>]*>", re.I)  # [^<>]: linear on a page of unclosed tags
+_ATTR = re.compile(
+    rb"""(?<![\w-])(property|name|content)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I
+)
+_MAX_URL = 2048
+
+
+def lead_image(html: bytes, url: str, fallback: str = "") -> str | None:
+    """Return the page's lead image (og:image, twitter:image, else fallback) as an absolute
+    http(s) URL resolved against url, or None; a javascript:, data: or unreadable value is
+    skipped for the next candidate."""
+    found: dict[str, list[str]] = {}
+    for tag in _META.findall(html[:200_000]):
+        attrs: dict[str, str] = {}
+        for m in _ATTR.finditer(tag):
+            value = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or b""
+            attrs.setdefault(m.group(1).decode().lower(), value.decode("utf-8", "replace"))
+        key = (attrs.get("property") or attrs.get("name") or "").strip().lower()
+        if key and "content" in attrs:
+            found.setdefault(key, []).append(htmllib.unescape(attrs["content"]))
+    candidates = [v for keys in _IMAGE_KEYS for k in keys for v in found.get(k, [])]
+    for candidate in [*candidates, fallback]:
+        if absolute := _http_url(candidate, url):
+            return absolute
+    return None
+
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
+
+
+def _http_url(value: str, base: str) -> str | None:
+    value = value.strip()
+    # "java\nscript:" is a scheme to a browser, and trafilatura's copy of a value has its
+    # whitespace turned into spaces: judge the scheme with all whitespace taken out.
+    scheme = _SCHEME.match(re.sub(r"\s+", "", value))
+    if scheme and scheme.group(0).lower() not in ("http:", "https:"):
+        return None
+    value = value.replace(" ", "%20")
+    if not value or len(value) > _MAX_URL or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        return None
+    try:
+        absolute = urljoin(base, value)
+        parts = urlsplit(absolute)
+    except ValueError:  # a malformed URL such as "http://[x/" names nothing
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
 
 
 def _canonical_link(html: bytes) -> str:
     # trafilatura's "url" metadata falls back to og:url and the given URL; ingest wants only
     # what the page itself declares canonical.
-    match = re.search(rb"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", html[:200_000], re.I)
+    match = re.search(rb"<link\b[^<>]*\brel=[\"']?canonical\b[^<>]*>", html[:200_000], re.I)
     if not match:
         return ""
     href = re.search(rb"\bhref=[\"']([^\"'>]+)", match.group(0), re.I)

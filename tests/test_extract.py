@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ExtractError
-from digest.extract import clean_text, extract_article, html_to_text, normalise
+from digest.extract import clean_text, extract_article, html_to_text, lead_image, normalise
 
 SEED = Path(__file__).parent / "data" / "pages" / "seed-article.txt"
 
@@ -101,6 +101,66 @@ def test_real_pages_give_the_article_body_first(page: Path) -> None:
 def test_page_without_text_raises_extract_error() -> None:
     with pytest.raises(ExtractError, match=r"^extract: https://e\.org/x: "):
         extract_article(b"<html><body><script>x()</script></body></html>", "https://e.org/x")
+
+
+_BODY = "<p>" + "The council voted to expand the tram network to the north. " * 6 + "</p>"
+
+
+def _with_head(head: str) -> bytes:
+    return f"<html><head><title>T</title>{head}</head><body><article>{_BODY}</article></body></html>".encode()
+
+
+def test_page_lead_image_is_og_image_resolved_against_the_page() -> None:
+    head = "<meta content='/img/lead.jpg?w=1&amp;h=2' data-page='x' property='og:image'>"
+    page = extract_article(_with_head(head), "https://e.org/news/story")
+    assert page.image_url == "https://e.org/img/lead.jpg?w=1&h=2"
+    # og:image wins over twitter:image whatever their order; protocol-relative takes the scheme
+    head = '<meta name="twitter:image" content="https://t.example/t.jpg"><meta property="og:image" content="//cdn.e.org/o.jpg">'
+    assert lead_image(_with_head(head), "https://e.org/a") == "https://cdn.e.org/o.jpg"
+    head = '<meta name="twitter:image" content="t.jpg">'
+    assert lead_image(_with_head(head), "http://e.org/news/a") == "http://e.org/news/t.jpg"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "java&#10;script:alert(1)",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "file:///etc/passwd",
+        "http:///nohost.jpg",
+        "http://[x/",
+        "https://e.org/" + "a" * 3000,
+    ],
+)
+def test_page_lead_image_is_http_only(bad: str) -> None:
+    head = f'<meta property="og:image" content="{bad}">'
+    assert extract_article(_with_head(head), "https://e.org/a").image_url is None
+    # a bad og:image is skipped for the next candidate, not taken as "no image"
+    head += '<meta name="twitter:image" content="/t.jpg">'
+    assert lead_image(_with_head(head), "https://e.org/a") == "https://e.org/t.jpg"
+
+
+def test_page_without_a_lead_image_has_none() -> None:
+    assert extract_article(_with_head(""), "https://e.org/a").image_url is None
+    assert lead_image(b'<meta data-content="x.jpg" property="og:image">', "https://e.org/") is None
+    assert (
+        lead_image(b"", "https://e.org/", "https://e.org/fallback.jpg")
+        == "https://e.org/fallback.jpg"
+    )
+
+
+@pytest.mark.parametrize("tag", [b"<meta ", b"<link rel=canonical "])
+def test_head_scans_stay_linear_on_unclosed_tags(tag: bytes) -> None:
+    import time
+
+    from digest.extract import _canonical_link
+
+    junk = tag * 40_000  # no ">" anywhere: a backtracking scan would take seconds
+    start = time.perf_counter()
+    assert lead_image(junk, "https://e.org/") is None and _canonical_link(junk) == ""
+    assert time.perf_counter() - start < 0.5
 
 
 def measure(folder: Path) -> dict[str, int]:

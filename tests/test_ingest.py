@@ -292,6 +292,68 @@ def test_page_text_replaces_the_feed_text_only_when_longer() -> None:
     assert full.language == "en" and full.url == "https://e.org/a"
 
 
+def _page_with_image(title: str, image: str) -> bytes:
+    meta = f'<meta property="og:image" content="{image}"></head>'.encode()
+    return _page(title, STORY * 2).replace(b"</head>", meta, 1)
+
+
+def test_a_teaser_takes_the_page_lead_image_unless_the_feed_has_one(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        items = [
+            ("Page image", server.url("/a"), "Teaser a."),
+            ("Feed image", server.url("/b"), "Teaser b."),
+            ("Script image", server.url("/c"), "Teaser c."),
+            ("Data image", server.url("/d"), "Teaser d."),
+            ("Long feed text", server.url("/e"), STORY * 3),
+        ]
+        feed = rss(items).replace(
+            f"<guid>{server.url('/b')}</guid>".encode(),
+            f"<guid>{server.url('/b')}</guid>"
+            '<enclosure url="https://img.example/feed.jpg" type="image/jpeg" length="1"/>'.encode(),
+        )
+        server.routes["/feed"] = Reply(200, feed)
+        images = {
+            "/a": "/img/lead.jpg?w=600&amp;h=400",
+            "/b": "/img/page-b.jpg",
+            "/c": "javascript:alert(1)",
+            "/d": "data:image/png;base64,iVBORw0KGgo=",
+            "/e": "/img/never.jpg",
+        }
+        for path, image in images.items():
+            page = _page_with_image(f"Story {path}", image).replace(b"/story?id=1", path.encode())
+            server.routes[path] = Reply(200, page, {"Content-Type": "text/html"})
+        source = FeedSource(server.url("/feed"))  # full_text = "auto"
+        settings = _settings(tmp_path, (source,), full_text_min_chars=200)
+        store = _store(settings)
+        report = fetch_and_store(settings, store, [source], NOW)
+        assert report.failures == () and report.new_articles == 5
+        # the long entry needs no page, and no page is fetched only for its image
+        assert "/e" not in server.paths() and "/img/never.jpg" not in server.paths()
+        stored = {a.title: a for a in store.articles_between(NOW - timedelta(days=2), NOW)}
+        page_image = stored["Page image"]
+        assert page_image.text.startswith("The city council")  # the page was used
+        assert page_image.image_url == server.url("/img/lead.jpg?w=600&h=400")
+        assert stored["Feed image"].image_url == "https://img.example/feed.jpg"
+        assert stored["Script image"].image_url is None
+        assert stored["Data image"].image_url is None
+        assert stored["Long feed text"].image_url is None
+
+
+def test_the_page_image_is_kept_when_the_page_text_is_shorter() -> None:
+    from digest.articles import draft_article, with_page
+    from digest.extract import ExtractedPage
+    from digest.models import Entry, ParsedFeed
+
+    entry = Entry("f", "g", "https://e.org/a", "Title", NOW, summary_html=STORY)
+    draft = draft_article(FeedSource("f"), ParsedFeed("f", "Feed", "", (entry,)), entry, NOW)
+    assert draft is not None and draft.image_url is None
+    page = ExtractedPage("u", "Title", "Too short.", image_url="https://e.org/i.jpg")
+    kept = with_page(draft, entry, page, "https://e.org/a")
+    assert kept.text == draft.text and kept.image_url == "https://e.org/i.jpg"
+    with_feed_image = replace(draft, image_url="https://feed.example/f.jpg")
+    assert with_page(with_feed_image, entry, page, "u").image_url == "https://feed.example/f.jpg"
+
+
 def _die_in_a_worker(parent: int) -> str:
     if os.getpid() != parent:
         os._exit(1)  # a worker process dying, as on an out-of-memory kill

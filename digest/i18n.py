@@ -7,7 +7,7 @@ way they restyle layout: a `strings.toml` in a digest's `templates_dir` override
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,26 +69,32 @@ class Strings:
 def load_strings(language: str, directories: Iterable[Path]) -> Strings:
     """Return the merged labels for language: later directories' files override earlier ones."""
     merged: dict[str, Any] = {}
-    for directory in directories:
-        path = directory / STRINGS_FILE
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RenderError(str(path), f"not valid TOML: {exc}") from exc
+    for data in read_toml_layers(directories, STRINGS_FILE):
         for lang in (FALLBACK_LANGUAGE, language):
-            _merge(merged, data.get(lang, {}))
+            deep_merge(merged, data.get(lang, {}))
     return Strings(language, merged)
 
 
-def _merge(into: dict[str, Any], table: Mapping[str, Any]) -> None:
+def read_toml_layers(directories: Iterable[Path], filename: str) -> Iterator[dict[str, Any]]:
+    """Yield the parsed TOML file of that name from each directory that has one, in order."""
+    for directory in directories:
+        path = directory / filename
+        if not path.is_file():
+            continue
+        try:
+            yield tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RenderError(str(path), f"not valid TOML: {exc}") from exc
+
+
+def deep_merge(into: dict[str, Any], table: Mapping[str, Any]) -> None:
+    """Merge table into into, key by key, tables recursively (later values win)."""
     for key, value in table.items():
         if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            deep_merge(into[key], value)
         elif isinstance(value, Mapping):
             into[key] = {}
-            _merge(into[key], value)
+            deep_merge(into[key], value)
         else:
             into[key] = value
 

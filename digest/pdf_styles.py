@@ -7,8 +7,7 @@ which covers them where DejaVu Serif does not.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from digest.errors import RenderError
+from digest.i18n import deep_merge, read_toml_layers
 
 STYLE_FILE = "pdf.toml"
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
@@ -57,28 +57,13 @@ def load_style(directories: Iterable[Path], columns: int = 1) -> dict[str, dict[
 
     With two columns the `[two_columns.*]` tables are applied last, key by key.
     """
-    merged: dict[str, dict[str, Any]] = {}
-    for directory in directories:
-        path = directory / STYLE_FILE
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RenderError(str(path), f"not valid TOML: {exc}") from exc
-        _merge(merged, data)
+    merged: dict[str, Any] = {}
+    for data in read_toml_layers(directories, STYLE_FILE):
+        deep_merge(merged, data)
     variants = merged.pop("two_columns", {})
     if columns == 2:
-        _merge(merged, variants)
+        deep_merge(merged, variants)
     return merged
-
-
-def _merge(into: dict[str, Any], data: Mapping[str, Any]) -> None:
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            _merge(into.setdefault(key, {}), value)
-        else:
-            into[key] = value
 
 
 def hyphenator(language: str) -> Callable[[str], Iterator[tuple[str, str]]] | None:

@@ -20,9 +20,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest.events import MAX_GAP_DAYS, find_events
+from digest.events.cluster import MAX_GAP_DAYS, find_events
+from digest.events.summarize import summarize_event
 from digest.models import Article
-from digest.summarize import summarize_event
 
 FILES = ("summarize-bbc.jsonl", "events-ecbplus-dev.jsonl", "summarize-newsroom.jsonl")
 START = datetime(2024, 3, 1, tzinfo=UTC)

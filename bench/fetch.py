@@ -156,11 +156,11 @@ def _usage() -> tuple[float, float]:
 async def _digest_pass(
     urls: list[str], states: dict[str, object], concurrency: int
 ) -> tuple[int, dict[str, object]]:
-    from digest.config import FetchSettings
-    from digest.fetch import Fetcher, make_client
+    from digest.config.settings import FetchSettings
+    from digest.fetch.client import Fetcher, make_client
+    from digest.fetch.parse import parse_feed
+    from digest.fetch.workers import Workers
     from digest.models import FeedSource, FeedState
-    from digest.parse import parse_feed
-    from digest.workers import Workers
 
     settings = FetchSettings(concurrency=concurrency)
     now = datetime.now(UTC)
@@ -170,7 +170,7 @@ async def _digest_pass(
     async with make_client(settings) as client:
         fetcher = Fetcher(settings, client)
 
-        in_flight = asyncio.Semaphore(2 * concurrency)  # as in digest.ingest
+        in_flight = asyncio.Semaphore(2 * concurrency)  # as in digest.fetch.ingest
 
         async def one(url: str) -> None:
             async with in_flight:
@@ -197,7 +197,7 @@ async def _digest_pass(
 
 def run_digest(urls: list[str], concurrency: int) -> dict[str, float]:
     """Return cold/warm wall and CPU seconds, entries and peak RSS for digest's fetcher."""
-    import digest.ingest  # noqa: F401  (imported before the clock starts, like feedparser)
+    import digest.fetch.ingest  # noqa: F401  (imported before the clock starts, like feedparser)
 
     # Other processes slow the CPU-bound cold pass far more than the baseline, which mostly
     # waits on latency: the load average before each pass says how busy the machine was.

@@ -37,12 +37,12 @@ from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.platypus import Paragraph, SimpleDocTemplate  # noqa: E402
 
-from digest.config import DigestSettings  # noqa: E402
+from digest.config.settings import DigestSettings  # noqa: E402
 from digest.models import Digest  # noqa: E402
-from digest.pdf import render_pdf  # noqa: E402
-from digest.pdf_story import esc  # noqa: E402
-from digest.pdf_styles import register_fonts  # noqa: E402
-from digest.render import render_digest  # noqa: E402
+from digest.render.email import render_digest  # noqa: E402
+from digest.render.pdf.document import render_pdf  # noqa: E402
+from digest.render.pdf.story import esc  # noqa: E402
+from digest.render.pdf.styles import register_fonts  # noqa: E402
 
 
 def settings_for(digest: Digest) -> DigestSettings:

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from digest import deliver, events, fetch, ingest, render, summarize
-from digest.compose import compose_digest
-from digest.config import DigestSettings, Recipient, Settings
+from digest import deliver, events, fetch, render
+from digest.config import DigestSettings, Recipient, Settings, period_key
 from digest.errors import DigestError
 from digest.models import (
     Article,
@@ -33,7 +32,7 @@ from digest.models import (
     Rendered,
     RunReport,
 )
-from digest.periods import period_key
+from digest.render import compose_digest
 from digest.store import Store
 
 Progress = Callable[[str], None]
@@ -46,7 +45,7 @@ class Deps:
 
     client: httpx.AsyncClient | None = None
     connect: Callable[..., smtplib.SMTP] | None = None
-    summarizer: summarize.Summarizer | None = None
+    summarizer: events.Summarizer | None = None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
@@ -104,7 +103,7 @@ def fetch_once(
     """Return the report of one fetch pass over the sources (nothing raised for a bad feed)."""
     deps.progress(f"fetching {len(sources)} feeds")
     try:
-        return ingest.fetch_and_store(
+        return fetch.fetch_and_store(
             settings,
             store,
             sources,
@@ -268,7 +267,7 @@ def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:
 def _summarize(
     found: Sequence[Event], d: DigestSettings, now: datetime, deps: Deps, failures: list[Failure]
 ) -> list[EventSummary]:
-    summarizer = deps.summarizer or summarize.default_summarizer()
+    summarizer = deps.summarizer or events.default_summarizer()
     out: list[EventSummary] = []
     for event in found:
         try:

@@ -23,7 +23,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
+from digest.config.settings import DigestSettings, Recipient, Settings, SmtpSettings
 from digest.models import Rendered
 
 USER, PASSWORD = "digest", "s3cret-pass"

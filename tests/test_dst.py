@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from digest.config import DigestSettings, Settings
-from digest.jobs import Stages
+from digest.config.periods import is_repeated_wall_time, period_key, schedule_slots, slot_key
+from digest.config.settings import DigestSettings, Settings
 from digest.models import FeedSource, IngestReport, RunReport
-from digest.periods import is_repeated_wall_time, period_key, schedule_slots, slot_key
-from digest.schedule import next_slot
-from digest.service import DIGEST_PREFIX, Service
-from digest.store import Store, open_store
+from digest.service.jobs import Stages
+from digest.service.schedule import next_slot
+from digest.service.scheduler import DIGEST_PREFIX, Service
+from digest.store.database import Store, open_store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPRING = datetime(2026, 3, 29, tzinfo=BERLIN)  # 02:00 CET -> 03:00 CEST
@@ -189,9 +189,9 @@ def test_scheduler_runs_the_07_00_digest_once_on_spring_forward(
 
 _PERIOD_KEY_IN_REPEATED_HOUR = """
 from datetime import UTC, datetime
-from digest.config import DigestSettings
+from digest.config.settings import DigestSettings
 from digest.models import FeedSource
-from digest.periods import period_key
+from digest.config.periods import period_key
 d = DigestSettings(name="d", title="D", feeds=(FeedSource(url="x"),), schedule="30 2 * * *",
                    timezone="Europe/Berlin")
 print(period_key(d, datetime(2026, 10, 25, 0, 45, tzinfo=UTC)))

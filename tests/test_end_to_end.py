@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from digest.config import SAMPLES_DIR
-from digest.feedlist import load_feed_list
+from digest.config.feedlists import load_feed_list
+from digest.config.settings import SAMPLES_DIR
 
 AS_OF = "2018-10-27T07:00:00+00:00"
 

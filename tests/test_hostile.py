@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from httpserver import LoopbackServer, Reply, rss
 
-from digest.config import DigestSettings, FetchSettings, Settings
-from digest.ingest import fetch_and_store
+from digest.config.settings import DigestSettings, FetchSettings, Settings
+from digest.fetch.ingest import fetch_and_store
 from digest.models import FeedSource
-from digest.store import open_store
+from digest.store.database import open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 MB = 1024 * 1024
@@ -174,10 +174,10 @@ CRASH_SCRIPT = textwrap.dedent(
     import sys
     from datetime import UTC, datetime
     from pathlib import Path
-    from digest.config import DigestSettings, FetchSettings, Settings
-    from digest.ingest import fetch_and_store
+    from digest.config.settings import DigestSettings, FetchSettings, Settings
+    from digest.fetch.ingest import fetch_and_store
     from digest.models import FeedSource
-    from digest.store import open_store
+    from digest.store.database import open_store
 
     tmp, fast, slow = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     sources = (FeedSource(fast, full_text="never"), FeedSource(slow, full_text="never"))
@@ -241,15 +241,15 @@ def test_kill_9_mid_fetch_keeps_what_was_stored(tmp_path: Path) -> None:
 def test_a_public_sites_robots_txt_cannot_redirect_to_a_private_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import digest.fetch
+    import digest.fetch.client
 
-    real = digest.fetch.resolve_host
+    real = digest.fetch.client.resolve_host
 
     async def resolve(host: str) -> list[str]:
         # 127.0.0.1 plays a public site; "localhost" (the same server) stays private.
         return ["93.184.216.34"] if host == "127.0.0.1" else await real(host)
 
-    monkeypatch.setattr(digest.fetch, "resolve_host", resolve)
+    monkeypatch.setattr(digest.fetch.client, "resolve_host", resolve)
     with LoopbackServer() as server:
         internal = f"http://localhost:{server.port}/internal"
         server.routes["/robots.txt"] = Reply(302, headers={"Location": internal})

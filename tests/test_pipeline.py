@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.config import SAMPLES_DIR, load_settings
+from digest.config.settings import SAMPLES_DIR, load_settings
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
-from digest.store import open_store
+from digest.store.database import open_store
 
 NOW = datetime(2018, 10, 27, 7, 0, tzinfo=UTC)
 RU_NOW = datetime(2019, 11, 19, 6, 0, tzinfo=UTC)  # the Russian sample items' morning

@@ -1,0 +1,79 @@
+"""`digest eval ...`: score summaries, events and same-event pairs against JSONL dev sets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from digest.errors import EvalError
+from digest.events import evaluate as evaluation
+
+app = typer.Typer(
+    help="Measure summaries (ROUGE), events (B-cubed) and pairs against JSONL sets.",
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[Path, typer.Argument(help="JSON Lines file (formats in DESIGN.md).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the figures as one JSON object on the last line.")
+]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Score only the first N items.")
+]
+
+
+def _fail(exc: EvalError) -> NoReturn:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2) from exc
+
+
+def _load(path: Path, kind: str, limit: int | None) -> list[dict[str, object]]:
+    try:
+        return evaluation.read_jsonl(path, kind, limit)
+    except EvalError as exc:
+        _fail(exc)
+
+
+def _report(title: str, results: dict[str, evaluation.Scores], as_json: bool) -> None:
+    typer.echo(title)
+    for line in evaluation.iter_rows(results):
+        typer.echo(line)
+    if as_json:
+        typer.echo(json.dumps({name: s.rounded() for name, s in results.items()}))
+    sys.stdout.flush()
+
+
+@app.command("summarize")
+def summarize_command(
+    file: FileArg,
+    sentences: Annotated[
+        int, typer.Option("--sentences", min=1, help="Sentences per summary.")
+    ] = 3,
+    as_json: JsonOption = False,
+    limit: LimitOption = None,
+) -> None:
+    """Print ROUGE-1/2/Lsum F1 (x100) and ms per document for ours and Lead-N."""
+    items = _load(file, "summarize", limit)
+    try:
+        results = evaluation.score_summaries(items, evaluation.summary_methods(sentences))
+    except EvalError as exc:  # rouge-score missing
+        _fail(exc)
+    _report(f"{file.name}: {len(items)} documents, {sentences} sentences", results, as_json)
+
+
+@app.command("events")
+def events_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+    """Print B-cubed precision/recall/F1 and ms per document for ours and two baselines."""
+    items = _load(file, "events", limit)
+    _report(f"{file.name}: {len(items)} documents", evaluation.score_events(items), as_json)
+
+
+@app.command("pairs")
+def pairs_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+    """Print precision/recall/F1 of "same event" as decided by the events stage."""
+    items = _load(file, "pairs", limit)
+    _report(f"{file.name}: {len(items)} pairs", evaluation.score_pairs(items), as_json)

@@ -1,0 +1,37 @@
+"""Configuration: the TOML settings file with DIGEST_* overrides, feed lists and periods.
+
+`load_settings` reads and checks a config file into frozen `Settings` (one-line errors that
+name the file and key); `load_feed_list` reads TOML or OPML feed lists; `period_key` and
+`trigger_for` turn a digest's crontab line and time zone into the stable name of the period a
+moment belongs to, and the trigger the service schedules.
+"""
+
+from digest.config.feedlists import load_feed_list
+from digest.config.periods import fire_after, period_key, schedule_slots, slot_key, trigger_for
+from digest.config.settings import (
+    CatchUp,
+    DigestSettings,
+    FetchSettings,
+    Recipient,
+    Settings,
+    SmtpSettings,
+    load_settings,
+)
+from digest.config.tables import parse_duration
+
+__all__ = [
+    "CatchUp",
+    "DigestSettings",
+    "FetchSettings",
+    "Recipient",
+    "Settings",
+    "SmtpSettings",
+    "fire_after",
+    "load_feed_list",
+    "load_settings",
+    "parse_duration",
+    "period_key",
+    "schedule_slots",
+    "slot_key",
+    "trigger_for",
+]

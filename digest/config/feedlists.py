@@ -1,0 +1,89 @@
+"""Feed lists: `[[feed]]` tables in TOML, or OPML outlines (nested outlines become tags)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, cast
+
+from digest.config.tables import TableReader
+from digest.errors import ConfigError
+from digest.models import FeedSource
+
+
+def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
+    """Return the feeds listed in a TOML (`[[feed]]` tables) or OPML file."""
+    if not path.is_file():
+        raise ConfigError(str(path), "feeds file not found")
+    if path.suffix.lower() in (".opml", ".xml"):
+        return _opml(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+    top = TableReader(str(path), "", raw)
+    out = []
+    for i, table in enumerate(top.get("feed", list, [])):
+        r = TableReader(str(path), f"feed[{i}].", table)
+        url = r.get("url", str)
+        if not url:
+            raise r.fail("url", "required")
+        tags = r.get("tags", list, [])
+        out.append(
+            FeedSource(
+                url=_feed_url(url, path.parent),
+                name=r.get("name", str, ""),
+                tags=tuple(str(t) for t in tags),
+                full_text=cast(Any, r.choice("full_text", ("auto", "always", "never"), "auto")),
+                weight=r.get("weight", float, 1.0),
+                language=r.get("language", str, None),
+            )
+        )
+        r.finish()
+    top.finish()
+    return tuple(out)
+
+
+def _feed_url(url: str, base: Path) -> str:
+    """Return an http(s) URL as is, a local path made absolute against the list's folder."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
+        return url
+    p = Path(url).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def _opml(path: Path) -> tuple[FeedSource, ...]:
+    try:
+        root = ET.fromstring(path.read_bytes())
+    except ET.ParseError as exc:
+        raise ConfigError(str(path), f"not valid OPML: {exc}") from exc
+    out: list[FeedSource] = []
+
+    def walk(node: ET.Element, tags: tuple[str, ...]) -> None:
+        for child in node.findall("outline"):
+            url = child.get("xmlUrl")
+            label = child.get("title") or child.get("text") or ""
+            if url:
+                cats = tuple(
+                    c.strip().strip("/")
+                    for c in (child.get("category") or "").split(",")
+                    if c.strip()
+                )
+                out.append(
+                    FeedSource(
+                        url=_feed_url(url, path.parent),
+                        name=label,
+                        tags=tags + cats,
+                        language=child.get("language"),
+                    )
+                )
+            else:
+                walk(child, (*tags, label) if label else tags)
+
+    body = root.find("body")
+    if body is None:
+        raise ConfigError(str(path), "not valid OPML: no <body>")
+    walk(body, ())
+    return tuple(out)

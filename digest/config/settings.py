@@ -1,0 +1,407 @@
+"""Typed settings: a TOML file plus DIGEST_* environment overrides, validated with clear errors.
+
+Every error names the file, the key and what was expected, for example
+`config: digest.toml: digest[0].schedule: "61 7 * * *" is not a valid cron expression`.
+Unknown keys are errors. Secrets (the SMTP password) come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+from digest.config.cron import cron_trigger
+from digest.config.feedlists import load_feed_list
+from digest.config.tables import TableReader
+from digest.errors import ConfigError
+from digest.models import FeedSource
+
+Security = Literal["starttls", "tls", "none"]
+CatchUp = Literal["latest", "none", "all"]
+FORMATS = ("pdf", "html")
+LANGUAGES = ("en", "ru")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
+DEFAULT_USER_AGENT = "digest/0.1 (+https://github.com/digest-news/digest)"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How feeds and pages are fetched."""
+
+    concurrency: int = 16
+    per_host: int = 2
+    connect_timeout: float = 10.0
+    timeout: float = 30.0
+    max_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    max_errors: int = 10
+    block_private_addresses: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    full_text_min_chars: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """The SMTP server digests are sent through."""
+
+    host: str
+    port: int = 587
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    from_addr: str = "digest@localhost"
+    reply_to: str | None = None
+    ca_file: str | None = None
+    verify: bool = True
+    retry_deadline: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One address a digest goes to, with the formats and language it wants."""
+
+    address: str
+    name: str = ""
+    formats: tuple[str, ...] = FORMATS
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    """One `[[digest]]` table: what goes into a digest, when, and to whom."""
+
+    name: str
+    title: str
+    feeds: tuple[FeedSource, ...]
+    schedule: str = "0 7 * * *"
+    timezone: str = "UTC"
+    window: timedelta = timedelta(hours=24)
+    max_events: int = 12
+    recipients: tuple[Recipient, ...] = ()
+    language: str = "en"
+    formats: tuple[str, ...] = FORMATS
+    templates_dir: Path | None = None
+    catch_up: CatchUp = "latest"
+    catch_up_grace: timedelta = timedelta(hours=12)
+    summary_sentences: int = 3
+    page_size: Literal["A4", "Letter"] = "A4"
+    columns: int = 1
+    images: bool = False
+    attachment_limit: int = 10 * 1024 * 1024
+    tag_weights: tuple[tuple[str, float], ...] = ()
+    unsubscribe: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All of digest's settings, as loaded from one config file and the environment."""
+
+    config_path: Path | None
+    data_dir: Path
+    storage_url: str
+    outbox_dir: Path
+    digests: tuple[DigestSettings, ...]
+    fetch: FetchSettings = FetchSettings()
+    smtp: SmtpSettings | None = None
+    fetch_every: timedelta = timedelta(minutes=30)
+    maildir: Path | None = None
+    keep: timedelta = timedelta(days=90)
+
+    def digest(self, name: str | None) -> DigestSettings:
+        """Return the named digest, or the first one when name is None."""
+        if name is None:
+            return self.digests[0]
+        for d in self.digests:
+            if d.name == name:
+                return d
+        known = ", ".join(d.name for d in self.digests)
+        raise ConfigError(
+            str(self.config_path or "settings"), f"no digest named {name!r} (known: {known})"
+        )
+
+    @property
+    def all_feeds(self) -> tuple[FeedSource, ...]:
+        """Return every configured feed once, across digests."""
+        seen: dict[str, FeedSource] = {}
+        for d in self.digests:
+            for f in d.feeds:
+                seen.setdefault(f.url, f)
+        return tuple(seen.values())
+
+
+def load_settings(
+    path: Path | None, *, data_dir: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Return validated settings from a TOML file (or built-in defaults) and the environment."""
+    env = os.environ if env is None else env
+    if path is None:
+        raw: dict[str, Any] = {
+            "digest": [
+                {
+                    "name": "samples",
+                    "title": "Sample digest",
+                    "feeds": [str(SAMPLES_DIR / "samples.toml")],
+                }
+            ]
+        }
+        file = "(built-in defaults)"
+        base = Path.cwd()
+    else:
+        file = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(file, "file not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(file, f"cannot read: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(file, f"not valid TOML: {exc}") from exc
+        base = path.resolve().parent
+    return _settings(raw, file, base, path, data_dir, env)
+
+
+def _settings(
+    raw: Mapping[str, Any],
+    file: str,
+    base: Path,
+    path: Path | None,
+    data_dir: Path | None,
+    env: Mapping[str, str],
+) -> Settings:
+    top = TableReader(file, "", raw)
+    file_dir = top.get("data_dir", str)
+    dir_value = data_dir or _path(env.get("DIGEST_DATA_DIR") or file_dir, base)
+    resolved_dir = dir_value or Path(platformdirs.user_data_dir("digest"))
+    storage_url = (
+        env.get("DIGEST_STORAGE_URL")
+        or top.get("storage_url", str)
+        or (f"sqlite:///{resolved_dir / 'digest.sqlite3'}")
+    )
+    outbox = _path(top.get("outbox_dir", str), base) or resolved_dir / "outbox"
+    maildir = _path(top.get("maildir", str), base)
+    fetch_every = top.duration("fetch_every", timedelta(minutes=30))
+    keep = top.duration("keep", timedelta(days=90))
+    if keep < timedelta(days=8):
+        # Shorter would forget what earlier digests showed before "developing" looks back.
+        raise top.fail("keep", "expected at least 8d")
+    fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
+    smtp = _smtp(file, top.get("smtp", dict, None), env)
+    tables = top.get("digest", list, [])
+    if not tables:
+        raise top.fail("digest", "expected at least one [[digest]] table")
+    digests = tuple(_digest(file, i, t, base) for i, t in enumerate(tables))
+    names = [d.name for d in digests]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(file, f"digest: name {name!r} is used twice")
+    top.finish()
+    return Settings(
+        config_path=path,
+        data_dir=resolved_dir,
+        storage_url=storage_url,
+        outbox_dir=outbox,
+        digests=digests,
+        fetch=fetch,
+        smtp=smtp,
+        fetch_every=fetch_every,
+        maildir=maildir,
+        keep=keep,
+    )
+
+
+def _path(value: str | None, base: Path) -> Path | None:
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    return (p if p.is_absolute() else base / p).resolve()
+
+
+def _fetch(r: TableReader) -> FetchSettings:
+    d = FetchSettings()
+    s = FetchSettings(
+        concurrency=r.positive("concurrency", d.concurrency),
+        per_host=r.positive("per_host", d.per_host),
+        connect_timeout=r.get("connect_timeout", float, d.connect_timeout),
+        timeout=r.get("timeout", float, d.timeout),
+        max_bytes=r.positive("max_bytes", d.max_bytes),
+        max_redirects=r.get("max_redirects", int, d.max_redirects),
+        max_errors=r.positive("max_errors", d.max_errors),
+        block_private_addresses=r.get("block_private_addresses", bool, d.block_private_addresses),
+        user_agent=r.get("user_agent", str, d.user_agent),
+        full_text_min_chars=r.get("full_text_min_chars", int, d.full_text_min_chars),
+    )
+    r.finish()
+    return s
+
+
+def _smtp(
+    file: str, table: Mapping[str, Any] | None, env: Mapping[str, str]
+) -> SmtpSettings | None:
+    merged = dict(table or {})
+    for key in ("host", "security", "username", "from", "reply_to", "ca_file"):
+        if env.get(f"DIGEST_SMTP_{key.upper()}"):
+            merged[key] = env[f"DIGEST_SMTP_{key.upper()}"]
+    if env.get("DIGEST_SMTP_PORT"):
+        try:
+            merged["port"] = int(env["DIGEST_SMTP_PORT"])
+        except ValueError as exc:
+            raise ConfigError("DIGEST_SMTP_PORT", "expected a whole number") from exc
+    if not merged:
+        return None
+    if "password" in merged:
+        raise ConfigError(
+            file,
+            "smtp.password: not allowed in the file; set DIGEST_SMTP_PASSWORD "
+            "(or the variable named by smtp.password_env)",
+        )
+    r = TableReader(file, "smtp.", merged)
+    host = r.get("host", str)
+    if not host:
+        raise r.fail("host", "required when [smtp] is given")
+    password_env = r.get("password_env", str, "DIGEST_SMTP_PASSWORD")
+    s = SmtpSettings(
+        host=host,
+        port=r.get("port", int, 587),
+        security=cast(Security, r.choice("security", ("starttls", "tls", "none"), "starttls")),
+        username=r.get("username", str, None),
+        password=env.get(password_env),
+        timeout=r.get("timeout", float, 30.0),
+        from_addr=r.get("from", str, "digest@localhost"),
+        reply_to=r.get("reply_to", str, None),
+        ca_file=r.get("ca_file", str, None),
+        verify=r.get("verify", bool, True),
+        retry_deadline=r.duration("retry_deadline", timedelta(hours=6)),
+    )
+    r.finish()
+    return s
+
+
+def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(file, f"digest[{index}]: expected a table")
+    r = TableReader(file, f"digest[{index}].", table)
+    name = r.get("name", str)
+    if not name or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise r.fail("name", "required: letters, digits, '-', '_' or '.'")
+    timezone = r.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise r.fail(
+            "timezone", f"{timezone!r} is not an IANA time zone like Europe/Berlin"
+        ) from exc
+    schedule = r.get("schedule", str, "0 7 * * *")
+    _check_cron(r, schedule, timezone)
+    feed_values = r.get("feeds", list, [])
+    if not feed_values:
+        raise r.fail("feeds", "expected a list of feed files (TOML or OPML) or feed URLs")
+    feeds = _feeds(r, feed_values, base)
+    language = r.choice("language", LANGUAGES, "en")
+    formats = _formats(r, r.get("formats", list, list(FORMATS)), "formats")
+    recipients = tuple(
+        _recipient(r, i, v, formats) for i, v in enumerate(r.get("recipients", list, []))
+    )
+    tag_weights = r.get("tag_weights", dict, {})
+    for tag, weight in tag_weights.items():
+        if not isinstance(weight, int | float) or isinstance(weight, bool):
+            raise r.fail(f"tag_weights.{tag}", f"expected a number, got {weight!r}")
+    columns = r.positive("columns", 1)
+    if columns > 2:
+        raise r.fail("columns", f"expected 1 or 2, got {columns}")
+    s = DigestSettings(
+        name=name,
+        title=r.get("title", str, name),
+        feeds=feeds,
+        schedule=schedule,
+        timezone=timezone,
+        window=r.duration("window", timedelta(hours=24)),
+        max_events=r.positive("max_events", 12),
+        recipients=recipients,
+        language=language,
+        formats=formats,
+        templates_dir=_path(r.get("templates_dir", str, None), base),
+        catch_up=cast(CatchUp, r.choice("catch_up", ("latest", "none", "all"), "latest")),
+        catch_up_grace=r.duration("catch_up_grace", timedelta(hours=12)),
+        summary_sentences=r.positive("summary_sentences", 3),
+        page_size=cast(Literal["A4", "Letter"], r.choice("page_size", ("A4", "Letter"), "A4")),
+        columns=columns,
+        images=r.get("images", bool, False),
+        attachment_limit=int(r.get("attachment_limit_mb", float, 10.0) * 1024 * 1024),
+        tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
+        unsubscribe=r.get("unsubscribe", str, None),
+    )
+    if s.templates_dir is not None and not s.templates_dir.is_dir():
+        raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")
+    r.finish()
+    return s
+
+
+def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:
+    try:
+        cron_trigger(schedule, timezone)
+    except ValueError as exc:
+        raise r.fail("schedule", f'"{schedule}" is not a valid cron expression ({exc})') from exc
+
+
+def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
+    for v in values:
+        if v not in FORMATS:
+            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS)}")
+    if not values:
+        raise r.fail(key, "expected at least one of pdf, html")
+    return tuple(dict.fromkeys(values))
+
+
+def _recipient(
+    r: TableReader, index: int, value: Any, default_formats: tuple[str, ...]
+) -> Recipient:
+    if isinstance(value, str):
+        value = {"address": value}
+    if not isinstance(value, dict):
+        raise r.fail(f"recipients[{index}]", "expected an address or a table")
+    sub = TableReader(r.file, f"{r.prefix}recipients[{index}].", value)
+    address = sub.get("address", str)
+    # The same characters mail.py refuses in an address: caught here, not at send time.
+    if not address or not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", address):
+        raise sub.fail("address", f"{address!r} is not an email address")
+    language = sub.get("language", str, None)
+    if language is not None and language not in LANGUAGES:
+        raise sub.fail("language", f"{language!r} is not one of {', '.join(LANGUAGES)}")
+    rec = Recipient(
+        address=address,
+        name=sub.get("name", str, ""),
+        formats=_formats(sub, sub.get("formats", list, list(default_formats)), "formats"),
+        language=language,
+    )
+    sub.finish()
+    return rec
+
+
+def _feeds(r: TableReader, values: list[Any], base: Path) -> tuple[FeedSource, ...]:
+    feeds: dict[str, FeedSource] = {}
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise r.fail(f"feeds[{i}]", f"expected a file path or URL, got {value!r}")
+        if re.match(r"^https?://", value):
+            found: tuple[FeedSource, ...] = (FeedSource(url=value),)
+        else:
+            p = _path(value, base)
+            assert p is not None
+            try:
+                found = load_feed_list(p)
+            except ConfigError as exc:
+                raise r.fail(f"feeds[{i}]", f"{exc.subject}: {exc.message}") from exc
+        for f in found:
+            feeds.setdefault(f.url, f)
+    return tuple(feeds.values())

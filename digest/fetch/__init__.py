@@ -1,0 +1,22 @@
+"""Fetch: feeds and pages in, stored articles out (the only stage that touches the network).
+
+`fetch_and_store` runs one fetch pass: HTTP with limits, conditional GET and backoff
+(`client`), feed parsing (`parse`, feedparser), full-text extraction and cleaning
+(`extract`, trafilatura), near-duplicate detection (`dedup`) and storage. `fetch_page` fetches
+one page under the same rules; `find_feed`/`export_opml` discover and export feeds;
+`preview_article` shows what one item would store.
+"""
+
+from digest.fetch.bodies import is_local
+from digest.fetch.client import fetch_page
+from digest.fetch.discover import export_opml, find_feed
+from digest.fetch.ingest import fetch_and_store, preview_article
+
+__all__ = [
+    "export_opml",
+    "fetch_and_store",
+    "fetch_page",
+    "find_feed",
+    "is_local",
+    "preview_article",
+]

@@ -1,0 +1,96 @@
+"""Build Articles from feed entries: drafts from the feed's own text, improved by the page's.
+
+The functions here are pure (no I/O), so prepare_feed can run in a worker process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urljoin
+
+from digest.errors import DigestError
+from digest.events import detect_language
+from digest.fetch.dedup import canonical_url, fingerprint
+from digest.fetch.extract import ExtractedPage, clean_text, html_to_text
+from digest.fetch.parse import parse_feed
+from digest.models import Article, Entry, Failure, FeedSource, FetchResult, ParsedFeed
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed feed and its fresh entries as articles built from the feed's own text."""
+
+    feed: ParsedFeed
+    drafts: tuple[tuple[Entry, Article], ...]
+
+
+def prepare_feed(
+    result: FetchResult, source: FeedSource, now: datetime, known: frozenset[str]
+) -> Prepared | Failure:
+    """Return the parsed feed with draft articles for entries not yet stored, or a Failure."""
+    # Runs in worker processes: a Failure travels back where a DigestError could not be pickled.
+    try:
+        feed = parse_feed(result, source, now)
+    except DigestError as exc:
+        return Failure(exc.stage, source.url, exc.message)
+    fresh = [e for e in feed.entries if e.guid not in known]
+    drafts = tuple((e, a) for e in fresh if (a := draft_article(source, feed, e, now)) is not None)
+    return Prepared(feed, drafts)
+
+
+def draft_article(
+    source: FeedSource, feed: ParsedFeed, entry: Entry, now: datetime
+) -> Article | None:
+    """Return the Article an entry gives from the feed's own text (None when it has none)."""
+    html = max(entry.content_html, entry.summary_html, key=len)
+    text = clean_text(html_to_text(html), entry.title)
+    title = entry.title or text[:80].rsplit(" ", 1)[0]
+    if not title and not text:
+        return None
+    language = entry.language or source.language or feed.language
+    return Article(
+        feed_url=source.url,
+        source=source.name or feed.title or source.url,
+        guid=entry.guid,
+        url=canonical_url(entry.url) if entry.url else f"{source.url}#{entry.guid}",
+        title=title,
+        published=entry.published or now,
+        text=text,
+        language=language or detect_language(f"{title}\n{text}"),
+        fingerprint=fingerprint(text or title),
+        fetched=now,
+        tags=source.tags,
+        image_url=entry.image_url,
+        weight=source.weight,
+    )
+
+
+def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str) -> Article:
+    """Return the draft with the page's text when it is longer, the page's canonical URL,
+    and the page's lead image when the feed gave none."""
+    url = draft.url
+    if page.canonical_url:
+        url = canonical_url(urljoin(final_url, page.canonical_url))
+    # The feed's own image (enclosure, media:content) wins; the page's is resolved and
+    # checked (http(s) only) by extract_article.
+    image = draft.image_url or page.image_url
+    text = clean_text(page.text, entry.title)
+    if len(text) <= len(draft.text):
+        return replace(draft, url=url, image_url=image)
+    language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")
+    return replace(
+        draft,
+        url=url,
+        text=text,
+        fingerprint=fingerprint(text),
+        language=language,
+        image_url=image,
+    )
+
+
+def wants_full_text(source: FeedSource, feed_text: str, min_chars: int) -> bool:
+    """Return True when the article page should be fetched for this entry's text."""
+    if source.full_text == "never":
+        return False
+    return source.full_text == "always" or len(feed_text) < min_chars

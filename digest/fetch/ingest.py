@@ -1,0 +1,287 @@
+"""Wire fetch → parse → full text → extract/clean → dedup → store, one feed at a time.
+
+Each feed is stored as soon as it is processed, in one transaction, followed by its state:
+a crash loses at most the feeds in flight, and a re-run only repeats them (the store ignores
+duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth; the others go on.
+Parsing and text cleaning are CPU-bound, so with many feeds they run in worker processes
+(digest/fetch/workers.py); articles are built by digest/fetch/articles.py, and each feed's outcome adds
+up to the pass's IngestReport in digest/fetch/outcomes.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import httpx
+
+from digest.config import Settings
+from digest.errors import DigestError, ExtractError
+from digest.fetch.articles import draft_article, prepare_feed, wants_full_text, with_page
+from digest.fetch.client import Fetcher, make_client, run_sync
+from digest.fetch.dedup import FingerprintIndex
+from digest.fetch.extract import extract_article
+from digest.fetch.feedstate import next_feed_state
+from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
+from digest.fetch.workers import Workers
+from digest.models import (
+    Article,
+    Entry,
+    Failure,
+    FeedSource,
+    FeedState,
+    FetchResult,
+    IngestReport,
+    ParsedFeed,
+)
+from digest.store import Store
+
+Progress = Callable[[str], None]
+FINGERPRINT_HORIZON = timedelta(days=7)
+
+
+def is_due(state: FeedState, now: datetime) -> bool:
+    """Return True when a feed is enabled and its backoff (next_check_at) has passed."""
+    return not state.disabled and (state.next_check_at is None or state.next_check_at <= now)
+
+
+def fetch_and_store(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[FeedSource],
+    now: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_progress: Progress | None = None,
+    force: bool = False,
+) -> IngestReport:
+    """Return what fetching, parsing and storing every due feed did."""
+    work = ingest_async(
+        settings, store, sources, now, client=client, on_progress=on_progress, force=force
+    )
+    return run_sync(work)
+
+
+async def ingest_async(
+    settings: Settings,
+    store: Store,
+    sources: Sequence[FeedSource],
+    now: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_progress: Progress | None = None,
+    force: bool = False,
+) -> IngestReport:
+    """Return the IngestReport of one pass (the async core of fetch_and_store)."""
+    progress = on_progress or (lambda _msg: None)
+    unique = list({s.url: s for s in sources}.values())
+    known = {state.url: state for state in store.feed_states()}
+    states = {s.url: known.get(s.url) or FeedState(url=s.url) for s in unique}
+    due = [s for s in unique if force or is_due(states[s.url], now)]
+    for s in unique:
+        if s not in due:
+            progress(f"{s.label}: skipped (disabled or backing off)")
+    index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
+    added = {f.url for f in store.added_feeds()}
+    async with contextlib.AsyncExitStack() as stack:
+        # Closed in reverse order on every path, so a failing pool shutdown still
+        # closes the client this pass opened (a client passed in stays the caller's).
+        http = await _client(stack, settings, client)
+        workers = Workers(len(due))
+        stack.callback(workers.close)
+        fetcher = Fetcher(settings.fetch, http)
+        pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
+        outcomes = await pass_.run(due, states)
+    for source, moved_to in pass_.moves:
+        move_feed(store, source, moved_to)
+        progress(f"{source.label}: moved permanently to {moved_to}; feed updated")
+    return report_outcomes(unique, states, outcomes)
+
+
+async def _client(
+    stack: contextlib.AsyncExitStack, settings: Settings, client: httpx.AsyncClient | None
+) -> httpx.AsyncClient:
+    """Return the caller's client, or a new one that the stack closes."""
+    if client is not None:
+        return client
+    return await stack.enter_async_context(make_client(settings.fetch))
+
+
+def move_feed(store: Store, source: FeedSource, new_url: str) -> None:
+    """Give an added feed its new URL, keeping its state (its articles keep the old one)."""
+    state = store.feed_state(source.url)
+    store.add_feed(replace(source, url=new_url))
+    store.save_feed_state(replace(state, url=new_url))
+    store.remove_feed(source.url)
+
+
+async def full_text(
+    fetcher: Fetcher,
+    workers: Workers,
+    settings: Settings,
+    progress: Progress,
+    source: FeedSource,
+    entry: Entry,
+    draft: Article,
+) -> Article:
+    """Return the draft, improved with its page's text when the feed carries only a teaser."""
+    if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
+        return draft
+    try:
+        return await _with_page_text(fetcher, workers, progress, entry, draft)
+    except Exception as exc:
+        # A page is an extra, never the feed's failure: an unexpected error from
+        # trafilatura, lxml or a worker keeps the feed's own text for this one article
+        # (not a Failure, so the feed's other articles are stored and its state stays ok).
+        progress(
+            f"{entry.url}: full text failed (unexpected {type(exc).__name__}: {exc}); feed text kept"
+        )
+        return draft
+
+
+async def _with_page_text(
+    fetcher: Fetcher, workers: Workers, progress: Progress, entry: Entry, draft: Article
+) -> Article:
+    page = await fetcher.fetch_page(entry.url)
+    if page.error is not None or page.body is None:
+        # Not a Failure: the feed's own text is kept and the digest is not incomplete.
+        progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
+        return draft
+    try:
+        extracted = await workers.run(extract_article, page.body, page.final_url or entry.url)
+    except ExtractError as exc:
+        progress(f"{exc}; feed text kept")
+        return draft
+    return with_page(draft, entry, extracted, page.final_url or entry.url)
+
+
+@dataclass
+class _Pass:
+    """The shared parts of one ingest pass."""
+
+    fetcher: Fetcher
+    workers: Workers
+    settings: Settings
+    store: Store
+    index: FingerprintIndex
+    now: datetime
+    progress: Progress
+    added: set[str]
+    moves: list[tuple[FeedSource, str]] = field(default_factory=list)
+
+    async def run(
+        self, due: Sequence[FeedSource], states: Mapping[str, FeedState]
+    ) -> dict[str, FeedOutcome]:
+        """Return each due feed's outcome, by URL, reporting each as it completes."""
+        # Feeds in flight are bounded, not only connections: fetching outruns parsing, and
+        # every fetched body waiting for a parser would otherwise sit in memory.
+        in_flight = asyncio.Semaphore(2 * self.settings.fetch.concurrency)
+
+        async def bounded(source: FeedSource) -> FeedOutcome:
+            async with in_flight:
+                try:
+                    return await self.one_feed(source, states[source.url])
+                except Exception as exc:
+                    # The one broad catch outside pipeline.py: feeds are processed inside
+                    # this pass, so only here can a library bug on one feed be kept from
+                    # ending the pass for all the others.
+                    return self.crashed(source, states[source.url], exc)
+
+        outcomes: dict[str, FeedOutcome] = {}
+        for done in asyncio.as_completed([bounded(s) for s in due]):
+            outcome = await done
+            outcomes[outcome.source.url] = outcome
+            self.progress(describe_outcome(outcome))
+        return outcomes
+
+    async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
+        result = await self.fetcher.fetch(source.url, state)
+        new_state = next_feed_state(state, result, self.now, self.settings.fetch)
+        if not result.ok:
+            self.store.save_feed_state(new_state)
+            failure = Failure("fetch", source.url, result.error or f"HTTP {result.status}")
+            return FeedOutcome(source, new_state, failure=failure)
+        self.follow_move(source, result.permanent_redirect)
+        if result.not_modified:
+            self.store.save_feed_state(new_state)
+            return FeedOutcome(source, new_state, not_modified=True)
+        known = self.store.stored_guids(source.url)
+        prepared = await self.workers.run(prepare_feed, result, source, self.now, known)
+        if isinstance(prepared, Failure):
+            # A feed that answers 200 with something unusable counts as a failing fetch.
+            bad = FetchResult(url=source.url, status=0, error=prepared.message)
+            failed = next_feed_state(state, bad, self.now, self.settings.fetch)
+            self.store.save_feed_state(failed)
+            return FeedOutcome(source, failed, failure=prepared)
+        articles = await asyncio.gather(
+            *(
+                full_text(self.fetcher, self.workers, self.settings, self.progress, source, e, a)
+                for e, a in prepared.drafts
+            )
+        )
+        new = self.store.add_articles(self.unique(articles))
+        self.store.save_feed_state(replace(new_state, title=prepared.feed.title or state.title))
+        count = len(prepared.feed.entries)
+        return FeedOutcome(source, new_state, count, len(new), count - len(new))
+
+    def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
+        """Return the outcome of a feed whose processing raised, recording it as an error."""
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        failed = next_feed_state(
+            state,
+            FetchResult(url=source.url, status=0, error=message),
+            self.now,
+            self.settings.fetch,
+        )
+        with contextlib.suppress(DigestError):  # the store itself may be what failed
+            self.store.save_feed_state(failed)
+        return FeedOutcome(source, failed, failure=Failure("ingest", source.url, message))
+
+    def follow_move(self, source: FeedSource, moved_to: str | None) -> None:
+        """Note a permanent redirect: added feeds move after the pass; config feeds are named."""
+        if not moved_to or moved_to == source.url:
+            return
+        if source.url in self.added:
+            self.moves.append((source, moved_to))
+        else:
+            self.progress(f"{source.label}: moved permanently to {moved_to}; update the feed list")
+
+    def unique(self, articles: Sequence[Article]) -> list[Article]:
+        seen: set[str] = set()
+        kept: list[Article] = []
+        for article in articles:
+            if article.url not in seen:
+                seen.add(article.url)
+                kept.append(replace(article, fingerprint=self.index.resolve(article.fingerprint)))
+        return kept
+
+
+def preview_article(
+    settings: Settings,
+    source: FeedSource,
+    parsed: ParsedFeed,
+    entry: Entry,
+    now: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_progress: Progress | None = None,
+) -> Article | None:
+    """Return the Article an entry would become (full text and cleaning included), unstored."""
+    draft = draft_article(source, parsed, entry, now)
+    if draft is None:
+        return None
+    found = draft
+    progress = on_progress or (lambda _m: None)
+
+    async def work() -> Article:
+        async with contextlib.AsyncExitStack() as stack:
+            http = await _client(stack, settings, client)
+            workers = Workers(0)
+            stack.callback(workers.close)
+            fetcher = Fetcher(settings.fetch, http)
+            return await full_text(fetcher, workers, settings, progress, source, entry, found)
+
+    return run_sync(work())

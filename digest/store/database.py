@@ -1,0 +1,95 @@
+"""The Store: SQLAlchemy Core over SQLite (WAL) by default, PostgreSQL by URL; migrations.
+
+All SQL lives in the Store: its queries are split by subject (digest/store/feeds.py for feeds
+and articles, digest/store/runs.py for runs and past events), the tables and migrations are
+digest/store/schema.py, and retention, which spans the tables, is here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from digest.errors import StoreError
+from digest.store.feeds import FeedQueries
+from digest.store.runs import RunQueries
+from digest.store.schema import MIGRATIONS, articles, deliveries, digest_events, schema_version
+
+
+class Store(FeedQueries, RunQueries):
+    """The database: one engine, with one short transaction per call."""
+
+    def prune(self, before: datetime) -> dict[str, int]:
+        """Forget what is older than before; return how many rows each table lost.
+
+        Articles published and fetched before it and the events digests showed go; delivery
+        rows stay (they keep a period from being sent twice) but lose their message bytes
+        once sent or written, as only `digest resend` would need them.
+        """
+        with self.begin() as conn:
+            gone_articles = conn.execute(
+                sa.delete(articles).where(
+                    articles.c.published < before, articles.c.fetched < before
+                )
+            ).rowcount
+            gone_events = conn.execute(
+                sa.delete(digest_events).where(digest_events.c.shown_at < before)
+            ).rowcount
+            emptied = conn.execute(
+                sa.update(deliveries)
+                .where(
+                    deliveries.c.status.in_(("sent", "written")),
+                    deliveries.c.updated_at < before,
+                    deliveries.c.message.is_not(None),
+                )
+                .values(message=None)
+            ).rowcount
+        return {"articles": gone_articles, "events": gone_events, "messages": emptied}
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # WAL lets the service read while a run writes; NORMAL sync is durable at each commit in
+    # WAL mode except across power loss, which is the usual trade-off for a local cache.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_store(url: str) -> Store:
+    """Return a Store on the database at url, creating it and applying pending migrations."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if str(path) not in ("", ":memory:"):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(str(path.parent), f"cannot create data directory: {exc}") from exc
+    try:
+        engine = sa.create_engine(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(url, f"bad storage URL: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _on_connect)
+    store = Store(engine)
+    migrate(store)
+    return store
+
+
+def migrate(store: Store) -> int:
+    """Apply pending migrations in order; return the schema version reached."""
+    with store.begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+        current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+        for version in range(current, len(MIGRATIONS)):
+            MIGRATIONS[version](conn)
+            conn.execute(
+                sa.insert(schema_version).values(version=version + 1, applied_at=datetime.now(UTC))
+            )
+    return len(MIGRATIONS)

@@ -1,0 +1,89 @@
+"""Tests for digest.events.evaluate and `digest eval`: B-cubed, ROUGE with Cyrillic, JSONL errors, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from digest.cli.eval import app
+from digest.errors import EvalError
+from digest.events import evaluate as evaluation
+
+DATA = Path(__file__).parents[1] / "data" / "eval"
+
+
+def test_bcubed_of_known_clusterings() -> None:
+    gold = ["a", "a", "b", "b"]
+    assert evaluation.bcubed([1, 1, 2, 2], gold) == (1.0, 1.0, 1.0)
+    p, r, f = evaluation.bcubed([1, 2, 3, 4], gold)
+    assert (p, r) == (1.0, 0.5)
+    assert f == pytest.approx(2 / 3)
+    p, r, _ = evaluation.bcubed([1, 1, 1, 1], gold)
+    assert (p, r) == (0.5, 1.0)
+
+
+def test_cyrillic_tokenizer_keeps_russian_words() -> None:
+    tokens = evaluation.UnicodeTokenizer("ru").tokenize("Выборы пройдут в США, 6 ноября!")
+    assert tokens == ["выбор", "пройдут", "в", "сша", "6", "ноябр"]
+
+
+def test_russian_summary_scores_above_zero() -> None:
+    items = evaluation.read_jsonl(DATA / "summarize-mini.jsonl", "summarize")
+    russian = [i for i in items if i["language"] == "ru"]
+    results = evaluation.score_summaries(russian, evaluation.summary_methods(2))
+    assert results["ours"].values["rouge1"] > 50
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "x", "references": []}\nnot json\n', "line 2: not JSON"),
+        ('{"text": "x"}\n', "line 1: missing references"),
+        ("\n", "no items"),
+    ],
+)
+def test_bad_lines_are_named(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(EvalError, match=message) as info:
+        evaluation.read_jsonl(path, "summarize")
+    assert str(info.value).startswith(f"eval: {path}: ")
+
+
+def run(*args: str) -> dict[str, dict[str, float]]:
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    figures: dict[str, dict[str, float]] = json.loads(result.output.strip().splitlines()[-1])
+    return figures
+
+
+def test_cli_summarize_prints_ours_and_lead3() -> None:
+    figures = run("summarize", str(DATA / "summarize-mini.jsonl"), "--sentences", "2")
+    assert set(figures) == {"ours", "lead3"}
+    for scores in figures.values():
+        assert set(scores) == {"rouge1", "rouge2", "rougeLsum", "ms_per_doc"}
+        assert 0 < scores["rouge1"] <= 100
+
+
+def test_cli_events_scores_ours_and_both_baselines() -> None:
+    figures = run("events", str(DATA / "events-ecbplus-mini.jsonl"))
+    assert set(figures) == {"ours", "singletons", "title_baseline"}
+    assert set(figures["ours"]) == {"precision", "recall", "f1", "ms_per_doc"}
+    assert figures["singletons"]["precision"] == 1.0
+    assert figures["ours"]["f1"] >= 0.9  # two rehab stories and two prison stories, apart
+
+
+def test_cli_pairs_and_limit() -> None:
+    figures = run("pairs", str(DATA / "pairs-ecbplus-mini.jsonl"), "--limit", "4")
+    assert set(figures) == {"ours"}
+    assert set(figures["ours"]) == {"precision", "recall", "f1"}
+    assert figures["ours"]["f1"] >= 0.5
+
+
+def test_cli_reports_a_missing_file_with_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["events", str(tmp_path / "none.jsonl")])
+    assert result.exit_code == 2
+    assert "eval:" in result.output and "none.jsonl" in result.output

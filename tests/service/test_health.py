@@ -1,0 +1,115 @@
+"""The health endpoint: /healthz turns 503 when fetching stalls or the scheduler stops;
+/metrics speaks the Prometheus text format. Served for real on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digest.service.health import HealthServer, JobOutcome, ServiceState, start_health_server
+
+T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+def state(clock: _Clock) -> ServiceState:
+    s = ServiceState(clock, stale_after=timedelta(minutes=95))
+    s.set_running(True)
+    return s
+
+
+@pytest.fixture
+def server(state: ServiceState) -> Iterator[HealthServer]:
+    running = start_health_server(state, "127.0.0.1", 0)
+    yield running
+    running.close()
+
+
+def _get(server: HealthServer, path: str) -> tuple[int, str, str]:
+    url = f"http://127.0.0.1:{server.port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def test_healthy_while_running_and_fetching(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    clock.now = T0 + timedelta(minutes=30)
+    state.job_finished(JobOutcome("fetch", True, clock.now, 1.5, "3 feeds, 0 failing, 4 new"))
+    clock.now = T0 + timedelta(minutes=100)  # 70 min after the last pass: still fresh
+    status, kind, body = _get(server, "/healthz")
+    assert (status, kind) == (200, "application/json")
+    data = json.loads(body)
+    assert data["status"] == "ok"
+    assert data["last_fetch_ok_at"] == "2026-11-25T06:30:00+00:00"
+    assert data["jobs"]["fetch"]["detail"] == "3 feeds, 0 failing, 4 new"
+
+
+def test_unhealthy_when_no_fetch_pass_completes(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    clock.now = T0 + timedelta(minutes=30)
+    state.job_finished(JobOutcome("fetch", True, clock.now, 1.0))
+    clock.now = T0 + timedelta(minutes=90)
+    state.job_finished(JobOutcome("fetch", False, clock.now, 0.1, "StoreError: disk full"))
+    clock.now = T0 + timedelta(minutes=126)  # 96 min since the last good pass
+    status, _, body = _get(server, "/healthz")
+    assert status == 503
+    assert json.loads(body)["reason"] == "no completed fetch pass since 2026-11-25T06:30:00+00:00"
+
+
+def test_unhealthy_when_the_scheduler_stopped(server: HealthServer, state: ServiceState) -> None:
+    state.set_running(False)
+    status, _, body = _get(server, "/healthz")
+    assert status == 503
+    assert json.loads(body)["reason"] == "the scheduler is not running"
+
+
+def test_metrics_in_prometheus_text_format(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    state.job_finished(JobOutcome("fetch", True, T0, 2.0))
+    state.job_finished(JobOutcome("fetch", True, T0, 1.0))
+    state.job_finished(JobOutcome('digest:a"b', False, T0, 0.5))
+    state.set_gauge("digest_feeds", 3, state="ok")
+    state.set_next_runs([("digest:morning", T0 + timedelta(hours=24)), ("retry", None)])
+    status, kind, text = _get(server, "/metrics")
+    assert status == 200 and kind.startswith("text/plain; version=0.0.4")
+    lines = set(text.splitlines())
+    assert "digest_up 1" in lines
+    assert 'digest_job_runs_total{job="fetch",result="ok"} 2' in lines
+    assert 'digest_job_runs_total{job="digest:a\\"b",result="error"} 1' in lines
+    assert 'digest_job_last_duration_seconds{job="fetch"} 1.0' in lines
+    assert (
+        f'digest_next_run_timestamp_seconds{{job="digest:morning"}} {T0.timestamp() + 86400:.0f}'
+        in lines
+    )
+    assert 'digest_feeds{state="ok"} 3' in lines
+    assert not any("retry" in line for line in lines)
+
+
+def test_unknown_paths_are_404(server: HealthServer) -> None:
+    status, _, body = _get(server, "/")
+    assert status == 404 and "/healthz" in body

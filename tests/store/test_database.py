@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.errors import StoreError
+from digest.models import Article, FeedSource, FeedState, PastEvent
+from digest.store.database import open_store
+from digest.store.schema import MIGRATIONS
+
+NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+
+
+def article(n: int, **kw: object) -> Article:
+    base = Article(
+        feed_url="https://a.example/rss",
+        source="A",
+        guid=f"g{n}",
+        url=f"https://a.example/{n}",
+        title=f"Title {n}",
+        published=NOW - timedelta(hours=n),
+        text=f"Text {n}.",
+        language="en",
+        tags=("world",),
+        fetched=NOW,
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_sqlite_file_is_wal_and_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "d.sqlite3"
+    store = open_store(f"sqlite:///{db}")
+    store.close()
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    con.close()
+    open_store(f"sqlite:///{db}").close()  # reopening applies nothing twice
+
+
+def test_articles_deduplicated_by_guid_and_url(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    first = store.add_articles([article(1), article(2)])
+    assert [a.title for a in first] == ["Title 1", "Title 2"] and all(a.id for a in first)
+    again = store.add_articles(
+        [
+            article(1),
+            article(3, url="https://a.example/2"),
+            article(4, guid="g1", feed_url="https://b.example/rss"),
+        ]
+    )
+    assert [a.guid for a in again] == ["g1"]  # same guid in another feed with a new URL is new
+    assert store.article_count() == 3
+
+
+def test_articles_between_returns_aware_times_in_order(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    store.add_articles([article(n) for n in range(1, 6)])
+    got = store.articles_between(NOW - timedelta(hours=3, minutes=30), NOW)
+    assert [a.guid for a in got] == ["g3", "g2", "g1"]
+    assert got[0].published.tzinfo is not None and got[0].tags == ("world",)
+    assert store.articles_between(NOW - timedelta(days=1), NOW, ["https://b.example/rss"]) == ()
+
+
+def test_feed_state_round_trip(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    assert store.feed_state("https://x/rss") == FeedState(url="https://x/rss")
+    state = FeedState(
+        url="https://x/rss",
+        etag='"abc"',
+        error_count=2,
+        last_error="HTTP 500",
+        next_check_at=NOW,
+        disabled=False,
+    )
+    store.save_feed_state(state)
+    store.save_feed_state(replace(state, error_count=3))
+    assert store.feed_state("https://x/rss") == replace(state, error_count=3)
+    store.add_feed(FeedSource(url="https://y/rss", name="Y", tags=("tech",)))
+    assert store.added_feeds() == (FeedSource(url="https://y/rss", name="Y", tags=("tech",)),)
+    assert store.remove_feed("https://y/rss") and not store.remove_feed("https://y/rss")
+
+
+def test_runs_are_unique_per_period(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    run = store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
+    assert store.claim_run("morning", "2026-11-25T07:00+0000", NOW).id == run.id
+    store.finish_run(run.id, "done", "{}", NOW)
+    assert store.get_run("morning", "2026-11-25T07:00+0000").status == "done"  # type: ignore[union-attr]
+    assert store.get_run("morning", "other") is None
+    store.record_events(run.id, "morning", NOW, [PastEvent("k", "H", NOW, ("https://u",))])
+    past = store.past_events("morning", NOW - timedelta(days=1), NOW + timedelta(seconds=1))
+    assert past == (PastEvent("k", "H", NOW, ("https://u",)),)
+
+
+def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    with pytest.raises(StoreError, match="naive datetime"):
+        store.add_articles([article(1, published=datetime(2026, 1, 1))])
+
+
+def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create data directory"):
+        open_store(f"sqlite:///{blocker / 'db' / 'd.sqlite3'}")
+
+
+def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from digest.store.schema import deliveries
+
+    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    old = NOW - timedelta(days=100)
+    store.add_articles([article(1, published=old, fetched=old), article(2)])
+    run = store.claim_run("m", "old", old)
+    store.record_events(run.id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
+    with store.begin() as conn:
+        for who, status in (("a@x.org", "sent"), ("b@x.org", "retry")):
+            conn.execute(
+                sa.insert(deliveries).values(
+                    run_id=run.id,
+                    recipient=who,
+                    status=status,
+                    message=b"MIME",
+                    created_at=old,
+                    updated_at=old,
+                )
+            )
+    assert store.prune(NOW - timedelta(days=90)) == {"articles": 1, "events": 1, "messages": 1}
+    assert [a.guid for a in store.articles_between(old, NOW + timedelta(1))] == ["g2"]
+    with store.begin() as conn:
+        rows = conn.execute(
+            sa.select(deliveries.c.recipient, deliveries.c.message).order_by(deliveries.c.recipient)
+        ).all()
+    assert [(r[0], r[1]) for r in rows] == [("a@x.org", None), ("b@x.org", b"MIME")]

@@ -1,0 +1,161 @@
+"""One scheduler per database: the file lock (SQLite) and the advisory lock (PostgreSQL).
+
+Holders are real processes: a second one is refused at once with the first one's name, a
+waiting one gets the lock when it is released, and a killed holder leaves no stale lock.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digest.config.settings import Settings
+from digest.errors import LockError
+from digest.store.lock import lock_holder, lock_path, run_lock
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from digest.config.settings import Settings
+from digest.store.lock import run_lock
+s = Settings(config_path=None, data_dir=Path(sys.argv[1]), storage_url=sys.argv[2],
+             outbox_dir=Path(sys.argv[1]), digests=())
+with run_lock(s):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+def _settings(data_dir: Path, url: str | None = None) -> Settings:
+    return Settings(
+        config_path=None,
+        data_dir=data_dir,
+        storage_url=url or f"sqlite:///{data_dir / 'digest.sqlite3'}",
+        outbox_dir=data_dir / "outbox",
+        digests=(),
+    )
+
+
+class _Holder:
+    """Another process holding the lock for `seconds`."""
+
+    def __init__(self, s: Settings, seconds: float) -> None:
+        args = [sys.executable, "-c", HOLD, str(s.data_dir), s.storage_url, str(seconds)]
+        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        assert self.p.stdout is not None
+        assert self.p.stdout.readline().strip() == "locked"
+
+    def close(self) -> None:
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait(10)
+        if self.p.stdout:
+            self.p.stdout.close()
+
+
+@pytest.fixture
+def holder() -> Iterator[list[_Holder]]:
+    started: list[_Holder] = []
+    yield started
+    for h in started:
+        h.close()
+
+
+def test_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
+    assert lock_path(_settings(tmp_path)) == tmp_path / "digest.sqlite3.lock"
+
+
+def test_second_holder_is_refused_at_once_naming_the_first(
+    tmp_path: Path, holder: list[_Holder]
+) -> None:
+    s = _settings(tmp_path)
+    holder.append(_Holder(s, 30))
+    started = time.monotonic()
+    with pytest.raises(LockError) as refused, run_lock(s):
+        pass
+    assert time.monotonic() - started < 1
+    assert f"held by pid {holder[0].p.pid} on " in str(refused.value)
+    assert str(refused.value).startswith(f"lock: {tmp_path / 'digest.sqlite3.lock'}: ")
+    assert lock_holder(s) == f"pid {holder[0].p.pid} on {os.uname().nodename}"
+
+
+def test_waiting_holder_gets_the_lock_when_released(tmp_path: Path, holder: list[_Holder]) -> None:
+    s = _settings(tmp_path)
+    holder.append(_Holder(s, 0.5))
+    with run_lock(s, wait=10):
+        assert holder[0].p.wait(5) == 0  # the first one finished before we got in
+    assert lock_holder(s) is None
+
+
+def test_killed_holder_leaves_no_stale_lock(tmp_path: Path, holder: list[_Holder]) -> None:
+    s = _settings(tmp_path)
+    holder.append(_Holder(s, 30))
+    holder[0].p.send_signal(signal.SIGKILL)
+    holder[0].p.wait(5)
+    with run_lock(s):
+        assert lock_holder(s) == f"pid {os.getpid()} on {os.uname().nodename}"
+    assert lock_holder(s) is None
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """Start a throwaway PostgreSQL on a Unix socket; skip when the server is not installed."""
+    pytest.importorskip("psycopg")
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    base = Path(tempfile.mkdtemp(prefix="digest-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a postgres user to run the server as")
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser")
+        run_as = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+    base.chmod(0o755)
+    data, log = base / "data", base / "server.log"
+
+    def run(*cmd: str) -> None:
+        subprocess.run([*run_as, *cmd], check=True, capture_output=True, timeout=60)
+
+    run(initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+    options = f"-k {base} -c listen_addresses='' -F"
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={base}"
+    finally:
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_postgres_advisory_lock_refuses_a_second_holder_by_name(
+    tmp_path: Path, postgres_url: str, holder: list[_Holder]
+) -> None:
+    s = _settings(tmp_path, postgres_url)
+    holder.append(_Holder(s, 30))
+    with pytest.raises(LockError) as refused, run_lock(s):
+        pass
+    assert f"held by pid {holder[0].p.pid} on " in str(refused.value)
+    assert "server backend" in str(refused.value)
+    assert not (tmp_path / "digest.lock").exists()  # no file lock for PostgreSQL
+    holder[0].p.send_signal(signal.SIGKILL)  # the server drops a dead client's locks
+    holder[0].p.wait(5)
+    with run_lock(s, wait=5):
+        pass
+    assert lock_holder(s) is None

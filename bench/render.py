@@ -13,6 +13,12 @@ numbers, outline, running header/footer, columns):
 
     .venv/bin/python bench/render.py            # all sizes; last line is one JSON object
     .venv/bin/python bench/render.py --sizes 30 300
+    .venv/bin/python bench/render.py --run-on 100 200 400
+
+`--run-on` (issue 14) feeds one article whose body is a single run-on sentence of that many
+KB (and whose title is as long) through article building, events, summary and rendering:
+time and output size must stay linear in the input (caps on stored text and quotes), not
+give a PDF of a hundred pages.
 
 Targets (issue 5): ours within 1.5x of raw; cost linear in events (per-event cost at 3,000
 within ~1.2x of 300); 30 events without images under 1 MB.
@@ -33,12 +39,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from factories import make_digest  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.styles import ParagraphStyle  # noqa: E402
 from reportlab.platypus import Paragraph, SimpleDocTemplate  # noqa: E402
 
 from digest.config.settings import DigestSettings  # noqa: E402
-from digest.models import Digest  # noqa: E402
+from digest.events.cluster import find_events  # noqa: E402
+from digest.events.summarize import summarize_event  # noqa: E402
+from digest.fetch.articles import draft_article  # noqa: E402
+from digest.models import Digest, Entry, FeedSource, ParsedFeed  # noqa: E402
+from digest.render.compose import compose_digest  # noqa: E402
 from digest.render.email import render_digest  # noqa: E402
 from digest.render.pdf.document import render_pdf  # noqa: E402
 from digest.render.pdf.story import esc  # noqa: E402
@@ -136,6 +147,51 @@ def measure(size: int) -> dict[str, float]:
     }
 
 
+def run_on(kb: int) -> dict[str, float]:
+    """Return time and output sizes for one article that is a run-on sentence of kb KB."""
+    words = ("council", "bridge", "river", "budget", "mayor", "vote", "night", "plan")
+    text = " ".join(words[i % len(words)] for i in range(kb * 1024 // 6))
+    title = " ".join(words[i % len(words)] for i in range(5, kb * 1024 // 6, 3))
+    now = make_digest("en", 1).generated_at
+    source = FeedSource(url="https://example.org/feed.xml", name="Example")
+    entry = Entry(source.url, "g1", "https://example.org/a", title, now, f"<p>{text}</p>")
+    feed = ParsedFeed(source.url, "Example", "https://example.org/", (entry,), "en")
+    start = time.process_time()
+    article = draft_article(source, feed, entry, now)
+    assert article is not None
+    (event,) = find_events([article], now=now)
+    summary = summarize_event(event, sentences=3, now=now)
+    settings = DigestSettings(name="runon", title="Run-on", feeds=())
+    digest = compose_digest(settings, [summary], period_start=now, period_end=now, now=now)
+    pdf = render_pdf(digest, settings, language="en", images=False)
+    html = render_digest(digest, settings, formats=("html",)).html
+    seconds = time.process_time() - start
+    return {
+        "input_kb": kb,
+        "seconds": seconds,
+        "stored_title_chars": len(article.title),
+        "stored_text_chars": len(article.text),
+        "pdf_pages": len(PdfReader(io.BytesIO(pdf)).pages),
+        "pdf_kb": len(pdf) / 1024,
+        "html_kb": len(html.encode()) / 1024,
+    }
+
+
+def main_run_on(sizes: list[int]) -> None:
+    """Print one line per run-on size, then one JSON object of all of them."""
+    rows = []
+    for kb in sizes:
+        r = run_on(kb)
+        rows.append(r)
+        print(
+            f"{kb:>5} KB  {r['seconds']:7.2f} s  title {r['stored_title_chars']:>7} chars  "
+            f"text {r['stored_text_chars']:>7} chars  {r['pdf_pages']:>4.0f} pages  "
+            f"PDF {r['pdf_kb']:7.0f} KB  HTML {r['html_kb']:6.0f} KB",
+            flush=True,
+        )
+    print(json.dumps({"run_on": [{k: round(v, 3) for k, v in r.items()} for r in rows]}))
+
+
 def run_child(size: int) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", str(size)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -147,7 +203,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[30, 300, 3000])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--run-on", type=int, nargs="+", metavar="KB", help="run-on sentences")
     args = parser.parse_args()
+    if args.run_on:
+        main_run_on(args.run_on)
+        return
     if args.child:
         print(json.dumps(measure(args.child)))
         return

@@ -23,6 +23,8 @@ def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), f"not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses once per nested array or table
+        raise ConfigError(str(path), "not valid TOML: nested too deeply") from exc
     top = TableReader(str(path), "", raw)
     out = []
     for i, table in enumerate(top.get("feed", list, [])):
@@ -37,7 +39,7 @@ def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
                 name=r.get("name", str, ""),
                 tags=tuple(str(t) for t in tags),
                 full_text=cast(Any, r.choice("full_text", ("auto", "always", "never"), "auto")),
-                weight=r.get("weight", float, 1.0),
+                weight=r.number("weight", 1.0, 0, 1000),
                 language=r.get("language", str, None),
             )
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -32,6 +33,8 @@ LANGUAGES = ("en", "ru")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
 DEFAULT_USER_AGENT = "digest/0.1 (+https://github.com/digest-news/digest)"
+MAX_TIMEOUT = 86400.0  # seconds: longer is a typo, and sockets refuse far larger values
+MAX_GRACE = timedelta(days=31)  # catch-up walks every missed slot in it at start-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,8 @@ def load_settings(
             raise ConfigError(file, f"cannot read: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(file, f"not valid TOML: {exc}") from exc
+        except RecursionError as exc:  # tomllib recurses once per nested array or table
+            raise ConfigError(file, "not valid TOML: nested too deeply") from exc
         base = path.resolve().parent
     return _settings(raw, file, base, path, data_dir, env)
 
@@ -191,10 +196,8 @@ def _settings(
     outbox = _path(top.get("outbox_dir", str), base) or resolved_dir / "outbox"
     maildir = _path(top.get("maildir", str), base)
     fetch_every = top.duration("fetch_every", timedelta(minutes=30))
-    keep = top.duration("keep", timedelta(days=90))
-    if keep < timedelta(days=8):
-        # Shorter would forget what earlier digests showed before "developing" looks back.
-        raise top.fail("keep", "expected at least 8d")
+    # Shorter would forget what earlier digests showed before "developing" looks back.
+    keep = top.duration("keep", timedelta(days=90), least=timedelta(days=8))
     fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
     tables = top.get("digest", list, [])
@@ -224,22 +227,33 @@ def _path(value: str | None, base: Path) -> Path | None:
     if not value:
         return None
     p = Path(value).expanduser()
-    return (p if p.is_absolute() else base / p).resolve()
+    p = p if p.is_absolute() else base / p
+    try:
+        return p.resolve()
+    except OSError:  # a name too long, a symlink loop: whoever uses the path says so
+        return p
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system
+        return False
 
 
 def _fetch(r: TableReader) -> FetchSettings:
     d = FetchSettings()
     s = FetchSettings(
-        concurrency=r.positive("concurrency", d.concurrency),
-        per_host=r.positive("per_host", d.per_host),
-        connect_timeout=r.get("connect_timeout", float, d.connect_timeout),
-        timeout=r.get("timeout", float, d.timeout),
-        max_bytes=r.positive("max_bytes", d.max_bytes),
-        max_redirects=r.get("max_redirects", int, d.max_redirects),
+        concurrency=r.positive("concurrency", d.concurrency, 1000),
+        per_host=r.positive("per_host", d.per_host, 100),
+        connect_timeout=r.number("connect_timeout", d.connect_timeout, 0, MAX_TIMEOUT, above=True),
+        timeout=r.number("timeout", d.timeout, 0, MAX_TIMEOUT, above=True),
+        max_bytes=r.positive("max_bytes", d.max_bytes, 2**30),
+        max_redirects=r.whole("max_redirects", d.max_redirects, 0, 100),
         max_errors=r.positive("max_errors", d.max_errors),
         block_private_addresses=r.get("block_private_addresses", bool, d.block_private_addresses),
         user_agent=r.get("user_agent", str, d.user_agent),
-        full_text_min_chars=r.get("full_text_min_chars", int, d.full_text_min_chars),
+        full_text_min_chars=r.whole("full_text_min_chars", d.full_text_min_chars, 0, 10**6),
     )
     r.finish()
     return s
@@ -272,11 +286,11 @@ def _smtp(
     password_env = r.get("password_env", str, "DIGEST_SMTP_PASSWORD")
     s = SmtpSettings(
         host=host,
-        port=r.get("port", int, 587),
+        port=r.whole("port", 587, 1, 65535),
         security=cast(Security, r.choice("security", ("starttls", "tls", "none"), "starttls")),
         username=r.get("username", str, None),
         password=env.get(password_env),
-        timeout=r.get("timeout", float, 30.0),
+        timeout=r.number("timeout", 30.0, 0, MAX_TIMEOUT, above=True),
         from_addr=r.get("from", str, "digest@localhost"),
         reply_to=r.get("reply_to", str, None),
         ca_file=r.get("ca_file", str, None),
@@ -297,7 +311,7 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     timezone = r.get("timezone", str, "UTC")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise r.fail(
             "timezone", f"{timezone!r} is not an IANA time zone like Europe/Berlin"
         ) from exc
@@ -313,9 +327,8 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         _recipient(r, i, v, formats) for i, v in enumerate(r.get("recipients", list, []))
     )
     tag_weights = r.get("tag_weights", dict, {})
-    for tag, weight in tag_weights.items():
-        if not isinstance(weight, int | float) or isinstance(weight, bool):
-            raise r.fail(f"tag_weights.{tag}", f"expected a number, got {weight!r}")
+    for tag in tag_weights:
+        TableReader(r.file, f"{r.prefix}tag_weights.", tag_weights).number(tag, 1.0, 0, 1000)
     columns = r.positive("columns", 1)
     if columns > 2:
         raise r.fail("columns", f"expected 1 or 2, got {columns}")
@@ -326,25 +339,50 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         schedule=schedule,
         timezone=timezone,
         window=r.duration("window", timedelta(hours=24)),
-        max_events=r.positive("max_events", 12),
+        max_events=r.positive("max_events", 12, 1000),
         recipients=recipients,
         language=language,
         formats=formats,
         templates_dir=_path(r.get("templates_dir", str, None), base),
         catch_up=cast(CatchUp, r.choice("catch_up", ("latest", "none", "all"), "latest")),
-        catch_up_grace=r.duration("catch_up_grace", timedelta(hours=12)),
-        summary_sentences=r.positive("summary_sentences", 3),
+        catch_up_grace=r.duration(
+            "catch_up_grace", timedelta(hours=12), least=timedelta(0), most=MAX_GRACE
+        ),
+        summary_sentences=r.positive("summary_sentences", 3, 50),
         page_size=cast(Literal["A4", "Letter"], r.choice("page_size", ("A4", "Letter"), "A4")),
         columns=columns,
         images=r.get("images", bool, False),
-        attachment_limit=int(r.get("attachment_limit_mb", float, 10.0) * 1024 * 1024),
+        attachment_limit=int(r.number("attachment_limit_mb", 10.0, 0, 1024, above=True) * 2**20),
         tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
-        unsubscribe=r.get("unsubscribe", str, None),
+        unsubscribe=_unsubscribe(r),
     )
-    if s.templates_dir is not None and not s.templates_dir.is_dir():
+    if s.templates_dir is not None and not _is_dir(s.templates_dir):
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")
     r.finish()
     return s
+
+
+def _unsubscribe(r: TableReader) -> str | None:
+    """Return the List-Unsubscribe setting when each of its targets is mailto: or https:."""
+    value = r.get("unsubscribe", str, None)
+    if value is None:
+        return None
+    # Split as deliver.unsubscribe_targets does: spaces or commas, each maybe in <>, a bare
+    # address meaning mailto:. Anything else (javascript:, data:, http:) never reaches a header.
+    for item in re.split(r"[\s,]+", value.strip()):
+        target = item.strip("<>")
+        if not target:
+            continue
+        if "@" in target and ":" not in target:
+            target = "mailto:" + target
+        parts = urlsplit(target)
+        scheme = parts.scheme.lower()
+        usable = (scheme == "mailto" and "@" in parts.path) or (
+            scheme == "https" and bool(parts.hostname)
+        )
+        if not usable or re.search(r"[<>\x00-\x1f\x7f]", target):
+            raise r.fail("unsubscribe", f"{target!r} is not a mailto: or https: URL")
+    return value
 
 
 def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:

@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from digest.config import CatchUp, DigestSettings, Settings, slot_key, trigger_for
 from digest.deliver import ledger
-from digest.errors import DigestError
+from digest.errors import ConfigError, DigestError
 from digest.models import IngestReport
 from digest.service.health import JobOutcome, ServiceState
 from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
@@ -101,28 +101,34 @@ class Service:
         return tuple(plan)
 
     def reload(self) -> bool:
-        """Load the configuration again and reschedule; keep the old one if it is invalid."""
+        """Load the configuration again and reschedule; keep the running one on any error."""
         if self._load is None:
             return False
+        old = self.settings
         try:
             new = self._load()
-        except DigestError as exc:
-            log_event("reload", logging.ERROR, ok=False, error=str(exc))
+            if new.storage_url != old.storage_url:
+                raise ConfigError(
+                    str(new.config_path or "settings"),
+                    "storage_url changed: restart the service to switch databases",
+                )
+            self._apply(new)
+        # Any error, not only DigestError: a value the loader let through must cost the
+        # reload, never the running service (systemd would not restart it on a SIGHUP).
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+            log_event("reload", logging.ERROR, ok=False, error=detail, kept="running config")
+            if self.settings is not old:
+                self._apply(old)
             return False
-        if new.storage_url != self.settings.storage_url:
-            log_event(
-                "reload",
-                logging.ERROR,
-                ok=False,
-                error="storage_url changed: restart the service to switch databases",
-            )
-            return False
-        self.settings = new
-        self.state.stale_after = stale_after(new)
-        self._schedule(self.clock(), first_fetch=None)
-        self._publish_next_runs()
         log_event("reload", ok=True, digests=len(new.digests), feeds=len(new.all_feeds))
         return True
+
+    def _apply(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state.stale_after = stale_after(settings)
+        self._schedule(self.clock(), first_fetch=None)
+        self._publish_next_runs()
 
     def stop(self, timeout: float, force: Callable[[], bool] = lambda: False) -> bool:
         """Stop scheduling; wait for the running job; return False if it had to be abandoned."""

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,7 +34,7 @@ from digest.errors import ConfigError
 from digest.models import FeedSource, IngestReport, RunRecord, RunReport
 from digest.service.jobs import Stages
 from digest.service.schedule import due_slots, is_settled
-from digest.service.scheduler import DIGEST_PREFIX, FETCH_JOB, Service
+from digest.service.scheduler import DIGEST_PREFIX, FETCH_JOB, Service, stale_after
 from digest.store.database import Store, open_store
 from digest.store.lock import lock_holder
 
@@ -423,6 +423,34 @@ def test_reload_reschedules_and_keeps_the_old_config_when_the_new_one_is_bad(
         assert job is not None and "hour='6', minute='30'" in str(job.trigger)
         assert not service.reload()
         assert service.settings.digests[0].schedule == "30 6 * * 1-5"
+    finally:
+        assert service.stop(5)
+
+
+def test_reload_keeps_the_running_config_on_any_error(tmp_path: Path, store: Store) -> None:
+    # Issue 14: only DigestError was caught, so a loader bug or settings the scheduler
+    # refuses (fetch_every of 0 s: misfire grace 0) ended `digest serve` on SIGHUP.
+    s = _settings(tmp_path)
+    zero = replace(_settings(tmp_path, schedule="30 6 * * *"), fetch_every=timedelta(0))
+    answers: list[Settings | Exception] = [ValueError("cannot convert float NaN to integer"), zero]
+
+    def load() -> Settings:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    service = Service(s, store, load=load, stages=_Fake(store).stages(), clock=_clock(NINE))
+    service.start()
+    try:
+        assert not service.reload()
+        assert not service.reload()
+        assert service.settings is s
+        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
+        fetch = service.scheduler.get_job(FETCH_JOB)
+        assert job is not None and "hour='7', minute='0'" in str(job.trigger)
+        assert fetch is not None and fetch.trigger.interval == s.fetch_every
+        assert service.state.stale_after == stale_after(s)
     finally:
         assert service.stop(5)
 

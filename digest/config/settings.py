@@ -364,7 +364,7 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
 
 def _unsubscribe(r: TableReader) -> str | None:
     """Return the List-Unsubscribe setting when each of its targets is mailto: or https:."""
-    value = r.get("unsubscribe", str, None)
+    value = cast(str | None, r.get("unsubscribe", str, None))
     if value is None:
         return None
     # Split as deliver.unsubscribe_targets does: spaces or commas, each maybe in <>, a bare

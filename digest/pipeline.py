@@ -1,6 +1,7 @@
 """The one place the stages are wired: fetch -> store -> events -> summarize -> compose -> render
 -> deliver. Only here are broad exceptions caught: one bad feed, event or recipient becomes a
-recorded Failure and the run goes on.
+recorded Failure and the run goes on. A StoreError is let through: a damaged or unreachable
+database is no one item's failure, and the command stops with `error: store: ...` (exit 2).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 
 from digest import deliver, events, fetch, render
 from digest.config import DigestSettings, Recipient, Settings, period_key
-from digest.errors import DigestError
+from digest.errors import DigestError, StoreError
 from digest.models import (
     Article,
     Delivery,
@@ -112,6 +113,8 @@ def fetch_once(
             on_progress=deps.progress,
             force=force,
         )
+    except StoreError:
+        raise  # the database, not a feed: nothing later in the run can work (exit 2)
     except DigestError as exc:
         return IngestReport(failures=(Failure("fetch", "feeds", str(exc)),))
 
@@ -132,6 +135,8 @@ def run_once(
     """
     try:
         return _run_once(settings, digest_settings, store, now, deps, options, ingest_report)
+    except StoreError:
+        raise  # a broken database is every digest's failure: the caller stops (exit 2)
     except Exception as exc:
         failure = Failure("run", digest_settings.name, f"{type(exc).__name__}: {exc}")
         return RunReport(
@@ -348,6 +353,8 @@ def _deliver(
             connect=deps.connect,
             clock=deps.clock,
         )
+    except StoreError:
+        raise
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
         failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
     failures.extend(
@@ -355,7 +362,24 @@ def _deliver(
         for x in deliveries
         if x.status == "failed"
     )
+    waiting = [x for x in deliveries if x.status == "retry"]
+    if waiting and len(waiting) == len(deliveries):
+        failures.append(_all_waiting(settings, waiting))
     return deliveries, failures
+
+
+def _all_waiting(settings: Settings, waiting: Sequence[Delivery]) -> Failure:
+    """Return the Failure saying that every message waits in retry and none went out."""
+    # Typically a setup problem (TLS, port, login) that retrying will not fix: the run must
+    # not report success. Named after the server, not the digest: the period is built and
+    # the ledger retries it (schedule.is_settled reads "deliver: <digest>:" as a step to redo).
+    where = f"{settings.smtp.host}:{settings.smtp.port}" if settings.smtp else "outbox"
+    return Failure(
+        "deliver",
+        where,
+        f"all {len(waiting)} messages wait in retry, none delivered: {waiting[0].error} "
+        "(check the settings with `digest doctor`)",
+    )
 
 
 def _with_deliveries(
@@ -386,6 +410,8 @@ def retry_deliveries(
     """Return the outcomes of sending every due pending/retry delivery of earlier runs."""
     try:
         done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect)
+    except StoreError:
+        raise
     except Exception as exc:  # a broken mail setup must not stop today's digest
         return (), (Failure("deliver", "retries", f"{type(exc).__name__}: {exc}"),)
     failed = tuple(
@@ -395,11 +421,12 @@ def retry_deliveries(
 
 
 def prune_store(settings: Settings, store: Store, now: datetime) -> dict[str, int]:
-    """Return what was forgotten of the data older than settings.keep (nothing raised)."""
-    try:
-        return store.prune(now - settings.keep)
-    except DigestError:
-        return {}  # a busy or read-only database: try again on the next run
+    """Return what was forgotten of the data older than settings.keep.
+
+    A StoreError is raised, not swallowed: a database that cannot delete rows (damaged, or
+    busy past the 30 s busy timeout) is no better for the next run's writes.
+    """
+    return store.prune(now - settings.keep)
 
 
 def report_json(report: RunReport) -> str:

@@ -22,7 +22,7 @@ from digest.cli.common import (
 )
 from digest.deliver import LedgerRow, ledger, resend_delivery
 from digest.deliver import doctor as check_smtp
-from digest.errors import DigestError, LockError
+from digest.errors import DigestError, LockError, StoreError
 from digest.store import run_lock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -114,6 +114,8 @@ def resend(
             result = resend_delivery(store, settings, delivery_id, datetime.now(UTC))
     except LockError as exc:
         fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
+    except StoreError:
+        raise  # main() prints it and exits 2, as for every command
     except DigestError as exc:
         fail(str(exc), EXIT_FAILED)
     finally:

@@ -1,11 +1,12 @@
 """The command line: a thin Typer layer over pipeline, service and store.
 
-Exit codes: 0 success, 1 the run finished but something failed (named in the output),
-2 usage or configuration error.
+Exit codes: 0 success, 1 the run finished but something failed (named in the output, e.g.
+every message waiting in retry), 2 usage, configuration or database (`error: store: ...`).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from digest.cli import service as cli_service
 from digest.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     ConfigOption,
     DataDirOption,
     console,
@@ -32,7 +34,7 @@ from digest.cli.common import (
     store_for,
 )
 from digest.config import DigestSettings, Settings, parse_duration
-from digest.errors import DigestError, LockError
+from digest.errors import DigestError, LockError, StoreError
 from digest.models import IngestReport, RunReport
 from digest.pipeline import (
     Deps,
@@ -85,8 +87,12 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress li
 
 
 def main() -> None:
-    """Run the command line."""
-    app()
+    """Run the command line; a database error from any command is one line and exit 2."""
+    try:
+        app()
+    except StoreError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
 
 
 @app.callback(invoke_without_command=True)

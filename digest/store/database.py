@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
+from digest.store.base import MARKER_SUFFIX
 from digest.store.feeds import FeedQueries
 from digest.store.runs import RunQueries
 from digest.store.schema import MIGRATIONS, articles, deliveries, digest_events, schema_version
@@ -63,10 +64,17 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def open_store(url: str) -> Store:
-    """Return a Store on the database at url, creating it and applying pending migrations."""
+    """Return a Store on the database at url, creating it and applying pending migrations.
+
+    An SQLite file that is missing or empty where runs were recorded before (its marker is
+    beside it) is refused with a StoreError rather than created anew.
+    """
+    marker = None
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
+            marker = path.with_name(path.name + MARKER_SUFFIX)
+            _refuse_lost_database(path, marker)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -77,9 +85,29 @@ def open_store(url: str) -> Store:
         raise StoreError(url, f"bad storage URL: {exc}") from exc
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_connect)
-    store = Store(engine)
+    store = Store(engine, marker)
     migrate(store)
+    if marker is not None and store.recent_runs(limit=1):
+        store.note_runs_recorded()  # a database from before markers existed
     return store
+
+
+def _refuse_lost_database(path: Path, marker: Path) -> None:
+    """Raise StoreError when the marker says runs were recorded but the file is gone or empty."""
+    try:
+        if not marker.exists():
+            return
+        state = "empty (0 bytes)" if path.exists() and path.stat().st_size == 0 else None
+        state = state or (None if path.exists() else "missing")
+    except OSError as exc:
+        raise StoreError(str(path), f"cannot read: {exc}") from exc
+    if state:
+        raise StoreError(
+            str(path),
+            f"the database is {state}, but {marker} says runs were recorded in it: restore "
+            "it from a backup, or delete the marker to start a new database (every recipient "
+            "would get the current period again)",
+        )
 
 
 def migrate(store: Store) -> int:

@@ -33,6 +33,7 @@ class RunQueries(StoreBase):
                 .mappings()
                 .one()
             )
+        self.note_runs_recorded()
         return _run(row)
 
     def finish_run(self, run_id: int, status: str, report: str, now: datetime) -> None:

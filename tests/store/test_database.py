@@ -139,3 +139,36 @@ def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_p
             sa.select(deliveries.c.recipient, deliveries.c.message).order_by(deliveries.c.recipient)
         ).all()
     assert [(r[0], r[1]) for r in rows] == [("a@x.org", None), ("b@x.org", b"MIME")]
+
+
+def test_the_marker_is_written_with_the_first_run_and_guards_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    marker = tmp_path / "d.sqlite3.has-runs"
+    store = open_store(f"sqlite:///{db}")
+    assert not marker.exists()  # a new, empty database may be recreated freely
+    store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
+    store.close()
+    assert "restore it from a backup" in marker.read_text(encoding="utf-8")
+    for wal in tmp_path.glob("d.sqlite3-*"):
+        wal.unlink()
+    db.write_bytes(b"")
+    with pytest.raises(StoreError, match=r"the database is empty \(0 bytes\), but .*has-runs"):
+        open_store(f"sqlite:///{db}")
+    db.unlink()
+    with pytest.raises(StoreError, match=r"the database is missing, but "):
+        open_store(f"sqlite:///{db}")
+    assert not db.exists()  # refused, not recreated
+    marker.unlink()  # the operator starts afresh on purpose
+    open_store(f"sqlite:///{db}").close()
+    assert db.stat().st_size > 0
+
+
+def test_a_database_with_runs_from_before_markers_gets_one_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    store = open_store(f"sqlite:///{db}")
+    store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
+    store.close()
+    marker = tmp_path / "d.sqlite3.has-runs"
+    marker.unlink()
+    open_store(f"sqlite:///{db}").close()
+    assert marker.is_file()

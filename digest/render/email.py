@@ -4,6 +4,9 @@ Templates load through a ChoiceLoader: the digest's `templates_dir` first, the p
 `digest/templates` after, so a user folder holding only `email.html.j2` changes only the email.
 Feed text is never trusted as markup: HTML templates autoescape, every printed value passes
 `_finalize` (control characters stripped) and links pass `safe_url` (http, https, mailto only).
+User templates are data, not code: every template renders in Jinja's SandboxedEnvironment, so
+`{{ cycler.__init__.__globals__.os.popen(...) }}` is a render error naming the template, and
+nothing runs.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import css_inline
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from digest.config import DigestSettings
 from digest.deliver import unsubscribe_link
@@ -67,9 +71,11 @@ def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None)
 
 
 def make_environment(settings: DigestSettings, language: str) -> jinja2.Environment:
-    """Return the Jinja2 environment for a digest: user templates first, localised helpers."""
+    """Return the sandboxed Jinja2 environment of a digest: user templates first, helpers."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs(settings)])
-    env = jinja2.Environment(
+    # Sandboxed: a templates_dir may be writable by others than the service user, and no
+    # template needs more than reading the context (underscore attributes are refused).
+    env = SandboxedEnvironment(
         loader=loader,
         autoescape=lambda name: name is not None and ".html" in name,
         undefined=jinja2.StrictUndefined,

@@ -6,6 +6,7 @@ way they restyle layout: a `strings.toml` in a digest's `templates_dir` override
 
 from __future__ import annotations
 
+import string
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
@@ -25,6 +26,7 @@ PACKAGED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 FALLBACK_LANGUAGE = "en"
 # Babel's plain "en" is US English; a news digest reads better with day-month dates.
 _LOCALES = {"en": "en_GB", "ru": "ru_RU"}
+_FORMATTER = string.Formatter()
 
 
 def template_dirs(templates_dir: Path | None) -> tuple[Path, ...]:
@@ -54,7 +56,7 @@ class Strings:
         text = self._table.get(key)
         if not isinstance(text, str):
             return key
-        return text.format(**values) if values else text
+        return fill(key, text, values) if values else text
 
     def plural(self, key: str, n: int) -> str:
         """Return the plural form of key that fits n, e.g. '3 sources' or '5 источников'."""
@@ -63,7 +65,24 @@ class Strings:
             return f"{n} {key}"
         category = self._locale.plural_form(n) if self._locale else ("one" if n == 1 else "other")
         form = forms.get(category) or forms.get("other") or next(iter(forms.values()))
-        return form.format(n=format_decimal(n, locale=self._locale or "en"))
+        return fill(f"plural.{key}", form, {"n": format_decimal(n, locale=self._locale or "en")})
+
+
+def fill(key: str, text: str, values: Mapping[str, object]) -> str:
+    """Return a label with its {name} placeholders filled; RenderError for anything else.
+
+    strings.toml is user data like the templates: `{n.__class__}` (attribute access), `{0}`,
+    or `{n:>999999999}` (a gigabyte of padding) are refused, not evaluated.
+    """
+    try:
+        for _text, field, spec, conversion in _FORMATTER.parse(text):
+            if field is not None and (not field.isidentifier() or spec or conversion):
+                raise RenderError(
+                    STRINGS_FILE, f"{key}: only {{name}} placeholders, not {{{field}}}"
+                )
+        return text.format(**values)
+    except (ValueError, KeyError) as exc:  # "{" alone, or a placeholder with no value
+        raise RenderError(STRINGS_FILE, f"{key}: {text!r}: {type(exc).__name__}: {exc}") from exc
 
 
 def load_strings(language: str, directories: Iterable[Path]) -> Strings:

@@ -1,6 +1,7 @@
 """Events: what the period's articles say, grouped into key events and summarized.
 
 `detect_language` and the text helpers (sentences, stems, TF-IDF) serve every step;
+`shorten` and the MAX_*_CHARS caps bound what is stored and quoted;
 `find_events` clusters a period's articles into events across sources and ranks them;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates; `evaluate` is the `digest eval` harness.
@@ -8,14 +9,24 @@ sources, with key facts and dates; `evaluate` is the `digest eval` harness.
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
+from digest.events.shorten import (
+    MAX_SOURCE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    shorten,
+)
 from digest.events.summarize import Summarizer, default_summarizer
 from digest.events.text import detect_language
 
 __all__ = [
+    "MAX_SOURCE_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_TITLE_CHARS",
     "Summarizer",
     "default_summarizer",
     "detect_language",
     "evaluate",
     "find_events",
     "past_event_from",
+    "shorten",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.facts import find_dates, find_facts
+from digest.events.shorten import MAX_SENTENCE_CHARS, MAX_TITLE_CHARS, shorten
 from digest.events.text import split_sentences, tfidf_vectors, tokenize
 from digest.models import Article, DatedItem, Event, EventSummary, SummarySentence
 
@@ -63,7 +64,7 @@ def clean_headline(title: str) -> str:
     """Return the title without surrounding space, trailing " - Source" or a final period."""
     title = re.sub(r"\s+", " ", title).strip()
     title = re.sub(r"\s+[|–—-]\s+[^|–—-]{2,40}$", "", title)
-    return title.rstrip(".").strip()
+    return shorten(title.rstrip(".").strip(), MAX_TITLE_CHARS)  # stored before titles were capped
 
 
 def article_sentences(article: Article, limit: int | None = None) -> list[Candidate]:
@@ -77,7 +78,8 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
                 continue
             if len(sentence.split()) < _MIN_WORDS or sentence.endswith((":", "…", "...")):
                 continue  # subheads ("Accusations of «interference»"), cut feed excerpts
-            out.append(Candidate(sentence, article, len(out), number))
+            # A run-on "sentence" (400 KB without a full stop) is quoted cut, not whole.
+            out.append(Candidate(shorten(sentence, MAX_SENTENCE_CHARS), article, len(out), number))
             if len(out) == limit:
                 return out
     return out

@@ -10,7 +10,13 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from digest.errors import DigestError
-from digest.events import detect_language
+from digest.events import (
+    MAX_SOURCE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    detect_language,
+    shorten,
+)
 from digest.fetch.dedup import canonical_url, fingerprint
 from digest.fetch.extract import ExtractedPage, clean_text, html_to_text
 from digest.fetch.parse import parse_feed
@@ -44,14 +50,15 @@ def draft_article(
 ) -> Article | None:
     """Return the Article an entry gives from the feed's own text (None when it has none)."""
     html = max(entry.content_html, entry.summary_html, key=len)
-    text = clean_text(html_to_text(html), entry.title)
-    title = entry.title or text[:80].rsplit(" ", 1)[0]
+    # Capped as stored (issue 14): a 1 MB title or body would be quoted and rendered whole.
+    text = shorten(clean_text(html_to_text(html), entry.title), MAX_TEXT_CHARS)
+    title = shorten(entry.title, MAX_TITLE_CHARS) or text[:80].rsplit(" ", 1)[0]
     if not title and not text:
         return None
     language = entry.language or source.language or feed.language
     return Article(
         feed_url=source.url,
-        source=source.name or feed.title or source.url,
+        source=shorten(source.name or feed.title or source.url, MAX_SOURCE_CHARS),
         guid=entry.guid,
         url=canonical_url(entry.url) if entry.url else f"{source.url}#{entry.guid}",
         title=title,
@@ -75,7 +82,7 @@ def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str)
     # The feed's own image (enclosure, media:content) wins; the page's is resolved and
     # checked (http(s) only) by extract_article.
     image = draft.image_url or page.image_url
-    text = clean_text(page.text, entry.title)
+    text = shorten(clean_text(page.text, entry.title), MAX_TEXT_CHARS)
     if len(text) <= len(draft.text):
         return replace(draft, url=url, image_url=image)
     language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from llmserver import chat_server, summary
+from pypdf import PdfReader
 
 from digest.config import load_settings
 from digest.pipeline import Deps, RunOptions, report_json, run_once
@@ -42,7 +43,7 @@ api_key_env = "TEST_LLM_KEY"
 name = "morning"
 feeds = ["feeds.toml"]
 summarizer = "llm"
-formats = ["html"]
+formats = ["pdf", "html"]
 """,
         encoding="utf-8",
     )
@@ -81,6 +82,10 @@ def test_generated_summaries_are_counted_cached_and_never_leak_the_key(
     assert "Summary written by test-model and checked against the sources" in text
     html = (tmp_path / "a" / "morning-2013-06-07.html").read_text(encoding="utf-8")
     assert "Summary written by test-model" in html
+    pdf = "".join(
+        p.extract_text() for p in PdfReader(tmp_path / "a" / "morning-2013-06-07.pdf").pages
+    )
+    assert "Summary written by test-model" in " ".join(pdf.split())
     leaks = [
         report_json(first), report_json(again), caplog.text, repr(settings), text, html,
         (tmp_path / "data" / "digest.sqlite3").read_bytes().decode("latin-1"),

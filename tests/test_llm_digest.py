@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from llmserver import chat_server, summary
+from llmserver import Scripted, chat_server, summary
 from pypdf import PdfReader
 
 from digest.config import load_settings
@@ -124,3 +124,20 @@ def test_bad_llm_settings_name_the_key(tmp_path: Path, table: str, message: str)
     )
     with pytest.raises(ConfigError, match=message):
         load_settings(tmp_path / "d.toml", env={})
+
+
+def test_doctor_checks_the_llm_endpoint(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with chat_server([summary("ok", "ok"), Scripted(status=401)]) as server:
+        config = _config(tmp_path, server.base_url)
+        env = {**os.environ, "TEST_LLM_KEY": KEY, "DIGEST_DATA_DIR": str(tmp_path / "d")}
+        run = [sys.executable, "-m", "digest", "doctor", "-c", str(config)]
+        good = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+        bad = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"ok   llm {server.base_url} (test-model): answered" in good.stdout
+    assert bad.returncode == 1 and "FAIL llm" in bad.stdout and "HTTP 401" in bad.stdout
+    assert KEY not in good.stdout + good.stderr + bad.stdout + bad.stderr

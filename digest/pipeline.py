@@ -186,7 +186,11 @@ def _run_once(
     counts.update(articles=len(articles), events_found=len(found))
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
-        summaries = _summarize(found[: d.max_events], d, now, summarizer, failures)
+        try:
+            summaries = _summarize(found[: d.max_events], d, now, summarizer, failures)
+        finally:
+            if isinstance(summarizer, events.LlmSummarizer) and deps.llm_client is None:
+                summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
         counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()

@@ -22,6 +22,7 @@ import platformdirs
 
 from digest.config.cron import cron_trigger
 from digest.config.feedlists import load_feed_list
+from digest.config.llm import LlmSettings, read_llm
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
@@ -104,6 +105,7 @@ class DigestSettings:
     attachment_limit: int = 10 * 1024 * 1024
     tag_weights: tuple[tuple[str, float], ...] = ()
     unsubscribe: str | None = None
+    summarizer: Literal["extractive", "llm"] = "extractive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class Settings:
     fetch_every: timedelta = timedelta(minutes=30)
     maildir: Path | None = None
     keep: timedelta = timedelta(days=90)
+    llm: LlmSettings | None = None
 
     def digest(self, name: str | None) -> DigestSettings:
         """Return the named digest, or the first one when name is None."""
@@ -200,6 +203,7 @@ def _settings(
     keep = top.duration("keep", timedelta(days=90), least=timedelta(days=8))
     fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
+    llm = read_llm(file, top.get("llm", dict, None), env)
     tables = top.get("digest", list, [])
     if not tables:
         raise top.fail("digest", "expected at least one [[digest]] table")
@@ -208,6 +212,9 @@ def _settings(
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(file, f"digest: name {name!r} is used twice")
+    for d in digests:
+        if d.summarizer == "llm" and llm is None:
+            raise ConfigError(file, f'digest {d.name!r}: summarizer = "llm" needs an [llm] table')
     top.finish()
     return Settings(
         config_path=path,
@@ -220,6 +227,7 @@ def _settings(
         fetch_every=fetch_every,
         maildir=maildir,
         keep=keep,
+        llm=llm,
     )
 
 
@@ -355,6 +363,10 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         attachment_limit=int(r.number("attachment_limit_mb", 10.0, 0, 1024, above=True) * 2**20),
         tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
         unsubscribe=_unsubscribe(r),
+        summarizer=cast(
+            Literal["extractive", "llm"],
+            r.choice("summarizer", ("extractive", "llm"), "extractive"),
+        ),
     )
     if s.templates_dir is not None and not _is_dir(s.templates_dir):
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")

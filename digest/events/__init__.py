@@ -4,11 +4,14 @@
 `shorten` and the MAX_*_CHARS caps bound what is stored and quoted;
 `find_events` clusters a period's articles into events across sources and ranks them;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
-sources, with key facts and dates; `evaluate` is the `digest eval` harness.
+sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
+(`find_violations`) checks against the sources; `evaluate` is the `digest eval` harness.
 """
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
+from digest.events.guard import find_violations
+from digest.events.llm import LlmSummarizer, check_endpoint
 from digest.events.shorten import (
     MAX_SOURCE_CHARS,
     MAX_TEXT_CHARS,
@@ -22,11 +25,14 @@ __all__ = [
     "MAX_SOURCE_CHARS",
     "MAX_TEXT_CHARS",
     "MAX_TITLE_CHARS",
+    "LlmSummarizer",
     "Summarizer",
+    "check_endpoint",
     "default_summarizer",
     "detect_language",
     "evaluate",
     "find_events",
+    "find_violations",
     "past_event_from",
     "shorten",
 ]

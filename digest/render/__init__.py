@@ -8,7 +8,7 @@ holds the labels and date formats per language.
 
 from digest.render import i18n
 from digest.render.compose import compose_digest
-from digest.render.email import render_digest
+from digest.render.email import render_digest, template_dirs
 from digest.render.previews import write_previews
 
-__all__ = ["compose_digest", "i18n", "render_digest", "write_previews"]
+__all__ = ["compose_digest", "i18n", "render_digest", "template_dirs", "write_previews"]

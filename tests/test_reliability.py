@@ -18,6 +18,9 @@ import pytest
 from badconfig import write_config
 from smtpserver import SmtpServer
 
+from digest.service.schedule import is_settled
+from digest.store import open_store
+
 RECIPIENTS = 'recipients = ["a@example.org", "b@example.org"]'
 
 
@@ -125,3 +128,8 @@ def test_a_run_whose_messages_all_wait_in_retry_exits_1_and_says_so(tmp_path: Pa
     ) in done.stdout
     assert "TLS failed" in done.stdout and "`digest doctor`" in done.stdout
     assert server.handler.messages == []
+    # The period is built (the ledger retries the messages), not built again by the service.
+    store = open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")
+    (run,) = store.recent_runs("morning")
+    store.close()
+    assert run.status == "failed" and is_settled(run)

@@ -104,6 +104,8 @@ def read_toml_layers(directories: Iterable[Path], filename: str) -> Iterator[dic
             yield tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise RenderError(str(path), f"not valid TOML: {exc}") from exc
+        except RecursionError as exc:  # tomllib recurses once per nested array or table
+            raise RenderError(str(path), "not valid TOML: nested too deeply") from exc
 
 
 def deep_merge(into: dict[str, Any], table: Mapping[str, Any]) -> None:

@@ -83,3 +83,12 @@ def test_digest_build_reports_the_template_and_runs_nothing(tmp_path: Path) -> N
     assert done.returncode == 1, done.stdout + done.stderr
     assert "failed: render: morning: render: subject.txt.j2: access to attribute" in done.stdout
     assert not proof.exists()
+
+
+def test_a_deeply_nested_strings_toml_is_a_render_error(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "strings.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    digest = make_digest("en", 1)
+    with pytest.raises(RenderError, match=r"strings\.toml: not valid TOML: nested too deeply"):
+        render_digest(digest, settings_for(digest, templates), formats=("html",))

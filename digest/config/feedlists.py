@@ -87,5 +87,8 @@ def _opml(path: Path) -> tuple[FeedSource, ...]:
     body = root.find("body")
     if body is None:
         raise ConfigError(str(path), "not valid OPML: no <body>")
-    walk(body, ())
+    try:
+        walk(body, ())
+    except RecursionError as exc:  # one call per nested <outline>
+        raise ConfigError(str(path), "not valid OPML: outlines nested too deeply") from exc
     return tuple(out)

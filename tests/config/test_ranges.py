@@ -118,3 +118,13 @@ def test_values_at_the_edges_of_their_ranges_load(tmp_path: Path) -> None:
     assert (d.window, d.catch_up_grace) == (timedelta(days=36500), timedelta(0))
     assert d.attachment_limit == 512 * 1024
     assert d.unsubscribe is not None and d.unsubscribe.startswith("mailto:unsub@")
+
+
+def test_deeply_nested_opml_is_a_config_error(tmp_path: Path) -> None:
+    opml = tmp_path / "feeds.opml"
+    deep = '<outline text="x">' * 5000 + "</outline>" * 5000
+    opml.write_text(f'<?xml version="1.0"?><opml version="2.0"><body>{deep}</body></opml>')
+    config = write_config(tmp_path, "", "").read_text().replace("feeds.toml", "feeds.opml")
+    (tmp_path / "digest.toml").write_text(config)
+    with pytest.raises(ConfigError, match="outlines nested too deeply"):
+        load_settings(tmp_path / "digest.toml", env={})

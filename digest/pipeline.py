@@ -177,11 +177,14 @@ def _run_once(
     key = period_key(d, now)
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
+        ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
+        articles = list(ruled.kept)
+        counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
-    counts.update(articles=len(articles), events_found=len(found))
+    counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
         summaries = _summarize(found[: d.max_events], d, now, deps, failures)
     health = ingest_report.health if ingest_report else ()

@@ -21,6 +21,7 @@ import platformdirs
 
 from digest.config.cron import cron_trigger
 from digest.config.feedlists import load_feed_list
+from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
@@ -28,6 +29,8 @@ from digest.models import FeedSource
 Security = Literal["starttls", "tls", "none"]
 CatchUp = Literal["latest", "none", "all"]
 FORMATS = ("pdf", "html")
+# Formats a digest or recipient may also ask for: an EPUB and a calendar of "Coming up".
+EXTRA_FORMATS = ("epub", "ics")
 LANGUAGES = ("en", "ru")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
@@ -101,6 +104,8 @@ class DigestSettings:
     attachment_limit: int = 10 * 1024 * 1024
     tag_weights: tuple[tuple[str, float], ...] = ()
     unsubscribe: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +345,8 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         attachment_limit=int(r.get("attachment_limit_mb", float, 10.0) * 1024 * 1024),
         tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
         unsubscribe=r.get("unsubscribe", str, None),
+        include=read_rules(r, "include"),
+        exclude=read_rules(r, "exclude"),
     )
     if s.templates_dir is not None and not s.templates_dir.is_dir():
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")
@@ -356,8 +363,8 @@ def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:
 
 def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
     for v in values:
-        if v not in FORMATS:
-            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS)}")
+        if v not in FORMATS + EXTRA_FORMATS:
+            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS + EXTRA_FORMATS)}")
     if not values:
         raise r.fail(key, "expected at least one of pdf, html")
     return tuple(dict.fromkeys(values))

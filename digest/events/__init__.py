@@ -8,10 +8,13 @@ sources, with key facts and dates; `evaluate` is the `digest eval` harness.
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
+from digest.events.rules import RulesOutcome, apply_rules
 from digest.events.summarize import Summarizer, default_summarizer
 from digest.events.text import detect_language
 
 __all__ = [
+    "RulesOutcome",
+    "apply_rules",
     "Summarizer",
     "default_summarizer",
     "detect_language",

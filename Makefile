@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
 # email screenshot, DejaVu fonts for Chromium's rendering of the email.
 DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
-DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out
+DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --site out/site
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 

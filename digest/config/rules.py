@@ -29,7 +29,8 @@ def read_rules(r: TableReader, key: str) -> tuple[str, ...]:
             try:
                 re.compile(rule[1:-1], re.IGNORECASE)
             except re.error as exc:
-                raise r.fail(f"{key}[{i}]", f"{rule} is not a valid regular expression: {exc}")
+                message = f"{rule} is not a valid regular expression: {exc}"
+                raise r.fail(f"{key}[{i}]", message) from exc
         elif not re.search(r"\w", rule):
             raise r.fail(f"{key}[{i}]", f"{rule!r} has no letters or digits to match")
         out.append(rule)

@@ -14,8 +14,8 @@ from digest.events.text import detect_language
 
 __all__ = [
     "RulesOutcome",
-    "apply_rules",
     "Summarizer",
+    "apply_rules",
     "default_summarizer",
     "detect_language",
     "evaluate",

@@ -24,7 +24,9 @@ UID_DOMAIN = "digest.invalid"  # a UID needs no resolvable domain, only global u
 # A clock time after a preposition ("at 10:30", "from 9.00", "в 15:00", "к 18.30"): a bare
 # "3.50" is more often a price or a score than a time.
 _TIME_24 = re.compile(r"(?<!\w)(?:at|from|by|в|с|к|до)\s+([01]?\d|2[0-3])[:.]([0-5]\d)(?!\d)", re.I)
-_TIME_12 = re.compile(r"(?<![\w:.])(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*([ap])\.?\s?m\.?(?!\w)", re.I)
+_TIME_12 = re.compile(
+    r"(?<![\w:.])(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s*([ap])\.?\s?m\.?(?!\w)", re.I
+)
 
 
 def clock_time(sentence: str) -> time | None:
@@ -99,4 +101,3 @@ def render_calendar(digest: Digest, *, title: str = "Coming up") -> bytes:
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
     return data
-

@@ -125,7 +125,9 @@ def render_digest(
     epub = render_epub(digest, settings, env, language) if "epub" in formats else None
     # The calendar is a few KB and the archive site always publishes it: always made.
     ics = render_calendar(digest, title=env.globals["t"]("coming_up"))  # type: ignore[operator]
-    return Rendered(subject=subject, html=html, text=text, pdf=pdf, pdf_note=note, epub=epub, ics=ics)
+    return Rendered(
+        subject=subject, html=html, text=text, pdf=pdf, pdf_note=note, epub=epub, ics=ics
+    )
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

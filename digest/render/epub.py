@@ -98,9 +98,9 @@ def _chapter_files(digest: Digest) -> list[str]:
     return [f"section-{i + 1}.xhtml" for i in range(len(_sections(digest)))]
 
 
-def _hrefs(events: tuple[EventSummary, ...], files: list[str], digest: Digest) -> Callable[
-    [EventSummary], str
-]:
+def _hrefs(
+    events: tuple[EventSummary, ...], files: list[str], digest: Digest
+) -> Callable[[EventSummary], str]:
     """Return a function giving each event its 'section-N.xhtml#evM' link target."""
     targets: dict[int, str] = {}
     n = 0

@@ -31,13 +31,14 @@ _TIME_12 = re.compile(
 
 def clock_time(sentence: str) -> time | None:
     """Return the time of day a sentence names ("at 10:30", "3 pm", "в 15:00"), if any."""
-    m = _TIME_24.search(sentence)
-    if m:
-        return time(int(m.group(1)), int(m.group(2)))
+    # am/pm first: "at 7.30pm" also looks like a 24-hour "at 7.30".
     m = _TIME_12.search(sentence)
     if m:
         hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "p" else 0)
         return time(hour, int(m.group(2) or 0))
+    m = _TIME_24.search(sentence)
+    if m:
+        return time(int(m.group(1)), int(m.group(2)))
     return None
 
 

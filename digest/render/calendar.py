@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,4 +102,31 @@ def render_calendar(digest: Digest, *, title: str = "Coming up") -> bytes:
         cal.add_component(_vevent(digest, item, headlines.get((item.when, item.label))))
     cal.add_missing_timezones()
     data: bytes = cal.to_ical()
+    return data
+
+
+def merge_calendars(calendars: Sequence[bytes], *, title: str, since: date) -> bytes:
+    """Return one calendar of the items of several (newest first), each UID once, from since on.
+
+    This is the archive's subscribable calendar: an item named by several digests appears
+    once, as the newest digest tells it, and items in the past drop out.
+    """
+    merged = icalendar.Calendar()
+    for key, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN")):
+        merged.add(key, value)
+    merged.add("x-wr-calname", title)
+    seen: set[str] = set()
+    for raw in calendars:
+        try:
+            cal = icalendar.Calendar.from_ical(raw)
+        except ValueError:
+            continue  # a damaged file costs its own items, not the others'
+        for event in cal.walk("VEVENT"):
+            uid, start = str(event.get("uid", "")), event.decoded("dtstart")
+            day = start.date() if isinstance(start, datetime) else start
+            if uid and uid not in seen and day >= since:
+                seen.add(uid)
+                merged.add_component(event)
+    merged.add_missing_timezones()
+    data: bytes = merged.to_ical()
     return data

@@ -4,6 +4,7 @@ Layout under the site folder (default DATA_DIR/site), relative links only:
 
     index.html                    every digest, its periods newest first
     <digest>/feed.atom            one Atom entry per period (render/atom.py)
+    <digest>/calendar.ics         "Coming up" of every period, items ahead only, each once
     <digest>/<period>.html        the digest's page (the email's HTML plus a small nav bar)
     <digest>/<period>.pdf|.epub   beside it, when the digest was rendered in those formats
     <digest>/<period>.ics         its "Coming up" as a calendar
@@ -31,6 +32,7 @@ from digest.errors import RenderError
 from digest.models import Digest, Rendered
 from digest.render import i18n
 from digest.render.atom import render_atom
+from digest.render.calendar import merge_calendars
 from digest.render.email import make_environment
 
 CONTENT_START = "<!-- digest:content -->"
@@ -93,6 +95,7 @@ def publish_site(
         mine = [p for p in periods if p.digest == digest.name]
         feed = render_atom(mine, lambda p: page_content(folder / f"{p.stem}.html"))
         written.append(_write(folder / "feed.atom", feed))
+        written.append(_write(folder / "calendar.ics", _calendar(folder, mine, digest, strings)))
         index = _render_index(periods, settings)
         written.append(_write(site_dir / "index.html", index.encode("utf-8")))
     except OSError as exc:
@@ -178,6 +181,17 @@ def load_periods(site_dir: Path) -> list[SitePeriod]:
         except (ValueError, TypeError):
             continue  # not ours, or written by another version: the page stays, unlisted
     return sorted(found, key=lambda p: p.end, reverse=True)
+
+
+def _calendar(folder: Path, periods: list[SitePeriod], digest: Digest, t: i18n.Strings) -> bytes:
+    """Return the digest's subscribable calendar: every period's items still ahead, once."""
+    datas = [
+        (folder / f"{p.stem}.ics").read_bytes()
+        for p in periods
+        if ".ics" in p.files and (folder / f"{p.stem}.ics").is_file()
+    ]
+    today = i18n.to_zone(digest.generated_at, digest.timezone).date()
+    return merge_calendars(datas, title=f"{digest.title}: {t('coming_up')}", since=today)
 
 
 def _prune(folder: Path, cutoff: datetime) -> None:

@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import icalendar
 import httpx
 import pytest
 from factories import NOW, make_digest
 from PIL import Image
 
 from digest.config.settings import DigestSettings
-from digest.models import Digest
+from digest.models import DatedItem, Digest
 from digest.render.atom import entry_id
 from digest.render.email import render_digest
 from digest.render.previews import find_chromium, screenshot_html
@@ -215,3 +216,17 @@ def test_index_and_page_screenshots(tmp_path: Path) -> None:
     with Image.open(page_png) as img:
         nav_bar = img.convert("L").crop((0, 0, 900, 30))
         assert sum(nav_bar.histogram()[:60]) > 0.8 * 900 * 30  # the dark nav bar on top
+
+
+def test_the_subscribable_calendar_holds_each_item_ahead_once(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    older, newer = period("en", 2), period("en", 0)
+    past = DatedItem(NOW.date() - timedelta(days=1), "Yesterday's vote.", "x", "Wire", "")
+    publish(site, replace(older, coming_up=(past, *older.coming_up)))
+    publish(site, newer)
+    merged = icalendar.Calendar.from_ical((site / "morning" / "calendar.ics").read_bytes())
+    uids = [str(e["uid"]) for e in merged.walk("VEVENT")]
+    stem = page_stem(key_of(newer))
+    latest = icalendar.Calendar.from_ical((site / "morning" / f"{stem}.ics").read_bytes())
+    assert len(uids) == len(set(uids)) == len(newer.coming_up) > 0
+    assert set(uids) == {str(e["uid"]) for e in latest.walk("VEVENT")}  # the past one dropped

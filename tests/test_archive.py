@@ -26,7 +26,9 @@ def config(tmp_path: Path, extra: str = "", feed_extra: str = "") -> Path:
     # The samples' own list, with the world wire's feed carrying feed_extra.
     text = (SAMPLES_DIR / "samples.toml").read_text(encoding="utf-8")
     text = text.replace('url = "', f'url = "{SAMPLES_DIR}/')
-    text = text.replace('name = "World Wire (sample)"\n', f'name = "World Wire (sample)"\n{feed_extra}')
+    text = text.replace(
+        'name = "World Wire (sample)"\n', f'name = "World Wire (sample)"\n{feed_extra}'
+    )
     feeds.write_text(text, encoding="utf-8")
     path = tmp_path / "digest.toml"
     path.write_text(
@@ -38,7 +40,9 @@ def config(tmp_path: Path, extra: str = "", feed_extra: str = "") -> Path:
 
 
 def build(tmp_path: Path, extra: str = "", feed_extra: str = "", send: bool = False) -> str:
-    settings = load_settings(config(tmp_path, extra, feed_extra), data_dir=tmp_path / "data", env={})
+    settings = load_settings(
+        config(tmp_path, extra, feed_extra), data_dir=tmp_path / "data", env={}
+    )
     store = open_store(settings.storage_url)
     report = run_once(
         settings,

@@ -34,9 +34,23 @@ def vevents(data: bytes) -> list[icalendar.Event]:
 
 
 ITEMS = (
-    DatedItem(date(2026, 3, 28), "The council votes at 10:00 on Saturday.", "Saturday", "Wire", "https://w.example/1"),
-    DatedItem(date(2026, 3, 29), "The summit opens at 10:00 on Sunday.", "Sunday", "Wire", "https://w.example/2"),
-    DatedItem(date(2026, 3, 30), "Strike planned for Monday.", "Monday", "Post", "https://p.example/3"),
+    DatedItem(
+        date(2026, 3, 28),
+        "The council votes at 10:00 on Saturday.",
+        "Saturday",
+        "Wire",
+        "https://w.example/1",
+    ),
+    DatedItem(
+        date(2026, 3, 29),
+        "The summit opens at 10:00 on Sunday.",
+        "Sunday",
+        "Wire",
+        "https://w.example/2",
+    ),
+    DatedItem(
+        date(2026, 3, 30), "Strike planned for Monday.", "Monday", "Post", "https://p.example/3"
+    ),
 )
 
 

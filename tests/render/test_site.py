@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import feedparser
-import icalendar
 import httpx
+import icalendar
 import pytest
-from factories import NOW, make_digest
+from factories import NOW, hostile_digest, make_digest
 from PIL import Image
 
 from digest.config.settings import DigestSettings
@@ -77,9 +77,7 @@ def test_index_lists_every_period_newest_first_with_relative_links_that_resolve(
     publish(site, period("en", 1))
     index = (site / "index.html").read_text(encoding="utf-8")
     pages = re.findall(r'class="main" href="([^"]+)"', index)
-    assert pages == [
-        f"morning/{page_stem(key_of(period('en', d)))}.html" for d in (0, 1, 2)
-    ]
+    assert pages == [f"morning/{page_stem(key_of(period('en', d)))}.html" for d in (0, 1, 2)]
     links = relative_links(index)
     assert links and all(not h.startswith("/") and "://" not in h for h in links)
     for href in links:
@@ -127,9 +125,10 @@ def test_rebuilding_a_period_is_idempotent(tmp_path: Path) -> None:
     stem = page_stem(key_of(period("en", 0)))
     assert not (site / "morning" / f"{stem}.pdf").exists()  # no stale file
     assert set(after) == set(before)
-    assert after[site / "morning" / f"{page_stem(key_of(period('en', 1)))}.html"] == before[
-        site / "morning" / f"{page_stem(key_of(period('en', 1)))}.html"
-    ]
+    assert (
+        after[site / "morning" / f"{page_stem(key_of(period('en', 1)))}.html"]
+        == before[site / "morning" / f"{page_stem(key_of(period('en', 1)))}.html"]
+    )
     assert len(load_periods(site)) == 2
 
 
@@ -164,8 +163,10 @@ def test_the_site_server_serves_files_but_no_listings(tmp_path: Path) -> None:
             assert client.get(f"/morning/{stem}.epub").headers["content-type"] == (
                 "application/epub+zip"
             )
-            assert client.get(f"/morning/{stem}.ics").headers["content-type"].startswith(
-                "text/calendar"
+            assert (
+                client.get(f"/morning/{stem}.ics")
+                .headers["content-type"]
+                .startswith("text/calendar")
             )
             assert client.get("/morning/").status_code == 404  # no file listing
             assert client.get("/../secret.txt").status_code == 404
@@ -230,3 +231,14 @@ def test_the_subscribable_calendar_holds_each_item_ahead_once(tmp_path: Path) ->
     latest = icalendar.Calendar.from_ical((site / "morning" / f"{stem}.ics").read_bytes())
     assert len(uids) == len(set(uids)) == len(newer.coming_up) > 0
     assert set(uids) == {str(e["uid"]) for e in latest.walk("VEVENT")}  # the past one dropped
+
+
+def test_hostile_titles_stay_text_in_the_index_and_the_feed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    hostile = replace(hostile_digest(), period_end=NOW, generated_at=NOW)
+    publish(site, hostile)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in index.lower() and "Digest &lt;&amp;&gt; ]]&gt;" in index
+    feed = feedparser.parse((site / "morning" / "feed.atom").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Digest <&> ]]>" and len(feed.entries) == 1

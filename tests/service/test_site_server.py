@@ -74,7 +74,11 @@ def test_serve_http_refuses_a_bad_address(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("[::1]:80", ("::1", 80)), (":9000", ("127.0.0.1", 9000))],
+    [
+        ("127.0.0.1:8080", ("127.0.0.1", 8080)),
+        ("[::1]:80", ("::1", 80)),
+        (":9000", ("127.0.0.1", 9000)),
+    ],
 )
 def test_parse_address(value: str, expected: tuple[str, int]) -> None:
     assert parse_address(value) == expected

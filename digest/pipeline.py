@@ -202,10 +202,10 @@ def _run_once(
             outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
         except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
-    with timer.stage("site"):
-        outputs += _publish(
-            renders.get(d.language, d.formats), digest, d, key, now, options, settings, failures
-        )
+    if outputs:  # a digest that could not be rendered has nothing to publish
+        with timer.stage("site"):
+            rendered = renders.get(d.language, d.formats)  # cached: rendered above
+            outputs += _publish(rendered, digest, d, key, now, options, settings, failures)
     report = RunReport(
         digest=d.name,
         period_key=key,

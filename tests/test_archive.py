@@ -126,3 +126,46 @@ def test_a_run_publishes_the_site_writes_epub_and_ics_and_mails_them(tmp_path: P
     assert [str(e["uid"]) for e in again.walk("VEVENT")] == uids
     feed = feedparser.parse((site / "briefing" / "feed.atom").read_bytes())
     assert len(feed.entries) == 1
+
+
+def test_a_site_that_cannot_be_written_is_a_failure_but_the_mail_still_goes(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the site should go", encoding="utf-8")
+    settings = load_settings(
+        config(tmp_path, 'recipients = ["a@example.org"]\n'), data_dir=tmp_path / "data", env={}
+    )
+    report = run_once(
+        settings,
+        settings.digests[0],
+        open_store(settings.storage_url),
+        NOW,
+        Deps(),
+        RunOptions(out_dir=tmp_path / "out", site_dir=blocker),
+    )
+    assert [f.stage for f in report.failures] == ["site"]
+    assert str(blocker) in str(report.failures[0])
+    assert [d.status for d in report.deliveries] == ["written"]
+    assert (tmp_path / "out" / "briefing-2018-10-27.pdf").is_file()
+
+
+def test_a_digest_that_cannot_be_rendered_publishes_nothing_and_says_why(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "email.txt.j2").write_text("{{ no_such_variable }}", encoding="utf-8")
+    settings = load_settings(
+        config(tmp_path, 'templates_dir = "broken"\n'), data_dir=tmp_path / "data", env={}
+    )
+    report = run_once(
+        settings,
+        settings.digests[0],
+        open_store(settings.storage_url),
+        NOW,
+        Deps(),
+        RunOptions(send=False, out_dir=tmp_path / "out"),
+    )
+    # The render failure itself, not a second attempt at rendering for the site.
+    assert [f.stage for f in report.failures] == ["render"]
+    assert "no_such_variable" in str(report.failures[0])
+    assert not (tmp_path / "data" / "site").exists()

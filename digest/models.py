@@ -212,6 +212,9 @@ class EventSummary:
     facts: KeyFacts = field(default_factory=KeyFacts)
     dates: tuple[DatedItem, ...] = ()
     image_url: str | None = None
+    # The model that wrote headline and sentences (checked against the sources by the fact
+    # guard); None for the extractive summary, whose sentences are quoted exactly.
+    generated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import json
 import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,7 @@ class Deps:
     client: httpx.AsyncClient | None = None
     connect: Callable[..., smtplib.SMTP] | None = None
     summarizer: events.Summarizer | None = None
+    llm_client: httpx.Client | None = None  # for summarizer = "llm"; a new one when None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
@@ -187,7 +189,14 @@ def _run_once(
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
     counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
-        summaries = _summarize(found[: d.max_events], d, now, deps, failures)
+        summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
+        try:
+            summaries = _summarize(found[: d.max_events], d, now, summarizer, failures)
+        finally:
+            if isinstance(summarizer, events.LlmSummarizer) and deps.llm_client is None:
+                summarizer.client.close()  # made for this run by _summarizer
+    if isinstance(summarizer, events.LlmSummarizer):
+        counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = compose_digest(
         d, summaries, period_start=start, period_end=now, now=now, health=health
@@ -272,18 +281,43 @@ def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:
     )
 
 
+def _summarizer(
+    settings: Settings, d: DigestSettings, store: Store, deps: Deps
+) -> events.Summarizer:
+    """Return the digest's summarizer: extractive, or a model behind the fact guard."""
+    if d.summarizer != "llm" or settings.llm is None:
+        return events.default_summarizer()
+    return events.LlmSummarizer(
+        settings.llm,
+        deps.llm_client or httpx.Client(),
+        store,
+        render.template_dirs(d),
+        d.language,
+    )
+
+
 def _summarize(
-    found: Sequence[Event], d: DigestSettings, now: datetime, deps: Deps, failures: list[Failure]
+    found: Sequence[Event],
+    d: DigestSettings,
+    now: datetime,
+    summarizer: events.Summarizer,
+    failures: list[Failure],
 ) -> list[EventSummary]:
-    summarizer = deps.summarizer or events.default_summarizer()
-    out: list[EventSummary] = []
-    for event in found:
+    def one(event: Event) -> EventSummary | Failure:
         try:
-            out.append(summarizer.summarize(event, sentences=d.summary_sentences, now=now))
+            return summarizer.summarize(event, sentences=d.summary_sentences, now=now)
         except Exception as exc:  # one bad event must not sink the digest
             subject = event.articles[0].url if event.articles else event.key
-            failures.append(Failure("summarize", subject, f"{type(exc).__name__}: {exc}"))
-    return out
+            return Failure("summarize", subject, f"{type(exc).__name__}: {exc}")
+
+    # A model endpoint answers several events at once; the extractive summary is CPU-bound.
+    workers = 1
+    if isinstance(summarizer, events.LlmSummarizer):
+        workers = summarizer.settings.concurrency
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, found))
+    failures.extend(r for r in results if isinstance(r, Failure))
+    return [r for r in results if isinstance(r, EventSummary)]
 
 
 class _Renders:

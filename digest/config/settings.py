@@ -21,6 +21,7 @@ import platformdirs
 
 from digest.config.cron import cron_trigger
 from digest.config.feedlists import load_feed_list
+from digest.config.llm import LlmSettings, read_llm
 from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
@@ -106,6 +107,7 @@ class DigestSettings:
     unsubscribe: str | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    summarizer: Literal["extractive", "llm"] = "extractive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class Settings:
     fetch_every: timedelta = timedelta(minutes=30)
     maildir: Path | None = None
     keep: timedelta = timedelta(days=90)
+    llm: LlmSettings | None = None
 
     def digest(self, name: str | None) -> DigestSettings:
         """Return the named digest, or the first one when name is None."""
@@ -202,6 +205,7 @@ def _settings(
         raise top.fail("keep", "expected at least 8d")
     fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
+    llm = read_llm(file, top.get("llm", dict, None), env)
     tables = top.get("digest", list, [])
     if not tables:
         raise top.fail("digest", "expected at least one [[digest]] table")
@@ -210,6 +214,9 @@ def _settings(
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(file, f"digest: name {name!r} is used twice")
+    for d in digests:
+        if d.summarizer == "llm" and llm is None:
+            raise ConfigError(file, f'digest {d.name!r}: summarizer = "llm" needs an [llm] table')
     top.finish()
     return Settings(
         config_path=path,
@@ -222,6 +229,7 @@ def _settings(
         fetch_every=fetch_every,
         maildir=maildir,
         keep=keep,
+        llm=llm,
     )
 
 
@@ -347,6 +355,10 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         unsubscribe=r.get("unsubscribe", str, None),
         include=read_rules(r, "include"),
         exclude=read_rules(r, "exclude"),
+        summarizer=cast(
+            Literal["extractive", "llm"],
+            r.choice("summarizer", ("extractive", "llm"), "extractive"),
+        ),
     )
     if s.templates_dir is not None and not s.templates_dir.is_dir():
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")

@@ -10,8 +10,15 @@ holds the labels and date formats per language.
 
 from digest.render import i18n
 from digest.render.compose import compose_digest
-from digest.render.email import render_digest
+from digest.render.email import render_digest, template_dirs
 from digest.render.previews import write_previews
 from digest.render.site import publish_site
 
-__all__ = ["compose_digest", "i18n", "publish_site", "render_digest", "write_previews"]
+__all__ = [
+    "compose_digest",
+    "i18n",
+    "publish_site",
+    "render_digest",
+    "template_dirs",
+    "write_previews",
+]

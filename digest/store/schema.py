@@ -128,9 +128,31 @@ digest_events = sa.Table(
 )
 
 
+# Replies of a language model that passed the fact guard, by a hash of the event's content
+# (so a re-run or a re-send asks nothing again), and the tokens spent per UTC day (budget).
+llm_replies = sa.Table(
+    "llm_replies",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("reply", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
+llm_usage = sa.Table(
+    "llm_usage",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("tokens", sa.Integer, nullable=False, default=0),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, articles, runs, deliveries, digest_events])
 
 
+def _v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[llm_replies, llm_usage])
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)

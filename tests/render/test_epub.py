@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,16 @@ def test_contents_metadata_and_every_event_with_sources_facts_and_links() -> Non
 def test_the_book_is_small_enough_for_send_to_kindle() -> None:
     size = len(build(make_digest("en", events=40)))
     assert size < 200_000, size
+
+
+def test_a_generated_summary_is_marked_as_in_the_email() -> None:
+    digest = make_digest("en")
+    first = digest.sections[0]
+    marked = replace(first.events[0], generated_by="test-model")
+    digest = replace(
+        digest, sections=(replace(first, events=(marked, *first.events[1:])), *digest.sections[1:])
+    )
+    book = zipfile.ZipFile(io.BytesIO(build(digest)))
+    chapter = book.read("EPUB/section-1.xhtml").decode("utf-8")
+    assert "Summary written by test-model" in chapter
+    assert chapter.count("Summary written by") == 1

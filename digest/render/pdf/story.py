@@ -308,6 +308,10 @@ def event_block(
     if event.sentences:
         summary = esc(" ".join(s.text for s in event.sentences))
         out.append(para(summary, style.lead_body if lead else style.body))
+    if event.generated_by:
+        out.append(
+            para(f"<i>{esc(t('generated_summary', model=event.generated_by))}</i>", style.meta)
+        )
     facts = _facts(event, t, style, digest)
     if facts:
         out.append(para(facts, style.facts))

@@ -89,7 +89,8 @@ def publish_site(
             digest.language, reversed(i18n.template_dirs(settings.templates_dir))
         )
         nav = _nav(stem, rendered, strings)
-        written = _write_period(folder, stem, digest, rendered, period_key, nav)
+        page = _page(rendered.html, nav, strings("pdf_attached"))
+        written = _write_period(folder, stem, digest, rendered, period_key, page)
         _prune(folder, now - keep)
         periods = load_periods(site_dir)
         mine = [p for p in periods if p.digest == digest.name]
@@ -104,9 +105,9 @@ def publish_site(
 
 
 def _write_period(
-    folder: Path, stem: str, digest: Digest, rendered: Rendered, period_key: str, nav: str
+    folder: Path, stem: str, digest: Digest, rendered: Rendered, period_key: str, page: str
 ) -> list[Path]:
-    files: dict[str, bytes] = {".html": _page(rendered.html, nav).encode("utf-8")}
+    files: dict[str, bytes] = {".html": page.encode("utf-8")}
     if rendered.pdf is not None:
         files[".pdf"] = rendered.pdf
     if rendered.epub is not None:
@@ -151,8 +152,13 @@ def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
     )
 
 
-def _page(html: str, nav: str) -> str:
-    """Return the email's HTML as an archive page: the nav bar on top, the content marked."""
+def _page(html: str, nav: str, attached_note: str) -> str:
+    """Return the email's HTML as an archive page: the nav bar on top, the content marked.
+
+    The email's "the PDF is attached" footer line is dropped: on the page the PDF is a link.
+    """
+    note = re.escape(html_lib.escape(attached_note, quote=True).replace("&#x27;", "&#39;"))
+    html = re.sub(rf'<p class="footer-line"[^>]*>{note}</p>', "", html)
     match = _BODY.search(html)
     if match is None:
         return nav + CONTENT_START + html + CONTENT_END

@@ -28,7 +28,7 @@ from digest.cli.common import (
 )
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
-from digest.errors import LockError
+from digest.errors import ConfigError, LockError
 from digest.models import FeedState
 from digest.service import next_slot, parse_address, serve_forever
 from digest.store import Store, is_postgres, lock_holder, lock_path, run_lock
@@ -99,6 +99,8 @@ def serve_command(
             )
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
+    except ConfigError as exc:  # --http: the port is taken or the address is not ours
+        fail(str(exc))
     raise typer.Exit(code)
 
 

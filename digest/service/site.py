@@ -14,6 +14,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from digest.errors import ConfigError
+
 CONTENT_TYPES = {
     ".atom": "application/atom+xml",
     ".epub": "application/epub+zip",
@@ -51,7 +53,10 @@ class SiteServer:
     def __init__(self, site_dir: Path, host: str, port: int) -> None:
         site_dir.mkdir(parents=True, exist_ok=True)
         handler = partial(_SiteHandler, directory=str(site_dir))
-        self._server = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:  # port in use, address not on this machine, no permission
+            raise ConfigError(f"--http {host}:{port}", f"cannot listen: {exc}") from exc
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="digest-site", daemon=True

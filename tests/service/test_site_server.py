@@ -82,3 +82,18 @@ def test_serve_http_refuses_a_bad_address(tmp_path: Path) -> None:
 )
 def test_parse_address(value: str, expected: tuple[str, int]) -> None:
     assert parse_address(value) == expected
+
+
+def test_serve_http_on_a_port_in_use_exits_2_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "digest", "serve", "--data-dir", str(tmp_path), "--http",
+             f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"error: config: --http 127.0.0.1:{port}: cannot listen:" in result.stderr
+    assert "Traceback" not in result.stderr

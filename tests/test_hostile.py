@@ -209,6 +209,9 @@ def test_opml_import_refuses_local_files(tmp_path: Path) -> None:
     assert "file:///etc/passwd: not imported" in result.output
     store = open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")
     assert [f.url for f in store.added_feeds()] == ["https://e.org/rss"]
+    added = CliRunner().invoke(app, ["add", "file:///etc/passwd", "--data-dir", data])
+    assert added.exit_code == 2 and "read only when named in the config" in added.output
+    assert [f.url for f in store.added_feeds()] == ["https://e.org/rss"]
 
 
 def test_slow_pages_stop_at_the_page_budget_and_keep_the_feed_text(tmp_path: Path) -> None:
@@ -347,3 +350,20 @@ def test_a_public_sites_robots_txt_cannot_redirect_to_a_private_address(
         assert private.paths() == [] and "/story" in server.paths()
     (article,) = store.articles_between(NOW - timedelta(2), NOW + timedelta(1))
     assert article.text.startswith("A long enough description")
+
+
+def test_lead_images_on_private_addresses_are_not_fetched_by_default(tmp_path: Path) -> None:
+    from digest.pipeline import image_fetcher
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+    with LoopbackServer() as server:
+        server.routes["/robots.txt"] = Reply(404)
+        server.routes["/lead.png"] = Reply(200, png, {"Content-Type": "image/png"})
+        url = server.url("/lead.png")
+        assert image_fetcher(_settings(tmp_path, allow_private=()))(url) is None
+        assert server.paths() == []
+        assert image_fetcher(_settings(tmp_path))(url) == png
+        assert server.paths() == ["/robots.txt", "/lead.png"]

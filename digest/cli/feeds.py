@@ -107,6 +107,8 @@ def add(
     """Add a feed, finding it through the page's <link rel="alternate"> if URL is a page."""
     settings = load(config, data_dir)
     store = store_for(settings)
+    if is_local(_local_or_url(url)):
+        fail(f"feeds: {url}: a local feed file is read only when named in the config file")
     try:
         feed_url, parsed = find_feed(_local_or_url(url), settings.fetch)
     except DigestError as exc:

@@ -46,7 +46,8 @@ def _address(text: str) -> Address:
 
 def is_allowed(address: Address, allowed: Sequence[Network]) -> bool:
     """Return True for a public unicast address, or one inside an allowed network."""
-    if any(address in network for network in allowed):
+    # Versions compared first: an IPv4 address tests as "in" some IPv6 networks (::/96).
+    if any(address.version == net.version and address in net for net in allowed):
         return True
     # is_global is False for private, loopback, link-local (169.254.169.254, the cloud
     # metadata address), shared (100.64/10) and reserved ranges.
@@ -72,9 +73,10 @@ async def checked_addresses(host: str, resolve: Resolver, allowed: Sequence[Netw
     for text in found:
         address = _address(text)
         if not is_allowed(address, allowed):
+            where = "" if literal is not None else f"{host} resolves to "
             raise FetchError(
                 host,
-                f"{host} resolves to non-public address {address} "
+                f"{where}non-public address {address} "
                 "(refused; list its network in fetch.allow_private to allow it)",
             )
     return found
@@ -97,8 +99,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Return a stream to one of host's addresses, each checked before any is tried."""
-        async with asyncio.timeout(timeout):
-            addresses = await checked_addresses(host, self.resolve, self.allowed)
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await checked_addresses(host, self.resolve, self.allowed)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         error: Exception | None = None
         for address in addresses:
             try:

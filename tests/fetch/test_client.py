@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import ssl
 import threading
 import time
@@ -16,7 +17,7 @@ import trustme
 from httpserver import LOOPBACK, LoopbackServer, Reply, rss
 
 from digest.config.settings import FetchSettings
-from digest.fetch.addresses import Resolver
+from digest.fetch.addresses import Resolver, is_allowed, parse_networks
 from digest.fetch.client import Fetcher, fetch_all, fetch_feeds, fetch_page, make_client
 from digest.fetch.feedstate import next_feed_state, parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
@@ -312,3 +313,23 @@ def test_local_feed_files_are_read_only_when_named(tmp_path: Path) -> None:
 def test_a_malformed_url_is_a_failed_fetch_not_an_exception() -> None:
     result = fetch_page("http://[broken/x", STRICT)
     assert not result.ok and "bad URL" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed", "ok"),
+    [
+        ("93.184.216.34", (), True),
+        ("10.1.2.3", (), False),
+        ("10.1.2.3", ("10.0.0.0/8",), True),
+        ("10.1.2.3", ("::/96",), False),  # an IPv6 network never admits an IPv4 address
+        ("127.0.0.5", ("127.0.0.1/8",), True),  # host bits in the setting are ignored
+        ("169.254.169.254", ("10.0.0.0/8",), False),
+        ("224.0.0.1", (), False),
+        ("::ffff:10.0.0.1", (), False),
+    ],
+)
+def test_which_addresses_are_allowed(address: str, allowed: tuple[str, ...], ok: bool) -> None:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    assert is_allowed(ip, parse_networks(allowed)) is ok

@@ -1,6 +1,6 @@
 """Refuse private addresses on the connection actually made (no SSRF, no DNS rebinding).
 
-`GuardedBackend` is the httpcore network backend under digest's httpx client: for every new
+`GuardedTransport` (httpx) runs on `GuardedBackend`, the httpcore network backend: for every new
 connection it resolves the host once, refuses it unless every address is public (or inside
 a `fetch.allow_private` network), and connects to one of those very addresses. TLS still
 uses the host name (SNI and certificate checks) and HTTP the Host header, since httpcore
@@ -14,10 +14,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import httpcore
+import httpx
 
+from digest.config import FetchSettings
 from digest.errors import FetchError
 
 Resolver = Callable[[str], Awaitable[Sequence[str]]]
@@ -127,3 +130,27 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         """Sleep (httpcore's retry backoff)."""
         await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose every connection is address-checked."""
+
+    def __init__(
+        self, settings: FetchSettings, resolve: Resolver, context: ssl.SSLContext | None
+    ) -> None:
+        limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
+        super().__init__(limits=limits, trust_env=False)
+        # httpx takes no network backend, so the pool is made again with the same settings
+        # and the guarded backend (httpcore's documented extension point). Should httpx
+        # ever rename its pool, fail loudly rather than fetch unguarded.
+        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
+            raise RuntimeError("httpx.AsyncHTTPTransport has no _pool: cannot guard fetches")
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context or httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(resolve, parse_networks(settings.allow_private)),
+        )

@@ -25,13 +25,12 @@ from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 from protego import Protego
 
 from digest.config import FetchSettings, Settings
 from digest.errors import FetchError
-from digest.fetch.addresses import GuardedBackend, Resolver, parse_networks, resolve_host
+from digest.fetch.addresses import GuardedTransport, Resolver, resolve_host
 from digest.fetch.bodies import is_local, read_body, read_file, too_big
 from digest.fetch.feedstate import parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
@@ -44,27 +43,6 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 PERMANENT = (301, 308)
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport over a connection pool whose every connection is address-checked."""
-
-    def __init__(
-        self, settings: FetchSettings, resolve: Resolver, context: ssl.SSLContext | None
-    ) -> None:
-        limits = httpx.Limits(
-            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-        )
-        super().__init__(limits=limits, trust_env=False)
-        # httpx takes no network backend, so the pool is made again with the same settings
-        # and the guarded backend (httpcore's documented extension point).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context or httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(resolve, parse_networks(settings.allow_private)),
-        )
 
 
 def make_client(
@@ -81,7 +59,7 @@ def make_client(
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent},
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        transport=_GuardedTransport(settings, resolve or resolve_host, ssl_context),
+        transport=GuardedTransport(settings, resolve or resolve_host, ssl_context),
         # Redirects are followed by hand: to count them, refuse non-http(s) hops and
         # notice a permanent redirect of the feed itself.
         follow_redirects=False,

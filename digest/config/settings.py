@@ -259,8 +259,8 @@ def _fetch(r: TableReader) -> FetchSettings:
     if r.get("block_private_addresses", bool, None) is not None:
         logging.getLogger("digest.config").warning(
             "config: %s: fetch.block_private_addresses is deprecated and ignored: private, "
-            "loopback and link-local addresses are now always refused; list the networks "
-            'to allow in fetch.allow_private (e.g. ["10.0.0.0/8"])',
+            "loopback and link-local addresses are refused unless their network is listed "
+            'in fetch.allow_private (e.g. ["10.0.0.0/8"])',
             r.file,
         )
     r.finish()

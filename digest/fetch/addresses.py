@@ -1,8 +1,9 @@
 """Refuse private addresses on the connection actually made (no SSRF, no DNS rebinding).
 
 `GuardedTransport` (httpx) runs on `GuardedBackend`, the httpcore network backend: for every new
-connection it resolves the host once, refuses it unless every address is public (or inside
-a `fetch.allow_private` network), and connects to one of those very addresses. TLS still
+connection it resolves the host once, keeps the addresses that are public (or inside a
+`fetch.allow_private` network), refuses the host when none is, and connects to one of those
+very addresses. TLS still
 uses the host name (SNI and certificate checks) and HTTP the Host header, since httpcore
 passes them on unchanged. A second, separate look-up (which a rebinding DNS server could
 answer differently) never happens. Feeds, every redirect hop, pages, robots.txt and images
@@ -58,7 +59,7 @@ def is_allowed(address: Address, allowed: Sequence[Network]) -> bool:
 
 
 async def checked_addresses(host: str, resolve: Resolver, allowed: Sequence[Network]) -> list[str]:
-    """Return the host's addresses (resolved once); FetchError unless all are allowed."""
+    """Return the host's allowed addresses (resolved once); FetchError when none is."""
     host = host.strip("[]")
     try:
         literal: Address | None = _address(host)
@@ -73,16 +74,17 @@ async def checked_addresses(host: str, resolve: Resolver, allowed: Sequence[Netw
             raise FetchError(host, f"cannot resolve {host}: {exc}") from exc
         if not found:
             raise FetchError(host, f"cannot resolve {host}: no addresses")
-    for text in found:
-        address = _address(text)
-        if not is_allowed(address, allowed):
-            where = "" if literal is not None else f"{host} resolves to "
-            raise FetchError(
-                host,
-                f"{where}non-public address {address} "
-                "(refused; list its network in fetch.allow_private to allow it)",
-            )
-    return found
+    # Only checked addresses are ever connected to, so the others can simply be left out:
+    # "localhost" gives ::1 and 127.0.0.1, and allow_private = ["127.0.0.0/8"] should do.
+    usable = [text for text in found if is_allowed(_address(text), allowed)]
+    if not usable:
+        where = "" if literal is not None else f"{host} resolves to "
+        raise FetchError(
+            host,
+            f"{where}non-public address {_address(found[0])} "
+            "(refused; list its network in fetch.allow_private to allow it)",
+        )
+    return usable
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

@@ -333,3 +333,21 @@ def test_which_addresses_are_allowed(address: str, allowed: tuple[str, ...], ok:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     assert is_allowed(ip, parse_networks(allowed)) is ok
+
+
+def test_only_the_allowed_addresses_of_a_host_are_connected_to() -> None:
+    # A name giving ::1 and 127.0.0.1 (as "localhost" does) with only 127.0.0.1 allowed
+    # is fetched over 127.0.0.1; a name giving only refused addresses is refused.
+    with LoopbackServer() as server:
+        server.routes["/feed"] = Reply(200, rss([]))
+        answers = {"both.test": [["::1", "169.254.169.254", "127.0.0.1"]], "none.test": [["::1"]]}
+        resolve = _resolver(answers, [])
+
+        async def fetch(host: str) -> FetchResult:
+            async with make_client(PUBLIC, resolve=resolve) as client:
+                return await Fetcher(PUBLIC, client).fetch(f"http://{host}:{server.port}/feed")
+
+        both, none = asyncio.run(fetch("both.test")), asyncio.run(fetch("none.test"))
+        assert server.paths() == ["/feed"]
+    assert both.ok and both.body, both.error
+    assert not none.ok and "none.test resolves to non-public address ::1" in (none.error or "")

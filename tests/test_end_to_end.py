@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from httpserver import LOOPBACK_FETCH
 from pypdf import PdfReader
 
 from digest.config.feedlists import load_feed_list
@@ -57,7 +58,8 @@ title = "Morning Briefing"
 feeds = ["feeds.toml"]
 timezone = "Europe/London"
 recipients = ["a@example.org", { address = "b@example.org", formats = ["html"] }]
-""",
+"""
+        + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     return config

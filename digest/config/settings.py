@@ -7,6 +7,8 @@ Unknown keys are errors. Secrets (the SMTP password) come only from the environm
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -49,7 +51,10 @@ class FetchSettings:
     max_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
     max_errors: int = 10
-    block_private_addresses: bool = False
+    # Networks whose (otherwise refused) private addresses may be fetched: tests, intranets.
+    allow_private: tuple[str, ...] = ()
+    page_budget: float = 120.0  # seconds for all article pages of one fetch pass
+    pages_per_feed: int = 50  # article pages fetched per feed per pass
     user_agent: str = DEFAULT_USER_AGENT
     full_text_min_chars: int = 600
 
@@ -250,12 +255,40 @@ def _fetch(r: TableReader) -> FetchSettings:
         max_bytes=r.positive("max_bytes", d.max_bytes),
         max_redirects=r.get("max_redirects", int, d.max_redirects),
         max_errors=r.positive("max_errors", d.max_errors),
-        block_private_addresses=r.get("block_private_addresses", bool, d.block_private_addresses),
+        allow_private=_networks(r, "allow_private"),
+        page_budget=_seconds(r, "page_budget", d.page_budget),
+        pages_per_feed=r.positive("pages_per_feed", d.pages_per_feed),
         user_agent=r.get("user_agent", str, d.user_agent),
         full_text_min_chars=r.get("full_text_min_chars", int, d.full_text_min_chars),
     )
+    if r.get("block_private_addresses", bool, None) is not None:
+        logging.getLogger("digest.config").warning(
+            "config: %s: fetch.block_private_addresses is deprecated and ignored: private, "
+            "loopback and link-local addresses are refused unless their network is listed "
+            'in fetch.allow_private (e.g. ["10.0.0.0/8"])',
+            r.file,
+        )
     r.finish()
     return s
+
+
+def _networks(r: TableReader, key: str) -> tuple[str, ...]:
+    """Return the list of networks under key, each checked ("10.0.0.0/8", "::1")."""
+    values = r.get(key, list, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except (TypeError, ValueError) as exc:
+            raise r.fail(key, f'{value!r} is not a network like "10.0.0.0/8"') from exc
+    return tuple(values)
+
+
+def _seconds(r: TableReader, key: str, default: float) -> float:
+    """Return a positive, finite number of seconds under key."""
+    value = float(r.get(key, float, default))
+    if not 0 < value < float("inf"):
+        raise r.fail(key, f"expected a positive number of seconds, got {value!r}")
+    return value
 
 
 def _smtp(

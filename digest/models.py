@@ -23,6 +23,9 @@ class FeedSource:
     full_text: FullTextPolicy = "auto"
     weight: float = 1.0
     language: str | None = None
+    # Keyword rules (see digest/events/rules.py): words, phrases or /regex/.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -276,6 +279,8 @@ class Rendered:
     text: str
     pdf: bytes | None
     pdf_note: str | None = None
+    epub: bytes | None = None
+    ics: bytes | None = None
 
 
 DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]

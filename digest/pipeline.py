@@ -64,6 +64,7 @@ class RunOptions:
     send: bool = True
     since: timedelta | None = None
     out_dir: Path | None = None
+    site_dir: Path | None = None  # the archive site (default DATA_DIR/site)
 
 
 class _Timer:
@@ -184,11 +185,14 @@ def _run_once(
     key = period_key(d, now)
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
+        ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
+        articles = list(ruled.kept)
+        counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
-    counts.update(articles=len(articles), events_found=len(found))
+    counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
         try:
@@ -212,6 +216,10 @@ def _run_once(
             outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
         except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
+    if outputs:  # a digest that could not be rendered has nothing to publish
+        with timer.stage("site"):
+            rendered = renders.get(d.language, d.formats)  # cached: rendered above
+            outputs += _publish(rendered, digest, d, key, now, options, settings, failures)
     report = RunReport(
         digest=d.name,
         period_key=key,
@@ -325,9 +333,14 @@ class _Renders:
     def __init__(self, settings: DigestSettings, digest: Digest, deps: Deps) -> None:
         self.settings, self.digest, self.deps = settings, digest, deps
         self.cache: dict[tuple[str, tuple[str, ...]], Rendered] = {}
+        # An EPUB (or PDF) one recipient asks for is rendered even when the digest's own
+        # formats leave it out; who gets what is decided per message.
+        wanted = [settings.formats, *(r.formats for r in settings.recipients)]
+        self.formats = tuple(dict.fromkeys(f for fs in wanted for f in fs))
 
     def get(self, language: str, formats: Sequence[str]) -> Rendered:
-        key = (language, tuple(formats))
+        formats = tuple(dict.fromkeys((*self.formats, *formats)))
+        key = (language, formats)
         if key not in self.cache:
             self.cache[key] = render.render_digest(
                 self.digest,
@@ -360,11 +373,37 @@ def _write_outputs(
     ]
     if rendered.pdf is not None:
         files.append((out_dir / f"{stem}.pdf", rendered.pdf))
+    if rendered.epub is not None:
+        files.append((out_dir / f"{stem}.epub", rendered.epub))
+    if rendered.ics is not None and "ics" in d.formats:
+        files.append((out_dir / f"{stem}.ics", rendered.ics))
     for path, data in files:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a file
     return [str(p) for p, _ in files]
+
+
+def _publish(
+    rendered: Rendered,
+    digest: Digest,
+    d: DigestSettings,
+    key: str,
+    now: datetime,
+    options: RunOptions,
+    settings: Settings,
+    failures: list[Failure],
+) -> list[str]:
+    """Return the archive page written for this period (nothing when publishing failed)."""
+    site_dir = options.site_dir or settings.data_dir / "site"
+    try:
+        written = render.publish_site(
+            site_dir, digest, rendered, d, period_key=key, keep=settings.keep, now=now
+        )
+    except (DigestError, OSError) as exc:  # a full disk or a bad template: the mail still goes
+        failures.append(Failure("site", str(site_dir), str(exc)))
+        return []
+    return [str(p) for p in written if p.suffix == ".html" and p.name != "index.html"]
 
 
 def _deliver(

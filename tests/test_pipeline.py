@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from httpserver import LOOPBACK_FETCH
+
 from digest.config.settings import SAMPLES_DIR, load_settings
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.store.database import open_store
@@ -23,7 +25,8 @@ def test_a_feed_in_two_digests_takes_each_digests_tags(tmp_path: Path) -> None:
         )
     config = tmp_path / "digest.toml"
     config.write_text(
-        '[[digest]]\nname = "a"\nfeeds = ["a.toml"]\n\n[[digest]]\nname = "b"\nfeeds = ["b.toml"]\n',
+        '[[digest]]\nname = "a"\nfeeds = ["a.toml"]\n\n[[digest]]\nname = "b"\nfeeds = ["b.toml"]\n'
+        + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     settings = load_settings(config, data_dir=tmp_path / "data", env={})
@@ -75,7 +78,7 @@ Ferries resumed their crossings in the afternoon.</description></item>
     )
     config = tmp_path / "digest.toml"
     config.write_text(
-        f'[[digest]]\nname = "pics"\nfeeds = ["{base}/feed.xml"]\nimages = true\n',
+        f'[[digest]]\nname = "pics"\nfeeds = ["{base}/feed.xml"]\nimages = true\n' + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     settings = load_settings(config, data_dir=tmp_path / "data", env={})

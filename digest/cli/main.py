@@ -84,6 +84,10 @@ AsOfOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")]
+SiteOption = Annotated[
+    Path | None,
+    typer.Option("--site", help="Publish the archive site here (default: DATA_DIR/site)."),
+]
 
 
 def main() -> None:
@@ -120,11 +124,14 @@ def run_command(
     no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Use only stored articles.")] = False,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
+    site: SiteOption = None,
 ) -> None:
     """Fetch feeds, build each digest, write PDF/HTML/text and deliver it (one-off run)."""
     settings = load(config, data_dir)
     chosen = _chosen(settings, digest)
-    options = RunOptions(fetch=not no_fetch, send=not no_send, since=_since(since), out_dir=out)
+    options = RunOptions(
+        fetch=not no_fetch, send=not no_send, since=_since(since), out_dir=out, site_dir=site
+    )
     _run_digests(settings, chosen, options, _now(as_of), quiet)
 
 
@@ -137,10 +144,11 @@ def build_command(
     out: OutOption = None,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
+    site: SiteOption = None,
 ) -> None:
     """Build and write each digest from stored articles: no fetching, no sending."""
     settings = load(config, data_dir)
-    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out)
+    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out, site_dir=site)
     _run_digests(settings, _chosen(settings, digest), options, _now(as_of), quiet)
 
 
@@ -315,6 +323,9 @@ def _print_report(report: RunReport) -> None:
     if c("feeds"):
         line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed)"
     console.print(line, markup=False)
+    for name, n in report.counts:
+        if name.startswith("removed by "):  # keyword rules (see README, "Keyword rules")
+            console.print(f"  {name}: {n} articles", markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)
     for delivery in report.deliveries:

@@ -28,9 +28,9 @@ from digest.cli.common import (
 )
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
-from digest.errors import LockError
+from digest.errors import ConfigError, LockError
 from digest.models import FeedState
-from digest.service import next_slot, serve_forever
+from digest.service import next_slot, parse_address, serve_forever
 from digest.store import Store, is_postgres, lock_holder, lock_path, run_lock
 
 app = typer.Typer()
@@ -69,10 +69,22 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = "info",
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            envvar="DIGEST_HTTP",
+            help="Serve the archive site (DATA_DIR/site) on HOST:PORT, e.g. 127.0.0.1:8080.",
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time."""
     settings = load(config, data_dir)
     configure_logging(log_level)
+    try:
+        site_http = parse_address(http) if http else None
+    except ValueError as exc:
+        fail(f"--http: {exc}")
     try:
         with run_lock(settings):
             store = store_for(settings)
@@ -83,9 +95,12 @@ def serve_command(
                 health_host=health_host,
                 health_port=health_port,
                 stop_timeout=stop_timeout,
+                site_http=site_http,
             )
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
+    except ConfigError as exc:  # --http: the port is taken or the address is not ours
+        fail(str(exc))
     raise typer.Exit(code)
 
 

@@ -9,6 +9,7 @@ moment belongs to, and the trigger the service schedules.
 from digest.config.feedlists import load_feed_list
 from digest.config.llm import LlmSettings
 from digest.config.periods import fire_after, period_key, schedule_slots, slot_key, trigger_for
+from digest.config.rules import is_regex_rule
 from digest.config.settings import (
     CatchUp,
     DigestSettings,
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "SmtpSettings",
     "fire_after",
+    "is_regex_rule",
     "load_feed_list",
     "load_settings",
     "parse_duration",

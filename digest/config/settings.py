@@ -7,6 +7,8 @@ Unknown keys are errors. Secrets (the SMTP password) come only from the environm
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -23,6 +25,7 @@ import platformdirs
 from digest.config.cron import cron_trigger
 from digest.config.feedlists import load_feed_list
 from digest.config.llm import LlmSettings, read_llm
+from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
@@ -30,6 +33,8 @@ from digest.models import FeedSource
 Security = Literal["starttls", "tls", "none"]
 CatchUp = Literal["latest", "none", "all"]
 FORMATS = ("pdf", "html")
+# Formats a digest or recipient may also ask for: an EPUB and a calendar of "Coming up".
+EXTRA_FORMATS = ("epub", "ics")
 LANGUAGES = ("en", "ru")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
@@ -49,7 +54,10 @@ class FetchSettings:
     max_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
     max_errors: int = 10
-    block_private_addresses: bool = False
+    # Networks whose (otherwise refused) private addresses may be fetched: tests, intranets.
+    allow_private: tuple[str, ...] = ()
+    page_budget: float = 120.0  # seconds for all article pages of one fetch pass
+    pages_per_feed: int = 50  # article pages fetched per feed per pass
     user_agent: str = DEFAULT_USER_AGENT
     full_text_min_chars: int = 600
 
@@ -105,6 +113,8 @@ class DigestSettings:
     attachment_limit: int = 10 * 1024 * 1024
     tag_weights: tuple[tuple[str, float], ...] = ()
     unsubscribe: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     summarizer: Literal["extractive", "llm"] = "extractive"
 
 
@@ -259,12 +269,40 @@ def _fetch(r: TableReader) -> FetchSettings:
         max_bytes=r.positive("max_bytes", d.max_bytes, 2**30),
         max_redirects=r.whole("max_redirects", d.max_redirects, 0, 100),
         max_errors=r.positive("max_errors", d.max_errors),
-        block_private_addresses=r.get("block_private_addresses", bool, d.block_private_addresses),
+        allow_private=_networks(r, "allow_private"),
+        page_budget=_seconds(r, "page_budget", d.page_budget),
+        pages_per_feed=r.positive("pages_per_feed", d.pages_per_feed),
         user_agent=r.get("user_agent", str, d.user_agent),
         full_text_min_chars=r.whole("full_text_min_chars", d.full_text_min_chars, 0, 10**6),
     )
+    if r.get("block_private_addresses", bool, None) is not None:
+        logging.getLogger("digest.config").warning(
+            "config: %s: fetch.block_private_addresses is deprecated and ignored: private, "
+            "loopback and link-local addresses are refused unless their network is listed "
+            'in fetch.allow_private (e.g. ["10.0.0.0/8"])',
+            r.file,
+        )
     r.finish()
     return s
+
+
+def _networks(r: TableReader, key: str) -> tuple[str, ...]:
+    """Return the list of networks under key, each checked ("10.0.0.0/8", "::1")."""
+    values = r.get(key, list, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except (TypeError, ValueError) as exc:
+            raise r.fail(key, f'{value!r} is not a network like "10.0.0.0/8"') from exc
+    return tuple(values)
+
+
+def _seconds(r: TableReader, key: str, default: float) -> float:
+    """Return a positive, finite number of seconds under key."""
+    value = float(r.get(key, float, default))
+    if not 0 < value < float("inf"):
+        raise r.fail(key, f"expected a positive number of seconds, got {value!r}")
+    return value
 
 
 def _smtp(
@@ -363,6 +401,8 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         attachment_limit=int(r.number("attachment_limit_mb", 10.0, 0, 1024, above=True) * 2**20),
         tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
         unsubscribe=_unsubscribe(r),
+        include=read_rules(r, "include"),
+        exclude=read_rules(r, "exclude"),
         summarizer=cast(
             Literal["extractive", "llm"],
             r.choice("summarizer", ("extractive", "llm"), "extractive"),
@@ -406,8 +446,8 @@ def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:
 
 def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
     for v in values:
-        if v not in FORMATS:
-            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS)}")
+        if v not in FORMATS + EXTRA_FORMATS:
+            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS + EXTRA_FORMATS)}")
     if not values:
         raise r.fail(key, "expected at least one of pdf, html")
     return tuple(dict.fromkeys(values))

@@ -125,7 +125,24 @@ def build_message(
         msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
     else:
         msg.make_mixed()  # the same tree shape for every recipient, attachment or not
+    stem = (attachment_name or f"digest-{now:%Y-%m-%d}.pdf").rpartition(".")[0]
+    _attach_extras(msg, rendered, formats, stem)
     return msg
+
+
+def _attach_extras(
+    msg: EmailMessage, rendered: Rendered, formats: Sequence[str], stem: str
+) -> None:
+    """Attach the EPUB and the "Coming up" calendar when the recipient's formats ask for them."""
+    if "epub" in formats and rendered.epub is not None:
+        msg.add_attachment(
+            rendered.epub, maintype="application", subtype="epub+zip", filename=f"{stem}.epub"
+        )
+    # A calendar without events would only clutter the message.
+    if "ics" in formats and rendered.ics is not None and b"BEGIN:VEVENT" in rendered.ics:
+        msg.add_attachment(
+            rendered.ics, maintype="text", subtype="calendar", filename=f"{stem}.ics"
+        )
 
 
 def _with_note(html: str, note: str) -> str:

@@ -10,7 +10,10 @@ Exactly once per (digest, period, recipient), across crashes:
    the server accept it; after the 250 reply it becomes 'sent'.
 
 A crash before 'sending' is committed leaves the row due again (the server discarded the
-unfinished transaction), so the next run sends it. A crash after the final dot but before
+unfinished transaction), so the next run sends it. A connection that breaks before the dot
+is written whole (at connect, EHLO, AUTH, MAIL, RCPT, DATA, mid-body, or on the dot's own
+write) puts a 'sending' row back to 'retry': the server cannot have the message. Only a
+reply lost after the dot was written is uncertain. A crash after the final dot but before
 'sent' is committed is the one window SMTP cannot close: the message may have been
 accepted. We choose at-most-once there (DESIGN.md: "sent at most once, even across
 crashes"): the row stays 'sending', is reported as failed with "outcome unknown", and is

@@ -12,6 +12,7 @@ from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
 from digest.events.guard import find_violations
 from digest.events.llm import LlmSummarizer, check_endpoint
+from digest.events.rules import RulesOutcome, apply_rules
 from digest.events.shorten import (
     MAX_SOURCE_CHARS,
     MAX_TEXT_CHARS,
@@ -26,7 +27,9 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_TITLE_CHARS",
     "LlmSummarizer",
+    "RulesOutcome",
     "Summarizer",
+    "apply_rules",
     "check_endpoint",
     "default_summarizer",
     "detect_language",

@@ -7,5 +7,6 @@ a scheduled run and `digest run` do the same work.
 
 from digest.service.process import serve_forever
 from digest.service.schedule import next_slot
+from digest.service.site import parse_address, start_site_server
 
-__all__ = ["next_slot", "serve_forever"]
+__all__ = ["next_slot", "parse_address", "serve_forever", "start_site_server"]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from httpserver import LOOPBACK_FETCH
 
 from digest.config.periods import schedule_slots, slot_key
 from digest.config.settings import DigestSettings, Settings, load_settings
@@ -223,6 +224,7 @@ def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
     (env.root / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
+    env.config.write_text(env.config.read_text(encoding="utf-8") + LOOPBACK_FETCH)
     proc = _Proc(env, "2026-11-23T06:00:00+01:00", "serve", "--stop-timeout", "1")
     try:
         assert _SlowFeed.asked.wait(20), proc.text()

@@ -84,7 +84,10 @@ class TableReader:
 
     def positive(self, key: str, default: int, most: int = 1_000_000) -> int:
         """Return a whole number from 1 to `most`."""
-        return self.whole(key, default, 1, most)
+        value = cast(int, self.get(key, int, default))
+        if not 1 <= value <= most:
+            raise self.fail(key, f"expected a positive whole number up to {most}, got {value}")
+        return value
 
     def whole(self, key: str, default: int, least: int, most: int) -> int:
         """Return a whole number in [least, most]."""

@@ -48,7 +48,10 @@ def test_huge_title_and_run_on_sentence_are_capped_from_feed_to_pdf(tmp_path: Pa
             storage_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
             outbox_dir=tmp_path / "outbox",
             digests=(d,),
-            fetch=replace(FetchSettings(timeout=5.0), max_bytes=4 * 1024 * 1024),
+            fetch=replace(
+                FetchSettings(timeout=5.0, allow_private=("127.0.0.0/8",)),
+                max_bytes=4 * 1024 * 1024,
+            ),
         )
         store = open_store(settings.storage_url)
         report = fetch_and_store(settings, store, [source], NOW)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import httpx
 
@@ -28,6 +28,7 @@ from digest.models import (
     Event,
     EventSummary,
     Failure,
+    FeedHealth,
     FeedSource,
     IngestReport,
     Rendered,
@@ -171,12 +172,13 @@ def _run_once(
         failures.extend(ingest_report.failures)
         counts.update(
             feeds=len(ingest_report.health),
-            feeds_failed=sum(1 for h in ingest_report.health if not h.ok),
+            feeds_failed=len(failed_feeds(ingest_report)),
+            feeds_waiting=len(waiting_feeds(ingest_report)),
             entries=ingest_report.entries,
             new_articles=ingest_report.new_articles,
         )
     start = now - (options.since or d.window)
-    key = period_key(d, now)
+    key = period_key(d, now)  # the period now falls in names the issue, its files and subject
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
         # Everything shown before now counts, except by this very period (a re-run): a
@@ -195,7 +197,13 @@ def _run_once(
         counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = compose_digest(
-        d, summaries, period_start=start, period_end=now, now=now, health=health
+        d,
+        summaries,
+        period_start=start,
+        period_end=now,
+        now=now,
+        health=health,
+        period=deliver.period_time(key),
     )
     counts["events"] = len(digest.events)
     if d.images and deps.fetch_image is None:
@@ -204,7 +212,7 @@ def _run_once(
     outputs: list[str] = []
     with timer.stage("render"):
         try:
-            outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
+            outputs = _write_outputs(renders.get(d.language, d.formats), d, key, options, settings)
         except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
     report = RunReport(
@@ -219,11 +227,60 @@ def _run_once(
         return report
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
+    if not digest.events and not d.send_empty:
+        skipped = replace(report, skipped=NO_MAIL_EMPTY)
+        store.finish_run(run.id, "done" if skipped.ok else "failed", report_json(skipped), now)
+        return _report_failures(settings, d, skipped, deps)
     with timer.stage("deliver"):
         deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
     final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
+    final = replace(final, notes=_opted_out(store, d))
     store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
-    return final
+    return _report_failures(settings, d, final, deps)
+
+
+NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
+    """Return a note per recipient left out because they unsubscribed."""
+    kept = {r.address for r in deliver.active_recipients(store, d)}
+    return tuple(
+        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+    )
+
+
+def _report_failures(
+    settings: Settings, d: DigestSettings, report: RunReport, deps: Deps
+) -> RunReport:
+    """Mail the run's failures, named, to d.report_to; return the report (plus a failure)."""
+    if not d.report_to or not report.failures:
+        return report
+    lines = [str(f) for f in report.failures]
+    try:
+        where = deliver.send_report(
+            settings, d, report.period_key, lines, deps.clock(), connect=deps.connect
+        )
+    except (DigestError, OSError) as exc:
+        failure = Failure("report", d.report_to, str(exc))
+        return replace(report, failures=(*report.failures, failure))
+    return replace(report, notes=(*report.notes, f"failures reported to {where}"))
+
+
+def failed_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the feeds whose fetch failed in this pass."""
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url in failed)
+
+
+def waiting_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the unhealthy feeds this pass did not try: backing off after earlier errors.
+
+    They failed in an earlier pass (and were reported then), so they are no failure of this
+    one; they are named apart from the failures, and subscribers count them as unreachable.
+    """
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url not in failed)
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
@@ -336,17 +393,12 @@ class _Renders:
         return self.get(language, self.settings.formats), recipient.formats
 
 
-def output_stem(d: DigestSettings, now: datetime) -> str:
-    """Return the file name stem for a digest's outputs, e.g. 'morning-2026-11-25'."""
-    return f"{d.name}-{now.astimezone(ZoneInfo(d.timezone)):%Y-%m-%d}"
-
-
 def _write_outputs(
-    rendered: Rendered, d: DigestSettings, now: datetime, options: RunOptions, settings: Settings
+    rendered: Rendered, d: DigestSettings, key: str, options: RunOptions, settings: Settings
 ) -> list[str]:
     out_dir = options.out_dir or settings.data_dir / "digests"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(d, now)
+    stem = deliver.issue_stem(d, key)  # the period's name, like the attachment's
     files: list[tuple[Path, bytes]] = [
         (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
         (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
@@ -401,7 +453,10 @@ def _with_deliveries(
     """Return the run report completed with the delivery stage's outcome and timings."""
     counts = dict(report.counts)
     counts.update(
-        delivered=sum(1 for x in deliveries if x.status in ("sent", "written")),
+        delivered=sum(
+            1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+        ),
+        already_delivered=sum(1 for x in deliveries if x.earlier_at),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
         delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
     )
@@ -447,9 +502,127 @@ def report_json(report: RunReport) -> str:
             "timings": dict(report.timings),
             "outputs": list(report.outputs),
             "deliveries": [
-                {"recipient": x.recipient, "status": x.status, "error": x.error}
+                {
+                    "recipient": x.recipient,
+                    "status": x.status,
+                    "error": x.error,
+                    "path": x.path,
+                    "earlier_at": x.earlier_at.isoformat() if x.earlier_at else None,
+                }
                 for x in report.deliveries
             ],
+            "skipped": report.skipped,
+            "notes": list(report.notes),
         },
         ensure_ascii=False,
+    )
+
+
+def report_from_json(text: str) -> RunReport:
+    """Return the RunReport that report_json wrote (for a run handed to the service)."""
+    data = json.loads(text)
+    failures = []
+    for line in data.get("failures", []):
+        stage, subject, message = [*str(line).split(": ", 2), "", ""][:3]
+        failures.append(Failure(stage, subject, message))
+    deliveries = tuple(
+        Delivery(
+            recipient=x["recipient"],
+            status=x["status"],
+            error=x.get("error"),
+            path=x.get("path"),
+            earlier_at=datetime.fromisoformat(x["earlier_at"]) if x.get("earlier_at") else None,
+        )
+        for x in data.get("deliveries", [])
+    )
+    return RunReport(
+        digest=data.get("digest", ""),
+        period_key=data.get("period", ""),
+        counts=tuple(data.get("counts", {}).items()),
+        failures=tuple(failures),
+        timings=tuple(data.get("timings", {}).items()),
+        outputs=tuple(data.get("outputs", [])),
+        deliveries=deliveries,
+        skipped=data.get("skipped"),
+        notes=tuple(data.get("notes", [])),
+    )
+
+
+def run_digests(
+    settings: Settings,
+    store: Store,
+    chosen: Sequence[DigestSettings],
+    options: RunOptions,
+    now: datetime,
+    deps: Deps,
+) -> tuple[IngestReport | None, list[RunReport]]:
+    """Return what `digest run` does: retry due mail, fetch once, build and send each digest.
+
+    The caller holds the run lock (`digest run`), or is the service that holds it (a run
+    handed over by `digest run`). A report with digest "" is the retry of earlier periods.
+    """
+    reports: list[RunReport] = []
+    if options.send:
+        # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
+        # setups have no service to retry them, so every run does.
+        retried, failures = retry_deliveries(settings, store, deps)
+        if retried or failures:
+            reports.append(
+                RunReport(digest="", period_key="", failures=failures, deliveries=retried)
+            )
+    ingest: IngestReport | None = None
+    if options.fetch:
+        ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
+    for d in chosen:
+        deps.progress(f"building {d.name}")
+        reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
+    if options.fetch:
+        prune_store(settings, store, now)
+    return ingest, reports
+
+
+def ingest_json(report: IngestReport) -> dict[str, object]:
+    """Return a fetch pass's report as JSON-ready data (for a run handed to the service)."""
+    return {
+        "health": [
+            {
+                "url": h.url,
+                "name": h.name,
+                "ok": h.ok,
+                "error": h.error,
+                "error_count": h.error_count,
+                "next_check_at": h.next_check_at.isoformat() if h.next_check_at else None,
+                "disabled": h.disabled,
+            }
+            for h in report.health
+        ],
+        "counts": [report.entries, report.new_articles, report.duplicates, report.not_modified],
+        "failures": [[f.stage, f.subject, f.message] for f in report.failures],
+    }
+
+
+def ingest_from_json(data: dict[str, Any]) -> IngestReport:
+    """Return the IngestReport that ingest_json described."""
+    health = tuple(
+        FeedHealth(
+            url=h["url"],
+            name=h["name"],
+            ok=h["ok"],
+            error=h["error"],
+            error_count=h["error_count"],
+            next_check_at=datetime.fromisoformat(h["next_check_at"])
+            if h["next_check_at"]
+            else None,
+            disabled=h["disabled"],
+        )
+        for h in data["health"]
+    )
+    entries, new, duplicates, not_modified = data["counts"]
+    return IngestReport(
+        health=health,
+        entries=entries,
+        new_articles=new,
+        duplicates=duplicates,
+        not_modified=not_modified,
+        failures=tuple(Failure(*f) for f in data["failures"]),
     )

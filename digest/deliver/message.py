@@ -141,7 +141,8 @@ def _add_unsubscribe(msg: EmailMessage, unsubscribe: str | None) -> None:
     if not targets:
         return
     msg["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets)
-    if any(t.startswith("https://") or t.startswith("http://") for t in targets):
+    # RFC 8058 one-click requires an HTTPS URI: a mail provider POSTs to it unattended.
+    if any(t.lower().startswith("https://") for t in targets):
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from digest.service.unsubscribe import PATH, Unsubscriber
+
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
@@ -142,8 +144,10 @@ class ServiceState:
 class HealthServer:
     """A small HTTP server for /healthz and /metrics on its own daemon thread."""
 
-    def __init__(self, state: ServiceState, host: str, port: int) -> None:
-        handler = type("_Handler", (_Handler,), {"state": state})
+    def __init__(
+        self, state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+    ) -> None:
+        handler = type("_Handler", (_Handler,), {"state": state, "unsubscriber": unsubscriber})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -161,20 +165,41 @@ class HealthServer:
         self._server.server_close()
 
 
-def start_health_server(state: ServiceState, host: str, port: int) -> HealthServer:
+def start_health_server(
+    state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+) -> HealthServer:
     """Return a running health server on host:port (port 0 picks a free one)."""
-    server = HealthServer(state, host, port)
+    server = HealthServer(state, host, port, unsubscriber)
     server._thread.start()
     return server
 
 
 class _Handler(BaseHTTPRequestHandler):
     state: ServiceState
+    unsubscriber: Unsubscriber | None = None
     server_version = "digest-health"
+
+    def _unsubscribing(self, path: str) -> Unsubscriber | None:
+        if self.unsubscriber is None or not (path == PATH or path.startswith(PATH + "/")):
+            return None
+        return self.unsubscriber
+
+    def do_POST(self) -> None:
+        unsubscriber = self._unsubscribing(self.path.split("?", 1)[0])
+        if unsubscriber is None:
+            self._send(404, "not found\n", "text/plain")
+            return
+        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        status, page = unsubscriber.unsubscribe(self.path, body)
+        self._send(status, page, "text/html; charset=utf-8")
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path in ("/healthz", "/health"):
+        if (unsubscriber := self._unsubscribing(path)) is not None:
+            status, page = unsubscriber.confirm(self.path)
+            self._send(status, page, "text/html; charset=utf-8")
+        elif path in ("/healthz", "/health"):
             status, body = self.state.health()
             self._send(status, body, "application/json")
         elif path == "/metrics":

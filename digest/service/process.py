@@ -16,8 +16,9 @@ from typing import Any
 
 from digest.config import Settings
 from digest.service.health import start_health_server
-from digest.service.jobs import Stages, log_event
+from digest.service.jobs import Stages, log_event, utc_now
 from digest.service.scheduler import Service
+from digest.service.unsubscribe import Unsubscriber
 from digest.store import Store
 
 
@@ -53,7 +54,9 @@ def serve_forever(
     server = None
     try:
         if health_port is not None:
-            server = start_health_server(service.state, health_host, health_port)
+            secret = settings.unsubscribe_secret
+            unsubscriber = Unsubscriber(store, secret, utc_now) if secret else None
+            server = start_health_server(service.state, health_host, health_port, unsubscriber)
             log_event("health", host=health_host, port=server.port)
         service.start()
         log_event(

@@ -21,7 +21,10 @@ def issue_stem(d: DigestSettings, key: str) -> str:
     The date is the period's own (a run at 04:44 before a 07:00 schedule builds yesterday's
     period, so it is yesterday's date); a digest sent more than once a day adds the time.
     """
-    local = period_time(key).astimezone(ZoneInfo(d.timezone))
+    try:
+        local = period_time(key).astimezone(ZoneInfo(d.timezone))
+    except ValueError:  # not a scheduled period's key (a hand-made run row): use it as is
+        return f"{d.name}-{key}"
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     same_day = schedule_slots(d, midnight - timedelta(seconds=1), midnight + timedelta(days=1))
     when = f"{local:%Y-%m-%d-%H%M}" if len(same_day) > 1 else f"{local:%Y-%m-%d}"

@@ -31,7 +31,9 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def write_config(tmp: Path, digest_lines: str = "", feeds: str = "", top: str = "") -> Path:
     """Return a config: one digest 'morning' on the local world-wire sample, outbox in tmp."""
     (tmp / "feeds.toml").write_text(
-        f'[[feed]]\nurl = "{SAMPLES_DIR / "world-wire.xml"}"\nname = "World Wire"\n{feeds}',
+        # full_text = "never": the sample's links point at real sites, which tests never fetch.
+        f'[[feed]]\nurl = "{SAMPLES_DIR / "world-wire.xml"}"\nname = "World Wire"\n'
+        f'full_text = "never"\n{feeds}',
         encoding="utf-8",
     )
     config = tmp / "digest.toml"

@@ -7,6 +7,7 @@ single worker as the scheduled jobs, so a handed-over run never races a fetch pa
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from digest import pipeline
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Failure, RunReport
+from digest.service.jobs import log_report
 from digest.store import Request, Store
 
 
@@ -35,9 +37,13 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
         out_dir=Path(options["out_dir"]) if options.get("out_dir") else None,
     )
     when = datetime.fromisoformat(options["as_of"]) if options.get("as_of") else now
+    started = time.perf_counter()
     ingest, reports = pipeline.run_digests(
         settings, store, chosen, run_options, when, pipeline.Deps()
     )
+    for report in reports:  # the service's log names what failed, as for scheduled runs
+        if report.digest:
+            log_report(report, time.perf_counter() - started)
     return json.dumps(
         {
             "ingest": pipeline.ingest_json(ingest) if ingest else None,

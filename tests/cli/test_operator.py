@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digestcli import AS_OF, cli, emls, run, write_config
-from httpserver import LoopbackServer, Reply
+from httpserver import LoopbackServer, Reply, rss
 
 # -- defect 3 and 9: cron output and one exit-code rule ------------------------------------
 
@@ -81,12 +81,19 @@ def test_a_second_run_says_already_written_not_written(tmp_path: Path) -> None:
 
 
 def test_a_run_before_the_schedule_is_named_by_the_period_it_builds(tmp_path: Path) -> None:
-    config = write_config(
-        tmp_path,
-        'title = "Morning"\ntimezone = "Europe/Berlin"\nschedule = "0 7 * * *"\nsend_empty = true',
-    )
-    out = tmp_path / "out"
-    ran = run(config, "--as-of", "2026-11-30T04:44:00+01:00", "--out", str(out))
+    with LoopbackServer() as server:
+        server.routes["/news.xml"] = Reply(
+            200, rss([("Bridge opens in Berlin", "https://example.org/b", "The bridge opened.")])
+        )
+        feed = f'\n[[feed]]\nurl = "{server.url("/news.xml")}"\nfull_text = "never"\n'
+        config = write_config(
+            tmp_path, 'title = "Morning"\ntimezone = "Europe/Berlin"\nschedule = "0 7 * * *"', feed
+        )
+        out = tmp_path / "out"
+        # 04:44 in Berlin, before the 07:00 schedule: the period is yesterday's 07:00 one.
+        ran = run(
+            config, "--as-of", "2026-11-30T04:44:00+01:00", "--since", "7d", "--out", str(out)
+        )
     assert ran.returncode == 0, ran.stderr
     assert "morning [2026-11-29T07:00+0100]" in ran.stdout
     assert sorted(p.name for p in out.iterdir()) == [

@@ -25,12 +25,13 @@ def exit_code(ingest: IngestReport | None, reports: Sequence[RunReport]) -> int:
 
 def print_problems(ingest: IngestReport | None, reports: Sequence[RunReport]) -> None:
     """Print each of this run's failures once to stderr: 'digest: [DIGEST: ]stage: subject: …'."""
-    shared = set(ingest.failures) if ingest else set()
+    seen = set(ingest.failures) if ingest else set()
     for failure in ingest.failures if ingest else ():
         err_console.print(f"digest: {failure}", markup=False)
     for r in reports:
         for failure in r.failures:
-            if failure not in shared:  # a feed's failure is in each of its digests' reports
+            if failure not in seen:  # a feed's failure is in each of its digests' reports
+                seen.add(failure)
                 where = f"{r.digest}: " if r.digest else ""
                 err_console.print(f"digest: {where}{failure}", markup=False)
 

@@ -12,13 +12,13 @@ from digest.store.database import open_store
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 
-def test_a_version_1_database_gains_the_new_tables(tmp_path: Path) -> None:
+def test_a_version_2_database_gains_the_new_tables(tmp_path: Path) -> None:
     path = tmp_path / "digest.db"
     open_store(f"sqlite:///{path}").close()
     with sqlite3.connect(path) as conn:  # as a database made before this change
         conn.execute("DROP TABLE opt_outs")
         conn.execute("DROP TABLE requests")
-        conn.execute("DELETE FROM schema_version WHERE version = 2")
+        conn.execute("DELETE FROM schema_version WHERE version = 3")
     store = open_store(f"sqlite:///{path}")
     assert store.opt_out("morning", "Bob@Example.org", "cli", NOW)
     assert store.opted_out("morning") == frozenset({"bob@example.org"})

@@ -35,12 +35,17 @@ class HandedOver:
 
 
 def request_options(
-    chosen: Sequence[DigestSettings], options: RunOptions, as_of: datetime | None
+    chosen: Sequence[DigestSettings],
+    options: RunOptions,
+    as_of: datetime | None,
+    *,
+    force: bool = False,
 ) -> str:
-    """Return the JSON the service reads back with `run_request_options`."""
+    """Return the JSON of a request's options, as digest/service/requests.py reads them."""
     return json.dumps(
         {
             "digests": [d.name for d in chosen],
+            "force": force,
             "fetch": options.fetch,
             "send": options.send,
             "since": options.since.total_seconds() if options.since else None,
@@ -51,10 +56,17 @@ def request_options(
 
 
 def hand_over(
-    settings: Settings, store: Store, options: str, *, wait: float, poll: float = POLL_SECONDS
+    settings: Settings,
+    store: Store,
+    options: str,
+    *,
+    wait: float,
+    kind: str = "run",
+    poll: float = POLL_SECONDS,
 ) -> HandedOver:
-    """Queue the run for the service and return its outcome; raise LockError if none comes."""
-    request_id = store.add_request("run", options, datetime.now(UTC))
+    """Queue a run (or a fetch) for the service and return its outcome; raise LockError if
+    none comes."""
+    request_id = store.add_request(kind, options, datetime.now(UTC))
     started, polls = time.monotonic(), 0
     while True:
         time.sleep(poll)

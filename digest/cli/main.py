@@ -171,7 +171,12 @@ def fetch_command(
             report = fetch_once(settings, store, sources, now, Deps(progress=progress), force=force)
             prune_store(settings, store, now)
     except LockError as exc:
-        fail(f"{exc} (digest serve fetches on its own schedule)", EXIT_FAILED)
+        if not held_by_service(exc):
+            fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
+        options = request_options((), RunOptions(), now if as_of else None, force=force)
+        handed, _ = _hand_over(settings, store, options, quiet, kind="fetch")
+        assert handed is not None  # a fetch request always reports its pass
+        report = handed
     if not quiet:
         print_ingest(report)
     print_problems(report, ())
@@ -197,7 +202,8 @@ def _run_digests(
     except LockError as exc:
         if not held_by_service(exc):
             fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
-        ingest, reports = _hand_over(settings, store, chosen, options, as_of, quiet)
+        handed = request_options(chosen, options, as_of)
+        ingest, reports = _hand_over(settings, store, handed, quiet, kind="run")
     if not quiet:
         if ingest is not None:
             print_ingest(ingest)
@@ -208,20 +214,15 @@ def _run_digests(
 
 
 def _hand_over(
-    settings: Settings,
-    store: Store,
-    chosen: Sequence[DigestSettings],
-    options: RunOptions,
-    as_of: datetime | None,
-    quiet: bool,
+    settings: Settings, store: Store, options: str, quiet: bool, *, kind: str
 ) -> tuple[IngestReport | None, list[RunReport]]:
     """Return the reports of the run done by the `digest serve` that holds the lock."""
     if not quiet:
-        err_console.print("digest: digest serve is running: handing this run to it", markup=False)
-    try:
-        done = hand_over(
-            settings, store, request_options(chosen, options, as_of), wait=HAND_OVER_WAIT
+        err_console.print(
+            f"digest: digest serve is running: handing this {kind} to it", markup=False
         )
+    try:
+        done = hand_over(settings, store, options, wait=HAND_OVER_WAIT, kind=kind)
     except LockError as exc:
         fail(f"{exc} (digest serve holds the lock but did not run the request)", EXIT_FAILED)
     return done.ingest, list(done.reports)

@@ -1,6 +1,7 @@
 """Runs handed over by `digest run` while the service holds the lock (see cli/handover.py).
 
-The service's `requests` job takes one waiting row at a time and runs it here, on the same
+A request is a `digest run` (kind "run") or a `digest fetch` ("fetch"). The service's
+`requests` job takes one waiting row at a time and runs it here, on the same
 single worker as the scheduled jobs, so a handed-over run never races a fetch pass.
 """
 
@@ -37,6 +38,14 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
         out_dir=Path(options["out_dir"]) if options.get("out_dir") else None,
     )
     when = datetime.fromisoformat(options["as_of"]) if options.get("as_of") else now
+    if request.kind == "fetch":  # `digest fetch`: every feed, as the command does
+        sources = pipeline.sources_for(settings, store, settings.digests)
+        deps = pipeline.Deps()
+        fetched = pipeline.fetch_once(
+            settings, store, sources, when, deps, force=bool(options.get("force"))
+        )
+        pipeline.prune_store(settings, store, when)
+        return json.dumps({"ingest": pipeline.ingest_json(fetched), "reports": []})
     started = time.perf_counter()
     ingest, reports = pipeline.run_digests(
         settings, store, chosen, run_options, when, pipeline.Deps()

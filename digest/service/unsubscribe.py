@@ -51,10 +51,8 @@ class Unsubscriber:
         token = token_of(path)
         if token is None:
             return 400, _page("Unsubscribe", "This link has no token.")
-        form = (
-            f"<form method='post' action='{PATH}?token={html.escape(token)}'>"
-            "<button type='submit'>Unsubscribe</button></form>"
-        )
+        # No action: the form posts to this very URL, whatever prefix a proxy put before it.
+        form = "<form method='post'><button type='submit'>Unsubscribe</button></form>"
         return 200, _page("Unsubscribe", "Stop receiving this digest?", form)
 
     def unsubscribe(self, path: str, body: str) -> Answer:

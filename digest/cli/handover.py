@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from digest.config import DigestSettings, Settings
 from digest.errors import LockError
 from digest.models import IngestReport, RunReport
-from digest.pipeline import RunOptions, ingest_from_json, report_from_json
+from digest.pipeline import RunOptions
+from digest.service import ingest_from_json, report_from_json
 from digest.store import Store, held_by_service, lock_holder
 
 POLL_SECONDS = 0.5

@@ -18,6 +18,7 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Failure, RunReport
 from digest.service.jobs import log_report
+from digest.service.wire import ingest_json
 from digest.store import Request, Store
 
 
@@ -45,7 +46,7 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
             settings, store, sources, when, deps, force=bool(options.get("force"))
         )
         pipeline.prune_store(settings, store, when)
-        return json.dumps({"ingest": pipeline.ingest_json(fetched), "reports": []})
+        return json.dumps({"ingest": ingest_json(fetched), "reports": []})
     started = time.perf_counter()
     ingest, reports = pipeline.run_digests(
         settings, store, chosen, run_options, when, pipeline.Deps()
@@ -55,7 +56,7 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
             log_report(report, time.perf_counter() - started)
     return json.dumps(
         {
-            "ingest": pipeline.ingest_json(ingest) if ingest else None,
+            "ingest": ingest_json(ingest) if ingest else None,
             "reports": [pipeline.report_json(r) for r in reports],
         },
         ensure_ascii=False,

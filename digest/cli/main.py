@@ -94,6 +94,10 @@ QuietOption = Annotated[
 ]
 
 
+# How long `digest run` waits for a run it handed to `digest serve` (a big run takes minutes).
+HAND_OVER_WAIT = 3600.0
+
+
 def main() -> None:
     """Run the command line."""
     app()
@@ -226,9 +230,6 @@ def _hand_over(
     except LockError as exc:
         fail(f"{exc} (digest serve holds the lock but did not run the request)", EXIT_FAILED)
     return done.ingest, list(done.reports)
-
-
-HAND_OVER_WAIT = 3600.0
 
 
 def _chosen(settings: Settings, names: list[str] | None) -> list[DigestSettings]:

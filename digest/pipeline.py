@@ -531,6 +531,7 @@ def run_digests(
     handed over by `digest run`). A report with digest "" is the retry of earlier periods.
     """
     reports: list[RunReport] = []
+    retried: tuple[Delivery, ...] = ()
     if options.send:
         # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
         # setups have no service to retry them, so every run does.
@@ -542,9 +543,27 @@ def run_digests(
     ingest: IngestReport | None = None
     if options.fetch:
         ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
+    # A message of this period sent by that retry was sent by this run, not "already".
+    sent_now = {x.message_id for x in retried if x.status in ("sent", "written")}
     for d in chosen:
         deps.progress(f"building {d.name}")
-        reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
+        report = run_once(settings, d, store, now, deps, options, ingest_report=ingest)
+        reports.append(_sent_in_this_run(report, sent_now))
     if options.fetch:
         prune_store(settings, store, now)
     return ingest, reports
+
+
+def _sent_in_this_run(report: RunReport, message_ids: set[str]) -> RunReport:
+    """Return the report with these messages' deliveries no longer marked as earlier ones."""
+    if not any(x.earlier_at and x.message_id in message_ids for x in report.deliveries):
+        return report
+    deliveries = tuple(
+        replace(x, earlier_at=None) if x.message_id in message_ids else x for x in report.deliveries
+    )
+    counts = dict(report.counts)
+    counts["delivered"] = sum(
+        1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+    )
+    counts["already_delivered"] = sum(1 for x in deliveries if x.earlier_at)
+    return replace(report, deliveries=deliveries, counts=tuple(counts.items()))

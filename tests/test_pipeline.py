@@ -183,3 +183,23 @@ def test_one_broken_digest_does_not_stop_the_next(tmp_path: Path) -> None:
     assert result.stderr.startswith("digest: a: run: a: ZeroDivisionError")
     assert (tmp_path / "out" / "b-2018-10-27.pdf").is_file()
     assert not (tmp_path / "out" / "a-2018-10-27.txt").exists()
+
+
+def test_a_message_the_runs_own_retry_sent_is_not_reported_as_already_sent() -> None:
+    from digest.models import Delivery, RunReport
+    from digest.pipeline import _sent_in_this_run
+
+    earlier = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    report = RunReport(
+        digest="morning",
+        period_key="2026-11-30T07:00+0100",
+        counts=(("delivered", 0), ("already_delivered", 2)),
+        deliveries=(
+            Delivery("a@example.org", "sent", message_id="<a>", earlier_at=earlier),
+            Delivery("b@example.org", "sent", message_id="<b>", earlier_at=earlier),
+        ),
+    )
+    fixed = _sent_in_this_run(report, {"<a>"})
+    assert [x.earlier_at for x in fixed.deliveries] == [None, earlier]
+    assert (fixed.count("delivered"), fixed.count("already_delivered")) == (1, 1)
+    assert _sent_in_this_run(report, set()) is report

@@ -100,6 +100,12 @@ def test_each_recipient_gets_an_own_signed_link_and_one_click_only_over_https(
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         tokens[message["To"]] = token
     assert len(set(tokens.values())) == 2
+    for raw in sorted((tmp_path / "outbox").glob("*.eml")):
+        # On one line as written, not folded into encoded words no client reads as a URL.
+        line = (
+            rf"^List-Unsubscribe: <mailto:unsub@example\.org>, <{re.escape(HTTPS[:-7])}[\w.-]+>\r$"
+        )
+        assert re.search(line.encode(), raw.read_bytes(), re.M), raw.read_bytes()[:1500]
 
     plain = tmp_path / "plain"
     plain.mkdir()

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -29,6 +28,7 @@ from digest.models import (
     Event,
     EventSummary,
     Failure,
+    FeedHealth,
     FeedSource,
     IngestReport,
     Rendered,
@@ -177,12 +177,13 @@ def _run_once(
         failures.extend(ingest_report.failures)
         counts.update(
             feeds=len(ingest_report.health),
-            feeds_failed=sum(1 for h in ingest_report.health if not h.ok),
+            feeds_failed=len(failed_feeds(ingest_report)),
+            feeds_waiting=len(waiting_feeds(ingest_report)),
             entries=ingest_report.entries,
             new_articles=ingest_report.new_articles,
         )
     start = now - (options.since or d.window)
-    key = period_key(d, now)
+    key = period_key(d, now)  # the period now falls in names the issue, its files and subject
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
@@ -204,7 +205,13 @@ def _run_once(
         counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = compose_digest(
-        d, summaries, period_start=start, period_end=now, now=now, health=health
+        d,
+        summaries,
+        period_start=start,
+        period_end=now,
+        now=now,
+        health=health,
+        period=deliver.period_time(key),
     )
     counts["events"] = len(digest.events)
     if d.images and deps.fetch_image is None:
@@ -213,7 +220,7 @@ def _run_once(
     outputs: list[str] = []
     with timer.stage("render"):
         try:
-            outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
+            outputs = _write_outputs(renders.get(d.language, d.formats), d, key, options, settings)
         except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
     if outputs:  # a digest that could not be rendered has nothing to publish
@@ -232,11 +239,60 @@ def _run_once(
         return report
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
+    if not digest.events and not d.send_empty:
+        skipped = replace(report, skipped=NO_MAIL_EMPTY)
+        store.finish_run(run.id, "done" if skipped.ok else "failed", report_json(skipped), now)
+        return _report_failures(settings, d, skipped, deps)
     with timer.stage("deliver"):
         deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
     final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
+    final = replace(final, notes=_opted_out(store, d))
     store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
-    return final
+    return _report_failures(settings, d, final, deps)
+
+
+NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
+    """Return a note per recipient left out because they unsubscribed."""
+    kept = {r.address for r in deliver.active_recipients(store, d)}
+    return tuple(
+        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+    )
+
+
+def _report_failures(
+    settings: Settings, d: DigestSettings, report: RunReport, deps: Deps
+) -> RunReport:
+    """Mail the run's failures, named, to d.report_to; return the report (plus a failure)."""
+    if not d.report_to or not report.failures:
+        return report
+    lines = [str(f) for f in report.failures]
+    try:
+        where = deliver.send_report(
+            settings, d, report.period_key, lines, deps.clock(), connect=deps.connect
+        )
+    except (DigestError, OSError) as exc:
+        failure = Failure("report", d.report_to, str(exc))
+        return replace(report, failures=(*report.failures, failure))
+    return replace(report, notes=(*report.notes, f"failures reported to {where}"))
+
+
+def failed_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the feeds whose fetch failed in this pass."""
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url in failed)
+
+
+def waiting_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the unhealthy feeds this pass did not try: backing off after earlier errors.
+
+    They failed in an earlier pass (and were reported then), so they are no failure of this
+    one; they are named apart from the failures, and subscribers count them as unreachable.
+    """
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url not in failed)
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
@@ -356,17 +412,12 @@ class _Renders:
         return self.get(language, self.settings.formats), recipient.formats
 
 
-def output_stem(d: DigestSettings, now: datetime) -> str:
-    """Return the file name stem for a digest's outputs, e.g. 'morning-2026-11-25'."""
-    return f"{d.name}-{now.astimezone(ZoneInfo(d.timezone)):%Y-%m-%d}"
-
-
 def _write_outputs(
-    rendered: Rendered, d: DigestSettings, now: datetime, options: RunOptions, settings: Settings
+    rendered: Rendered, d: DigestSettings, key: str, options: RunOptions, settings: Settings
 ) -> list[str]:
     out_dir = options.out_dir or settings.data_dir / "digests"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(d, now)
+    stem = deliver.issue_stem(d, key)  # the period's name, like the attachment's
     files: list[tuple[Path, bytes]] = [
         (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
         (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
@@ -466,7 +517,10 @@ def _with_deliveries(
     """Return the run report completed with the delivery stage's outcome and timings."""
     counts = dict(report.counts)
     counts.update(
-        delivered=sum(1 for x in deliveries if x.status in ("sent", "written")),
+        delivered=sum(
+            1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+        ),
+        already_delivered=sum(1 for x in deliveries if x.earlier_at),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
         delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
     )
@@ -515,9 +569,69 @@ def report_json(report: RunReport) -> str:
             "timings": dict(report.timings),
             "outputs": list(report.outputs),
             "deliveries": [
-                {"recipient": x.recipient, "status": x.status, "error": x.error}
+                {
+                    "recipient": x.recipient,
+                    "status": x.status,
+                    "error": x.error,
+                    "path": x.path,
+                    "earlier_at": x.earlier_at.isoformat() if x.earlier_at else None,
+                }
                 for x in report.deliveries
             ],
+            "skipped": report.skipped,
+            "notes": list(report.notes),
         },
         ensure_ascii=False,
     )
+
+
+def run_digests(
+    settings: Settings,
+    store: Store,
+    chosen: Sequence[DigestSettings],
+    options: RunOptions,
+    now: datetime,
+    deps: Deps,
+) -> tuple[IngestReport | None, list[RunReport]]:
+    """Return what `digest run` does: retry due mail, fetch once, build and send each digest.
+
+    The caller holds the run lock (`digest run`), or is the service that holds it (a run
+    handed over by `digest run`). A report with digest "" is the retry of earlier periods.
+    """
+    reports: list[RunReport] = []
+    retried: tuple[Delivery, ...] = ()
+    if options.send:
+        # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
+        # setups have no service to retry them, so every run does.
+        retried, failures = retry_deliveries(settings, store, deps)
+        if retried or failures:
+            reports.append(
+                RunReport(digest="", period_key="", failures=failures, deliveries=retried)
+            )
+    ingest: IngestReport | None = None
+    if options.fetch:
+        ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
+    # A message of this period sent by that retry was sent by this run, not "already".
+    sent_now = {x.message_id for x in retried if x.status in ("sent", "written")}
+    for d in chosen:
+        deps.progress(f"building {d.name}")
+        report = run_once(settings, d, store, now, deps, options, ingest_report=ingest)
+        reports.append(_sent_in_this_run(report, sent_now))
+    if options.fetch:
+        prune_store(settings, store, now)
+    return ingest, reports
+
+
+def _sent_in_this_run(report: RunReport, message_ids: set[str]) -> RunReport:
+    """Return the report with these messages' deliveries no longer marked as earlier ones."""
+    if not any(x.earlier_at and x.message_id in message_ids for x in report.deliveries):
+        return report
+    deliveries = tuple(
+        replace(x, earlier_at=None) if x.message_id in message_ids else x for x in report.deliveries
+    )
+    counts = dict(report.counts)
+    counts["delivered"] = sum(
+        1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+    )
+    counts["already_delivered"] = sum(1 for x in deliveries if x.earlier_at)
+    return replace(report, deliveries=deliveries, counts=tuple(counts.items()))

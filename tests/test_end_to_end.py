@@ -170,9 +170,19 @@ def test_failing_feeds_are_reported_and_the_digest_still_built(
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "missing.xml" in result.stdout and "404" in result.stdout
-    assert "broken.xml" in result.stdout
+    # The operator gets the names and errors on stderr ...
+    assert "missing.xml" in result.stderr and "404" in result.stderr
+    assert "broken.xml" in result.stderr
+    assert "(2 failed, 0 waiting after earlier errors" in result.stdout
     assert (out / "briefing-2018-10-27.pdf").stat().st_size > 10_000
+    # ... the subscribers only how many sources are missing (issue 17, defect 10).
+    for part in ("txt", "html"):
+        text = " ".join((out / f"briefing-2018-10-27.{part}").read_text("utf-8").split())
+        assert "2 of 10 sources could not be reached" in text
+        assert "missing.xml" not in text and "404" not in text and "not a feed" not in text
+    pdf = "".join(p.extract_text() for p in PdfReader(out / "briefing-2018-10-27.pdf").pages)
+    assert "2 of 10 sources could not be reached" in " ".join(pdf.split())
+    assert "missing.xml" not in pdf and "404" not in pdf
     assert not (config.parent / "outbox").exists()  # --no-send sends nothing
 
 

@@ -116,6 +116,8 @@ class DigestSettings:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     summarizer: Literal["extractive", "llm"] = "extractive"
+    send_empty: bool = False  # mail a period with no stories (default: skip it)
+    report_to: str | None = None  # the operator's address for a run's failures, named
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,8 @@ class Settings:
     maildir: Path | None = None
     keep: timedelta = timedelta(days=90)
     llm: LlmSettings | None = None
+    # From DIGEST_UNSUBSCRIBE_SECRET: signs the per-recipient {token} of unsubscribe URLs.
+    unsubscribe_secret: str | None = field(default=None, repr=False)
 
     def digest(self, name: str | None) -> DigestSettings:
         """Return the named digest, or the first one when name is None."""
@@ -226,6 +230,12 @@ def _settings(
         if d.summarizer == "llm" and llm is None:
             raise ConfigError(file, f'digest {d.name!r}: summarizer = "llm" needs an [llm] table')
     top.finish()
+    secret = env.get("DIGEST_UNSUBSCRIBE_SECRET") or None
+    for d in digests:
+        if "{token}" in (d.unsubscribe or "") and not secret:
+            raise ConfigError(
+                file, f"digest {d.name!r}: unsubscribe has {{token}}: set DIGEST_UNSUBSCRIBE_SECRET"
+            )
     return Settings(
         config_path=path,
         data_dir=resolved_dir,
@@ -238,6 +248,7 @@ def _settings(
         maildir=maildir,
         keep=keep,
         llm=llm,
+        unsubscribe_secret=secret,
     )
 
 
@@ -407,6 +418,8 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
             Literal["extractive", "llm"],
             r.choice("summarizer", ("extractive", "llm"), "extractive"),
         ),
+        send_empty=r.get("send_empty", bool, False),
+        report_to=r.get("report_to", str, None),
     )
     if s.templates_dir is not None and not _is_dir(s.templates_dir):
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")

@@ -58,14 +58,15 @@ class Strings:
             return key
         return fill(key, text, values) if values else text
 
-    def plural(self, key: str, n: int) -> str:
+    def plural(self, key: str, n: int, **values: object) -> str:
         """Return the plural form of key that fits n, e.g. '3 sources' or '5 источников'."""
         forms = self._plurals.get(key)
         if not forms:
             return f"{n} {key}"
         category = self._locale.plural_form(n) if self._locale else ("one" if n == 1 else "other")
         form = forms.get(category) or forms.get("other") or next(iter(forms.values()))
-        return fill(f"plural.{key}", form, {"n": format_decimal(n, locale=self._locale or "en")})
+        n_text = format_decimal(n, locale=self._locale or "en")
+        return fill(f"plural.{key}", form, {**values, "n": n_text})
 
 
 def fill(key: str, text: str, values: Mapping[str, object]) -> str:

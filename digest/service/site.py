@@ -3,7 +3,8 @@
 Only files under the site folder are served (the standard library's handler resolves paths
 inside its directory and refuses to climb out); folders without an index.html answer 404
 rather than listing their files. It is kept apart from the health server so that either can
-be run alone and neither has to know the other's routes.
+be run alone; both answer the one-click /unsubscribe (service/unsubscribe.py) when a secret
+is set.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import ConfigError
+from digest.service import unsubscribe
+from digest.service.unsubscribe import Unsubscriber
 
 CONTENT_TYPES = {
     ".atom": "application/atom+xml",
@@ -35,6 +38,15 @@ def parse_address(value: str) -> tuple[str, int]:
 
 class _SiteHandler(SimpleHTTPRequestHandler):
     server_version = "digest-site"
+    unsubscriber: Unsubscriber | None = None
+
+    def do_GET(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            super().do_GET()
+
+    def do_POST(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            self.send_error(404, "not found")
 
     def guess_type(self, path: Any) -> str:
         return CONTENT_TYPES.get(Path(str(path)).suffix.lower()) or super().guess_type(path)
@@ -50,9 +62,12 @@ class _SiteHandler(SimpleHTTPRequestHandler):
 class SiteServer:
     """A static file server for the archive site on its own daemon thread."""
 
-    def __init__(self, site_dir: Path, host: str, port: int) -> None:
+    def __init__(
+        self, site_dir: Path, host: str, port: int, unsubscriber: Unsubscriber | None = None
+    ) -> None:
         site_dir.mkdir(parents=True, exist_ok=True)
-        handler = partial(_SiteHandler, directory=str(site_dir))
+        handler_class = type("_Handler", (_SiteHandler,), {"unsubscriber": unsubscriber})
+        handler = partial(handler_class, directory=str(site_dir))
         try:
             self._server = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:  # port in use, address not on this machine, no permission
@@ -73,8 +88,10 @@ class SiteServer:
         self._server.server_close()
 
 
-def start_site_server(site_dir: Path, host: str, port: int) -> SiteServer:
+def start_site_server(
+    site_dir: Path, host: str, port: int, unsubscriber: Unsubscriber | None = None
+) -> SiteServer:
     """Return a running static server for site_dir on host:port (port 0 picks a free one)."""
-    server = SiteServer(site_dir, host, port)
+    server = SiteServer(site_dir, host, port, unsubscriber)
     server._thread.start()
     return server

@@ -211,7 +211,7 @@ class StoryParts:
 def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> list[Flowable]:
     """Return the masthead: title, dateline with counts and period, between rules."""
     lang, tz = t.language, digest.timezone
-    day = i18n.format_date(digest.period_end, lang, tz, "full")
+    day = i18n.format_date(digest.issue_date, lang, tz, "full")
     start = i18n.format_date(digest.period_start, lang, tz, "d MMM")
     end = i18n.format_date(digest.period_end, lang, tz, "d MMM y")
     counts = (

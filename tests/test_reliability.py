@@ -21,7 +21,7 @@ from smtpserver import SmtpServer
 from digest.service.schedule import is_settled
 from digest.store import open_store
 
-RECIPIENTS = 'recipients = ["a@example.org", "b@example.org"]'
+RECIPIENTS = 'recipients = ["a@example.org", "b@example.org"]\nsend_empty = true'
 
 
 def _digest(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -117,16 +117,16 @@ def test_a_run_whose_messages_all_wait_in_retry_exits_1_and_says_so(tmp_path: Pa
             f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "tls"\n'
             f'ca_file = "{server.ca_file}"\ntimeout = 5.0'
         )
-        done = _digest(write_config(tmp_path, smtp, RECIPIENTS), "run", "-q")
+        done = _digest(write_config(tmp_path, smtp, RECIPIENTS), "run")
     finally:
         server.stop()
     assert done.returncode == 1, done.stdout + done.stderr
     assert "  retry: a@example.org" in done.stdout and "  retry: b@example.org" in done.stdout
     assert (
-        f"  failed: deliver: 127.0.0.1:{server.port}: all 2 messages wait in retry, none "
+        f"digest: morning: deliver: 127.0.0.1:{server.port}: all 2 messages wait in retry, none "
         "delivered: deliver: 127.0.0.1:"
-    ) in done.stdout
-    assert "TLS failed" in done.stdout and "`digest doctor`" in done.stdout
+    ) in done.stderr
+    assert "TLS failed" in done.stderr and "`digest doctor`" in done.stderr
     assert server.handler.messages == []
     # The period is built (the ledger retries the messages), not built again by the service.
     store = open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")

@@ -109,10 +109,15 @@ def test_each_recipient_gets_an_own_signed_link_and_one_click_only_over_https(
 
     plain = tmp_path / "plain"
     plain.mkdir()
+    # Issue 14: an http: target is refused at load (mailto: and https: only) ...
     config = write_config(plain, 'unsubscribe = "http://digest.example.org/unsubscribe"')
+    refused = run(config, "--as-of", AS_OF, "--out", str(plain / "out"))
+    assert refused.returncode == 2 and "is not a mailto: or https: URL" in refused.stderr
+    # ... and without an https: target there is no one-click header.
+    config = write_config(plain, 'unsubscribe = "mailto:unsub@example.org"')
     assert run(config, "--as-of", AS_OF, "--out", str(plain / "out")).returncode == 0
     message = emls(plain)[0]
-    assert message["List-Unsubscribe"] == "<http://digest.example.org/unsubscribe>"
+    assert message["List-Unsubscribe"] == "<mailto:unsub@example.org>"
     assert message["List-Unsubscribe-Post"] is None  # RFC 8058 wants HTTPS
 
 

@@ -81,7 +81,7 @@ def test_digest_build_reports_the_template_and_runs_nothing(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "failed: render: morning: render: subject.txt.j2: access to attribute" in done.stdout
+    assert "render: subject.txt.j2: access to attribute '__init__'" in done.stdout + done.stderr
     assert not proof.exists()
 
 

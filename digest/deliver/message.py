@@ -28,7 +28,6 @@ from digest.errors import DeliveryError, PermanentDeliveryError
 from digest.models import Rendered
 
 
-
 class _FoldingPolicy(email.policy.EmailPolicy):
     """email.policy.SMTP, but a header's value never starts on a line of its own.
 

@@ -192,6 +192,16 @@ def test_the_installed_wheel_builds_the_demo_from_a_config_elsewhere(
     assert len(list((elsewhere / "data" / "outbox").glob("*.eml"))) == 2
 
 
+def test_no_install_step_fetches_the_pypi_project_named_digest() -> None:
+    # "digest" on PyPI is another program whose `digest` command ExecStart would then run.
+    for path in (REPO / "README.md", REPO / "contrib" / UNIT, REPO / "Dockerfile"):
+        text = path.read_text(encoding="utf-8")
+        targets = re.findall(r"pip install (?:-\S+ )*['\"]?([^\s'\"]+)", text)
+        assert targets, path
+        for target in targets:
+            assert not re.match(r"digest($|\[|[=<>~])", target), f"{path.name}: {target}"
+
+
 def _readme_install_steps() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- systemd-install[^>]*-->\n```sh\n(.*?)```", text, re.S)

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
 DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/render.py
+
+# The distribution (digest-news) as operators install it: dist/digest_news-*.whl, checked.
+wheel: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --outdir dist .
+	$(BIN)/check-wheel-contents dist/*.whl
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,9 @@ DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.da
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# The distribution was called "digest" before it became digest-news: drop the old name
+	@# from an existing venv, or both would own bin/digest.
+	$(BIN)/python -m pip uninstall -q -y digest 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 

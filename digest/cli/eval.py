@@ -17,7 +17,13 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FileArg = Annotated[Path, typer.Argument(help="JSON Lines file (formats in DESIGN.md).")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="JSON Lines file, one object per line: summarize needs text and references, "
+        "events text and event, pairs a, b and same_event; title and language are optional."
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the figures as one JSON object on the last line.")
 ]

@@ -12,10 +12,12 @@ from collections import Counter
 from collections.abc import Container, Iterable
 from datetime import date, datetime, timedelta
 
+from digest.events import facts_ru
 from digest.events.text import STOP_WORDS, split_sentences, stem_words
 from digest.models import DatedItem, KeyFacts
 
 MAX_NAMES = 6
+RUSSIAN = ("ru",)  # natasha reads Russian only
 FACT_CHARS = 2500  # names that matter are in the first paragraphs; the rest costs time
 
 _EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -511,8 +513,11 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
     return ""
 
 
-def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
+def find_facts(texts: Iterable[str], language: str, limit: int | None = MAX_NAMES) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
+    if language in RUSSIAN:
+        counts = facts_ru.count_names(facts_ru.find_mentions(texts))
+        return KeyFacts(**{k: _top(c, limit) for k, c in counts.items()})
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
     forms: dict[str, Counter[str]] = {}  # "России", "Россией" are one name: key by stems
     mentions = [m for text in texts for m in _names(text, language)]
@@ -538,4 +543,10 @@ def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
             full = [n for n in names if n.endswith(" " + short)]
             if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
                 names[full[0]] += names.pop(short)
-    return KeyFacts(**{k: tuple(n for n, _ in c.most_common(MAX_NAMES)) for k, c in counts.items()})
+    return KeyFacts(**{k: _top(c, limit) for k, c in counts.items()})
+
+
+def _top(counts: dict[str, int], limit: int | None) -> tuple[str, ...]:
+    """Return the names most mentioned first; ties keep the order the texts named them in."""
+    ranked = sorted(counts, key=lambda n: -counts[n])
+    return tuple(ranked[:limit])

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 _KINDS = {"PER": "people", "ORG": "organisations", "LOC": "places"}
 
 
@@ -57,8 +59,11 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
     for text in texts:
         doc = Doc(text)
         doc.segment(models.segmenter)
-        doc.tag_ner(models.ner)
-        _tag_morphology(doc, models.morph)
+        # The models multiply small matrices: BLAS threads only fight over a shared machine's
+        # cores (measured: 84 ms a document on one thread, 400 on all under load).
+        with threadpool_limits(limits=1, user_api="blas"):
+            doc.tag_ner(models.ner)
+            _tag_morphology(doc, models.morph)
         spans = list(doc.spans)
         for index, span in enumerate(spans):
             kind = _KINDS[span.type]

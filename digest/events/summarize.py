@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.facts import find_dates, find_facts
+from digest.events.headlines import clean_headline, shared_suffixes, site_name
 from digest.events.text import split_sentences, tfidf_vectors, tokenize
 from digest.models import Article, DatedItem, Event, EventSummary, SummarySentence
 
@@ -59,13 +60,6 @@ class Candidate:
     paragraph: int
 
 
-def clean_headline(title: str) -> str:
-    """Return the title without surrounding space, trailing " - Source" or a final period."""
-    title = re.sub(r"\s+", " ", title).strip()
-    title = re.sub(r"\s+[|–—-]\s+[^|–—-]{2,40}$", "", title)
-    return title.rstrip(".").strip()
-
-
 def article_sentences(article: Article, limit: int | None = None) -> list[Candidate]:
     """Return the article's first `limit` body sentences, without boilerplate or the title."""
     out: list[Candidate] = []
@@ -103,9 +97,20 @@ def event_dates(event: Event) -> tuple[DatedItem, ...]:
     return tuple(sorted(items, key=lambda i: i.when))
 
 
+def outlets(event: Event, article: Article) -> tuple[str, ...]:
+    """Return the names of the article's own outlet: feed, site, its feed's shared title suffix."""
+    siblings = [a.title for a in event.articles if a.feed_url == article.feed_url]
+    return (
+        article.source,
+        site_name(article.url),
+        site_name(article.feed_url),
+        *shared_suffixes(siblings),
+    )
+
+
 def representative_title(event: Event) -> str:
     """Return the cleaned title sharing the most words with the event's other titles."""
-    titles = [clean_headline(a.title) for a in event.articles if a.title.strip()]
+    titles = [clean_headline(a.title, outlets(event, a)) for a in event.articles if a.title.strip()]
     if not titles:
         return ""
     words = [set(t.lower().split()) for t in titles]

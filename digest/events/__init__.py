@@ -8,6 +8,7 @@ sources, with key facts and dates; `evaluate` is the `digest eval` harness.
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
+from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.summarize import Summarizer, default_summarizer
 from digest.events.text import detect_language
 
@@ -17,5 +18,7 @@ __all__ = [
     "detect_language",
     "evaluate",
     "find_events",
+    "is_credit_or_caption",
     "past_event_from",
+    "strip_inline_credits",
 ]

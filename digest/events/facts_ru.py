@@ -139,7 +139,8 @@ def _complement(text: str, span: Any, following: Any) -> str:
 
 def _tag_morphology(doc: Any, tagger: Any) -> None:
     """Tag case, gender and number in the sentences that name someone (the rest cost time)."""
-    sentences = [s for s in doc.sents if s.spans]
+    named = {id(t) for span in doc.spans for t in span.tokens}  # a span may cross sentences
+    sentences = [s for s in doc.sents if any(id(t) in named for t in s.tokens)]
     markups = tagger.map([[t.text for t in s.tokens] for s in sentences])
     for sentence, markup in zip(sentences, markups, strict=True):
         for target, source in zip(sentence.tokens, markup.tokens, strict=True):
@@ -193,17 +194,21 @@ def _inflect(vocab: Any, token: Any, kind: str) -> str:
     def fit(form: Any) -> tuple[bool, bool]:
         return form.feats.get("Gender") == feats.get("Gender"), form.pos == token.pos
 
+    candidates = vocab(word)
+    if feats.get("Gender") == "Masc" and _MASC_ENDING.search(word):
+        if not any(f.is_known for f in candidates):
+            # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
+            # «Совфедя»): a masculine ending off a consonant stem («Райкконена», «Совфеде»)
+            return _MASC_ENDING.sub("", word)
     forms = [
         f
-        for f in vocab(word)
+        for f in candidates
         if f.feats.get("Case") == case and f.feats.get("Number") == feats.get("Number")
     ]
     for form in sorted(forms, key=fit, reverse=True):
         nominative = form.inflect({"Nom"})
         if nominative:
             return str(nominative.word).replace("ё", "е")
-    if kind == "people" and feats.get("Gender") == "Masc" and _MASC_ENDING.search(word):
-        return _MASC_ENDING.sub("", word)  # an unknown surname: «Райкконена» -> «райкконен»
     # No nominative found, and the ending says the word is not one: a wrong form is worse
     # than no name ("Гаваны", "Викиновостям").
     return "" if _OBLIQUE.search(word) else word

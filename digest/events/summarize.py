@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
+from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.facts import find_dates, find_facts
 from digest.events.headlines import clean_headline, shared_suffixes, site_name
 from digest.events.text import split_sentences, tfidf_vectors, tokenize
@@ -60,12 +61,20 @@ class Candidate:
     paragraph: int
 
 
+def story_paragraphs(article: Article) -> list[str]:
+    """Return the article's paragraphs without photo credits and the captions before the lead."""
+    out: list[str] = []
+    for paragraph in article.text.split("\n"):
+        if paragraph.strip() and not is_credit_or_caption(paragraph, leading=not out):
+            out.append(strip_inline_credits(paragraph))
+    return out
+
+
 def article_sentences(article: Article, limit: int | None = None) -> list[Candidate]:
     """Return the article's first `limit` body sentences, without boilerplate or the title."""
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
-    paragraphs = (p for p in article.text.split("\n") if p.strip())
-    for number, paragraph in enumerate(paragraphs):
+    for number, paragraph in enumerate(story_paragraphs(article)):
         for sentence in split_sentences(paragraph, article.language):
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
                 continue
@@ -166,7 +175,9 @@ def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
         headline=representative_title(event) or (chosen[0].text if chosen else ""),
         sentences=tuple(_quote(c) for c in chosen),
         # Titles are left out: headline case capitalises every word, names or not.
-        facts=find_facts([a.text for a in event.articles[:FACT_ARTICLES]], lead.language),
+        facts=find_facts(
+            ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]], lead.language
+        ),
         dates=event_dates(event),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )

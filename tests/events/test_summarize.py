@@ -104,7 +104,7 @@ def test_headline_is_the_most_shared_title_cleaned() -> None:
         "Quake kills seven on Qeshm island",
         "Qeshm island quake kills seven",
     }
-    assert clean_headline("  Storm  closes harbour | BBC News ") == "Storm closes harbour"
+    assert clean_headline("  Storm  closes harbour | BBC News ", ["BBC News"]) == "Storm closes harbour"
 
 
 def test_the_same_sentence_from_two_sources_is_said_once() -> None:

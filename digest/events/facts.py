@@ -247,7 +247,7 @@ _PLACES = _stems(
     nang malibu hollywood arab emirates los angeles chicago florida us usa uk gulf aden united
     states kingdom boston philadelphia detroit atlanta houston dallas miami seattle denver
     portland toronto montreal vancouver sydney melbourne delhi mumbai tehran dubai cairo
-    istanbul athens warsaw vienna
+    istanbul athens warsaw vienna uae drc prc dprk
     россия москва китай сша франция германия украина париж лондон вашингтон хельсинки
     европа япония петербург санкт киев минск беларусь"""
 )
@@ -530,20 +530,59 @@ def find_facts(texts: Iterable[str], language: str, limit: int | None = MAX_NAME
         if kind == "people" and len(words) > 2:
             k = next((k for k in range(1, len(words) - 1) if words[k - 1] in surnames), 0)
             name = " ".join(words[k:])
-        key = " ".join(stem_words(name.split(), language))
+        key = " ".join(stem_words(_canonical(name).split(), language))
         votes.setdefault(key, Counter())[kind] += 1
         forms.setdefault(key, Counter())[name] += 1
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
     for key, kinds in votes.items():
         kind = max(kinds, key=lambda k: (kinds[k], k != ""))
         if kind:
-            counts[kind][forms[key].most_common(1)[0][0]] = kinds.total()
+            # "US Geological Survey" and "United States Geological Survey": the longer says more
+            form = max(forms[key], key=lambda n: (forms[key][n], len(n)))
+            counts[kind][form] = kinds.total()
+    _merge_acronyms(counts)
     for names in counts.values():
         for short in sorted(names, key=len):
             full = [n for n in names if n.endswith(" " + short)]
             if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
                 names[full[0]] += names.pop(short)
     return KeyFacts(**{k: _top(c, limit) for k, c in counts.items()})
+
+
+# One spelling of the countries that names often open with: "U.S. Navy", "US Navy" and
+# "United States Navy" are one navy.
+_COUNTRY_PREFIX = re.compile(
+    r"^(?:(?:U\.?S\.?A?\.?|United States(?: of America)?)(?=\s|$)|(?:U\.?K\.?|United Kingdom)(?=\s|$))"
+)
+
+
+def _canonical(name: str) -> str:
+    """Return the name with a country prefix spelt one way, for keying aliases."""
+    m = _COUNTRY_PREFIX.match(name)
+    if not m:
+        return name
+    kingdom = m.group(0).upper().startswith(("UK", "U.K", "UNITED K"))
+    return ("United Kingdom" if kingdom else "United States") + name[m.end() :]
+
+
+def _initials(name: str) -> str:
+    """Return the capitals of a name's words: "United Arab Emirates" -> "UAE"."""
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w[:1].isupper())
+
+
+def _merge_acronyms(counts: dict[str, Counter[str]]) -> None:
+    """Count an acronym for its expansion, in the expansion's kind: "UAE" is a place when the
+    texts spell out "United Arab Emirates", "USGS" the "United States Geological Survey"."""
+    expansions = {
+        _initials(_canonical(n)): (kind, n)
+        for kind, names in counts.items()
+        for n in names
+        if " " in n
+    }
+    for names in counts.values():
+        for name in [n for n in names if _acronym(n) and n in expansions]:
+            kind, full = expansions[name]
+            counts[kind][full] += names.pop(name)
 
 
 def _top(counts: dict[str, int], limit: int | None) -> tuple[str, ...]:

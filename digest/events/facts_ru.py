@@ -103,9 +103,16 @@ def _common_word(vocab: Any, token: Any, text: str) -> bool:
 
 
 def _quoted(name: str) -> str:
-    """Return the name inside the quotes of «ОАО «Газпром»: the name a reader knows."""
+    """Return the name inside the quotes of «ОАО «Газпром»: the name a reader knows.
+
+    A short quoted part stays with its noun, its quote closed: «Центр «Э»».
+    """
     m = re.search(r'[«"„]([^»"“]+)', name)
-    return m.group(1).strip() if m and len(m.group(1)) > 1 else name
+    if not m:
+        return name
+    if len(m.group(1).strip()) > 2:
+        return m.group(1).strip()
+    return name if name.endswith(("»", '"', "“")) else name + "»"
 
 
 _LIST = re.compile(r"\s*[,;•]\s*")
@@ -160,10 +167,11 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str) -> str:
 
     out: list[str] = []
     inflect, stop = True, None
+    agreed = _agreement(tokens) if kind == "people" else {}
     for index, token in enumerate(tokens):
         if kind == "people" and _initial_or_patronymic(vocab, tokens, index):
             continue
-        word = _inflect(vocab, token, kind) if inflect else token.text
+        word = _inflect(vocab, token, kind, agreed) if inflect else token.text
         if not word:
             return ""
         glued = stop == token.start and out  # "О’Рейли", "Формулы-1": no space inside
@@ -172,6 +180,20 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str) -> str:
         if kind != "people" and token.pos in ("NOUN", "PROPN"):
             inflect = False  # the head noun: the rest is its complement
     return _tidy("".join(out))
+
+
+def _agreement(tokens: list[Any]) -> dict[str, str]:
+    """Return the case and gender that all words of a person's name share.
+
+    The tagger reads each word alone and disagrees with itself («Валерия» Gen Masc,
+    «Касамара» Nom Fem); a name's words agree, so a nominative word makes all nominative,
+    and the first name, which the tagger knows best, gives case and gender otherwise.
+    """
+    feats = [t.feats or {} for t in tokens]
+    if any(f.get("Case") == "Nom" for f in feats):
+        return {"Case": "Nom"}
+    first = feats[0]
+    return {k: first[k] for k in ("Case", "Gender") if k in first}
 
 
 def _initial_or_patronymic(vocab: Any, tokens: list[Any], index: int) -> bool:
@@ -184,9 +206,9 @@ def _initial_or_patronymic(vocab: Any, tokens: list[Any], index: int) -> bool:
     return bool(forms) and "Patr" in forms[0].tag
 
 
-def _inflect(vocab: Any, token: Any, kind: str) -> str:
+def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
     """Return one word in the nominative, keeping its number (and gender when the form has one)."""
-    word, feats = token.text.lower().replace("ё", "е"), token.feats
+    word, feats = token.text.lower().replace("ё", "е"), {**(token.feats or {}), **agreed}
     case = feats.get("Case")
     if token.pos not in ("NOUN", "PROPN", "ADJ") or case in (None, "Nom"):
         return word
@@ -203,15 +225,37 @@ def _inflect(vocab: Any, token: Any, kind: str) -> str:
     forms = [
         f
         for f in candidates
-        if f.feats.get("Case") == case and f.feats.get("Number") == feats.get("Number")
+        if f.feats.get("Case") == case
+        and f.feats.get("Number") == feats.get("Number")
+        and "Supr" not in f.tag  # pymorphy inflects «высшей» to «высочайшая»
     ]
     for form in sorted(forms, key=fit, reverse=True):
         nominative = form.inflect({"Nom"})
         if nominative:
             return str(nominative.word).replace("ё", "е")
+    if token.pos == "ADJ":
+        return _adjective(word, feats.get("Gender"))
     # No nominative found, and the ending says the word is not one: a wrong form is worse
     # than no name ("Гаваны", "Викиновостям").
     return "" if _OBLIQUE.search(word) else word
+
+
+# Nominative endings of adjectives by gender, after the letters that decide the spelling.
+_ADJECTIVE_ENDINGS = {
+    "Fem": [(r"(?<=[жшчщ])(?:ей|ую)$", "ая"), (r"(?:ой|ую)$", "ая"), (r"(?:ей|юю)$", "яя")],
+    "Masc": [(r"(?<=[кгхжшчщ])(?:ого|ому|им|ом)$", "ий"), (r"(?:ого|ому|ым|ом)$", "ый"),
+             (r"(?:его|ему|им|ем)$", "ий")],
+    "Neut": [(r"(?<=[кгх])(?:ого|ому|им|ом)$", "ое"), (r"(?:ого|ому|ым|ом)$", "ое"),
+             (r"(?:его|ему|им|ем)$", "ее")],
+}  # fmt: skip
+
+
+def _adjective(word: str, gender: str | None) -> str:
+    """Return an adjective in the nominative by its ending (the dictionary gave another word)."""
+    for pattern, ending in _ADJECTIVE_ENDINGS.get(gender or "", []):
+        if re.search(pattern, word):
+            return re.sub(pattern, ending, word)
+    return word
 
 
 _OBLIQUE = re.compile(r"(?:ы|ой|ом|ем|ам|ям|ах|ях|ами|ями|ою|ею|ью|ого|ему|ому)$")

@@ -55,7 +55,9 @@ def jsonl_titles(path: Path, pairs: bool) -> list[tuple[str, list[str]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     parser.add_argument("--show", type=int, default=20)
     args = parser.parse_args()
     sets = {
@@ -67,9 +69,19 @@ def main() -> None:
     for name, titles in sets.items():
         norm = [re.sub(r"\s+", " ", t).strip().rstrip(".").strip() for t, _ in titles]
         old = sum(old_rule(t) != n for (t, _), n in zip(titles, norm, strict=True))
-        changed = [(t, clean_headline(t, o)) for (t, o), n in zip(titles, norm, strict=True) if clean_headline(t, o) != n]
-        figures[name] = {"titles": len(titles), "old_rule_changes": old, "outlet_rule_changes": len(changed)}
-        print(f"{name}: {len(titles)} titles, old rule changes {old}, outlet rule changes {len(changed)}")
+        changed = [
+            (t, clean_headline(t, o))
+            for (t, o), n in zip(titles, norm, strict=True)
+            if clean_headline(t, o) != n
+        ]
+        figures[name] = {
+            "titles": len(titles),
+            "old_rule_changes": old,
+            "outlet_rule_changes": len(changed),
+        }
+        print(
+            f"{name}: {len(titles)} titles, old rule changes {old}, outlet rule changes {len(changed)}"
+        )
         for title, cleaned in changed[: args.show]:
             print(f"   {title!r} -> {cleaned!r}")
     print(json.dumps(figures))

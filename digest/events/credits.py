@@ -32,7 +32,9 @@ _CAPTION_DATE = re.compile(
     rf"|{_MONTHS}\s+\d{{1,2}},\s+\d{{4}})\.?$"
 )
 # A picture described: «На фото: …», "Pictured: …", "In this photo …".
-_CAPTION_START = re.compile(r"^(?:На\s+(?:фото|снимке)|Pictured\b|In\s+this\s+(?:photo|image))", re.I)
+_CAPTION_START = re.compile(
+    r"^(?:На\s+(?:фото|снимке)|Pictured\b|In\s+this\s+(?:photo|image))", re.I
+)
 CAPTION_CHARS = 200  # a caption is one short line
 
 
@@ -43,7 +45,6 @@ def is_credit_or_caption(paragraph: str, leading: bool = True) -> bool:
         return True
     short = leading and len(paragraph) < CAPTION_CHARS
     return short and bool(_CAPTION_START.match(paragraph) or _CAPTION_DATE.search(paragraph))
-
 
 
 def strip_inline_credits(paragraph: str) -> str:

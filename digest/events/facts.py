@@ -130,6 +130,21 @@ def _resolve(kind: str, g: tuple[str, ...], published: date, lang: str, tense: i
     return published + timedelta(days=1)  # tomorrow
 
 
+# A date that names something is no dated event: "the September 11 attacks", "9/11",
+# «теракты 11 сентября».
+_NAMED_AFTER = re.compile(
+    r"\s*(?:attack|attacker|bombing|hijacker|terror|massacre|memorial|commission|victim"
+    r"|anniversar|generation|era\b|-era)",
+    re.I,
+)
+_NAMED_BEFORE = re.compile(r"(?:теракт|трагеди|годовщин|атак)\w*\s+$", re.I)
+
+
+def _names_something(sentence: str, start: int, end: int) -> bool:
+    """Tell a date that is part of a name ("the September 11 attacks") from a dated event."""
+    return bool(_NAMED_AFTER.match(sentence, end) or _NAMED_BEFORE.search(sentence[:start]))
+
+
 def _tense(sentence: str) -> int:
     return 1 if _FUTURE.search(sentence) else -1 if _PAST.search(sentence) else 0
 
@@ -147,6 +162,9 @@ def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]
             for kind, pattern in patterns:
                 for m in pattern.finditer(sentence):
                     if any(m.start() < e and s < m.end() for s, e in taken):
+                        continue
+                    if _names_something(sentence, m.start(), m.end()):
+                        taken.append(m.span())
                         continue
                     try:
                         when = _resolve(kind, m.groups(), day0, lang, _tense(sentence))
@@ -516,8 +534,8 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
 def find_facts(texts: Iterable[str], language: str, limit: int | None = MAX_NAMES) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
     if language in RUSSIAN:
-        counts = facts_ru.count_names(facts_ru.find_mentions(texts))
-        return KeyFacts(**{k: _top(c, limit) for k, c in counts.items()})
+        russian = facts_ru.count_names(facts_ru.find_mentions(texts))
+        return KeyFacts(**{k: _top(c, limit) for k, c in russian.items()})
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
     forms: dict[str, Counter[str]] = {}  # "России", "Россией" are one name: key by stems
     mentions = [m for text in texts for m in _names(text, language)]

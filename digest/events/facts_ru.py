@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 _KINDS = {"PER": "people", "ORG": "organisations", "LOC": "places"}
 
@@ -99,7 +99,9 @@ def _common_word(vocab: Any, token: Any, text: str) -> bool:
     tag = forms[0].tag
     if any(g in tag for g in _PROPER):
         return False
-    return forms[0].pos == "ADJ" or bool(_SENTENCE_START.search(text[max(0, token.start - 4) : token.start]))
+    return forms[0].pos == "ADJ" or bool(
+        _SENTENCE_START.search(text[max(0, token.start - 4) : token.start])
+    )
 
 
 def _quoted(name: str) -> str:
@@ -141,7 +143,7 @@ def _complement(text: str, span: Any, following: Any) -> str:
         return ""
     if following.tokens[0].feats.get("Case") != "Gen":
         return ""
-    return " " + following.text
+    return " " + str(following.text)
 
 
 def _tag_morphology(doc: Any, tagger: Any) -> None:
@@ -208,7 +210,7 @@ def _initial_or_patronymic(vocab: Any, tokens: list[Any], index: int) -> bool:
 
 def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
     """Return one word in the nominative, keeping its number (and gender when the form has one)."""
-    word, feats = token.text.lower().replace("ё", "е"), {**(token.feats or {}), **agreed}
+    word, feats = str(token.text).lower().replace("ё", "е"), {**(token.feats or {}), **agreed}
     case = feats.get("Case")
     if token.pos not in ("NOUN", "PROPN", "ADJ") or case in (None, "Nom"):
         return word
@@ -217,11 +219,11 @@ def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
         return form.feats.get("Gender") == feats.get("Gender"), form.pos == token.pos
 
     candidates = vocab(word)
-    if feats.get("Gender") == "Masc" and _MASC_ENDING.search(word):
-        if not any(f.is_known for f in candidates):
-            # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
-            # «Совфедя»): a masculine ending off a consonant stem («Райкконена», «Совфеде»)
-            return _MASC_ENDING.sub("", word)
+    masculine = feats.get("Gender") == "Masc" and _MASC_ENDING.search(word)
+    if masculine and not any(f.is_known for f in candidates):
+        # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
+        # «Совфедя»): a masculine ending off a consonant stem («Райкконена», «Совфеде»)
+        return _MASC_ENDING.sub("", word)
     forms = [
         f
         for f in candidates
@@ -266,17 +268,16 @@ _MASC_ENDING = re.compile(r"(?<=\w\w\w[бвгджзклмнпрстфхцчшщ]
 def _tidy(name: str) -> str:
     """Return a name without a bracketed original or stray punctuation: "Джошуа Вольф (Joshua Wolf)"."""
     name = re.sub(r"\s*\([^)]*\)?", "", name)
-    return " ".join(name.strip(" .,;:-–—•()«»\"").split())
-
-
-
+    return " ".join(name.strip(' .,;:-–—•()«»"').split())
 
 
 def _fold(name: str) -> str:
     return name.casefold().replace("ё", "е")
 
 
-_PARTICLES = frozenset("ле де ван фон дер ла дю ди да ибн бен бин аль эль".split())
+_PARTICLES = frozenset(
+    {"ле", "де", "ван", "фон", "дер", "ла", "дю", "ди", "да", "ибн", "бен"} | {"бин", "аль", "эль"}
+)
 
 
 def _first_last(name: str) -> str:

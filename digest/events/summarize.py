@@ -91,17 +91,32 @@ def _quote(candidate: Candidate) -> SummarySentence:
     return SummarySentence(text=candidate.text, source=a.source, url=a.url, article_id=a.id)
 
 
-def event_dates(event: Event) -> tuple[DatedItem, ...]:
-    """Return each article's dated items, with their source, sorted by date, each date once."""
+# A sentence that opens with a pronoun needs its story: "She will make her second appearance…"
+_PRONOUN = re.compile(
+    r"^[«\"“]?(?:he|she|they|it|his|her|their|its|this|these|those|there"
+    r"|он|она|они|оно|его|ее|её|их|это|этот|эта|эти|там|тогда)\b",
+    re.I,
+)
+
+
+def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
+    """Return each article's dated items, with their source, sorted by date, each date once.
+
+    An item whose sentence opens with a pronoun is labelled with the event's headline first.
+    """
     seen: set[tuple[object, str]] = set()
     items: list[DatedItem] = []
     for a in event.articles:
-        for item in find_dates(a.text, a.published, a.language):
+        text = "\n".join(story_paragraphs(a))
+        for item in find_dates(text, a.published, a.language):
             key = (item.when, item.text.casefold())
             if key not in seen:
                 seen.add(key)
+                label = item.label
+                if headline and _PRONOUN.match(label):
+                    label = f"{headline}: {label}"
                 items.append(
-                    DatedItem(item.when, item.label, item.text, a.source, a.url, item.approximate)
+                    DatedItem(item.when, label, item.text, a.source, a.url, item.approximate)
                 )
     return tuple(sorted(items, key=lambda i: i.when))
 
@@ -170,15 +185,16 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
 
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
     lead = event.articles[0]
+    headline = representative_title(event) or (chosen[0].text if chosen else "")
     return EventSummary(
         event=event,
-        headline=representative_title(event) or (chosen[0].text if chosen else ""),
+        headline=headline,
         sentences=tuple(_quote(c) for c in chosen),
         # Titles are left out: headline case capitalises every word, names or not.
         facts=find_facts(
             ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]], lead.language
         ),
-        dates=event_dates(event),
+        dates=event_dates(event, headline),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )
 

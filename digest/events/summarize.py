@@ -22,7 +22,7 @@ from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.facts import find_dates, find_facts
 from digest.events.headlines import clean_headline, shared_suffixes, site_name
 from digest.events.text import split_sentences, tfidf_vectors, tokenize
-from digest.models import Article, DatedItem, Event, EventSummary, SummarySentence
+from digest.models import Article, DatedItem, Event, EventSummary, KeyFacts, SummarySentence
 
 # Boilerplate that feeds and extractors leave in the body: photo credits, archive notes.
 _CREDIT = re.compile(
@@ -183,17 +183,20 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
     return [pool[i] for i in chosen]
 
 
+def event_facts(event: Event) -> KeyFacts:
+    """Return the key facts of the event, read from the text its summary is quoted from."""
+    texts = ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]]
+    return find_facts(texts, event.articles[0].language)
+
+
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
-    lead = event.articles[0]
     headline = representative_title(event) or (chosen[0].text if chosen else "")
     return EventSummary(
         event=event,
         headline=headline,
         sentences=tuple(_quote(c) for c in chosen),
         # Titles are left out: headline case capitalises every word, names or not.
-        facts=find_facts(
-            ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]], lead.language
-        ),
+        facts=event_facts(event),
         dates=event_dates(event, headline),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )

@@ -121,20 +121,26 @@ def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
     return tuple(sorted(items, key=lambda i: i.when))
 
 
-def outlets(event: Event, article: Article) -> tuple[str, ...]:
+def outlets(article: Article, suffixes: dict[str, set[str]]) -> tuple[str, ...]:
     """Return the names of the article's own outlet: feed, site, its feed's shared title suffix."""
-    siblings = [a.title for a in event.articles if a.feed_url == article.feed_url]
-    return (
-        article.source,
-        site_name(article.url),
-        site_name(article.feed_url),
-        *shared_suffixes(siblings),
-    )
+    shared = suffixes.get(article.feed_url, set())
+    return (article.source, site_name(article.url), site_name(article.feed_url), *shared)
+
+
+def _feed_suffixes(event: Event) -> dict[str, set[str]]:
+    """Return the title suffixes each feed's articles in the event share."""
+    by_feed: dict[str, list[str]] = {}
+    for a in event.articles:
+        by_feed.setdefault(a.feed_url, []).append(a.title)
+    return {feed: shared_suffixes(titles) for feed, titles in by_feed.items() if len(titles) > 1}
 
 
 def representative_title(event: Event) -> str:
     """Return the cleaned title sharing the most words with the event's other titles."""
-    titles = [clean_headline(a.title, outlets(event, a)) for a in event.articles if a.title.strip()]
+    suffixes = _feed_suffixes(event)
+    titles = [
+        clean_headline(a.title, outlets(a, suffixes)) for a in event.articles if a.title.strip()
+    ]
     if not titles:
         return ""
     words = [set(t.lower().split()) for t in titles]

@@ -72,7 +72,8 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             if len(span.tokens) == 1 and _common_word(models.vocab, span.tokens[0], text):
                 continue
             # "Овечкин, Федоров", "Эль Сальвадор • Эфиопия": a list read as one name
-            nominative = _nominative(models.vocab, span.tokens, kind)
+            subject = bool(_COPULA.match(text, span.stop))
+            nominative = _nominative(models.vocab, span.tokens, kind, subject)
             if kind == "organisations" and index + 1 < len(spans):
                 nominative += _complement(text, span, spans[index + 1])
             for name in _LIST.split(nominative):
@@ -156,7 +157,11 @@ def _tag_morphology(doc: Any, tagger: Any) -> None:
             target.pos, target.feats = source.pos, source.feats
 
 
-def _nominative(vocab: Any, tokens: list[Any], kind: str) -> str:
+# "X — кандидат": a name before a dash is the subject of the sentence, so nominative.
+_COPULA = re.compile(r"[ \xa0]+[—–][ \xa0]")
+
+
+def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False) -> str:
     """Return a span's words in the nominative, spaced as written.
 
     A person's every word is inflected, patronymics and initials left out; an organisation's
@@ -169,7 +174,7 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str) -> str:
 
     out: list[str] = []
     inflect, stop = True, None
-    agreed = _agreement(tokens) if kind == "people" else {}
+    agreed = ({"Case": "Nom"} if subject else _agreement(tokens)) if kind == "people" else {}
     for index, token in enumerate(tokens):
         if kind == "people" and _initial_or_patronymic(vocab, tokens, index):
             continue

@@ -68,3 +68,16 @@ def test_models_load_once_per_process() -> None:
     assert facts_ru._models() is facts_ru._models()
     find_facts(["Владимир Путин прилетел в Москву."], "ru")
     assert facts_ru._models.cache_info().currsize == 1
+
+
+def test_a_womans_name_keeps_its_gender() -> None:
+    # the demo printed «Валерий Касамар» for «Проректор ВШЭ Валерия Касамара — кандидат»
+    facts = find_facts(
+        [
+            "Проректор Высшей школы экономики Валерия Касамара\xa0— зарегистрированный кандидат. "
+            "Кандидатуру Валерии Касамары поддержали."
+        ],
+        "ru",
+    )
+    assert facts.people == ("Валерия Касамара",)
+    assert facts.organisations == ("Высшая школа экономики",)  # not «Высочайшая»

@@ -430,10 +430,12 @@ def _merge_acronyms(counts: dict[str, Counter[str]]) -> None:
     """Count an acronym for its expansion, in the expansion's kind: "UAE" is a place when the
     texts spell out "United Arab Emirates", "USGS" the "United States Geological Survey"."""
     expansions = {
-        _initials(_canonical(n)): (kind, n)
+        initials: (kind, n)
         for kind, names in counts.items()
         for n in names
         if " " in n
+        # "THR" is "The Hollywood Reporter" whose "The" the name lost
+        for initials in (_initials(_canonical(n)), "T" + _initials(_canonical(n)))
     }
     for names in counts.values():
         for name in [n for n in names if _acronym(n) and n in expansions]:

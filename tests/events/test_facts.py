@@ -229,3 +229,10 @@ def test_a_date_inside_a_name_is_no_dated_event() -> None:
         assert find_dates(text, published, "ru" if "США" in text else "en") == []
     dated = find_dates("The September 11 meeting will decide.", published, "en")
     assert [d.when for d in dated] == [date(2019, 9, 11)]
+
+
+def test_acronym_of_a_name_that_lost_its_article() -> None:
+    _, organisations, _ = english(
+        "Gary Ross is in talks, The Hollywood Reporter said. THR reported that Lionsgate agreed."
+    )
+    assert "THR" not in organisations and "Hollywood Reporter" in organisations

@@ -9,11 +9,14 @@ STAMP  := $(VENV)/.installed
 DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core epubcheck
 DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --site out/site
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# The distribution was called "digest" before it became digest-news: drop the old name
+	@# from an existing venv, or both would own bin/digest.
+	$(BIN)/python -m pip uninstall -q -y digest 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -55,6 +58,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/render.py
+
+# The distribution (digest-news) as operators install it: dist/digest_news-*.whl, checked.
+wheel: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --outdir dist .
+	$(BIN)/check-wheel-contents dist/*.whl
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

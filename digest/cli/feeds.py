@@ -30,6 +30,7 @@ from digest.store import Store
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 UrlArg = Annotated[str, typer.Argument(help="Feed URL, a site's home page, or a local file path.")]
+PLAIN_COLUMNS = ("name", "url", "from", "status", "last_success", "next_check", "last_error")
 TagOption = Annotated[
     list[str] | None, typer.Option("--tag", "-t", help="Tag for the feed (repeatable).")
 ]
@@ -86,9 +87,11 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
             )
         )
     if not is_terminal():
-        # Plain lines for scripts and logs: one feed per line, tab-separated.
+        # Plain lines for scripts and logs: a header naming the columns, then one feed per
+        # line, tab-separated; a tab or newline inside a value (an error) becomes a space.
+        typer.echo("\t".join(PLAIN_COLUMNS))
         for row in rows:
-            typer.echo("\t".join(row))
+            typer.echo("\t".join(" ".join(value.split()) for value in row))
         return
     table = Table("feed", "from", "status", "last success", "next check", "last error")
     for name, url, *rest in rows:

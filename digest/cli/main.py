@@ -86,6 +86,14 @@ AsOfOption = Annotated[
         "(e.g. 2018-10-27T07:00:00+00:00; no offset means UTC).",
     ),
 ]
+FetchAsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Fetch as if it were this ISO time: feeds due then are fetched, and `keep` counts "
+        "back from it (e.g. 2018-10-27T07:00:00+00:00; no offset means UTC).",
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option(
@@ -176,7 +184,7 @@ def fetch_command(
         bool,
         typer.Option("--force", help="Fetch every feed now, even those backing off or disabled."),
     ] = False,
-    as_of: AsOfOption = None,
+    as_of: FetchAsOfOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Fetch every configured feed once and store new articles."""

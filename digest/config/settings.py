@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from digest.config.cron import cron_trigger
-from digest.config.feedlists import load_feed_list
+from digest.config.feedlists import feed_list_path, load_feed_list
 from digest.config.llm import LlmSettings, read_llm
 from digest.config.rules import read_rules
 from digest.config.tables import TableReader
@@ -171,7 +171,7 @@ def load_settings(
                 {
                     "name": "samples",
                     "title": "Sample digest",
-                    "feeds": [str(SAMPLES_DIR / "samples.toml")],
+                    "feeds": ["builtin:samples"],
                 }
             ]
         }
@@ -376,7 +376,9 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     _check_cron(r, schedule, timezone)
     feed_values = r.get("feeds", list, [])
     if not feed_values:
-        raise r.fail("feeds", "expected a list of feed files (TOML or OPML) or feed URLs")
+        raise r.fail(
+            "feeds", "expected a list of feed files (TOML or OPML), builtin:NAME or feed URLs"
+        )
     feeds = _feeds(r, feed_values, base)
     language = r.choice("language", LANGUAGES, "en")
     formats = _formats(r, r.get("formats", list, list(FORMATS)), "formats")
@@ -499,10 +501,8 @@ def _feeds(r: TableReader, values: list[Any], base: Path) -> tuple[FeedSource, .
         if re.match(r"^https?://", value):
             found: tuple[FeedSource, ...] = (FeedSource(url=value),)
         else:
-            p = _path(value, base)
-            assert p is not None
             try:
-                found = load_feed_list(p)
+                found = load_feed_list(feed_list_path(value, base))
             except ConfigError as exc:
                 raise r.fail(f"feeds[{i}]", f"{exc.subject}: {exc.message}") from exc
         for f in found:

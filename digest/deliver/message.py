@@ -42,8 +42,44 @@ class _OneLineHeader(UnstructuredHeader, BaseHeader):
 
 _HEADERS = HeaderRegistry()
 _HEADERS.map_to_type("list-unsubscribe", _OneLineHeader)
+
+
+class _FoldingPolicy(email.policy.EmailPolicy):
+    """email.policy.SMTP, but a header's value never starts on a line of its own.
+
+    The stdlib folder moves a whole value that would fit on a continuation line but not after
+    "Subject: " to the next line, leaving the header's first line empty (which some clients
+    show as an empty subject); such a fold is refilled from the header name on.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        """Return the header folded, its first line filled."""
+        return _refill(super().fold(name, value), self.linesep, self.max_line_length or 78)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        """Return the header folded as bytes, its first line filled."""
+        text = super().fold_binary(name, value).decode("ascii", "surrogateescape")
+        refilled = _refill(text, self.linesep, self.max_line_length or 78)
+        return refilled.encode("ascii", "surrogateescape")
+
+
+def _refill(folded: str, linesep: str, width: int) -> str:
+    head, _, rest = folded.partition(linesep)
+    name, _, first = head.partition(":")
+    if first.strip() or not rest.startswith((" ", "\t")):
+        return folded
+    # Any whitespace in the folded value is a place to fold (encoded words hold none).
+    lines = [f"{name}:"]
+    for word in rest.replace(linesep, "").split():
+        if lines[-1] == f"{name}:" or len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(" " + word)
+    return linesep.join(lines) + linesep
+
+
 # CRLF line ends: the bytes are what goes over SMTP and into the ledger, byte for byte.
-POLICY = email.policy.SMTP.clone(header_factory=_HEADERS)
+POLICY = _FoldingPolicy(linesep="\r\n", header_factory=_HEADERS)
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -10,6 +10,7 @@ sources, with key facts and dates, or an `LlmSummarizer` whose text the fact gua
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, past_event_from
+from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.guard import find_violations
 from digest.events.llm import LlmSummarizer, check_endpoint
 from digest.events.rules import RulesOutcome, apply_rules
@@ -36,6 +37,8 @@ __all__ = [
     "evaluate",
     "find_events",
     "find_violations",
+    "is_credit_or_caption",
     "past_event_from",
     "shorten",
+    "strip_inline_credits",
 ]

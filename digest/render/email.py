@@ -91,6 +91,9 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.globals["plural"] = strings.plural
     env.filters["date"] = lambda v, style="medium": i18n.format_date(v, language, tz, style)
     env.filters["datetime"] = lambda v, style="short": i18n.format_datetime(v, language, tz, style)
+    env.filters["upcoming"] = lambda v, now: i18n.format_upcoming(
+        v, i18n.to_zone(now, tz).date(), language
+    )
     env.globals["source_links"] = source_links
     env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url

@@ -135,6 +135,17 @@ def format_date(value: date | datetime, language: str, timezone: str, style: str
     return babel_format_date(value, format=style, locale=babel_locale(language))
 
 
+FAR_DAYS = 122  # about four months: further ahead, a reader needs the year
+
+
+def format_upcoming(when: date, today: date, language: str) -> str:
+    """Return a "Coming up" date, with its year when that is not today's or is months away."""
+    far = when.year != today.year or (when - today).days > FAR_DAYS
+    return babel_format_date(
+        when, format="EEE d MMM y" if far else "EEE d MMM", locale=babel_locale(language)
+    )
+
+
 def format_datetime(value: datetime, language: str, timezone: str, style: str = "medium") -> str:
     """Return a localised date and time in the digest's timezone."""
     return babel_format_datetime(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
+from factories import make_article
 
 from digest.events import shorten
-from digest.events.summarize import clean_headline
+from digest.events.summarize import representative_title
+from digest.models import Event
 
 
 @pytest.mark.parametrize(
@@ -25,5 +30,7 @@ def test_shorten(text: str, limit: int, expected: str) -> None:
 
 
 def test_headlines_stored_before_the_cap_are_cut_too() -> None:
-    headline = clean_headline("word " * 100_000)
+    when = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    article = replace(make_article("A", "x", 1, "en", when), title="word " * 100_000)
+    headline = representative_title(Event(key="e", articles=(article,)))
     assert len(headline) <= 300 and headline.endswith("word…")

@@ -23,8 +23,9 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
         return []
     muted = style.raw["colors"]["muted"]
     rows = []
+    today = i18n.to_zone(digest.generated_at, digest.timezone).date()
     for item in sorted(digest.coming_up, key=lambda d: d.when):
-        when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
+        when = i18n.format_upcoming(item.when, today, t.language)
         source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
         rows.append(
             [
@@ -32,7 +33,8 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
                 para(f"{esc(plain(item.label, 200))}{source}", style.facts),
             ]
         )
-    table = Table(rows, colWidths=[64, None], hAlign="LEFT")
+    with_year = any(item.when.year != today.year for item in digest.coming_up)
+    table = Table(rows, colWidths=[84 if with_year else 64, None], hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [

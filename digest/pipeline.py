@@ -10,7 +10,7 @@ import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -61,6 +61,7 @@ class RunOptions:
     send: bool = True
     since: timedelta | None = None
     out_dir: Path | None = None
+    explain: bool = False  # record why each event's articles were joined (--explain)
 
 
 class _Timer:
@@ -180,7 +181,9 @@ def _run_once(
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
-        found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
+        found, why = events.find_events_explained(
+            articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
+        )
     counts.update(articles=len(articles), events_found=len(found))
     with timer.stage("summarize"):
         summaries = _summarize(found[: d.max_events], d, now, deps, failures)
@@ -205,6 +208,7 @@ def _run_once(
         failures=tuple(failures),
         timings=tuple(timer.timings),
         outputs=tuple(outputs),
+        explanations=tuple(w for w in why if w.articles > 1),
     )
     if not options.send or not outputs:
         return report
@@ -416,6 +420,9 @@ def report_json(report: RunReport) -> str:
                 {"recipient": x.recipient, "status": x.status, "error": x.error}
                 for x in report.deliveries
             ],
+            **(
+                {"explain": [asdict(x) for x in report.explanations]} if report.explanations else {}
+            ),
         },
         ensure_ascii=False,
     )

@@ -131,10 +131,18 @@ def build_command(
     out: OutOption = None,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Print, per event, the terms that tie its articles together and the "
+            "similarity of each merge (also kept in the run report).",
+        ),
+    ] = False,
 ) -> None:
     """Build and write each digest from stored articles: no fetching, no sending."""
     settings = load(config, data_dir)
-    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out)
+    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out, explain=explain)
     _run_digests(settings, _chosen(settings, digest), options, _now(as_of), quiet)
 
 
@@ -311,6 +319,12 @@ def _print_report(report: RunReport) -> None:
     console.print(line, markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)
+    for why in report.explanations:  # digest build --explain
+        console.print(f"  event {why.key}: {why.articles} articles: {why.headline}", markup=False)
+        console.print(f"    shared terms: {', '.join(why.terms) or '-'}", markup=False)
+        for step in why.merges:
+            line = f"    merged at {step.similarity:.3f}: {step.left} + {step.right}"
+            console.print(line, markup=False)
     for delivery in report.deliveries:
         where = f" -> {delivery.path}" if delivery.path else ""
         console.print(f"  {delivery.status}: {delivery.recipient}{where}", markup=False)

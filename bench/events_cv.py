@@ -1,0 +1,150 @@
+"""Choose the clustering settings by leave-one-topic-out cross-validation on ECB+ dev.
+
+For every setting of a grid, the whole dev set is clustered once; fold k chooses the setting
+with the best B-cubed F1 on the other topics' documents and scores it on topic k's. The
+setting chosen on all topics is then checked, unchanged, on the same-story pairs (alone
+and mixed into a day of Russian news). The last line is one JSON object.
+
+    .venv/bin/python bench/events_cv.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from digest.events.cluster import cluster_features
+from digest.events.evaluate import article_from, bcubed, pair_articles, read_jsonl, score_pairs
+from digest.events.similarity import PARAMS, Params, article_features
+
+GRID = {
+    "threshold": [0.18, 0.2, 0.22, 0.24, 0.26, 0.28],
+    "name_weight": [0.4, 0.5, 0.7],
+    "title_weight": [0.2, 0.4],
+    "conflict": [0.0, 0.5, 1.0],
+    "attach_share": [0.5, 1.0],
+    "margin": [0.0, 0.1],
+    "title_miss": [0.1, 0.3, 1.0],
+}
+
+
+def settings() -> list[Params]:
+    """Return every grid point whose weights leave the lead a share (sum of weights <= 1)."""
+    keys = list(GRID)
+    out = []
+    for values in itertools.product(*(GRID[k] for k in keys)):
+        p = Params(**dict(zip(keys, values, strict=True)))
+        if True:
+            out.append(p)
+    return out
+
+
+def f1_on(labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]) -> float:
+    """Return B-cubed F1 of the kept items (predicted clusters span all items)."""
+    predicted = [f"{lab}" for lab, k in zip(labels, keep, strict=True) if k]
+    truth = [g for g, k in zip(gold, keep, strict=True) if k]
+    return _within(labels, gold, keep, predicted, truth)
+
+
+def _within(
+    labels: Sequence[int],
+    gold: Sequence[str],
+    keep: Sequence[bool],
+    predicted: Sequence[str],
+    truth: Sequence[str],
+) -> float:
+    # Precision must count a kept item's cluster mates from other topics too, so sizes
+    # come from all items; recall only needs the kept items' gold events (whole topics).
+    size: dict[int, int] = {}
+    both: dict[tuple[int, str], int] = {}
+    for lab, g in zip(labels, gold, strict=True):
+        size[lab] = size.get(lab, 0) + 1
+        both[lab, g] = both.get((lab, g), 0) + 1
+    gold_size: dict[str, int] = {}
+    for g in gold:
+        gold_size[g] = gold_size.get(g, 0) + 1
+    n = sum(keep) or 1
+    p = sum(both[lab, g] / size[lab] for lab, g, k in zip(labels, gold, keep, strict=True) if k)
+    r = sum(both[lab, g] / gold_size[g] for lab, g, k in zip(labels, gold, keep, strict=True) if k)
+    p, r = p / n, r / n
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the per-fold choices and held-out F1, and the setting chosen on all topics."""
+    articles = [article_from(item, i) for i, item in enumerate(items)]
+    gold = [str(item["event"]) for item in items]
+    topics = [g[:-1] for g in gold]  # event = topic + "a" / "b"
+    features = article_features(articles)
+    grid = settings()
+    runs = [cluster_features(articles, features, p) for p in grid]
+    folds = []
+    for topic in sorted(set(topics), key=int):
+        train = [t != topic for t in topics]
+        test = [t == topic for t in topics]
+        best = max(range(len(grid)), key=lambda s: (f1_on(runs[s], gold, train), -s))
+        folds.append(
+            {
+                "topic": topic,
+                "held_out_f1": round(f1_on(runs[best], gold, test), 4),
+                "train_f1": round(f1_on(runs[best], gold, train), 4),
+                "setting": grid[best].__dict__,
+            }
+        )
+    everything = [True] * len(items)
+    best = max(range(len(grid)), key=lambda s: (f1_on(runs[s], gold, everything), -s))
+    p, r, f = bcubed(runs[best], gold)
+    current = grid.index(PARAMS) if PARAMS in grid else None
+    return {
+        "chosen": grid[best],
+        "dev": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)},
+        "current_f1": round(bcubed(runs[current], gold)[2], 4) if current is not None else None,
+        "folds": folds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    parser.add_argument("--data", type=Path, default=default)
+    args = parser.parse_args()
+    ecb = read_jsonl(args.data / "eval" / "events-ecbplus-dev.jsonl", "events")
+    result = cross_validate(ecb)
+    for fold in result["folds"]:
+        s = fold["setting"]
+        print(
+            f"topic {fold['topic']:>2}: held-out F1 {fold['held_out_f1']:.3f} "
+            f"(train {fold['train_f1']:.3f}) with {s}"
+        )
+    held = [f["held_out_f1"] for f in result["folds"]]
+    chosen: Params = result["chosen"]
+    print(f"chosen on all topics: {chosen}")
+    print(f"ECB+ dev B-cubed with it: {result['dev']} (current defaults: {result['current_f1']})")
+    pairs = read_jsonl(args.data / "eval" / "pairs-tgcontest-dev.jsonl", "pairs")
+    background = read_jsonl(args.data / "ru-news" / "ru-news.jsonl", "background")
+    alone = score_pairs(pairs, params=chosen)["ours"].rounded()
+    mixed = score_pairs(pairs, background=background, params=chosen)["ours"].rounded()
+    print(f"pairs dev: {alone}; in ru-news background: {mixed}")
+    summary = {
+        "ecb_dev_f1": result["dev"]["f1"],
+        "loto_mean_f1": round(statistics.mean(held), 4),
+        "loto_sd_f1": round(statistics.stdev(held), 4),
+        "loto_min_f1": min(held),
+        "loto_max_f1": max(held),
+        "pairs_precision": alone["precision"],
+        "pairs_f1": alone["f1"],
+        "pairs_background_precision": mixed["precision"],
+        "pairs_background_f1": mixed["f1"],
+        "chosen": chosen.__dict__,
+        "pair_articles": len(pair_articles(pairs)),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

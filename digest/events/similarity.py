@@ -22,8 +22,8 @@ from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 from digest.events.text import (
     LEAD_CHARS,
     dates_in,
-    identity_terms,
     lead_terms,
+    name_parts,
     split_sentences,
     tfidf_vectors,
     title_terms,
@@ -38,14 +38,13 @@ class Params:
     `bench/events_cv.py` reruns the search; one setting serves every language.
     """
 
-    threshold: float = 0.24  # mean similarity at which two clusters are one event
-    name_weight: float = 0.4  # identity terms (names, numbers)
+    threshold: float = 0.22  # mean similarity at which two clusters are one event
+    name_weight: float = 0.5  # identity terms (names, numbers)
     title_weight: float = 0.2  # the title's words; the lead's words weigh the rest
-    conflict: float = 0.3  # similarity kept when two articles name different days
+    conflict: float = 0.0  # similarity kept when two articles name different days
     attach_share: float = 0.5  # a lone (often short) article joins a story at this share
-    geometric: bool = False
-    margin: float = 0.0
-    title_miss: float = 1.0  # similarity kept when two titles share no word
+    margin: float = 0.0  # extra bar for merging two clusters, over sqrt(pairs compared)
+    title_miss: float = 0.1  # similarity kept when two titles share no word but names
 
 
 PARAMS = Params()
@@ -64,6 +63,14 @@ _UPDATE = re.compile(
 )
 
 
+LEAD_DAYS_CHARS = 300  # the days a story is about are named at its very top
+_DATELINE_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday mon tue wed thu fri sat sun first last published updated posted edt est
+    gmt bst cet pdt pst cdt cst utc msk января февраля марта апреля мая июня июля августа
+    сентября октября ноября декабря опубликовано обновлено""".split()
+)
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
@@ -74,6 +81,7 @@ class Features:
     names: sparse.csr_matrix
     lead: sparse.csr_matrix
     title: sparse.csr_matrix
+    happened: sparse.csr_matrix  # the title's words that are not names: what happened
     own_days: tuple[frozenset[tuple[int, int]], ...]  # named in the title or lead
     all_days: tuple[frozenset[tuple[int, int]], ...]  # named anywhere
     updates: tuple[bool, ...]  # says it is an update
@@ -82,20 +90,25 @@ class Features:
 
 def article_features(articles: Sequence[Article]) -> Features:
     """Return the evidence of identity of each article (computed once, weighed later)."""
-    names, leads, titles = [], [], []
+    names, leads, titles, happened = [], [], [], []
     own, every, updates = [], [], []
     for a in articles:
-        names.append(identity_terms(a.title, a.text, a.language))
+        in_title, in_text = name_parts(a.title, a.text, a.language)
+        names.append(in_title + in_text)
         leads.append(lead_terms(a.title, a.text, a.language))
         titles.append(title_terms(a.title, a.text, a.language))
+        # A title word is a name when the text writes it capitalised too.
+        known = {n.replace("-", "") for n in in_text}
+        happened.append([t for t in titles[-1] if t[2:] not in known])
         head = f"{a.title}\n{a.text[:LEAD_CHARS]}"
-        own.append(dates_in(f"{a.title}\n{_first_sentence(a)}"))
+        own.append(dates_in(f"{a.title}\n{_lead(a)}"))
         every.append(dates_in(f"{a.title}\n{a.text}") if own[-1] else frozenset())
         updates.append(bool(_UPDATE.search(head[:400])))
     return Features(
         names=tfidf_vectors(names).matrix,
         lead=tfidf_vectors(leads).matrix,
         title=tfidf_vectors(titles).matrix,
+        happened=tfidf_vectors(happened).matrix,
         own_days=tuple(own),
         all_days=tuple(every),
         updates=tuple(updates),
@@ -103,12 +116,17 @@ def article_features(articles: Sequence[Article]) -> Features:
     )
 
 
-def _first_sentence(article: Article) -> str:
-    """Return the text's first sentence that is more than a dateline ("Tuesday , May 24 , 2005")."""
+def _lead(article: Article) -> str:
+    """Return the text's first 300 characters without datelines ("May 03 , 2013 | 8 : 20 am").
+
+    A dateline says when the article was published, not which day its story is about.
+    """
+    kept: list[str] = []
     for sentence in split_sentences(article.text[:LEAD_CHARS], article.language):
-        if len(_LONG_WORD.findall(sentence)) > 3:
-            return sentence
-    return ""
+        words = [w for w in _LONG_WORD.findall(sentence) if w.lower() not in _DATELINE_WORDS]
+        if len(words) > 1:
+            kept.append(sentence)
+    return " ".join(kept)[:LEAD_DAYS_CHARS]
 
 
 def weighted_matrix(features: Features, params: Params) -> sparse.csr_matrix:
@@ -120,15 +138,6 @@ def weighted_matrix(features: Features, params: Params) -> sparse.csr_matrix:
         math.sqrt(params.title_weight) * features.title,
     ]
     return sparse.hstack(blocks, format="csr")
-
-
-def word_matrices(
-    features: Features, params: Params
-) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    t = params.title_weight
-    return features.names, sparse.hstack(
-        [math.sqrt(1 - t) * features.lead, math.sqrt(t) * features.title], format="csr"
-    )
 
 
 def days_conflict(features: Features, i: int, j: int, later: int | None) -> bool:
@@ -173,8 +182,12 @@ def _discount_title_misses(
     sims: np.ndarray,
     factor: float,
 ) -> np.ndarray:
-    """Return the similarities with pairs of titled articles whose titles share no word scaled."""
-    shared = _window_pairs(features.title, rows, cols)
+    """Return the similarities scaled for titled pairs whose titles share no word but names.
+
+    Names shared by two titles (Liverpool, Hong Kong, «Казахстан») say which topic; the
+    title's other words say what happened, and two different happenings are two stories.
+    """
+    shared = _window_pairs(features.happened, rows, cols)
     hit = np.isin(product.row * len(cols) + product.col, shared.row * len(cols) + shared.col)
     titled = features.titled[rows[product.row]] & features.titled[cols[product.col]]
     return np.where(titled & ~hit, sims * factor, sims)
@@ -208,21 +221,13 @@ def similarity_edges(
     strongest links are kept: they decide its cluster, and the tail would only cost memory.
     """
     x = weighted_matrix(features, params)
-    xn, xw = word_matrices(features, params)
     stamps = np.array([a.published.timestamp() / 3600.0 for a in articles])
     days = np.floor(stamps / 24.0).astype(np.int64)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for day in np.unique(days).tolist():
         rows = np.flatnonzero(days == day)
         cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
-        if params.geometric:
-            pn = _window_pairs(xn, rows, cols).tocsr()
-            pw = _window_pairs(xw, rows, cols).tocsr()
-            product = (
-                pn.power(params.name_weight).multiply(pw.power(1 - params.name_weight)).tocoo()
-            )
-        else:
-            product = _window_pairs(x, rows, cols)
+        product = _window_pairs(x, rows, cols)
         left, right = rows[product.row], cols[product.col]
         sims = product.data * _time_factor(stamps[left] - stamps[right])
         if params.title_miss < 1.0:

@@ -203,16 +203,24 @@ def identity_terms(title: str, text: str, language: str) -> list[str]:
     Stems merge Russian cases («Путина», «Путину» -> «путин»). This is the seam where the
     normalised entities of the key-facts stage (aliases merged) can replace the stems.
     """
+    in_title, in_text = name_parts(title, text, language)
+    return in_title + in_text
+
+
+def name_parts(title: str, text: str, language: str) -> tuple[list[str], list[str]]:
+    """Return the stemmed names and numbers of the title and, apart, of the text."""
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    body = f"{title}\n{text}"
-    common = {m.lower() for m in _LOWER_WORD.findall(body)}
-    names = [
-        w
-        for w in (m.lower() for m in _NAME_OR_NUMBER.findall(body))
-        if w not in stop and w not in common
-    ]
+    common = {m.lower() for m in _LOWER_WORD.findall(f"{title}\n{text}")}
     stemmer = _stemmer(language)
-    return list(stemmer.stemWords(names)) if stemmer else names
+    out = []
+    for part in (title, text):
+        names = [
+            w
+            for w in (m.lower() for m in _NAME_OR_NUMBER.findall(part))
+            if w not in stop and w not in common
+        ]
+        out.append(list(stemmer.stemWords(names)) if stemmer else names)
+    return out[0], out[1]
 
 
 def lead_terms(title: str, text: str, language: str) -> list[str]:
@@ -224,7 +232,8 @@ def lead_terms(title: str, text: str, language: str) -> list[str]:
 def title_terms(title: str, text: str, language: str) -> list[str]:
     """Return the title's stemmed words, "t:"-prefixed; the first sentence stands in for none."""
     head = title.strip() or next(iter(split_sentences(text[:LEAD_CHARS], language)), "")
-    return ["t:" + t for t in tokenize(head, language)]
+    # "check-up" and "checkup" are one word; in a title it is worth the trouble.
+    return ["t:" + t.replace("-", "") for t in tokenize(head, language)]
 
 
 def event_features(title: str, text: str, language: str) -> list[str]:

@@ -252,13 +252,14 @@ _MONTH_STEMS = (
 )
 _MONTHS = {m: i for stems in _MONTH_STEMS for i, m in enumerate(stems.split(), 1)}
 _RU_MONTH = r"(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+# English month names are always capitalised: "they may 12 times" names no day.
 _EN_MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 _DAY = r"([0-3]?\d)(?:st|nd|rd|th|-?(?:го|е|ое))?"
-_DAY_MONTH = re.compile(rf"(?<!\d){_DAY}\s+(?:{_RU_MONTH}|{_EN_MONTH})\b", re.IGNORECASE)
-_MONTH_DAY = re.compile(rf"\b{_EN_MONTH}\s+{_DAY}\b(?!\s*\d{{3}})", re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"(?<!\d){_DAY}\s+(?:{_RU_MONTH}|{_EN_MONTH})\b")
+_MONTH_DAY = re.compile(rf"\b{_EN_MONTH}\s+{_DAY}\b")
 
 
 def _month(word: str) -> int:

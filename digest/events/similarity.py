@@ -101,10 +101,10 @@ def article_features(articles: Sequence[Article]) -> Features:
         # A title word is a name when the text writes it capitalised too.
         known = {n.replace("-", "") for n in in_text}
         happened.append([t for t in titles[-1] if t[2:] not in known])
-        head = f"{a.title}\n{a.text[:LEAD_CHARS]}"
-        own.append(dates_in(f"{a.title}\n{_lead(a)}"))
-        every.append(dates_in(f"{a.title}\n{a.text}") if own[-1] else frozenset())
-        updates.append(bool(_UPDATE.search(head[:400])))
+        days = _days(a)
+        own.append(days[0])
+        every.append(days[1])
+        updates.append(bool(days[0]) and bool(_UPDATE.search(f"{a.title}\n{a.text[:400]}")))
     return Features(
         names=tfidf_vectors(names).matrix,
         lead=tfidf_vectors(leads).matrix,
@@ -115,6 +115,14 @@ def article_features(articles: Sequence[Article]) -> Features:
         updates=tuple(updates),
         titled=np.array([bool(a.title.strip()) for a in articles]),
     )
+
+
+def _days(article: Article) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
+    """Return the days named in the title and lead, and (when there are any) anywhere."""
+    if not dates_in(f"{article.title}\n{article.text[:LEAD_CHARS]}"):
+        return frozenset(), frozenset()  # most articles: no need to find the lead
+    own = dates_in(f"{article.title}\n{_lead(article)}")
+    return own, (dates_in(f"{article.title}\n{article.text}") if own else frozenset())
 
 
 def _lead(article: Article) -> str:

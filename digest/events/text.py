@@ -210,7 +210,7 @@ def identity_terms(title: str, text: str, language: str) -> list[str]:
 def name_parts(title: str, text: str, language: str) -> tuple[list[str], list[str]]:
     """Return the stemmed names and numbers of the title and, apart, of the text."""
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    common = {m.lower() for m in _LOWER_WORD.findall(f"{title}\n{text}")}
+    common = set(_LOWER_WORD.findall(f"{title}\n{text}"))  # "iPhone" stays a name
     stemmer = _stemmer(language)
     out = []
     for part in (title, text):

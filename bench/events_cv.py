@@ -48,8 +48,10 @@ def settings() -> list[Params]:
     return out
 
 
-def f1_on(labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]) -> float:
-    """Return B-cubed F1 over the kept items, their clusters counted with all their members.
+def bcubed_sums(
+    labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]
+) -> tuple[float, float, int]:
+    """Return the B-cubed precision and recall sums over the kept items, and their count.
 
     Precision must count a kept item's cluster mates from other topics too, so cluster sizes
     come from all items; a held-out topic is scored inside the whole clustering.
@@ -58,9 +60,20 @@ def f1_on(labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]) -> f
     gold_size = Counter(gold)
     both = Counter(zip(labels, gold, strict=True))
     kept = [(lab, g) for lab, g, k in zip(labels, gold, keep, strict=True) if k]
-    p = sum(both[lab, g] / size[lab] for lab, g in kept) / max(1, len(kept))
-    r = sum(both[lab, g] / gold_size[g] for lab, g in kept) / max(1, len(kept))
+    p = sum(both[lab, g] / size[lab] for lab, g in kept)
+    r = sum(both[lab, g] / gold_size[g] for lab, g in kept)
+    return p, r, len(kept)
+
+
+def f1_of(p: float, r: float, n: int) -> float:
+    """Return F1 of summed precision and recall over n items."""
+    p, r = p / max(1, n), r / max(1, n)
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def f1_on(labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]) -> float:
+    """Return B-cubed F1 over the kept items (see bcubed_sums)."""
+    return f1_of(*bcubed_sums(labels, gold, keep))
 
 
 def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -72,10 +85,12 @@ def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
     grid = settings()
     runs = [cluster_features(articles, features, p) for p in grid]
     folds = []
+    choices: list[int] = []
     for topic in sorted(set(topics), key=int):
         train = [t != topic for t in topics]
         test = [t == topic for t in topics]
         best = max(range(len(grid)), key=lambda s: (round(f1_on(runs[s], gold, train), 6), -s))
+        choices.append(best)
         folds.append(
             {
                 "topic": topic,
@@ -84,6 +99,12 @@ def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
                 "setting": asdict(grid[best]),
             }
         )
+    # Pooled: every item scored by its own fold's choice, then one F1 (as the dev F1 is).
+    sums = [
+        bcubed_sums(runs[c], gold, [t == f["topic"] for t in topics])
+        for c, f in zip(choices, folds, strict=True)
+    ]
+    pooled = f1_of(sum(x[0] for x in sums), sum(x[1] for x in sums), len(items))
     everything = [True] * len(items)
     best = max(range(len(grid)), key=lambda s: (round(f1_on(runs[s], gold, everything), 6), -s))
     p, r, f = bcubed(runs[best], gold)
@@ -93,6 +114,13 @@ def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
         "dev": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)},
         "current_f1": round(bcubed(runs[current], gold)[2], 4) if current is not None else None,
         "folds": folds,
+        "pooled_f1": round(pooled, 4),
+        "same_setting_topic_mean": round(
+            statistics.mean(
+                f1_on(runs[best], gold, [t == f["topic"] for t in topics]) for f in folds
+            ),
+            4,
+        ),
     }
 
 
@@ -121,6 +149,8 @@ def main() -> None:
     summary = {
         "ecb_dev_f1": result["dev"]["f1"],
         "loto_mean_f1": round(statistics.mean(held), 4),
+        "loto_pooled_f1": result["pooled_f1"],
+        "dev_setting_topic_mean_f1": result["same_setting_topic_mean"],
         "loto_sd_f1": round(statistics.stdev(held), 4),
         "loto_min_f1": min(held),
         "loto_max_f1": max(held),

@@ -17,18 +17,11 @@ from datetime import datetime
 
 from digest.events.explain import explain_groups
 from digest.events.similarity import (
-    MAX_GAP_DAYS as MAX_GAP_DAYS,  # bench/events.py spaces its copies by it
-)
-from digest.events.similarity import (
-    PARAMS as PARAMS,
-)
-from digest.events.similarity import (
+    PARAMS,
     Features,
+    Params,
     article_features,
     similarity_edges,
-)
-from digest.events.similarity import (
-    Params as Params,
 )
 from digest.events.text import event_features
 from digest.models import Article, Event, EventExplanation, EventSummary, PastEvent
@@ -87,10 +80,11 @@ def average_linkage(
     merges: list[Merge] | None = None,
     margin: float = 0.0,
 ) -> list[int]:
-    """Return a cluster label per node: merge while the mean pairwise similarity >= threshold.
+    """Return a cluster label per node: merge while mean similarity >= threshold + a margin.
 
-    Pairs without an edge count as 0, so only linked clusters are ever compared. Each
-    merge is appended to `merges` when given, for `--explain`.
+    The margin shrinks with the square root of the pairs compared: the mean of many pairs
+    is surer evidence than one pair's similarity. Pairs without an edge count as 0, so only
+    linked clusters are ever compared. Each merge goes to `merges` when given (--explain).
     """
     weight = {i: dict(n) for i, n in edges.items()}
     for i, nbrs in edges.items():  # make symmetric after the per-node pruning

@@ -19,7 +19,7 @@ from typing import Any
 from digest.errors import EvalError
 from digest.events import cluster as events
 from digest.events import summarize
-from digest.events.cluster import normalise_title
+from digest.events.similarity import PARAMS, Params
 from digest.events.text import detect_language, split_sentences, stem_words
 from digest.models import Article, Event, EventSummary
 
@@ -210,11 +210,11 @@ def background_articles(items: Sequence[dict[str, Any]], pairs: Sequence[Article
 
     An article that is also a side of a pair (the same title) would only be a copy of it.
     """
-    titles = {normalise_title(a.title) for a in pairs}
+    titles = {events.normalise_title(a.title) for a in pairs}
     out: list[Article] = []
     for item in items:
         fields = dict(item) | {"language": item.get("language") or detect_language(item["text"])}
-        if normalise_title(str(item.get("title") or "")) not in titles:
+        if events.normalise_title(str(item.get("title") or "")) not in titles:
             out.append(article_from(fields, len(pairs) + len(out)))
     return out
 
@@ -222,7 +222,7 @@ def background_articles(items: Sequence[dict[str, Any]], pairs: Sequence[Article
 def score_pairs(
     items: Sequence[dict[str, Any]],
     background: Sequence[dict[str, Any]] = (),
-    params: events.Params = events.PARAMS,
+    params: Params = PARAMS,
 ) -> dict[str, Scores]:
     """Return precision/recall/F1 of `same_event` as decided by our events stage.
 

@@ -76,6 +76,23 @@ def f1_on(labels: Sequence[int], gold: Sequence[str], keep: Sequence[bool]) -> f
     return f1_of(*bcubed_sums(labels, gold, keep))
 
 
+def choose(grid: Sequence[Params], f1: Sequence[float]) -> int:
+    """Return the index of the setting whose F1, averaged with its threshold neighbours', is best.
+
+    A setting on a plateau generalises; one on a spike (a single threshold where two
+    stories happen to part) does not. Ties go to the earlier grid point (not merging).
+    """
+    index = {p: i for i, p in enumerate(grid)}
+    steps = GRID["threshold"]
+
+    def smoothed(i: int) -> float:
+        k = steps.index(grid[i].threshold)
+        near = [replace(grid[i], threshold=t) for t in steps[max(0, k - 1) : k + 2]]
+        return statistics.mean(f1[index[p]] for p in near if p in index)
+
+    return max(range(len(grid)), key=lambda i: (round(smoothed(i), 6), -i))
+
+
 def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the per-fold choices and held-out F1, and the setting chosen on all topics."""
     articles = [article_from(item, i) for i, item in enumerate(items)]
@@ -89,7 +106,7 @@ def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
     for topic in sorted(set(topics), key=int):
         train = [t != topic for t in topics]
         test = [t == topic for t in topics]
-        best = max(range(len(grid)), key=lambda s: (round(f1_on(runs[s], gold, train), 6), -s))
+        best = choose(grid, [f1_on(run, gold, train) for run in runs])
         choices.append(best)
         folds.append(
             {
@@ -106,7 +123,7 @@ def cross_validate(items: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     pooled = f1_of(sum(x[0] for x in sums), sum(x[1] for x in sums), len(items))
     everything = [True] * len(items)
-    best = max(range(len(grid)), key=lambda s: (round(f1_on(runs[s], gold, everything), 6), -s))
+    best = choose(grid, [f1_on(run, gold, everything) for run in runs])
     p, r, f = bcubed(runs[best], gold)
     current = grid.index(PARAMS) if PARAMS in grid else None
     return {

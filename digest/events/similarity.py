@@ -20,7 +20,6 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.text import (
-    LEAD_CHARS,
     dates_in,
     lead_terms,
     name_parts,
@@ -66,6 +65,7 @@ _UPDATE = re.compile(
 
 
 LEAD_DAYS_CHARS = 300  # the days a story is about are named at its very top
+DAYS_SCAN_CHARS = 600  # datelines and the lead's first 300 characters fit in this
 _DATELINE_TEXT = """january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
     saturday sunday mon tue wed thu fri sat sun first last published updated posted edt est
@@ -119,7 +119,7 @@ def article_features(articles: Sequence[Article]) -> Features:
 
 def _days(article: Article) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
     """Return the days named in the title and lead, and (when there are any) anywhere."""
-    if not dates_in(f"{article.title}\n{article.text[:LEAD_CHARS]}"):
+    if not dates_in(f"{article.title}\n{article.text[:DAYS_SCAN_CHARS]}"):
         return frozenset(), frozenset()  # most articles: no need to find the lead
     own = dates_in(f"{article.title}\n{_lead(article)}")
     return own, (dates_in(f"{article.title}\n{article.text}") if own else frozenset())
@@ -131,7 +131,7 @@ def _lead(article: Article) -> str:
     A dateline says when the article was published, not which day its story is about.
     """
     kept: list[str] = []
-    for sentence in split_sentences(article.text[:LEAD_CHARS], article.language):
+    for sentence in split_sentences(article.text[:DAYS_SCAN_CHARS], article.language):
         words = [w for w in _LONG_WORD.findall(sentence) if w.lower() not in _DATELINE_WORDS]
         if len(words) > 1:
             kept.append(sentence)

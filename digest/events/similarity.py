@@ -38,12 +38,12 @@ class Params:
     titles, so it cannot choose `title_miss`: that one is set by hand (see the CV script).
     """
 
-    threshold: float = 0.24  # mean similarity at which two clusters are one event
-    name_weight: float = 0.7  # identity terms (names, numbers)
+    threshold: float = 0.22  # mean similarity at which two clusters are one event
+    name_weight: float = 0.5  # identity terms (names, numbers)
     title_weight: float = 0.1  # the title's words; the lead's words weigh the rest
     conflict: float = 0.0  # similarity kept when two articles name different days
     attach_share: float = 0.5  # a lone (often short) article joins a story at this share
-    margin: float = 0.05  # extra bar for merging two clusters, over sqrt(pairs compared)
+    margin: float = 0.0  # extra bar for merging two clusters, over sqrt(pairs compared)
     title_miss: float = 0.4  # similarity kept when two titles share no word but names
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from digest.events.text import identity_terms, title_terms
 from digest.models import Article, EventExplanation, MergeStep
-
-from .text import identity_terms, title_terms
 
 SHOWN_TERMS = 10
 

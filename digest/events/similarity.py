@@ -3,9 +3,9 @@
 Three kinds of evidence, each an L2-normalised TF-IDF block with its own weight, so that one
 sparse product gives their weighted cosine: identity terms (names and numbers, one term per
 name whatever its case), the lead's words, and the title's words. Two titles that share
-only names (the topic: Liverpool, Hong Kong) are evidence against, and so are calendar days: two articles that each name a day, and never the other's, are about
-different days («Прогноз погоды на 8 ноября» and «… на 16 ноября») unless the later one
-says it is an update. No n x n matrix is ever built: articles are compared day by day
+only names (the topic: Liverpool, Hong Kong) are evidence against, and so are calendar
+days: two articles that each name a day, and never the other's, are about different days
+(«Прогноз погоды на 8 ноября» and «… на 16 ноября») unless the later one is an update. No n x n matrix is ever built: articles are compared day by day
 within a window, and terms common to a whole window are left out.
 """
 

@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
-# email screenshot, DejaVu fonts for Chromium's rendering of the email.
-DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
-DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out
+# email screenshot, DejaVu fonts for Chromium's rendering of the email, epubcheck (Java) for
+# the EPUB test.
+DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core epubcheck
+DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --site out/site
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 
@@ -23,11 +24,12 @@ system-deps:
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v epubcheck >/dev/null 2>&1 || missing="$$missing epubcheck"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "note: install$$missing (Debian) for PNG previews and the visual tests"; fi; \
+	  else echo "note: install$$missing (Debian) for PNG previews, the visual and EPUB tests"; fi; \
 	fi
 
 demo: $(STAMP) system-deps

@@ -23,7 +23,7 @@ from digest.cli.common import (
 )
 from digest.config import Settings, load_feed_list
 from digest.errors import DigestError
-from digest.fetch import export_opml, find_feed, is_local, preview_article
+from digest.fetch import export_opml, find_feed, importable, is_local, preview_article
 from digest.models import FeedSource, FeedState
 from digest.store import Store
 
@@ -107,6 +107,8 @@ def add(
     """Add a feed, finding it through the page's <link rel="alternate"> if URL is a page."""
     settings = load(config, data_dir)
     store = store_for(settings)
+    if is_local(_local_or_url(url)):
+        fail(f"feeds: {url}: a local feed file is read only when named in the config file")
     try:
         feed_url, parsed = find_feed(_local_or_url(url), settings.fetch)
     except DigestError as exc:
@@ -137,9 +139,13 @@ def import_opml(
     settings = load(config, data_dir)
     store = store_for(settings)
     try:
-        sources = load_feed_list(file)
+        sources, refused = importable(load_feed_list(file))
     except DigestError as exc:
         fail(str(exc))
+    for url in refused:
+        err_console.print(
+            f"feeds: {url}: not imported (only http(s) feeds; name local files in the config)"
+        )
     for source in sources:
         store.add_feed(source)
     console.print(f"imported {len(sources)} feeds from {file}")

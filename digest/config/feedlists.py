@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, cast
 
+from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
@@ -39,6 +40,8 @@ def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
                 full_text=cast(Any, r.choice("full_text", ("auto", "always", "never"), "auto")),
                 weight=r.get("weight", float, 1.0),
                 language=r.get("language", str, None),
+                include=read_rules(r, "include"),
+                exclude=read_rules(r, "exclude"),
             )
         )
         r.finish()

@@ -18,7 +18,7 @@ import socket
 from collections.abc import Sequence
 from datetime import datetime
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -27,8 +27,23 @@ from digest.config import Recipient
 from digest.errors import DeliveryError, PermanentDeliveryError
 from digest.models import Rendered
 
+
+class _OneLineHeader(UnstructuredHeader, BaseHeader):
+    """A header kept on one line (RFC 5322 allows 998 characters).
+
+    The default folding turns a word longer than 78 characters, such as an unsubscribe URL
+    with its token, into RFC 2047 encoded words, which no mail client reads as a URL.
+    """
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        """Return the header as one line."""
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _OneLineHeader)
 # CRLF line ends: the bytes are what goes over SMTP and into the ledger, byte for byte.
-POLICY = email.policy.SMTP
+POLICY = email.policy.SMTP.clone(header_factory=_HEADERS)
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -125,7 +140,24 @@ def build_message(
         msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
     else:
         msg.make_mixed()  # the same tree shape for every recipient, attachment or not
+    stem = (attachment_name or f"digest-{now:%Y-%m-%d}.pdf").rpartition(".")[0]
+    _attach_extras(msg, rendered, formats, stem)
     return msg
+
+
+def _attach_extras(
+    msg: EmailMessage, rendered: Rendered, formats: Sequence[str], stem: str
+) -> None:
+    """Attach the EPUB and the "Coming up" calendar when the recipient's formats ask for them."""
+    if "epub" in formats and rendered.epub is not None:
+        msg.add_attachment(
+            rendered.epub, maintype="application", subtype="epub+zip", filename=f"{stem}.epub"
+        )
+    # A calendar without events would only clutter the message.
+    if "ics" in formats and rendered.ics is not None and b"BEGIN:VEVENT" in rendered.ics:
+        msg.add_attachment(
+            rendered.ics, maintype="text", subtype="calendar", filename=f"{stem}.ics"
+        )
 
 
 def _with_note(html: str, note: str) -> str:
@@ -141,7 +173,8 @@ def _add_unsubscribe(msg: EmailMessage, unsubscribe: str | None) -> None:
     if not targets:
         return
     msg["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets)
-    if any(t.startswith("https://") or t.startswith("http://") for t in targets):
+    # RFC 8058 one-click requires an HTTPS URI: a mail provider POSTs to it unattended.
+    if any(t.lower().startswith("https://") for t in targets):
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 

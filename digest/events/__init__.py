@@ -4,20 +4,29 @@
 `find_events` clusters a period's articles into events across sources and ranks them
 (`find_events_explained` also says why each event's articles were joined);
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
-sources, with key facts and dates; `evaluate` is the `digest eval` harness.
+sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
+(`find_violations`) checks against the sources; `evaluate` is the `digest eval` harness.
 """
 
 from digest.events import evaluate
 from digest.events.cluster import find_events, find_events_explained, past_event_from
+from digest.events.guard import find_violations
+from digest.events.llm import LlmSummarizer, check_endpoint
+from digest.events.rules import RulesOutcome, apply_rules
 from digest.events.summarize import Summarizer, default_summarizer
 from digest.events.text import detect_language
 
 __all__ = [
+    "LlmSummarizer",
+    "RulesOutcome",
     "Summarizer",
+    "apply_rules",
+    "check_endpoint",
     "default_summarizer",
     "detect_language",
     "evaluate",
     "find_events",
     "find_events_explained",
+    "find_violations",
     "past_event_from",
 ]

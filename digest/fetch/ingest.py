@@ -21,7 +21,7 @@ import httpx
 from digest.config import Settings
 from digest.errors import DigestError, ExtractError
 from digest.fetch.articles import draft_article, prepare_feed, wants_full_text, with_page
-from digest.fetch.client import Fetcher, make_client, run_sync
+from digest.fetch.client import Fetcher, local_feeds, make_client, run_sync
 from digest.fetch.dedup import FingerprintIndex
 from digest.fetch.extract import extract_article
 from digest.fetch.feedstate import next_feed_state
@@ -92,7 +92,7 @@ async def ingest_async(
         http = await _client(stack, settings, client)
         workers = Workers(len(due))
         stack.callback(workers.close)
-        fetcher = Fetcher(settings.fetch, http)
+        fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
         pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
         outcomes = await pass_.run(due, states)
     for source, moved_to in pass_.moves:
@@ -131,7 +131,7 @@ async def full_text(
     if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
         return draft
     try:
-        return await _with_page_text(fetcher, workers, progress, entry, draft)
+        return await _with_page_text(fetcher, workers, progress, source, entry, draft)
     except Exception as exc:
         # A page is an extra, never the feed's failure: an unexpected error from
         # trafilatura, lxml or a worker keeps the feed's own text for this one article
@@ -143,9 +143,15 @@ async def full_text(
 
 
 async def _with_page_text(
-    fetcher: Fetcher, workers: Workers, progress: Progress, entry: Entry, draft: Article
+    fetcher: Fetcher,
+    workers: Workers,
+    progress: Progress,
+    source: FeedSource,
+    entry: Entry,
+    draft: Article,
 ) -> Article:
-    page = await fetcher.fetch_page(entry.url)
+    # Over the pass's page budget or the feed's page cap, the feed's text is kept.
+    page = await fetcher.fetch_page(entry.url, feed=source.url)
     if page.error is not None or page.body is None:
         # Not a Failure: the feed's own text is kept and the digest is not incomplete.
         progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
@@ -281,7 +287,7 @@ def preview_article(
             http = await _client(stack, settings, client)
             workers = Workers(0)
             stack.callback(workers.close)
-            fetcher = Fetcher(settings.fetch, http)
+            fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
             return await full_text(fetcher, workers, settings, progress, source, entry, found)
 
     return run_sync(work())

@@ -22,6 +22,8 @@ from digest.deliver import unsubscribe_link
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Rendered
 from digest.render import i18n
+from digest.render.calendar import render_calendar
+from digest.render.epub import render_epub
 from digest.render.pdf.document import render_pdf
 from digest.render.pdf.story import MAX_DATES, source_links
 from digest.render.previews import write_previews
@@ -120,7 +122,12 @@ def render_digest(
     except ValueError as exc:
         raise RenderError("email.html.j2", f"CSS could not be inlined: {exc}") from exc
     text = _render(env, "email.txt.j2", context)
-    return Rendered(subject=subject, html=html, text=text, pdf=pdf, pdf_note=note)
+    epub = render_epub(digest, settings, env, language) if "epub" in formats else None
+    # The calendar is a few KB and the archive site always publishes it: always made.
+    ics = render_calendar(digest, title=env.globals["t"]("coming_up"))  # type: ignore[operator]
+    return Rendered(
+        subject=subject, html=html, text=text, pdf=pdf, pdf_note=note, epub=epub, ics=ics
+    )
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

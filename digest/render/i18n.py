@@ -56,14 +56,14 @@ class Strings:
             return key
         return text.format(**values) if values else text
 
-    def plural(self, key: str, n: int) -> str:
+    def plural(self, key: str, n: int, **values: object) -> str:
         """Return the plural form of key that fits n, e.g. '3 sources' or '5 источников'."""
         forms = self._plurals.get(key)
         if not forms:
             return f"{n} {key}"
         category = self._locale.plural_form(n) if self._locale else ("one" if n == 1 else "other")
         form = forms.get(category) or forms.get("other") or next(iter(forms.values()))
-        return form.format(n=format_decimal(n, locale=self._locale or "en"))
+        return form.format(n=format_decimal(n, locale=self._locale or "en"), **values)
 
 
 def load_strings(language: str, directories: Iterable[Path]) -> Strings:

@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from digest.service import unsubscribe
+from digest.service.unsubscribe import Unsubscriber
+
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
@@ -142,8 +145,10 @@ class ServiceState:
 class HealthServer:
     """A small HTTP server for /healthz and /metrics on its own daemon thread."""
 
-    def __init__(self, state: ServiceState, host: str, port: int) -> None:
-        handler = type("_Handler", (_Handler,), {"state": state})
+    def __init__(
+        self, state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+    ) -> None:
+        handler = type("_Handler", (_Handler,), {"state": state, "unsubscriber": unsubscriber})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -161,19 +166,28 @@ class HealthServer:
         self._server.server_close()
 
 
-def start_health_server(state: ServiceState, host: str, port: int) -> HealthServer:
+def start_health_server(
+    state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+) -> HealthServer:
     """Return a running health server on host:port (port 0 picks a free one)."""
-    server = HealthServer(state, host, port)
+    server = HealthServer(state, host, port, unsubscriber)
     server._thread.start()
     return server
 
 
 class _Handler(BaseHTTPRequestHandler):
     state: ServiceState
+    unsubscriber: Unsubscriber | None = None
     server_version = "digest-health"
+
+    def do_POST(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            self._send(404, "not found\n", "text/plain")
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if unsubscribe.answer(self, self.unsubscriber):
+            return
         if path in ("/healthz", "/health"):
             status, body = self.state.health()
             self._send(status, body, "application/json")

@@ -85,10 +85,10 @@ def test_build_explain_prints_terms_and_merge_similarities(tmp_path: Path) -> No
         return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
     assert cli("fetch", "-q").returncode == 0
-    built = cli("build", "--out", str(tmp_path / "out"), "-q", "--explain")
+    built = cli("build", "--out", str(tmp_path / "out"), "--explain")
     assert built.returncode == 0, built.stderr
     assert "shared terms: " in built.stdout and "klitschko" in built.stdout
     merges = [line for line in built.stdout.splitlines() if "merged at " in line]
     assert merges and all(float(m.split("merged at ")[1][:5]) > 0 for m in merges)
-    plain = cli("build", "--out", str(tmp_path / "out2"), "-q")
+    plain = cli("build", "--out", str(tmp_path / "out2"))
     assert "merged at " not in plain.stdout

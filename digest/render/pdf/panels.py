@@ -52,14 +52,13 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
 
 
 def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
-    """Return a shaded note naming the feeds that failed, or nothing when all worked."""
+    """Return a shaded note saying how many sources failed (no names), or nothing."""
     failed = digest.failed_feeds
     if not failed:
         return []
-    names = "; ".join(
-        f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
-    )
-    text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
+    # Subscribers get the count; names and raw errors are for the operator (log, status).
+    count = t.plural("unreachable", len(digest.feed_health), failed=len(failed))
+    text = f"<b>{esc(t('feed_health'))}.</b> {esc(count)}"
     return [Spacer(1, 6), para(text, style.note)]
 
 

@@ -23,7 +23,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest.events.cluster import MAX_GAP_DAYS, find_events
+from digest.events.cluster import find_events
+from digest.events.similarity import MAX_GAP_DAYS
 from digest.events.summarize import event_facts, summarize_event
 from digest.models import Article
 

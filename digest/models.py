@@ -319,6 +319,26 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeStep:
+    """One merge inside an event: an article of each side and their mean similarity then."""
+
+    left: str
+    right: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventExplanation:
+    """Why an event's articles are one story: the terms they share and each merge."""
+
+    key: str
+    headline: str
+    articles: int
+    terms: tuple[str, ...]
+    merges: tuple[MergeStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     """What one run did: counts per stage, failures, timings and files written."""
 
@@ -331,6 +351,7 @@ class RunReport:
     deliveries: tuple[Delivery, ...] = ()
     skipped: str | None = None
     notes: tuple[str, ...] = ()  # what the operator should know that is no failure
+    explanations: tuple[EventExplanation, ...] = ()  # `digest build --explain`
 
     @property
     def ok(self) -> bool:

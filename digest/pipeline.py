@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +65,7 @@ class RunOptions:
     since: timedelta | None = None
     out_dir: Path | None = None
     site_dir: Path | None = None  # the archive site (default DATA_DIR/site)
+    explain: bool = False  # record why each event's articles were joined (--explain)
 
 
 class _Timer:
@@ -192,7 +193,9 @@ def _run_once(
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
-        found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
+        found, why = events.find_events_explained(
+            articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
+        )
     counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
@@ -234,6 +237,7 @@ def _run_once(
         failures=tuple(failures),
         timings=tuple(timer.timings),
         outputs=tuple(outputs),
+        explanations=tuple(w for w in why if w.articles > 1),
     )
     if not options.send or not outputs:
         return report
@@ -580,6 +584,9 @@ def report_json(report: RunReport) -> str:
             ],
             "skipped": report.skipped,
             "notes": list(report.notes),
+            **(
+                {"explain": [asdict(x) for x in report.explanations]} if report.explanations else {}
+            ),
         },
         ensure_ascii=False,
     )

@@ -180,19 +180,22 @@ def test_the_installed_wheel_builds_the_demo_from_a_config_elsewhere(
     )
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
     digest = str(venv / "bin" / "digest")
-    common = ["--config", str(config), "--data-dir", "data", "--out", "out", "-q"]
+    common = ["--config", str(config), "--out", "out", "-q"]
     for name, as_of in (
         ("briefing", "2018-10-27T07:00:00+00:00"),
         ("svodka", "2019-11-19T09:00:00+03:00"),
     ):
-        ran = _run([digest, "run", *common, "--digest", name, "--as-of", as_of], elsewhere)
+        # A data dir each: a run "as of" 2018 would store the 2019 items with a clamped
+        # date and the 2019 run would then prune them, leaving an empty (unmailed) period.
+        data = ["--data-dir", f"data-{name}"]
+        ran = _run([digest, "run", *common, *data, "--digest", name, "--as-of", as_of], elsewhere)
         assert ran.returncode == 0, ran.stdout + ran.stderr
         (pdf,) = (elsewhere / "out").glob(f"{name}-*.pdf")
         assert pdf.read_bytes().startswith(b"%PDF-")
         (text,) = (elsewhere / "out").glob(f"{name}-*.txt")
         title = "Morning Briefing" if name == "briefing" else "Утренняя сводка"
         assert text.read_text(encoding="utf-8").startswith(title)
-    assert len(list((elsewhere / "data" / "outbox").glob("*.eml"))) == 2
+    assert len(list(elsewhere.glob("data-*/outbox/*.eml"))) == 2
 
 
 def test_no_install_step_fetches_the_pypi_project_named_digest() -> None:

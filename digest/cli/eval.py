@@ -79,10 +79,30 @@ def events_command(file: FileArg, as_json: JsonOption = False, limit: LimitOptio
 
 
 @app.command("pairs")
-def pairs_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+def pairs_command(
+    file: FileArg,
+    as_json: JsonOption = False,
+    limit: LimitOption = None,
+    background: Annotated[
+        Path | None,
+        typer.Option(
+            "--background",
+            help="JSON Lines of other articles ({title, text}): also score the pairs mixed "
+            "into them as one period, as a real day of news is clustered.",
+        ),
+    ] = None,
+) -> None:
     """Print precision/recall/F1 of "same event" as decided by the events stage."""
     items = _load(file, "pairs", limit)
-    _report(f"{file.name}: {len(items)} pairs", evaluation.score_pairs(items), as_json)
+    results = evaluation.score_pairs(items)
+    if background is not None:
+        others = _load(background, "background", None)
+        mixed = evaluation.score_pairs(items, background=others)["ours"]
+        results["ours+background"] = mixed
+    title = f"{file.name}: {len(items)} pairs"
+    if background is not None:
+        title += f" (background: {background.name}, {len(others)} articles)"
+    _report(title, results, as_json)
 
 
 @app.command("facts")

@@ -169,10 +169,20 @@ def build_command(
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
     site: SiteOption = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Print, per event, the terms that tie its articles together and the "
+            "similarity of each merge (also kept in the run report).",
+        ),
+    ] = False,
 ) -> None:
     """Build and write each digest from stored articles: no fetching, no sending."""
     settings = load(config, data_dir)
-    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out, site_dir=site)
+    options = RunOptions(
+        fetch=False, send=False, since=_since(since), out_dir=out, site_dir=site, explain=explain
+    )
     _run_digests(settings, _chosen(settings, digest), options, _now(as_of), quiet)
 
 

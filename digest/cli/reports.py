@@ -74,6 +74,12 @@ def print_report(report: RunReport) -> None:
             console.print(f"  {name}: {n} articles", markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)
+    for why in report.explanations:  # digest build --explain
+        console.print(f"  event {why.key}: {why.articles} articles: {why.headline}", markup=False)
+        console.print(f"    shared terms: {', '.join(why.terms) or '-'}", markup=False)
+        for step in why.merges:
+            line = f"    merged at {step.similarity:.3f}: {step.left} + {step.right}"
+            console.print(line, markup=False)
     for delivery in report.deliveries:
         where = f" -> {delivery.path}" if delivery.path else ""
         status: str = delivery.status

@@ -2,14 +2,15 @@
 
 `detect_language` and the text helpers (sentences, stems, TF-IDF) serve every step;
 `shorten` and the MAX_*_CHARS caps bound what is stored and quoted;
-`find_events` clusters a period's articles into events across sources and ranks them;
+`find_events` clusters a period's articles into events across sources and ranks them
+(`find_events_explained` also says why each event's articles were joined);
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
 (`find_violations`) checks against the sources; `evaluate` is the `digest eval` harness.
 """
 
 from digest.events import evaluate
-from digest.events.cluster import find_events, past_event_from
+from digest.events.cluster import find_events, find_events_explained, past_event_from
 from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.guard import find_violations
 from digest.events.llm import LlmSummarizer, check_endpoint
@@ -36,6 +37,7 @@ __all__ = [
     "detect_language",
     "evaluate",
     "find_events",
+    "find_events_explained",
     "find_violations",
     "is_credit_or_caption",
     "past_event_from",

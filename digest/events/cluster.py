@@ -15,31 +15,22 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-import numpy as np
-from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
-
-from digest.events.text import event_features, tfidf_vectors
-from digest.models import Article, Event, EventSummary, PastEvent
+from digest.events.explain import explain_groups
+from digest.events.similarity import (
+    PARAMS,
+    Features,
+    Params,
+    article_features,
+    similarity_edges,
+)
+from digest.events.text import event_features
+from digest.models import Article, Event, EventExplanation, EventSummary, PastEvent
 
 # Recency half-life for ranking: a story from 12 h ago counts half as much as a fresh one.
 RECENCY_HALF_LIFE_HOURS = 12.0
 # Share of a past event's terms that a new event must repeat to count as its continuation.
 CONTINUES_MIN_OVERLAP = 0.4
 TERMS_PER_EVENT = 20
-# Clustering: two articles are one event when their mean similarity (names, numbers and
-# lead words, TF-IDF cosine) reaches MERGE_THRESHOLD: the middle of the range (0.22-0.26)
-# where B-cubed F1 on the ECB+ dev set stays above 0.94, on the side of not merging.
-MERGE_THRESHOLD = 0.24
-ATTACH_SHARE = 0.5  # a lone (often short) article joins a story at half the bar
-EDGE_FLOOR = 0.05  # weaker links change no average enough to matter
-NEIGHBOURS = 30  # strongest links kept per article
-POSTING_CAP = 100  # a term in more articles of a window names a topic, not an event
-# Articles published within SAME_DAYS count as simultaneous; beyond that a pair's
-# similarity halves every GAP_HALF_LIFE_DAYS and is ignored after MAX_GAP_DAYS.
-SAME_DAYS = 1.0
-GAP_HALF_LIFE_DAYS = 2.0
-MAX_GAP_DAYS = 7.0
-
 _TITLE_NOISE = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,40}$")  # " - Reuters", " | BBC News"
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -80,76 +71,27 @@ def find_events_baseline(articles: Sequence[Article]) -> tuple[Event, ...]:
     return tuple(sorted(events, key=lambda e: (-len(e.sources), -e.last_seen.timestamp())))
 
 
-def _vectors(articles: Sequence[Article]) -> sparse.csr_matrix:
-    docs = [event_features(a.title, a.text, a.language) for a in articles]
-    return tfidf_vectors(docs).matrix
+Merge = tuple[int, int, float]  # (node of one side, node of the other, mean similarity)
 
 
-def _time_factor(hours: np.ndarray) -> np.ndarray:
-    """Return how much a pair's similarity counts given the hours between the two articles."""
-    days = np.maximum(0.0, np.abs(hours) / 24.0 - SAME_DAYS)
-    return np.where(days > MAX_GAP_DAYS, 0.0, 0.5 ** (days / GAP_HALF_LIFE_DAYS))
+def average_linkage(
+    edges: dict[int, dict[int, float]],
+    threshold: float,
+    merges: list[Merge] | None = None,
+    margin: float = 0.0,
+) -> list[int]:
+    """Return a cluster label per node: merge while mean similarity >= threshold + a margin.
 
-
-def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.coo_matrix:
-    """Return the capped similarity products of `rows` against `cols` (local indices).
-
-    Terms found in more than POSTING_CAP articles of the window are left out: they name a
-    topic, not an event, and leaving them out keeps the cost linear instead of quadratic.
-    """
-    window = x[cols]
-    df = np.bincount(window.indices, minlength=x.shape[1])
-    keep = sparse.diags((df <= POSTING_CAP).astype(float))
-    return ((x[rows] @ keep) @ window.T).tocoo()
-
-
-def similarity_edges(articles: Sequence[Article]) -> dict[int, dict[int, float]]:
-    """Return each article's strongest similarities to others (a sparse graph).
-
-    Articles are compared day by day with the days up to MAX_GAP_DAYS later, so a week
-    of news costs seven times a day's, not forty-nine. Only each article's NEIGHBOURS
-    strongest links are kept: they decide its cluster, and the tail would only cost memory.
-    """
-    x = _vectors(articles)
-    stamps = np.array([a.published.timestamp() / 3600.0 for a in articles])
-    days = np.floor(stamps / 24.0).astype(np.int64)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for day in np.unique(days).tolist():
-        rows = np.flatnonzero(days == day)
-        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
-        product = _window_pairs(x, rows, cols)
-        left, right = rows[product.row], cols[product.col]
-        sims = product.data * _time_factor(stamps[left] - stamps[right])
-        once = (sims >= EDGE_FLOOR) & ((left < right) | (days[right] > day))  # each pair once
-        left, right, sims = left[once], right[once], sims[once]
-        parts.append(
-            (np.concatenate([left, right]), np.concatenate([right, left]), np.tile(sims, 2))
-        )
-    edges: dict[int, dict[int, float]] = {i: {} for i in range(len(articles))}
-    if not parts:
-        return edges
-    src, dst, sim = (np.concatenate(p) for p in zip(*parts, strict=True))
-    order = np.lexsort((-sim, src))  # by article, strongest first
-    src, dst, sim = src[order], dst[order], sim[order]
-    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
-    rank = np.arange(len(src)) - np.repeat(starts, np.diff(np.r_[starts, len(src)]))
-    top = rank < NEIGHBOURS
-    for i, j, s in zip(src[top].tolist(), dst[top].tolist(), sim[top].tolist(), strict=True):
-        edges[i][j] = s
-    return edges
-
-
-def average_linkage(edges: dict[int, dict[int, float]], threshold: float) -> list[int]:
-    """Return a cluster label per node: merge while the mean pairwise similarity >= threshold.
-
-    Pairs without an edge count as 0, so only linked clusters are ever compared.
+    The margin shrinks with the square root of the pairs compared: the mean of many pairs
+    is surer evidence than one pair's similarity. Pairs without an edge count as 0, so only
+    linked clusters are ever compared. Each merge goes to `merges` when given (--explain).
     """
     weight = {i: dict(n) for i, n in edges.items()}
     for i, nbrs in edges.items():  # make symmetric after the per-node pruning
         for j, s in nbrs.items():
             weight[j].setdefault(i, s)
     size = dict.fromkeys(weight, 1)
-    heap = [(-s, i, j, 1, 1) for i, n in weight.items() for j, s in n.items() if i < j]
+    heap = [(margin - s, i, j, 1, 1) for i, n in weight.items() for j, s in n.items() if i < j]
     heapq.heapify(heap)
     parent = {i: i for i in weight}
     while heap:
@@ -160,6 +102,8 @@ def average_linkage(edges: dict[int, dict[int, float]], threshold: float) -> lis
             continue  # stale: one side has merged since this entry was pushed
         parent[b] = a
         size[a] += size[b]
+        if merges is not None:
+            merges.append((a, b, margin / math.sqrt(sa * sb) - neg))
         for c, w in weight.pop(b).items():
             weight[c].pop(b, None)
             if c != a:
@@ -167,7 +111,8 @@ def average_linkage(edges: dict[int, dict[int, float]], threshold: float) -> lis
                 weight[c][a] = weight[a][c]
         weight[a].pop(b, None)
         for c, w in weight[a].items():
-            heapq.heappush(heap, (-w / (size[a] * size[c]), a, c, size[a], size[c]))
+            k = size[a] * size[c]
+            heapq.heappush(heap, (margin / math.sqrt(k) - w / k, a, c, size[a], size[c]))
     return [_root(parent, i) for i in range(len(edges))]
 
 
@@ -177,7 +122,13 @@ def _root(parent: dict[int, int], i: int) -> int:
     return i
 
 
-def _attach_loners(labels: list[int], edges: dict[int, dict[int, float]], floor: float) -> None:
+def _attach_loners(
+    labels: list[int],
+    edges: dict[int, dict[int, float]],
+    floor: float,
+    merges: list[Merge] | None = None,
+    margin: float = 0.0,
+) -> None:
     """Move each lone article into the cluster it is most similar to on average, if >= floor.
 
     A short article has few terms and so a low cosine to everything: it gets a lower bar,
@@ -194,21 +145,46 @@ def _attach_loners(labels: list[int], edges: dict[int, dict[int, float]], floor:
             if members[labels[j]] > 1:
                 sums[labels[j]] = sums.get(labels[j], 0.0) + s
         best = max(sums, key=lambda c: sums[c] / members[c], default=None)
-        if best is not None and sums[best] / members[best] >= floor:
+        if best is not None and sums[best] / members[best] >= floor + margin / math.sqrt(
+            members[best]
+        ):
             labels[i] = best
+            if merges is not None:
+                merges.append((best, i, sums[best] / members[best]))
 
 
-def cluster_articles(articles: Sequence[Article]) -> list[list[Article]]:
-    """Return the articles grouped into events, each group in publish order."""
+def cluster_features(
+    articles: Sequence[Article],
+    features: Features,
+    params: Params = PARAMS,
+    merges: list[Merge] | None = None,
+) -> list[int]:
+    """Return a cluster label per article from precomputed features (cross-validation reuses them)."""
+    edges = similarity_edges(articles, features, params)
+    labels = average_linkage(edges, params.threshold, merges, params.margin)
+    _attach_loners(
+        labels,
+        edges,
+        params.attach_share * params.threshold,
+        merges,
+        params.attach_share * params.margin,
+    )
+    return labels
+
+
+def cluster_articles(
+    articles: Sequence[Article], params: Params = PARAMS, merges: list[Merge] | None = None
+) -> list[list[int]]:
+    """Return the articles' indices grouped into events, each group in publish order."""
     if not articles:
         return []
-    edges = similarity_edges(articles)
-    labels = average_linkage(edges, MERGE_THRESHOLD)
-    _attach_loners(labels, edges, ATTACH_SHARE * MERGE_THRESHOLD)
-    groups: dict[int, list[Article]] = {}
-    for article, label in zip(articles, labels, strict=True):
-        groups.setdefault(label, []).append(article)
-    return [sorted(g, key=lambda a: (a.published, a.url)) for g in groups.values()]
+    labels = cluster_features(articles, article_features(articles), params, merges)
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    return [
+        sorted(g, key=lambda i: (articles[i].published, articles[i].url)) for g in groups.values()
+    ]
 
 
 def event_terms(articles: Sequence[Article], limit: int = TERMS_PER_EVENT) -> tuple[str, ...]:
@@ -279,13 +255,51 @@ def find_events(
     now: datetime,
     past: Sequence[PastEvent] = (),
     tag_weights: Mapping[str, float] | None = None,
+    params: Params = PARAMS,
 ) -> tuple[Event, ...]:
     """Return the period's events, best first, marking those that continue a past event."""
-    events = [Event(key=event_key(g), articles=tuple(g)) for g in cluster_articles(articles)]
+    found, _ = _find(articles, now, past, tag_weights or {}, params, None)
+    return found
+
+
+def find_events_explained(
+    articles: Sequence[Article],
+    *,
+    now: datetime,
+    past: Sequence[PastEvent] = (),
+    tag_weights: Mapping[str, float] | None = None,
+    explain: bool = True,
+) -> tuple[tuple[Event, ...], tuple[EventExplanation, ...]]:
+    """Return the events as `find_events` does and, in the same order, why each was joined.
+
+    With `explain` False the explanations are left out (empty) and cost nothing.
+    """
+    return _find(articles, now, past, tag_weights or {}, PARAMS, [] if explain else None)
+
+
+def _find(
+    articles: Sequence[Article],
+    now: datetime,
+    past: Sequence[PastEvent],
+    weights: Mapping[str, float],
+    params: Params,
+    merges: list[Merge] | None,
+) -> tuple[tuple[Event, ...], tuple[EventExplanation, ...]]:
+    groups = cluster_articles(articles, params, merges)
+    events = [
+        Event(key=event_key([articles[i] for i in g]), articles=tuple(articles[i] for i in g))
+        for g in groups
+    ]
     continues = _continuations(events, past) if past else {}
-    found = [_finish(e, continues.get(i), now, tag_weights or {}) for i, e in enumerate(events)]
-    found.sort(key=lambda e: (-e.score, -e.last_seen.timestamp(), e.key))
-    return tuple(found)
+    found = [_finish(e, continues.get(i), now, weights) for i, e in enumerate(events)]
+    order = sorted(
+        range(len(found)),
+        key=lambda i: (-found[i].score, -found[i].last_seen.timestamp(), found[i].key),
+    )
+    if merges is None:
+        return tuple(found[i] for i in order), ()
+    why = explain_groups(articles, groups, merges, [e.key for e in found])
+    return tuple(found[i] for i in order), tuple(why[i] for i in order)
 
 
 def past_event_from(summary: EventSummary) -> PastEvent:

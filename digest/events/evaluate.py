@@ -20,7 +20,8 @@ from digest.errors import EvalError
 from digest.events import cluster as events
 from digest.events import summarize
 from digest.events.facts import find_facts
-from digest.events.text import split_sentences, stem_words
+from digest.events.similarity import PARAMS, Params
+from digest.events.text import detect_language, split_sentences, stem_words
 from digest.models import Article, Event, EventSummary
 
 # Eval items carry no publish time; any fixed one will do, as long as all share it.
@@ -30,6 +31,7 @@ _REQUIRED = {
     "events": ("text", "event"),
     "pairs": ("a", "b", "same_event"),
     "facts": ("text", "people", "organisations", "places"),
+    "background": ("text",),
 }
 
 
@@ -195,18 +197,44 @@ def score_events(items: Sequence[dict[str, Any]]) -> dict[str, Scores]:
     return out
 
 
-def score_pairs(items: Sequence[dict[str, Any]]) -> dict[str, Scores]:
-    """Return precision/recall/F1 of `same_event` as decided by our events stage.
-
-    All the file's articles go through the events stage as one period (so term weights
-    come from a realistic collection); a pair is "same event" when both land in one event.
-    """
+def pair_articles(items: Sequence[dict[str, Any]]) -> list[Article]:
+    """Return both sides of every pair as articles: item i's sides are 2i and 2i + 1."""
     articles: list[Article] = []
     for index, item in enumerate(items):
         for offset, side in enumerate((item["a"], item["b"])):
             fields = dict(side) | {"language": item.get("language") or "en"}
             articles.append(article_from(fields, 2 * index + offset))
-    labels = _labels(events.find_events(articles, now=EPOCH), articles)
+    return articles
+
+
+def background_articles(items: Sequence[dict[str, Any]], pairs: Sequence[Article]) -> list[Article]:
+    """Return the background's articles, numbered after the pairs, without their duplicates.
+
+    An article that is also a side of a pair (the same title) would only be a copy of it.
+    """
+    titles = {events.normalise_title(a.title) for a in pairs}
+    out: list[Article] = []
+    for item in items:
+        fields = dict(item) | {"language": item.get("language") or detect_language(item["text"])}
+        if events.normalise_title(str(item.get("title") or "")) not in titles:
+            out.append(article_from(fields, len(pairs) + len(out)))
+    return out
+
+
+def score_pairs(
+    items: Sequence[dict[str, Any]],
+    background: Sequence[dict[str, Any]] = (),
+    params: Params = PARAMS,
+) -> dict[str, Scores]:
+    """Return precision/recall/F1 of `same_event` as decided by our events stage.
+
+    All the file's articles go through the events stage as one period (so term weights
+    come from a realistic collection); a pair is "same event" when both land in one event.
+    With a `background` (a day of other news), its articles join that period as well.
+    """
+    articles = pair_articles(items)
+    articles += background_articles(background, articles)
+    labels = _labels(events.find_events(articles, now=EPOCH, params=params), articles)
     tp = fp = fn = 0
     for index, item in enumerate(items):
         same = labels[2 * index] == labels[2 * index + 1]

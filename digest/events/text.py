@@ -193,7 +193,50 @@ def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
 
 # A word that starts with a capital letter or a digit (Latin, Latin-1, Cyrillic capitals).
 _NAME_OR_NUMBER = re.compile(r"(?<![^\W_])[A-ZÀ-ÖØ-ÞА-ЯЁ0-9][^\W_]*(?:[-'’][^\W_]+)*")
+# A word that starts with a small letter: a capitalised word also written this way in the
+# same article is a common word that opened a sentence («Ветер», «Температура»), not a name.
+_LOWER_WORD = re.compile(r"(?<![^\W_])[a-zà-öø-ÿа-яё][^\W_]*")
 LEAD_SENTENCES = 2
+LEAD_CHARS = 1500  # the lead is near the top: splitting only this much saves most of the cost
+
+
+def identity_terms(title: str, text: str, language: str) -> list[str]:
+    """Return the article's names and numbers, one term per name whatever its grammatical case.
+
+    Stems merge Russian cases («Путина», «Путину» -> «путин»). This is the seam where the
+    normalised entities of the key-facts stage (aliases merged) can replace the stems.
+    """
+    in_title, in_text = name_parts(title, text, language)
+    return in_title + in_text
+
+
+def name_parts(title: str, text: str, language: str) -> tuple[list[str], list[str]]:
+    """Return the stemmed names and numbers of the title and, apart, of the text."""
+    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
+    common = set(_LOWER_WORD.findall(f"{title}\n{text}"))  # "iPhone" stays a name
+    stemmer = _stemmer(language)
+    out = []
+    for part in (title, text):
+        names = [
+            w
+            for w in (m.lower() for m in _NAME_OR_NUMBER.findall(part))
+            if w not in stop and w not in common
+        ]
+        out.append(list(stemmer.stemWords(names)) if stemmer else names)
+    return out[0], out[1]
+
+
+def lead_terms(title: str, text: str, language: str) -> list[str]:
+    """Return the stemmed content words of the lead (title and first sentences), "w:"-prefixed."""
+    lead = " ".join(split_sentences(f"{title}\n{text[:LEAD_CHARS]}", language)[:LEAD_SENTENCES])
+    return ["w:" + t for t in tokenize(lead, language)]
+
+
+def title_terms(title: str, text: str, language: str) -> list[str]:
+    """Return the title's stemmed words, "t:"-prefixed; the first sentence stands in for none."""
+    head = title.strip() or next(iter(split_sentences(text[:LEAD_CHARS], language)), "")
+    # "check-up" and "checkup" are one word; in a title it is worth the trouble.
+    return ["t:" + t.replace("-", "") for t in tokenize(head, language)]
 
 
 def event_features(title: str, text: str, language: str) -> list[str]:
@@ -203,14 +246,38 @@ def event_features(title: str, text: str, language: str) -> list[str]:
     firings) is who, where and how many: capitalised words and numbers anywhere in the
     text. What the event is about is said in the lead (the title and first sentences).
     """
-    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    names = [w for w in (m.lower() for m in _NAME_OR_NUMBER.findall(text)) if w not in stop]
-    stemmer = _stemmer(language)
-    if stemmer:
-        names = list(stemmer.stemWords(names))  # "Путина" and "Путин" are one name
-    # The lead is near the top: splitting only the first characters saves most of the cost.
-    lead = " ".join(split_sentences(f"{title}\n{text[:1500]}", language)[:LEAD_SENTENCES])
-    return names + ["w:" + t for t in tokenize(lead, language)]
+    return identity_terms(title, text, language) + lead_terms(title, text, language)
+
+
+_MONTH_STEMS = (
+    "янв фев мар апр ма июн июл авг сен окт ноя дек",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+)
+_MONTHS = {m: i for stems in _MONTH_STEMS for i, m in enumerate(stems.split(), 1)}
+_RU_MONTH = r"(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+# English month names are always capitalised: "they may 12 times" names no day.
+_EN_MONTH = (
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DAY = r"([0-3]?\d)(?:st|nd|rd|th|-?(?:го|е|ое))?"
+_DAY_MONTH = re.compile(rf"(?<!\d){_DAY}\s+(?:{_RU_MONTH}|{_EN_MONTH})\b")
+_MONTH_DAY = re.compile(rf"\b{_EN_MONTH}\s+{_DAY}\b")
+
+
+def _month(word: str) -> int:
+    word = word.lower()
+    return _MONTHS.get(word[:3], _MONTHS.get(word[:2], 0))
+
+
+def dates_in(text: str) -> frozenset[tuple[int, int]]:
+    """Return the calendar days (month, day) the text names: «8 ноября», "Nov. 8", "8 March"."""
+    found: set[tuple[int, int]] = set()
+    for m in _DAY_MONTH.finditer(text):
+        found.add((_month(m.group(2) or m.group(3)), int(m.group(1))))
+    for m in _MONTH_DAY.finditer(text):
+        found.add((_month(m.group(1)), int(m.group(2))))
+    return frozenset((month, day) for month, day in found if month and 1 <= day <= 31)
 
 
 def stem_words(words: Sequence[str], language: str) -> list[str]:

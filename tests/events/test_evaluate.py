@@ -103,3 +103,20 @@ def test_cli_facts_scores_each_kind_and_all() -> None:
         assert set(ours[kind]) == {"precision", "recall", "f1"}  # type: ignore[arg-type]
     assert ours["people"]["precision"] == 1.0  # type: ignore[index]
     assert ours["all"]["f1"] >= 0.8  # type: ignore[index]
+
+
+def test_cli_pairs_with_a_background_scores_them_mixed_into_other_news(tmp_path: Path) -> None:
+    pairs = DATA / "pairs-tgcontest-fused.jsonl"
+    items = evaluation.read_jsonl(pairs, "pairs")
+    background = tmp_path / "day.jsonl"
+    other = [json.loads(line) for line in (DATA / "summarize-mini.jsonl").read_text().splitlines()]
+    copy = {"title": items[0]["a"]["title"], "text": items[0]["a"]["text"]}  # a duplicate
+    lines = [{"title": o["title"], "text": o["text"]} for o in other] + [copy]
+    background.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    figures = run("pairs", str(pairs), "--background", str(background))
+    assert set(figures) == {"ours", "ours+background"}
+    assert figures["ours"]["precision"] == 1.0  # the five fused pairs stay apart
+    assert figures["ours+background"]["precision"] == 1.0
+    mixed = evaluation.background_articles(lines, evaluation.pair_articles(items))
+    assert len(mixed) == len(other)  # the copy of a pair's side is left out
+    assert [a.id for a in mixed] == list(range(2 * len(items), 2 * len(items) + len(other)))

@@ -1,0 +1,270 @@
+"""Articles -> a sparse graph of how likely each pair tells the same story.
+
+Three kinds of evidence, each an L2-normalised TF-IDF block with its own weight, so that one
+sparse product gives their weighted cosine: identity terms (names and numbers, one term per
+name whatever its case), the lead's words, and the title's words. Two titles that share
+only names (the topic: Liverpool, Hong Kong) are evidence against, and so are calendar
+days: two articles that each name a day, and never the other's, are about different days
+(«Прогноз погоды на 8 ноября» and «… на 16 ноября») unless the later one is an update. No n x n matrix is ever built: articles are compared day by day
+within a window, and terms common to a whole window are left out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
+
+from digest.events.text import (
+    dates_in,
+    lead_terms,
+    name_parts,
+    split_sentences,
+    tfidf_vectors,
+    title_terms,
+)
+from digest.models import Article
+
+
+@dataclass(frozen=True)
+class Params:
+    """Clustering settings, chosen by leave-one-topic-out cross-validation on ECB+ dev.
+
+    `bench/events_cv.py` reruns the search; one setting serves every language. ECB+ has no
+    titles, so it cannot choose `title_miss`: that one is set by hand (see the CV script).
+    """
+
+    threshold: float = 0.22  # mean similarity at which two clusters are one event
+    name_weight: float = 0.5  # identity terms (names, numbers)
+    title_weight: float = 0.1  # the title's words; the lead's words weigh the rest
+    conflict: float = 0.0  # similarity kept when two articles name different days
+    attach_share: float = 0.5  # a lone (often short) article joins a story at this share
+    margin: float = 0.0  # extra bar for merging two clusters, over sqrt(pairs compared)
+    title_miss: float = 0.4  # similarity kept when two titles share no word but names
+
+
+PARAMS = Params()
+EDGE_FLOOR = 0.05  # weaker links change no average enough to matter
+NEIGHBOURS = 30  # strongest links kept per article
+POSTING_CAP = 100  # a term in more articles of a window names a topic, not an event
+# Articles published within SAME_DAYS count as simultaneous; beyond that a pair's
+# similarity halves every GAP_HALF_LIFE_DAYS and is ignored after MAX_GAP_DAYS.
+SAME_DAYS = 1.0
+GAP_HALF_LIFE_DAYS = 2.0
+MAX_GAP_DAYS = 7.0
+# Words by which a later article says it updates an earlier story (so its day may differ).
+_UPDATE = re.compile(
+    r"\b(?:updated?|latest|rises|rose|climbs|climbed|обновлен\w*|уточнен\w*|выросл\w*"
+    r"|возросл\w*|увеличил\w*|новые подробности)\b",
+    re.IGNORECASE,
+)
+
+
+LEAD_DAYS_CHARS = 300  # the days a story is about are named at its very top
+DAYS_SCAN_CHARS = 600  # datelines and the lead's first 300 characters fit in this
+_DATELINE_TEXT = """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday mon tue wed thu fri sat sun first last published updated posted edt est
+    gmt bst cet pdt pst cdt cst utc msk января февраля марта апреля мая июня июля августа
+    сентября октября ноября декабря опубликовано обновлено"""
+_DATELINE_WORDS = frozenset(_DATELINE_TEXT.split())
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per-article evidence: the three TF-IDF blocks and the days each article names."""
+
+    names: sparse.csr_matrix
+    lead: sparse.csr_matrix
+    title: sparse.csr_matrix
+    happened: sparse.csr_matrix  # the title's words that are not names: what happened
+    own_days: tuple[frozenset[tuple[int, int]], ...]  # named in the title or lead
+    all_days: tuple[frozenset[tuple[int, int]], ...]  # named anywhere
+    updates: tuple[bool, ...]  # says it is an update
+    titled: np.ndarray  # has a title of its own (bool per article)
+
+
+def article_features(articles: Sequence[Article]) -> Features:
+    """Return the evidence of identity of each article (computed once, weighed later)."""
+    names, leads, titles, happened = [], [], [], []
+    own, every, updates = [], [], []
+    for a in articles:
+        in_title, in_text = name_parts(a.title, a.text, a.language)
+        names.append(in_title + in_text)
+        leads.append(lead_terms(a.title, a.text, a.language))
+        titles.append(title_terms(a.title, a.text, a.language))
+        # A title word is a name when the text writes it capitalised too.
+        known = {n.replace("-", "") for n in in_text}
+        happened.append([t for t in titles[-1] if t[2:] not in known])
+        days = _days(a)
+        own.append(days[0])
+        every.append(days[1])
+        updates.append(bool(days[0]) and bool(_UPDATE.search(f"{a.title}\n{a.text[:400]}")))
+    return Features(
+        names=tfidf_vectors(names).matrix,
+        lead=tfidf_vectors(leads).matrix,
+        title=tfidf_vectors(titles).matrix,
+        happened=tfidf_vectors(happened).matrix,
+        own_days=tuple(own),
+        all_days=tuple(every),
+        updates=tuple(updates),
+        titled=np.array([bool(a.title.strip()) for a in articles]),
+    )
+
+
+def _days(article: Article) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
+    """Return the days named in the title and lead, and (when there are any) anywhere."""
+    if not dates_in(f"{article.title}\n{article.text[:DAYS_SCAN_CHARS]}"):
+        return frozenset(), frozenset()  # most articles: no need to find the lead
+    own = dates_in(f"{article.title}\n{_lead(article)}")
+    return own, (dates_in(f"{article.title}\n{article.text}") if own else frozenset())
+
+
+def _lead(article: Article) -> str:
+    """Return the text's first 300 characters without datelines ("May 03 , 2013 | 8 : 20 am").
+
+    A dateline says when the article was published, not which day its story is about.
+    """
+    kept: list[str] = []
+    for sentence in split_sentences(article.text[:DAYS_SCAN_CHARS], article.language):
+        words = [w for w in _LONG_WORD.findall(sentence) if w.lower() not in _DATELINE_WORDS]
+        if len(words) > 1:
+            kept.append(sentence)
+    return " ".join(kept)[:LEAD_DAYS_CHARS]
+
+
+def weighted_matrix(features: Features, params: Params) -> sparse.csr_matrix:
+    """Return the blocks side by side, scaled so a row product is the weighted cosine."""
+    lead_weight = max(0.0, 1.0 - params.name_weight - params.title_weight)
+    blocks = [
+        math.sqrt(params.name_weight) * features.names,
+        math.sqrt(lead_weight) * features.lead,
+        math.sqrt(params.title_weight) * features.title,
+    ]
+    return sparse.hstack(blocks, format="csr")
+
+
+def days_conflict(features: Features, i: int, j: int, later: int | None) -> bool:
+    """Return True when i and j name different days and the later one is no update.
+
+    A day named in one article's title or lead and anywhere in the other joins them;
+    `later` is None when both were published at the same time (either may update).
+    """
+    own_i, own_j = features.own_days[i], features.own_days[j]
+    if not own_i or not own_j:
+        return False
+    if own_i & features.all_days[j] or own_j & features.all_days[i]:
+        return False
+    if later is None:
+        return not (features.updates[i] or features.updates[j])
+    return not features.updates[later]
+
+
+def _time_factor(hours: np.ndarray) -> np.ndarray:
+    """Return how much a pair's similarity counts given the hours between the two articles."""
+    days = np.maximum(0.0, np.abs(hours) / 24.0 - SAME_DAYS)
+    return np.where(days > MAX_GAP_DAYS, 0.0, 0.5 ** (days / GAP_HALF_LIFE_DAYS))
+
+
+def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.coo_matrix:
+    """Return the capped similarity products of `rows` against `cols` (local indices).
+
+    Terms found in more than POSTING_CAP articles of the window are left out: they name a
+    topic, not an event, and leaving them out keeps the cost linear instead of quadratic.
+    """
+    window = x[cols]
+    df = np.bincount(window.indices, minlength=x.shape[1])
+    keep = sparse.diags((df <= POSTING_CAP).astype(float))
+    return ((x[rows] @ keep) @ window.T).tocoo()
+
+
+def _discount_title_misses(
+    features: Features,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    product: sparse.coo_matrix,
+    sims: np.ndarray,
+    factor: float,
+) -> np.ndarray:
+    """Return the similarities scaled for titled pairs whose titles share no word but names.
+
+    Names shared by two titles (Liverpool, Hong Kong, «Казахстан») say which topic; the
+    title's other words say what happened, and two different happenings are two stories.
+    """
+    shared = _window_pairs(features.happened, rows, cols)
+    hit = np.isin(product.row * len(cols) + product.col, shared.row * len(cols) + shared.col)
+    titled = features.titled[rows[product.row]] & features.titled[cols[product.col]]
+    return np.where(titled & ~hit, sims * factor, sims)
+
+
+def _discount_conflicts(
+    features: Features,
+    stamps: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    factor: float,
+) -> np.ndarray:
+    """Return the similarities with pairs that name different days scaled by `factor`."""
+    left, right, sims = pairs
+    dated = np.array([bool(d) for d in features.own_days])
+    sims = sims.copy()
+    for k in np.flatnonzero(dated[left] & dated[right]).tolist():
+        i, j = int(left[k]), int(right[k])
+        later = None if stamps[i] == stamps[j] else (i if stamps[i] > stamps[j] else j)
+        if days_conflict(features, i, j, later):
+            sims[k] *= factor
+    return sims
+
+
+def similarity_edges(
+    articles: Sequence[Article], features: Features, params: Params = PARAMS
+) -> dict[int, dict[int, float]]:
+    """Return each article's strongest similarities to others (a sparse graph).
+
+    Articles are compared day by day with the days up to MAX_GAP_DAYS later, so a week
+    of news costs seven times a day's, not forty-nine. Only each article's NEIGHBOURS
+    strongest links are kept: they decide its cluster, and the tail would only cost memory.
+    """
+    x = weighted_matrix(features, params)
+    stamps = np.array([a.published.timestamp() / 3600.0 for a in articles])
+    days = np.floor(stamps / 24.0).astype(np.int64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for day in np.unique(days).tolist():
+        rows = np.flatnonzero(days == day)
+        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
+        product = _window_pairs(x, rows, cols)
+        left, right = rows[product.row], cols[product.col]
+        sims = product.data * _time_factor(stamps[left] - stamps[right])
+        if params.title_miss < 1.0:
+            sims = _discount_title_misses(features, rows, cols, product, sims, params.title_miss)
+        once = (sims >= EDGE_FLOOR) & ((left < right) | (days[right] > day))  # each pair once
+        left, right = left[once], right[once]
+        sims = _discount_conflicts(features, stamps, (left, right, sims[once]), params.conflict)
+        parts.append(
+            (np.concatenate([left, right]), np.concatenate([right, left]), np.tile(sims, 2))
+        )
+    return _strongest(parts, len(articles))
+
+
+def _strongest(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], count: int
+) -> dict[int, dict[int, float]]:
+    """Return the NEIGHBOURS strongest links of each node from (source, target, sim) arrays."""
+    edges: dict[int, dict[int, float]] = {i: {} for i in range(count)}
+    if not parts:
+        return edges
+    src, dst, sim = (np.concatenate(p) for p in zip(*parts, strict=True))
+    keep = sim >= EDGE_FLOOR  # a discounted pair may have fallen below the floor
+    src, dst, sim = src[keep], dst[keep], sim[keep]
+    order = np.lexsort((-sim, src))  # by article, strongest first
+    src, dst, sim = src[order], dst[order], sim[order]
+    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    rank = np.arange(len(src)) - np.repeat(starts, np.diff(np.r_[starts, len(src)]))
+    top = rank < NEIGHBOURS
+    for i, j, s in zip(src[top].tolist(), dst[top].tolist(), sim[top].tolist(), strict=True):
+        edges[i][j] = s
+    return edges

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from digest.fetch.dedup import SAME, FingerprintIndex, canonical_url, fingerprint, similarity
+from digest.fetch.dedup import SAME, canonical_url, fingerprint, similarity
+from digest.fetch.lsh import FingerprintIndex
 
 WIRE = (
     "BRUSSELS (Reuters) - European Union leaders agreed early on Wednesday on a new package "

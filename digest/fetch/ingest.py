@@ -228,7 +228,7 @@ class _Pass:
         titled = replace(new_state, title=prepared.feed.title or state.title)
         new = await self.storage.save(titled, unique_urls(articles))
         count = len(prepared.feed.entries)
-        return FeedOutcome(source, new_state, count, len(new), count - len(new))
+        return FeedOutcome(source, new_state, count, new, count - new)
 
     async def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
         """Return the outcome of a feed whose processing raised, recording it as an error."""

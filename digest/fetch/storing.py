@@ -31,36 +31,37 @@ class FeedWrite:
 
 
 class Storage:
-    """A pass's writes, done in one thread: `save` returns the articles that were new."""
+    """A pass's writes, done in one thread: `save` returns how many articles were new."""
 
     def __init__(self, store: Store, now: datetime) -> None:
         self.store, self.now = store, now
         self.index: FingerprintIndex | None = None
-        self.batcher: Batcher[FeedWrite, tuple[Article, ...]] = Batcher(self.write)
+        self.batcher: Batcher[FeedWrite, int] = Batcher(self.write)
 
-    async def save(self, state: FeedState, items: Sequence[Article] = ()) -> tuple[Article, ...]:
-        """Return the new articles among items once they and the feed's state are stored."""
+    async def save(self, state: FeedState, items: Sequence[Article] = ()) -> int:
+        """Return how many of items were new, once they and the feed's state are stored."""
         return await self.batcher.run(FeedWrite(state, tuple(items)))
 
     def close(self) -> None:
         """Finish the queued writes and stop the thread."""
         self.batcher.close()
 
-    def write(self, writes: Sequence[FeedWrite]) -> tuple[tuple[Article, ...], ...]:
-        """Return each write's new articles, stored with the states in one transaction."""
+    def write(self, writes: Sequence[FeedWrite]) -> list[int]:
+        """Return how many articles of each write were new, stored in one transaction."""
         if any(w.articles for w in writes):
             index = self.dedup_index()
             writes = [replace(w, articles=self.resolve(index, w.articles)) for w in writes]
         stored = self.store.store_feeds([(w.state, w.articles) for w in writes])
-        ids = [a.id for new in stored for a in new if a.id is not None]
-        if self.index is not None and ids:
-            self.index.last_id = max(self.index.last_id, *ids)
-        return stored
+        if self.index is not None and any(stored):
+            self.index.last_id = max(self.index.last_id, *(max(ids) for ids in stored if ids))
+        return [len(ids) for ids in stored]
 
     def resolve(self, index: FingerprintIndex, items: Sequence[Article]) -> tuple[Article, ...]:
         """Return items with each fingerprint replaced by its first near duplicate's."""
         seen = self.now.timestamp()
-        return tuple(replace(a, fingerprint=index.resolve(a.fingerprint, seen)) for a in items)
+        resolved = [(a, index.resolve(a.fingerprint, seen)) for a in items]
+        # dataclasses.replace costs more than the lookup: only for the copies.
+        return tuple(a if fp == a.fingerprint else replace(a, fingerprint=fp) for a, fp in resolved)
 
     def dedup_index(self) -> FingerprintIndex:
         """Return the near-duplicate index, up to date with the store (read once per pass)."""

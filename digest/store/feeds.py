@@ -55,13 +55,13 @@ class FeedQueries(StoreBase):
 
     def store_feeds(
         self, writes: Sequence[tuple[FeedState, Sequence[Article]]]
-    ) -> tuple[tuple[Article, ...], ...]:
-        """Store feeds' new articles and states in one transaction; return each one's new articles.
+    ) -> tuple[tuple[int, ...], ...]:
+        """Store feeds' articles and states in one transaction; return each one's new rows' ids.
 
         Articles already stored (by feed+guid or URL) are skipped, as in add_articles.
         """
         with self.begin() as conn:
-            new = tuple(self._insert_articles(conn, items) for _, items in writes)
+            new = tuple(tuple(self._insert_rows(conn, items).values()) for _, items in writes)
             self._upsert_states(conn, [state for state, _ in writes])
         return new
 
@@ -110,21 +110,22 @@ class FeedQueries(StoreBase):
     def add_articles(self, items: Iterable[Article]) -> tuple[Article, ...]:
         """Insert articles, skipping any already stored by feed+guid or URL; return the new ones."""
         with self.begin() as conn:
-            return self._insert_articles(conn, list(items))
+            ids = self._insert_rows(conn, items := list(items))
+        return tuple(replace(a, id=ids[k]) for a in items if (k := _key(a)) in ids)
 
-    def _insert_articles(self, conn: Connection, items: Sequence[Article]) -> tuple[Article, ...]:
+    def _insert_rows(
+        self, conn: Connection, items: Sequence[Article]
+    ) -> dict[tuple[str, str, str], int]:
+        """Insert the articles not stored yet; return the new rows' ids by feed, guid and URL."""
         # One statement for all rows; RETURNING names the rows really inserted (a conflict
         # inserts nothing and returns nothing), matched back by feed, guid and URL.
         unique = _first_of_each(items)
         if not unique:
-            return ()
+            return {}
         key = (articles.c.feed_url, articles.c.guid, articles.c.url)
         stmt = self.insert_ignore(articles).returning(articles.c.id, *key)
         rows = conn.execute(stmt, [_article_row(a) for a in unique]).all()
-        ids = {(r.feed_url, r.guid, r.url): int(r.id) for r in rows}
-        return tuple(
-            replace(a, id=ids[k]) for a in unique if (k := (a.feed_url, a.guid, a.url)) in ids
-        )
+        return {(r.feed_url, r.guid, r.url): int(r.id) for r in rows}
 
     def has_fingerprint(self, fingerprint: str) -> bool:
         """Return True when an article with this text fingerprint is already stored."""
@@ -199,6 +200,10 @@ def _article(r: Any) -> Article:
         tags=tuple(json.loads(r["tags"])),
         image_url=r["image_url"],
     )
+
+
+def _key(a: Article) -> tuple[str, str, str]:
+    return (a.feed_url, a.guid, a.url)
 
 
 def _first_of_each(items: Sequence[Article]) -> list[Article]:

@@ -225,9 +225,9 @@ class _Pass:
                 for e, a in prepared.drafts
             )
         )
-        titled = replace(new_state, title=prepared.feed.title or state.title)
+        titled = replace(new_state, title=prepared.title or state.title)
         new = await self.storage.save(titled, unique_urls(articles))
-        count = len(prepared.feed.entries)
+        count = prepared.entries
         return FeedOutcome(source, new_state, count, new, count - new)
 
     async def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:

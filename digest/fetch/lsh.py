@@ -137,7 +137,7 @@ class FingerprintIndex:
             self._since = before
             count = len(self._fps)
             keep = self._seen[:count] >= before
-            if 2 * int(np.count_nonzero(keep)) < count:
+            if count and 2 * int(np.count_nonzero(keep)) <= count:
                 self._compact(keep)
 
     def _nearest(self, sig: U8, keys: U32) -> int | None:

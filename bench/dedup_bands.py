@@ -98,7 +98,8 @@ def measure(sigs: npt.NDArray[np.uint8], bands: list[list[int]]) -> dict[str, ob
 
 def main() -> None:
     texts = corpus_texts()
-    prints = list(dict.fromkeys(fp for t in sum(texts.values(), []) if (fp := fingerprint(t))))
+    every = [t for part in texts.values() for t in part]
+    prints = list(dict.fromkeys(fp for t in every if (fp := fingerprint(t))))
     sigs = np.frombuffer(bytes.fromhex("".join(prints)), dtype=np.uint8).reshape(-1, PERMUTATIONS)
     print({k: len(v) for k, v in texts.items()}, f"{len(sigs)} distinct fingerprints", flush=True)
     layouts = {"2x32 (before)": _layout(2, 32), "3x21": _layout(3, 21),

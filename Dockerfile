@@ -10,9 +10,11 @@
 #   docker run --rm -v digest-data:/data -v "$PWD/digest.toml:/config/digest.toml:ro" digest run
 #                                         a one-off run (fails fast while the service runs)
 #
-# Paths in digest.toml (feed lists, templates) are resolved beside the config file, so mount
-# them under /config too. The DejaVu fonts embedded in the PDF ship inside the package
-# (digest/fonts), so the image needs no system font packages.
+# digest.example.toml works as /config/digest.toml as it is: its feeds are the bundled lists
+# ("builtin:default"), inside the package. Your own files that digest.toml names by a
+# relative path (feed lists, templates_dir) are resolved beside it, so mount them under
+# /config too. The DejaVu fonts embedded in the PDF ship inside the package (digest/fonts),
+# so the image needs no system font packages. The package is the distribution digest-news.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -4,15 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
-# email screenshot, DejaVu fonts for Chromium's rendering of the email.
-DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core
-DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out
+# email screenshot, DejaVu fonts for Chromium's rendering of the email, epubcheck (Java) for
+# the EPUB test.
+DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core epubcheck
+DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --site out/site
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@# The distribution was called "digest" before it became digest-news: drop the old name
+	@# from an existing venv, or both would own bin/digest.
+	$(BIN)/python -m pip uninstall -q -y digest 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -23,11 +27,12 @@ system-deps:
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v epubcheck >/dev/null 2>&1 || missing="$$missing epubcheck"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "note: install$$missing (Debian) for PNG previews and the visual tests"; fi; \
+	  else echo "note: install$$missing (Debian) for PNG previews, the visual and EPUB tests"; fi; \
 	fi
 
 demo: $(STAMP) system-deps
@@ -53,6 +58,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/render.py
+
+# The distribution (digest-news) as operators install it: dist/digest_news-*.whl, checked.
+wheel: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --outdir dist .
+	$(BIN)/check-wheel-contents dist/*.whl
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

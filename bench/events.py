@@ -1,7 +1,10 @@
 """Benchmark: articles from the dev corpora through events and summaries, on one core.
 
 Prints seconds and peak RSS for 5,000 articles and the per-article cost at 1k, 2k, 4k and
-8k; the last line is one JSON object {"seconds_5000", "peak_rss_mb", "cost_growth_8k_vs_1k"}.
+8k, and the milliseconds that key facts take per event of a 12-event English and a 12-event
+Russian digest (ru-news, beside the eval folder; models loaded before timing); the last line
+is one JSON object {"seconds_5000", "peak_rss_mb", "cost_growth_8k_vs_1k",
+"facts_ms_per_event": {"en", "ru"}}.
 
     .venv/bin/python bench/events.py [--data ../shared/data/eval]
 
@@ -21,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest.events.cluster import MAX_GAP_DAYS, find_events
-from digest.events.summarize import summarize_event
+from digest.events.summarize import event_facts, summarize_event
 from digest.models import Article
 
 FILES = ("summarize-bbc.jsonl", "events-ecbplus-dev.jsonl", "summarize-newsroom.jsonl")
@@ -78,11 +81,46 @@ def run(articles: list[Article]) -> float:
     return seconds
 
 
+DIGEST_EVENTS = 12
+
+
+def facts_ms_per_event(articles: list[Article]) -> float:
+    """Return the CPU milliseconds of key facts per event for a digest's top 12 events."""
+    now = max(a.published for a in articles)
+    shown = find_events(articles, now=now)[:DIGEST_EVENTS]
+    event_facts(shown[0])  # load the language's models once, as a running service has
+    started = time.process_time()
+    for event in shown:
+        event_facts(event)
+    return (time.process_time() - started) * 1000 / len(shown)
+
+
+def russian_articles(path: Path) -> list[Article]:
+    """Return the ru-news articles, published over one day."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [
+        Article(
+            feed_url=str(item.get("source") or "ru"),
+            source=str(item.get("source") or "ru"),
+            guid=str(i),
+            url=str(item.get("url") or f"https://example.org/ru/{i}"),
+            title=str(item.get("title") or ""),
+            published=START + timedelta(seconds=86400 * i / len(items)),
+            text=str(item["text"]),
+            language="ru",
+            id=i,
+        )
+        for i, item in enumerate(items)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
     parser.add_argument("--data", type=Path, default=default)
+    parser.add_argument("--ru-news", type=Path, default=None, help="ru-news JSON Lines file")
     args = parser.parse_args()
+    args.ru_news = args.ru_news or args.data.parent / "ru-news" / "ru-news.jsonl"
     texts = load_texts(args.data)
     seconds_5000 = run(make_articles(texts, 5000))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before larger runs
@@ -92,12 +130,18 @@ def main() -> None:
         seconds = run(make_articles(texts, n))
         per_article[n] = seconds / n
         print(f"{n:>5} articles: {seconds:6.2f} s, {1000 * seconds / n:.3f} ms per article")
+    facts_ms = {
+        "en": round(facts_ms_per_event(make_articles(texts, 1000)), 1),
+        "ru": round(facts_ms_per_event(russian_articles(args.ru_news)), 1),
+    }
+    print(f"key facts: {facts_ms['en']} ms per event (en), {facts_ms['ru']} ms (ru)")
     print(
         json.dumps(
             {
                 "seconds_5000": round(seconds_5000, 2),
                 "peak_rss_mb": round(peak, 1),
                 "cost_growth_8k_vs_1k": round(per_article[8000] / per_article[1000], 3),
+                "facts_ms_per_event": facts_ms,
             }
         )
     )

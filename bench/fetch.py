@@ -189,7 +189,9 @@ def write_config(folder: Path, urls: list[str], concurrency: int, per_host: int)
     (folder / "feeds.toml").write_text("".join(f'[[feed]]\nurl = "{u}"\n\n' for u in urls))
     config = folder / "digest.toml"
     config.write_text(
-        f"[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n\n"
+        # The feeds are served on loopback, which is refused unless allowed.
+        f"[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n"
+        'allow_private = ["127.0.0.0/8"]\n\n'
         '[[digest]]\nname = "bench"\nfeeds = ["feeds.toml"]\n'
     )
     return config

@@ -23,6 +23,9 @@ class FeedSource:
     full_text: FullTextPolicy = "auto"
     weight: float = 1.0
     language: str | None = None
+    # Keyword rules (see digest/events/rules.py): words, phrases or /regex/.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -209,6 +212,9 @@ class EventSummary:
     facts: KeyFacts = field(default_factory=KeyFacts)
     dates: tuple[DatedItem, ...] = ()
     image_url: str | None = None
+    # The model that wrote headline and sentences (checked against the sources by the fact
+    # guard); None for the extractive summary, whose sentences are quoted exactly.
+    generated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +253,7 @@ class Digest:
     sections: tuple[Section, ...]
     coming_up: tuple[DatedItem, ...] = ()
     feed_health: tuple[FeedHealth, ...] = ()
+    period: datetime | None = None  # the scheduled time that names the period (subject, files)
 
     @property
     def events(self) -> tuple[EventSummary, ...]:
@@ -257,6 +264,11 @@ class Digest:
     def source_count(self) -> int:
         """Return the number of distinct sources across all events."""
         return len({src for e in self.events for src in e.event.sources})
+
+    @property
+    def issue_date(self) -> datetime:
+        """Return the time that names this issue: its period's scheduled time, else its end."""
+        return self.period or self.period_end
 
     @property
     def failed_feeds(self) -> tuple[FeedHealth, ...]:
@@ -273,6 +285,8 @@ class Rendered:
     text: str
     pdf: bytes | None
     pdf_note: str | None = None
+    epub: bytes | None = None
+    ics: bytes | None = None
 
 
 DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]
@@ -288,6 +302,8 @@ class Delivery:
     attempts: int = 0
     error: str | None = None
     path: str | None = None
+    # Set when the message was sent or written by an earlier run of the period, not this one.
+    earlier_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +330,7 @@ class RunReport:
     outputs: tuple[str, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
     skipped: str | None = None
+    notes: tuple[str, ...] = ()  # what the operator should know that is no failure
 
     @property
     def ok(self) -> bool:

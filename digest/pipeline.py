@@ -9,11 +9,11 @@ import json
 import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -27,6 +27,7 @@ from digest.models import (
     Event,
     EventSummary,
     Failure,
+    FeedHealth,
     FeedSource,
     IngestReport,
     Rendered,
@@ -46,6 +47,7 @@ class Deps:
     client: httpx.AsyncClient | None = None
     connect: Callable[..., smtplib.SMTP] | None = None
     summarizer: events.Summarizer | None = None
+    llm_client: httpx.Client | None = None  # for summarizer = "llm"; a new one when None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
@@ -61,6 +63,7 @@ class RunOptions:
     send: bool = True
     since: timedelta | None = None
     out_dir: Path | None = None
+    site_dir: Path | None = None  # the archive site (default DATA_DIR/site)
 
 
 class _Timer:
@@ -169,24 +172,41 @@ def _run_once(
         failures.extend(ingest_report.failures)
         counts.update(
             feeds=len(ingest_report.health),
-            feeds_failed=sum(1 for h in ingest_report.health if not h.ok),
+            feeds_failed=len(failed_feeds(ingest_report)),
+            feeds_waiting=len(waiting_feeds(ingest_report)),
             entries=ingest_report.entries,
             new_articles=ingest_report.new_articles,
         )
     start = now - (options.since or d.window)
-    key = period_key(d, now)
+    key = period_key(d, now)  # the period now falls in names the issue, its files and subject
     with timer.stage("events"):
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
+        ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
+        articles = list(ruled.kept)
+        counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
         found = events.find_events(articles, now=now, past=past, tag_weights=dict(d.tag_weights))
-    counts.update(articles=len(articles), events_found=len(found))
+    counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
-        summaries = _summarize(found[: d.max_events], d, now, deps, failures)
+        summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
+        try:
+            summaries = _summarize(found[: d.max_events], d, now, summarizer, failures)
+        finally:
+            if isinstance(summarizer, events.LlmSummarizer) and deps.llm_client is None:
+                summarizer.client.close()  # made for this run by _summarizer
+    if isinstance(summarizer, events.LlmSummarizer):
+        counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = compose_digest(
-        d, summaries, period_start=start, period_end=now, now=now, health=health
+        d,
+        summaries,
+        period_start=start,
+        period_end=now,
+        now=now,
+        health=health,
+        period=deliver.period_time(key),
     )
     counts["events"] = len(digest.events)
     if d.images and deps.fetch_image is None:
@@ -195,9 +215,13 @@ def _run_once(
     outputs: list[str] = []
     with timer.stage("render"):
         try:
-            outputs = _write_outputs(renders.get(d.language, d.formats), d, now, options, settings)
+            outputs = _write_outputs(renders.get(d.language, d.formats), d, key, options, settings)
         except (DigestError, OSError) as exc:  # OSError: --out unwritable or full
             failures.append(Failure("render", d.name, str(exc)))
+    if outputs:  # a digest that could not be rendered has nothing to publish
+        with timer.stage("site"):
+            rendered = renders.get(d.language, d.formats)  # cached: rendered above
+            outputs += _publish(rendered, digest, d, key, now, options, settings, failures)
     report = RunReport(
         digest=d.name,
         period_key=key,
@@ -210,11 +234,60 @@ def _run_once(
         return report
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
+    if not digest.events and not d.send_empty:
+        skipped = replace(report, skipped=NO_MAIL_EMPTY)
+        store.finish_run(run.id, "done" if skipped.ok else "failed", report_json(skipped), now)
+        return _report_failures(settings, d, skipped, deps)
     with timer.stage("deliver"):
         deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
     final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
+    final = replace(final, notes=_opted_out(store, d))
     store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
-    return final
+    return _report_failures(settings, d, final, deps)
+
+
+NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
+    """Return a note per recipient left out because they unsubscribed."""
+    kept = {r.address for r in deliver.active_recipients(store, d)}
+    return tuple(
+        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+    )
+
+
+def _report_failures(
+    settings: Settings, d: DigestSettings, report: RunReport, deps: Deps
+) -> RunReport:
+    """Mail the run's failures, named, to d.report_to; return the report (plus a failure)."""
+    if not d.report_to or not report.failures:
+        return report
+    lines = [str(f) for f in report.failures]
+    try:
+        where = deliver.send_report(
+            settings, d, report.period_key, lines, deps.clock(), connect=deps.connect
+        )
+    except (DigestError, OSError) as exc:
+        failure = Failure("report", d.report_to, str(exc))
+        return replace(report, failures=(*report.failures, failure))
+    return replace(report, notes=(*report.notes, f"failures reported to {where}"))
+
+
+def failed_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the feeds whose fetch failed in this pass."""
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url in failed)
+
+
+def waiting_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
+    """Return the unhealthy feeds this pass did not try: backing off after earlier errors.
+
+    They failed in an earlier pass (and were reported then), so they are no failure of this
+    one; they are named apart from the failures, and subscribers count them as unreachable.
+    """
+    failed = {f.subject for f in report.failures}
+    return tuple(h for h in report.health if not h.ok and h.url not in failed)
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
@@ -264,18 +337,43 @@ def _only_feeds(report: IngestReport, feed_urls: Sequence[str]) -> IngestReport:
     )
 
 
+def _summarizer(
+    settings: Settings, d: DigestSettings, store: Store, deps: Deps
+) -> events.Summarizer:
+    """Return the digest's summarizer: extractive, or a model behind the fact guard."""
+    if d.summarizer != "llm" or settings.llm is None:
+        return events.default_summarizer()
+    return events.LlmSummarizer(
+        settings.llm,
+        deps.llm_client or httpx.Client(),
+        store,
+        render.template_dirs(d),
+        d.language,
+    )
+
+
 def _summarize(
-    found: Sequence[Event], d: DigestSettings, now: datetime, deps: Deps, failures: list[Failure]
+    found: Sequence[Event],
+    d: DigestSettings,
+    now: datetime,
+    summarizer: events.Summarizer,
+    failures: list[Failure],
 ) -> list[EventSummary]:
-    summarizer = deps.summarizer or events.default_summarizer()
-    out: list[EventSummary] = []
-    for event in found:
+    def one(event: Event) -> EventSummary | Failure:
         try:
-            out.append(summarizer.summarize(event, sentences=d.summary_sentences, now=now))
+            return summarizer.summarize(event, sentences=d.summary_sentences, now=now)
         except Exception as exc:  # one bad event must not sink the digest
             subject = event.articles[0].url if event.articles else event.key
-            failures.append(Failure("summarize", subject, f"{type(exc).__name__}: {exc}"))
-    return out
+            return Failure("summarize", subject, f"{type(exc).__name__}: {exc}")
+
+    # A model endpoint answers several events at once; the extractive summary is CPU-bound.
+    workers = 1
+    if isinstance(summarizer, events.LlmSummarizer):
+        workers = summarizer.settings.concurrency
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, found))
+    failures.extend(r for r in results if isinstance(r, Failure))
+    return [r for r in results if isinstance(r, EventSummary)]
 
 
 class _Renders:
@@ -284,9 +382,14 @@ class _Renders:
     def __init__(self, settings: DigestSettings, digest: Digest, deps: Deps) -> None:
         self.settings, self.digest, self.deps = settings, digest, deps
         self.cache: dict[tuple[str, tuple[str, ...]], Rendered] = {}
+        # An EPUB (or PDF) one recipient asks for is rendered even when the digest's own
+        # formats leave it out; who gets what is decided per message.
+        wanted = [settings.formats, *(r.formats for r in settings.recipients)]
+        self.formats = tuple(dict.fromkeys(f for fs in wanted for f in fs))
 
     def get(self, language: str, formats: Sequence[str]) -> Rendered:
-        key = (language, tuple(formats))
+        formats = tuple(dict.fromkeys((*self.formats, *formats)))
+        key = (language, formats)
         if key not in self.cache:
             self.cache[key] = render.render_digest(
                 self.digest,
@@ -302,28 +405,49 @@ class _Renders:
         return self.get(language, self.settings.formats), recipient.formats
 
 
-def output_stem(d: DigestSettings, now: datetime) -> str:
-    """Return the file name stem for a digest's outputs, e.g. 'morning-2026-11-25'."""
-    return f"{d.name}-{now.astimezone(ZoneInfo(d.timezone)):%Y-%m-%d}"
-
-
 def _write_outputs(
-    rendered: Rendered, d: DigestSettings, now: datetime, options: RunOptions, settings: Settings
+    rendered: Rendered, d: DigestSettings, key: str, options: RunOptions, settings: Settings
 ) -> list[str]:
     out_dir = options.out_dir or settings.data_dir / "digests"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(d, now)
+    stem = deliver.issue_stem(d, key)  # the period's name, like the attachment's
     files: list[tuple[Path, bytes]] = [
         (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
         (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
     ]
     if rendered.pdf is not None:
         files.append((out_dir / f"{stem}.pdf", rendered.pdf))
+    if rendered.epub is not None:
+        files.append((out_dir / f"{stem}.epub", rendered.epub))
+    if rendered.ics is not None and "ics" in d.formats:
+        files.append((out_dir / f"{stem}.ics", rendered.ics))
     for path, data in files:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a file
     return [str(p) for p, _ in files]
+
+
+def _publish(
+    rendered: Rendered,
+    digest: Digest,
+    d: DigestSettings,
+    key: str,
+    now: datetime,
+    options: RunOptions,
+    settings: Settings,
+    failures: list[Failure],
+) -> list[str]:
+    """Return the archive page written for this period (nothing when publishing failed)."""
+    site_dir = options.site_dir or settings.data_dir / "site"
+    try:
+        written = render.publish_site(
+            site_dir, digest, rendered, d, period_key=key, keep=settings.keep, now=now
+        )
+    except (DigestError, OSError) as exc:  # a full disk or a bad template: the mail still goes
+        failures.append(Failure("site", str(site_dir), str(exc)))
+        return []
+    return [str(p) for p in written if p.suffix == ".html" and p.name != "index.html"]
 
 
 def _deliver(
@@ -367,7 +491,10 @@ def _with_deliveries(
     """Return the run report completed with the delivery stage's outcome and timings."""
     counts = dict(report.counts)
     counts.update(
-        delivered=sum(1 for x in deliveries if x.status in ("sent", "written")),
+        delivered=sum(
+            1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+        ),
+        already_delivered=sum(1 for x in deliveries if x.earlier_at),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
         delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
     )
@@ -413,9 +540,69 @@ def report_json(report: RunReport) -> str:
             "timings": dict(report.timings),
             "outputs": list(report.outputs),
             "deliveries": [
-                {"recipient": x.recipient, "status": x.status, "error": x.error}
+                {
+                    "recipient": x.recipient,
+                    "status": x.status,
+                    "error": x.error,
+                    "path": x.path,
+                    "earlier_at": x.earlier_at.isoformat() if x.earlier_at else None,
+                }
                 for x in report.deliveries
             ],
+            "skipped": report.skipped,
+            "notes": list(report.notes),
         },
         ensure_ascii=False,
     )
+
+
+def run_digests(
+    settings: Settings,
+    store: Store,
+    chosen: Sequence[DigestSettings],
+    options: RunOptions,
+    now: datetime,
+    deps: Deps,
+) -> tuple[IngestReport | None, list[RunReport]]:
+    """Return what `digest run` does: retry due mail, fetch once, build and send each digest.
+
+    The caller holds the run lock (`digest run`), or is the service that holds it (a run
+    handed over by `digest run`). A report with digest "" is the retry of earlier periods.
+    """
+    reports: list[RunReport] = []
+    retried: tuple[Delivery, ...] = ()
+    if options.send:
+        # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
+        # setups have no service to retry them, so every run does.
+        retried, failures = retry_deliveries(settings, store, deps)
+        if retried or failures:
+            reports.append(
+                RunReport(digest="", period_key="", failures=failures, deliveries=retried)
+            )
+    ingest: IngestReport | None = None
+    if options.fetch:
+        ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
+    # A message of this period sent by that retry was sent by this run, not "already".
+    sent_now = {x.message_id for x in retried if x.status in ("sent", "written")}
+    for d in chosen:
+        deps.progress(f"building {d.name}")
+        report = run_once(settings, d, store, now, deps, options, ingest_report=ingest)
+        reports.append(_sent_in_this_run(report, sent_now))
+    if options.fetch:
+        prune_store(settings, store, now)
+    return ingest, reports
+
+
+def _sent_in_this_run(report: RunReport, message_ids: set[str]) -> RunReport:
+    """Return the report with these messages' deliveries no longer marked as earlier ones."""
+    if not any(x.earlier_at and x.message_id in message_ids for x in report.deliveries):
+        return report
+    deliveries = tuple(
+        replace(x, earlier_at=None) if x.message_id in message_ids else x for x in report.deliveries
+    )
+    counts = dict(report.counts)
+    counts["delivered"] = sum(
+        1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
+    )
+    counts["already_delivered"] = sum(1 for x in deliveries if x.earlier_at)
+    return replace(report, deliveries=deliveries, counts=tuple(counts.items()))

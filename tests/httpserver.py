@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,10 @@ class Reply:
 
 Handler = Callable[[BaseHTTPRequestHandler], Reply]
 
+# Loopback is a private address, refused by default: tests serving feeds on 127.0.0.1 allow it.
+LOOPBACK = ("127.0.0.0/8",)
+LOOPBACK_FETCH = '\n[fetch]\nallow_private = ["127.0.0.0/8"]\n'  # appended to a config
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -33,9 +38,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """Serves routes on 127.0.0.1 from a thread; remembers every request (path, headers)."""
+    """Serves routes on 127.0.0.1 from a thread; remembers every request (path, headers).
 
-    def __init__(self) -> None:
+    `host` and `port` pick another loopback address (127.0.0.2) or a fixed port; with a
+    server-side `context` it serves HTTPS.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, context: ssl.SSLContext | None = None
+    ) -> None:
         self.routes: dict[str, Reply | Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -60,7 +71,11 @@ class LoopbackServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     owner._send(self, reply)
 
-        self.httpd = _Server(("127.0.0.1", 0), RequestHandler)
+        self.httpd = _Server((host, port), RequestHandler)
+        if context is not None:
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.host = host
+        self.scheme = "https" if context is not None else "http"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -87,7 +102,7 @@ class LoopbackServer:
 
     def url(self, path: str) -> str:
         """Return the absolute URL of a path on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def paths(self) -> list[str]:
         """Return the paths requested so far, in order."""

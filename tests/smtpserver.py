@@ -21,7 +21,7 @@ from typing import Any
 
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 from digest.config.settings import DigestSettings, Recipient, Settings, SmtpSettings
 from digest.models import Rendered
@@ -98,6 +98,104 @@ class Handler:
             return sum(m.rcpt_tos.count(address) for m in self.messages)
 
 
+DROP_STAGES = ("connect", "ehlo", "auth", "mail", "rcpt", "data", "mid-data", "after-dot")
+
+
+@dataclass
+class DroppingHandler(Handler):
+    """A Handler whose first session hangs up (a TCP abort, no reply) at one stage.
+
+    Stages: connect (before the greeting), ehlo, auth, mail, rcpt, data (the DATA
+    command), mid-data (after 2 KB of the message), after-dot (message taken, no reply).
+    Later sessions behave normally, so a retry can succeed.
+    """
+
+    drop_at: str = ""
+    done: bool = False
+    # Set once the dropped connection's socket is closed (not merely asked to close).
+    dropped: threading.Event = field(default_factory=threading.Event)
+
+    def drop(self, server: Any, stage: str) -> bool:
+        """Abort the connection if this is the stage to drop at (once); return whether."""
+        if self.drop_at != stage or self.done:
+            return False
+        self.done = server.dropping = True
+        server.transport.abort()
+        return True
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        self.drop(server, "ehlo")
+        return responses
+
+    async def handle_AUTH(self, server: Any, session: Any, envelope: Any, args: Any) -> Any:
+        return "421 gone" if self.drop(server, "auth") else MISSING
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.drop(server, "mail"):
+            return "421 gone"
+        return await super().handle_MAIL(server, session, envelope, address, options)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.drop(server, "rcpt"):
+            return "421 gone"
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
+        self.drop(server, "after-dot")  # recorded as accepted, but the client hears nothing
+        return reply
+
+
+class _DroppingSMTP(SMTP):
+    """aiosmtpd's SMTP, hanging up before the greeting, on DATA or in the middle of DATA."""
+
+    def __init__(self, handler: DroppingHandler, armed: bool, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.dropper = handler
+        self.armed = armed
+        self.body = -1  # bytes of the message received so far; -1 before DATA
+
+    dropping = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if self.armed:
+            self.dropper.drop(self, "connect")
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        if self.dropping:
+            # asyncio closes the socket right after this call returns.
+            self.loop.call_soon(self.dropper.dropped.set)
+
+    def data_received(self, data: bytes) -> None:
+        if self.body >= 0:
+            self.body += len(data)
+            if self.body >= 2048 and self.dropper.drop(self, "mid-data"):
+                return
+        elif data.upper().startswith(b"DATA"):
+            if self.dropper.drop(self, "data"):
+                return
+            self.body = 0
+        super().data_received(data)
+
+
+class _DroppingController(Controller):
+    calls = 0
+
+    def factory(self) -> SMTP:
+        # The first connection is the Controller's own check that the server is up.
+        self.calls += 1
+        return _DroppingSMTP(self.handler, self.calls > 1, **self.SMTP_kwargs)
+
+
 class _DropLoginDataNotice(logging.Filter):
     """aiosmtpd 1.4 logs a deprecation notice on every AUTH from its own code; not ours."""
 
@@ -130,13 +228,16 @@ class SmtpServer:
     without TLS or AUTH, as on a trusted relay.
     """
 
-    def __init__(self, tmp: Path, port: int | None = None, mode: str = "starttls") -> None:
+    def __init__(
+        self, tmp: Path, port: int | None = None, mode: str = "starttls", drop_at: str = ""
+    ) -> None:
         self.ca = trustme.CA()
         self.ca_file = tmp / "smtp-ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         self.port = port or free_port()
         self.mode = mode
-        self.handler = Handler()
+        # drop_at: hang up at that stage of the first session (see DroppingHandler).
+        self.handler: Handler = DroppingHandler(drop_at=drop_at) if drop_at else Handler()
         self.controller: Controller | None = None
 
     def start(self) -> SmtpServer:
@@ -154,7 +255,8 @@ class SmtpServer:
             options["authenticator"] = _authenticate
         else:
             options = {}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
+        kind = _DroppingController if isinstance(self.handler, DroppingHandler) else Controller
+        self.controller = kind(self.handler, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
         return self
 
@@ -195,6 +297,34 @@ class _DotFails(smtplib.SMTP):
             # The write below then fails as on a reset connection; the server sees EOF.
             self.sock.shutdown(socket.SHUT_RDWR)
         super().send(s)
+
+
+class _WaitsAfterBody(smtplib.SMTP):
+    """A client that, after writing a message body, waits until the server has hung up.
+
+    Makes "the server dropped in the middle of DATA, before the client wrote the dot"
+    happen in that order every time, instead of racing the server's event loop.
+    """
+
+    hung_up: threading.Event
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and len(s) > 2048:
+            self.hung_up.wait(5)
+
+
+def waits_after_body_connect(
+    hung_up: threading.Event,
+) -> Callable[[SmtpSettings, ssl.SSLContext], smtplib.SMTP]:
+    """Return a connect function whose client waits for hung_up after sending a body."""
+
+    def connect(smtp: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:
+        client = _WaitsAfterBody(smtp.host, smtp.port, local_hostname="localhost", timeout=5)
+        client.hung_up = hung_up
+        return client
+
+    return connect
 
 
 def dot_fails_connect(smtp: SmtpSettings, context: ssl.SSLContext) -> smtplib.SMTP:

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from httpserver import LOOPBACK_FETCH
 from pypdf import PdfReader
 
 from digest.config.feedlists import load_feed_list
@@ -57,7 +58,8 @@ title = "Morning Briefing"
 feeds = ["feeds.toml"]
 timezone = "Europe/London"
 recipients = ["a@example.org", { address = "b@example.org", formats = ["html"] }]
-""",
+"""
+        + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     return config
@@ -168,9 +170,19 @@ def test_failing_feeds_are_reported_and_the_digest_still_built(
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "missing.xml" in result.stdout and "404" in result.stdout
-    assert "broken.xml" in result.stdout
+    # The operator gets the names and errors on stderr ...
+    assert "missing.xml" in result.stderr and "404" in result.stderr
+    assert "broken.xml" in result.stderr
+    assert "(2 failed, 0 waiting after earlier errors" in result.stdout
     assert (out / "briefing-2018-10-27.pdf").stat().st_size > 10_000
+    # ... the subscribers only how many sources are missing (issue 17, defect 10).
+    for part in ("txt", "html"):
+        text = " ".join((out / f"briefing-2018-10-27.{part}").read_text("utf-8").split())
+        assert "2 of 10 sources could not be reached" in text
+        assert "missing.xml" not in text and "404" not in text and "not a feed" not in text
+    pdf = "".join(p.extract_text() for p in PdfReader(out / "briefing-2018-10-27.pdf").pages)
+    assert "2 of 10 sources could not be reached" in " ".join(pdf.split())
+    assert "missing.xml" not in pdf and "404" not in pdf
     assert not (config.parent / "outbox").exists()  # --no-send sends nothing
 
 
@@ -221,6 +233,8 @@ def test_demo_runs_offline_in_under_a_minute(tmp_path: Path) -> None:
             str(tmp_path / "data"),
             "--out",
             str(tmp_path / "out"),
+            "--site",
+            str(tmp_path / "out" / "site"),
             "--digest",
             digest,
             "--as-of",
@@ -229,14 +243,24 @@ def test_demo_runs_offline_in_under_a_minute(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stdout + result.stderr
     assert datetime.now(UTC) - started < timedelta(minutes=1)
-    outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    outputs = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != "site")
     assert outputs == [
-        "briefing-2018-10-27.html",
-        "briefing-2018-10-27.pdf",
-        "briefing-2018-10-27.txt",
-        "svodka-2019-11-19.html",
-        "svodka-2019-11-19.pdf",
-        "svodka-2019-11-19.txt",
+        f"{stem}.{ext}"
+        for stem in ("briefing-2018-10-27", "svodka-2019-11-19")
+        for ext in ("epub", "html", "ics", "pdf", "txt")
+    ]
+    site = sorted(
+        str(p.relative_to(tmp_path / "out" / "site"))
+        for p in (tmp_path / "out" / "site").rglob("*.*")
+    )
+    assert site == [
+        *(f"briefing/2018-10-27-0700.{ext}" for ext in ("epub", "html", "ics", "json", "pdf")),
+        "briefing/calendar.ics",
+        "briefing/feed.atom",
+        "index.html",
+        *(f"svodka/2019-11-19-0900.{ext}" for ext in ("epub", "html", "ics", "json", "pdf")),
+        "svodka/calendar.ics",
+        "svodka/feed.atom",
     ]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
     english = (tmp_path / "out" / "briefing-2018-10-27.txt").read_text(encoding="utf-8")

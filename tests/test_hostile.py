@@ -21,8 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from httpserver import LoopbackServer, Reply, rss
+from httpserver import LOOPBACK, LoopbackServer, Reply, rss
 
 from digest.config.settings import DigestSettings, FetchSettings, Settings
 from digest.fetch.ingest import fetch_and_store
@@ -49,13 +48,17 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/p
 <link>https://e.org/xxe</link><description>&xxe;</description></item></channel></rss>"""
 
 
-def _settings(tmp_path: Path, **fetch: object) -> Settings:
+def _settings(
+    tmp_path: Path, feeds: tuple[FeedSource, ...] = (FeedSource("x"),), **fetch: object
+) -> Settings:
+    """Return settings for these config feeds; loopback allowed unless allow_private=()."""
+    fetch = {"allow_private": LOOPBACK, **fetch}
     return Settings(
         config_path=None,
         data_dir=tmp_path,
         storage_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         outbox_dir=tmp_path / "outbox",
-        digests=(DigestSettings(name="t", title="T", feeds=(FeedSource("x"),)),),
+        digests=(DigestSettings(name="t", title="T", feeds=feeds),),
         fetch=replace(FetchSettings(), **fetch),  # type: ignore[arg-type]
     )
 
@@ -146,27 +149,116 @@ def test_hostile_feeds_fail_cleanly_and_the_run_goes_on(tmp_path: Path) -> None:
     assert store.feed_state(server.url("/500")).error_count == 1
 
 
-def test_private_and_file_urls_in_items_are_not_fetched(tmp_path: Path) -> None:
+def test_private_and_file_urls_in_items_are_not_fetched_by_default(tmp_path: Path) -> None:
+    # The default settings: the feed is a local file named in the config (allowed), its
+    # items link to a page on 127.0.0.1 and to a local file (both refused).
     with LoopbackServer() as server:
         server.routes["/secret"] = Reply(200, b"<html><body><p>secret</p></body></html>")
         items = [
             ("Local file", "file:///etc/passwd", "Short teaser one."),
             ("Private host", server.url("/secret"), "Short teaser two."),
         ]
-        server.routes["/feed"] = Reply(200, rss(items))
-        source = FeedSource(server.url("/feed"), full_text="always")
-        settings = _settings(tmp_path, block_private_addresses=True)
+        feed = tmp_path / "feed.xml"
+        feed.write_bytes(rss(items))
+        source = FeedSource(str(feed), full_text="always")
+        settings = _settings(tmp_path, (source,), allow_private=())
         store = open_store(settings.storage_url)
         messages: list[str] = []
         report = fetch_and_store(settings, store, [source], NOW, on_progress=messages.append)
         assert report.failures == () and report.new_articles == 2
-        assert "/secret" not in server.paths() and "/robots.txt" not in server.paths()
+        assert server.paths() == []  # neither the page nor its robots.txt
     texts = {
         a.title: a.text for a in store.articles_between(NOW - timedelta(2), NOW + timedelta(1))
     }
     assert texts == {"Local file": "Short teaser one.", "Private host": "Short teaser two."}
     assert any("non-public address 127.0.0.1" in m for m in messages)
-    assert any("local file URL not allowed" in m or "only http(s)" in m for m in messages)
+    assert any("only http(s)" in m for m in messages)
+
+
+def test_an_added_feed_cannot_read_a_local_file(tmp_path: Path) -> None:
+    # As if imported from a hostile OPML file before import refused it: only feeds named
+    # in the config may be local files.
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(rss([("Secret", "https://e.org/s", "root:x:0:0")]))
+    settings = _settings(tmp_path)
+    store = open_store(settings.storage_url)
+    added = FeedSource(secret.as_uri())
+    store.add_feed(added)
+    report = fetch_and_store(settings, store, [added], NOW)
+    assert report.new_articles == 0
+    (failure,) = report.failures
+    assert "local file URL not allowed" in failure.message
+
+
+def test_opml_import_refuses_local_files(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from digest.cli.feeds import app
+
+    opml = tmp_path / "list.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="Passwords" xmlUrl="file:///etc/passwd"/>'
+        '<outline text="Path" xmlUrl="/etc/shadow"/>'
+        '<outline text="News" xmlUrl="https://e.org/rss"/></body></opml>'
+    )
+    data = str(tmp_path / "data")
+    result = CliRunner().invoke(app, ["import", str(opml), "--data-dir", data])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 feeds" in result.output
+    assert "file:///etc/passwd: not imported" in result.output
+    store = open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")
+    assert [f.url for f in store.added_feeds()] == ["https://e.org/rss"]
+    added = CliRunner().invoke(app, ["add", "file:///etc/passwd", "--data-dir", data])
+    assert added.exit_code == 2 and "read only when named in the config" in added.output
+    assert [f.url for f in store.added_feeds()] == ["https://e.org/rss"]
+
+
+def test_slow_pages_stop_at_the_page_budget_and_keep_the_feed_text(tmp_path: Path) -> None:
+    # 12 teaser items whose pages drip 1 byte a second: without a budget this pass took
+    # 36 s (timeout 5 s, two pages at a time per host).
+    def drip() -> Iterator[bytes]:
+        for byte in f"<html><body><p>{TEXT}</p></body></html>".encode():
+            yield bytes([byte])
+
+    with LoopbackServer() as server:
+        server.routes["/robots.txt"] = Reply(404)
+        items = [(f"Story {i}", server.url(f"/slow/{i}"), f"Teaser {i}.") for i in range(12)]
+        for i in range(12):
+            server.routes[f"/slow/{i}"] = Reply(200, chunks=drip, chunk_delay=1.0)
+        server.routes["/feed"] = Reply(200, rss(items))
+        source = FeedSource(server.url("/feed"), full_text="always")
+        settings = _settings(tmp_path, (source,), timeout=5.0, page_budget=1.5)
+        store = open_store(settings.storage_url)
+        messages: list[str] = []
+        started = time.monotonic()
+        report = fetch_and_store(settings, store, [source], NOW, on_progress=messages.append)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.5 + 1.5, elapsed  # the budget, plus the feed and the store
+    assert report.failures == () and report.new_articles == 12
+    texts = [a.text for a in store.articles_between(NOW - timedelta(2), NOW + timedelta(1))]
+    assert sorted(texts) == sorted(f"Teaser {i}." for i in range(12))
+    assert sum("page budget (1.5 s) used up" in m for m in messages) == 12
+
+
+def test_pages_per_feed_are_capped(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.routes["/robots.txt"] = Reply(404)
+        page = f"<html><body><article><p>{TEXT}</p></article></body></html>".encode()
+        items = [(f"Story {i}", server.url(f"/page/{i}"), f"Teaser {i}.") for i in range(5)]
+        for i in range(5):
+            server.routes[f"/page/{i}"] = Reply(200, page, {"Content-Type": "text/html"})
+        server.routes["/feed"] = Reply(200, rss(items))
+        source = FeedSource(server.url("/feed"), full_text="always")
+        settings = _settings(tmp_path, (source,), pages_per_feed=2)
+        store = open_store(settings.storage_url)
+        messages: list[str] = []
+        report = fetch_and_store(settings, store, [source], NOW, on_progress=messages.append)
+        pages = [p for p in server.paths() if p.startswith("/page/")]
+    assert report.new_articles == 5 and len(pages) == 2
+    texts = [a.text for a in store.articles_between(NOW - timedelta(2), NOW + timedelta(1))]
+    assert sum(t.startswith("A long enough description") for t in texts) == 2
+    assert sum("over 2 pages for this feed" in m for m in messages) == 3
 
 
 CRASH_SCRIPT = textwrap.dedent(
@@ -182,7 +274,8 @@ CRASH_SCRIPT = textwrap.dedent(
     tmp, fast, slow = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     sources = (FeedSource(fast, full_text="never"), FeedSource(slow, full_text="never"))
     settings = Settings(None, tmp, f"sqlite:///{tmp / 'db.sqlite3'}", tmp / "o",
-                        (DigestSettings("t", "T", sources),), FetchSettings(timeout=60))
+                        (DigestSettings("t", "T", sources),),
+                        FetchSettings(timeout=60, allow_private=("127.0.0.0/8",)))
     store = open_store(settings.storage_url)
     fetch_and_store(settings, store, sources, datetime.now(UTC),
                     on_progress=lambda m: print(m, flush=True))
@@ -239,30 +332,38 @@ def test_kill_9_mid_fetch_keeps_what_was_stored(tmp_path: Path) -> None:
 
 
 def test_a_public_sites_robots_txt_cannot_redirect_to_a_private_address(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    import digest.fetch.client
-
-    real = digest.fetch.client.resolve_host
-
-    async def resolve(host: str) -> list[str]:
-        # 127.0.0.1 plays a public site; "localhost" (the same server) stays private.
-        return ["93.184.216.34"] if host == "127.0.0.1" else await real(host)
-
-    monkeypatch.setattr(digest.fetch.client, "resolve_host", resolve)
-    with LoopbackServer() as server:
-        internal = f"http://localhost:{server.port}/internal"
-        server.routes["/robots.txt"] = Reply(302, headers={"Location": internal})
-        server.routes["/internal"] = Reply(200, b"User-agent: *\nDisallow: /\n")
+    # 127.0.0.1 plays a public site (allowed); 127.0.0.2 plays the private network behind it.
+    with LoopbackServer() as server, LoopbackServer("127.0.0.2") as private:
+        server.routes["/robots.txt"] = Reply(302, headers={"Location": private.url("/internal")})
+        private.routes["/internal"] = Reply(200, b"User-agent: *\nDisallow: /\n")
         server.routes["/story"] = Reply(
             200, f"<html><body><article><p>{TEXT}</p></article></body></html>".encode()
         )
         server.routes["/feed"] = Reply(200, rss([("Story", server.url("/story"), "Teaser.")]))
         source = FeedSource(server.url("/feed"), full_text="always")
-        settings = _settings(tmp_path, block_private_addresses=True)
+        settings = _settings(tmp_path, (source,), allow_private=("127.0.0.1/32",))
         store = open_store(settings.storage_url)
         report = fetch_and_store(settings, store, [source], NOW)
         assert report.failures == () and report.new_articles == 1
-        assert "/internal" not in server.paths() and "/story" in server.paths()
+        assert private.paths() == [] and "/story" in server.paths()
     (article,) = store.articles_between(NOW - timedelta(2), NOW + timedelta(1))
     assert article.text.startswith("A long enough description")
+
+
+def test_lead_images_on_private_addresses_are_not_fetched_by_default(tmp_path: Path) -> None:
+    from digest.pipeline import image_fetcher
+
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    )
+    with LoopbackServer() as server:
+        server.routes["/robots.txt"] = Reply(404)
+        server.routes["/lead.png"] = Reply(200, png, {"Content-Type": "image/png"})
+        url = server.url("/lead.png")
+        assert image_fetcher(_settings(tmp_path, allow_private=()))(url) is None
+        assert server.paths() == []
+        assert image_fetcher(_settings(tmp_path))(url) == png
+        assert server.paths() == ["/robots.txt", "/lead.png"]

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from httpserver import LOOPBACK_FETCH
+
 from digest.config.settings import SAMPLES_DIR, load_settings
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.store.database import open_store
@@ -23,7 +25,8 @@ def test_a_feed_in_two_digests_takes_each_digests_tags(tmp_path: Path) -> None:
         )
     config = tmp_path / "digest.toml"
     config.write_text(
-        '[[digest]]\nname = "a"\nfeeds = ["a.toml"]\n\n[[digest]]\nname = "b"\nfeeds = ["b.toml"]\n',
+        '[[digest]]\nname = "a"\nfeeds = ["a.toml"]\n\n[[digest]]\nname = "b"\nfeeds = ["b.toml"]\n'
+        + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     settings = load_settings(config, data_dir=tmp_path / "data", env={})
@@ -44,7 +47,8 @@ def test_a_feed_in_two_digests_takes_each_digests_tags(tmp_path: Path) -> None:
             ingest_report=ingest,
         )
         assert report.ok and report.count("events") == 1
-        texts[d.name] = (tmp_path / f"{d.name}-2019-11-19.txt").read_text(encoding="utf-8")
+        # 06:00 UTC is before the 07:00 schedule: the period (and the file) is the 18th's.
+        texts[d.name] = (tmp_path / f"{d.name}-2019-11-18.txt").read_text(encoding="utf-8")
     assert "ALPHA SECTION" in texts["a"].upper() and "BETA" not in texts["a"].upper()
     assert "BETA SECTION" in texts["b"].upper() and "ALPHA" not in texts["b"].upper()
 
@@ -75,7 +79,7 @@ Ferries resumed their crossings in the afternoon.</description></item>
     )
     config = tmp_path / "digest.toml"
     config.write_text(
-        f'[[digest]]\nname = "pics"\nfeeds = ["{base}/feed.xml"]\nimages = true\n',
+        f'[[digest]]\nname = "pics"\nfeeds = ["{base}/feed.xml"]\nimages = true\n' + LOOPBACK_FETCH,
         encoding="utf-8",
     )
     settings = load_settings(config, data_dir=tmp_path / "data", env={})
@@ -177,6 +181,28 @@ def test_one_broken_digest_does_not_stop_the_next(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "failed: " in result.stdout and "ZeroDivisionError" in result.stdout
+    # --quiet: nothing on stdout; the one failure, named, on stderr.
+    assert result.stdout == ""
+    assert result.stderr.startswith("digest: a: run: a: ZeroDivisionError")
     assert (tmp_path / "out" / "b-2018-10-27.pdf").is_file()
     assert not (tmp_path / "out" / "a-2018-10-27.txt").exists()
+
+
+def test_a_message_the_runs_own_retry_sent_is_not_reported_as_already_sent() -> None:
+    from digest.models import Delivery, RunReport
+    from digest.pipeline import _sent_in_this_run
+
+    earlier = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    report = RunReport(
+        digest="morning",
+        period_key="2026-11-30T07:00+0100",
+        counts=(("delivered", 0), ("already_delivered", 2)),
+        deliveries=(
+            Delivery("a@example.org", "sent", message_id="<a>", earlier_at=earlier),
+            Delivery("b@example.org", "sent", message_id="<b>", earlier_at=earlier),
+        ),
+    )
+    fixed = _sent_in_this_run(report, {"<a>"})
+    assert [x.earlier_at for x in fixed.deliveries] == [None, earlier]
+    assert (fixed.count("delivered"), fixed.count("already_delivered")) == (1, 1)
+    assert _sent_in_this_run(report, set()) is report

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.table import Table
 
@@ -23,6 +24,7 @@ from digest.cli.common import (
 from digest.deliver import LedgerRow, ledger, resend_delivery
 from digest.deliver import doctor as check_smtp
 from digest.errors import DigestError, LockError
+from digest.events import check_endpoint
 from digest.store import run_lock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -127,7 +129,7 @@ def resend(
 
 @app.command("doctor")
 def doctor(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    """Check mail delivery: connect, negotiate TLS and log in, printing each step."""
+    """Check mail delivery (connect, TLS, log in) and the [llm] endpoint, printing each step."""
     settings = load(config, data_dir)
     if settings.smtp is None:
         folder = settings.maildir or settings.outbox_dir
@@ -140,6 +142,9 @@ def doctor(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
             markup=False,
         )
         steps = check_smtp(smtp)
+    if settings.llm is not None:
+        with httpx.Client() as client:
+            steps = [*steps, check_endpoint(settings.llm, client)]
     for name, ok, detail in steps:
         console.print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}", markup=False)
     if not steps or not all(ok for _, ok, _ in steps):

@@ -1,4 +1,4 @@
-"""`digest eval ...`: score summaries, events and same-event pairs against JSONL dev sets."""
+"""`digest eval ...`: score summaries, events, same-event pairs and key facts against JSONL sets."""
 
 from __future__ import annotations
 
@@ -13,11 +13,17 @@ from digest.errors import EvalError
 from digest.events import evaluate as evaluation
 
 app = typer.Typer(
-    help="Measure summaries (ROUGE), events (B-cubed) and pairs against JSONL sets.",
+    help="Measure summaries (ROUGE), events (B-cubed), pairs and key facts against JSONL sets.",
     no_args_is_help=True,
 )
 
-FileArg = Annotated[Path, typer.Argument(help="JSON Lines file (formats in DESIGN.md).")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="JSON Lines file, one object per line: summarize needs text and references, "
+        "events text and event, pairs a, b and same_event; title and language are optional."
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the figures as one JSON object on the last line.")
 ]
@@ -77,3 +83,26 @@ def pairs_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption
     """Print precision/recall/F1 of "same event" as decided by the events stage."""
     items = _load(file, "pairs", limit)
     _report(f"{file.name}: {len(items)} pairs", evaluation.score_pairs(items), as_json)
+
+
+@app.command("facts")
+def facts_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+    """Print precision/recall/F1 of people, organisations and places, and ms per document."""
+    items = _load(file, "facts", limit)
+    results = evaluation.score_facts(items)["ours"]
+    typer.echo(f"{file.name}: {len(items)} documents")
+    for kind in (*evaluation.FACT_KINDS, "all"):
+        figures = "  ".join(f"{k} {v:.3f}" for k, v in results[kind].items())
+        typer.echo(f"{kind:<15} {figures}")
+    typer.echo(f"ms per document {results['ms_per_doc']:.1f}")
+    if as_json:
+        typer.echo(json.dumps({"ours": _rounded(results)}))
+    sys.stdout.flush()
+
+
+def _rounded(results: dict[str, object]) -> dict[str, object]:
+    return {
+        k: round(v, 1) if isinstance(v, float) else {n: round(x, 3) for n, x in v.items()}
+        for k, v in results.items()
+        if isinstance(v, (float, dict))
+    }

@@ -23,13 +23,14 @@ from digest.cli.common import (
 )
 from digest.config import Settings, load_feed_list
 from digest.errors import DigestError
-from digest.fetch import export_opml, find_feed, is_local, preview_article
+from digest.fetch import export_opml, find_feed, importable, is_local, preview_article
 from digest.models import FeedSource, FeedState
 from digest.store import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 UrlArg = Annotated[str, typer.Argument(help="Feed URL, a site's home page, or a local file path.")]
+PLAIN_COLUMNS = ("name", "url", "from", "status", "last_success", "next_check", "last_error")
 TagOption = Annotated[
     list[str] | None, typer.Option("--tag", "-t", help="Tag for the feed (repeatable).")
 ]
@@ -86,9 +87,11 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
             )
         )
     if not is_terminal():
-        # Plain lines for scripts and logs: one feed per line, tab-separated.
+        # Plain lines for scripts and logs: a header naming the columns, then one feed per
+        # line, tab-separated; a tab or newline inside a value (an error) becomes a space.
+        typer.echo("\t".join(PLAIN_COLUMNS))
         for row in rows:
-            typer.echo("\t".join(row))
+            typer.echo("\t".join(" ".join(value.split()) for value in row))
         return
     table = Table("feed", "from", "status", "last success", "next check", "last error")
     for name, url, *rest in rows:
@@ -107,6 +110,8 @@ def add(
     """Add a feed, finding it through the page's <link rel="alternate"> if URL is a page."""
     settings = load(config, data_dir)
     store = store_for(settings)
+    if is_local(_local_or_url(url)):
+        fail(f"feeds: {url}: a local feed file is read only when named in the config file")
     try:
         feed_url, parsed = find_feed(_local_or_url(url), settings.fetch)
     except DigestError as exc:
@@ -137,9 +142,13 @@ def import_opml(
     settings = load(config, data_dir)
     store = store_for(settings)
     try:
-        sources = load_feed_list(file)
+        sources, refused = importable(load_feed_list(file))
     except DigestError as exc:
         fail(str(exc))
+    for url in refused:
+        err_console.print(
+            f"feeds: {url}: not imported (only http(s) feeds; name local files in the config)"
+        )
     for source in sources:
         store.add_feed(source)
     console.print(f"imported {len(sources)} feeds from {file}")

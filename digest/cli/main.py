@@ -1,7 +1,7 @@
 """The command line: a thin Typer layer over pipeline, service and store.
 
-Exit codes: 0 success, 1 the run finished but something failed (named in the output),
-2 usage or configuration error.
+Exit codes of run, build and fetch (digest/cli/reports.py): 0 nothing failed in this run,
+1 something failed in this run (named on stderr), 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from digest.cli import delivery as cli_delivery
 from digest.cli import eval as cli_eval
 from digest.cli import feeds as cli_feeds
 from digest.cli import service as cli_service
+from digest.cli import subscribers as cli_subscribers
 from digest.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -31,6 +32,8 @@ from digest.cli.common import (
     load,
     store_for,
 )
+from digest.cli.handover import hand_over, request_options
+from digest.cli.reports import exit_code, print_ingest, print_problems, print_report
 from digest.config import DigestSettings, Settings, parse_duration
 from digest.errors import DigestError, LockError
 from digest.models import IngestReport, RunReport
@@ -40,11 +43,10 @@ from digest.pipeline import (
     RunOptions,
     fetch_once,
     prune_store,
-    retry_deliveries,
-    run_once,
+    run_digests,
     sources_for,
 )
-from digest.store import Store, run_lock
+from digest.store import Store, held_by_service, run_lock
 
 app = typer.Typer(
     name="digest",
@@ -81,7 +83,31 @@ AsOfOption = Annotated[
         "(e.g. 2018-10-27T07:00:00+00:00; no offset means UTC).",
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")]
+FetchAsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Fetch as if it were this ISO time: feeds due then are fetched, and `keep` counts "
+        "back from it (e.g. 2018-10-27T07:00:00+00:00; no offset means UTC).",
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="For cron: print nothing unless something failed in this run (then only that, "
+        "on stderr).",
+    ),
+]
+
+
+# How long `digest run` waits for a run it handed to `digest serve` (a big run takes minutes).
+HAND_OVER_WAIT = 3600.0
+SiteOption = Annotated[
+    Path | None,
+    typer.Option("--site", help="Publish the archive site here (default: DATA_DIR/site)."),
+]
 
 
 def main() -> None:
@@ -114,12 +140,16 @@ def run_command(
     no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Use only stored articles.")] = False,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
+    site: SiteOption = None,
 ) -> None:
     """Fetch feeds, build each digest, write PDF/HTML/text and deliver it (one-off run)."""
     settings = load(config, data_dir)
     chosen = _chosen(settings, digest)
-    options = RunOptions(fetch=not no_fetch, send=not no_send, since=_since(since), out_dir=out)
-    _run_digests(settings, chosen, options, _now(as_of), quiet)
+    options = RunOptions(
+        fetch=not no_fetch, send=not no_send, since=_since(since), out_dir=out, site_dir=site
+    )
+    when = _now(as_of)
+    _run_digests(settings, chosen, options, when, quiet, when if as_of else None)
 
 
 @app.command("build")
@@ -131,10 +161,11 @@ def build_command(
     out: OutOption = None,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
+    site: SiteOption = None,
 ) -> None:
     """Build and write each digest from stored articles: no fetching, no sending."""
     settings = load(config, data_dir)
-    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out)
+    options = RunOptions(fetch=False, send=False, since=_since(since), out_dir=out, site_dir=site)
     _run_digests(settings, _chosen(settings, digest), options, _now(as_of), quiet)
 
 
@@ -146,7 +177,7 @@ def fetch_command(
         bool,
         typer.Option("--force", help="Fetch every feed now, even those backing off or disabled."),
     ] = False,
-    as_of: AsOfOption = None,
+    as_of: FetchAsOfOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Fetch every configured feed once and store new articles."""
@@ -160,9 +191,16 @@ def fetch_command(
             report = fetch_once(settings, store, sources, now, Deps(progress=progress), force=force)
             prune_store(settings, store, now)
     except LockError as exc:
-        fail(f"{exc} (digest serve fetches on its own schedule)", EXIT_FAILED)
-    _print_ingest(report)
-    raise typer.Exit(EXIT_OK if not report.failures else EXIT_FAILED)
+        if not held_by_service(exc):
+            fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
+        options = request_options((), RunOptions(), now if as_of else None, force=force)
+        handed, _ = _hand_over(settings, store, options, quiet, kind="fetch")
+        assert handed is not None  # a fetch request always reports its pass
+        report = handed
+    if not quiet:
+        print_ingest(report)
+    print_problems(report, ())
+    raise typer.Exit(exit_code(report, ()))
 
 
 def _run_digests(
@@ -171,50 +209,43 @@ def _run_digests(
     options: RunOptions,
     now: datetime,
     quiet: bool,
+    as_of: datetime | None = None,
 ) -> None:
     store = store_for(settings)
-    reports: list[RunReport] = []
     try:
         # `digest build` reads the store and writes files only: it need not wait for a run.
         lock = run_lock(settings) if options.send or options.fetch else nullcontext()
         with lock, _progress(quiet) as progress:
-            ingest = _run_locked(settings, store, chosen, options, now, progress, reports)
-    except LockError as exc:
-        fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
-    if ingest is not None:
-        _print_ingest(ingest, failures=False)
-    for report in reports:
-        _print_report(report)
-    raise typer.Exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
-
-
-def _run_locked(
-    settings: Settings,
-    store: Store,
-    chosen: Sequence[DigestSettings],
-    options: RunOptions,
-    now: datetime,
-    progress: Progress,
-    reports: list[RunReport],
-) -> IngestReport | None:
-    deps = Deps(progress=progress)
-    if options.send:
-        # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
-        # setups have no service to retry them, so every run does.
-        retried, failures = retry_deliveries(settings, store, deps)
-        if retried or failures:
-            reports.append(
-                RunReport(digest="", period_key="", failures=failures, deliveries=retried)
+            ingest, reports = run_digests(
+                settings, store, chosen, options, now, Deps(progress=progress)
             )
-    ingest: IngestReport | None = None
-    if options.fetch:
-        ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
-    for d in chosen:
-        progress(f"building {d.name}")
-        reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
-    if options.fetch:
-        prune_store(settings, store, now)
-    return ingest
+    except LockError as exc:
+        if not held_by_service(exc):
+            fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
+        handed = request_options(chosen, options, as_of)
+        ingest, reports = _hand_over(settings, store, handed, quiet, kind="run")
+    if not quiet:
+        if ingest is not None:
+            print_ingest(ingest)
+        for report in reports:
+            print_report(report)
+    print_problems(None, reports)  # fetch failures are in each digest's report
+    raise typer.Exit(exit_code(None, reports))
+
+
+def _hand_over(
+    settings: Settings, store: Store, options: str, quiet: bool, *, kind: str
+) -> tuple[IngestReport | None, list[RunReport]]:
+    """Return the reports of the run done by the `digest serve` that holds the lock."""
+    if not quiet:
+        err_console.print(
+            f"digest: digest serve is running: handing this {kind} to it", markup=False
+        )
+    try:
+        done = hand_over(settings, store, options, wait=HAND_OVER_WAIT, kind=kind)
+    except LockError as exc:
+        fail(f"{exc} (digest serve holds the lock but did not run the request)", EXIT_FAILED)
+    return done.ingest, list(done.reports)
 
 
 def _chosen(settings: Settings, names: list[str] | None) -> list[DigestSettings]:
@@ -279,40 +310,9 @@ def preview_command(
 
 
 # Registered after run/build/fetch so `digest --help` lists the everyday commands first.
-for command in cli_delivery.app.registered_commands + cli_service.app.registered_commands:
+for command in (
+    cli_delivery.app.registered_commands
+    + cli_service.app.registered_commands
+    + cli_subscribers.app.registered_commands
+):
     app.registered_commands.append(command)
-
-
-def _print_ingest(report: IngestReport, *, failures: bool = True) -> None:
-    failed = sum(1 for h in report.health if not h.ok)
-    console.print(
-        f"fetched {len(report.health)} feeds ({failed} failed, {report.not_modified} "
-        f"not modified): {report.entries} entries, {report.new_articles} new articles, "
-        f"{report.duplicates} duplicates",
-        markup=False,
-    )
-    for failure in report.failures if failures else ():
-        console.print(f"  failed: {failure}", markup=False)
-
-
-def _print_report(report: RunReport) -> None:
-    if not report.digest:  # deliveries of earlier periods, retried
-        for delivery in report.deliveries:
-            console.print(f"retried: {delivery.recipient}: {delivery.status}", markup=False)
-        for failure in report.failures:
-            console.print(f"  failed: {failure}", markup=False)
-        return
-    c = report.count
-    line = (
-        f"{report.digest} [{report.period_key}]: {c('events')} events from {c('articles')} articles"
-    )
-    if c("feeds"):
-        line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed)"
-    console.print(line, markup=False)
-    for path in report.outputs:
-        console.print(f"  wrote {path}", markup=False)
-    for delivery in report.deliveries:
-        where = f" -> {delivery.path}" if delivery.path else ""
-        console.print(f"  {delivery.status}: {delivery.recipient}{where}", markup=False)
-    for failure in report.failures:
-        console.print(f"  failed: {failure}", markup=False)

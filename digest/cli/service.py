@@ -28,10 +28,18 @@ from digest.cli.common import (
 )
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
-from digest.errors import LockError
+from digest.errors import ConfigError, LockError
 from digest.models import FeedState
-from digest.service import next_slot, serve_forever
-from digest.store import Store, is_postgres, lock_holder, lock_path, run_lock
+from digest.service import next_slot, parse_address, serve_forever
+from digest.store import (
+    ALL_DIGESTS,
+    SERVICE_ROLE,
+    Store,
+    is_postgres,
+    lock_holder,
+    lock_path,
+    run_lock,
+)
 
 app = typer.Typer()
 
@@ -48,7 +56,8 @@ def serve_command(
         typer.Option(
             "--health-port",
             envvar="DIGEST_HEALTH_PORT",
-            help="Serve /healthz and /metrics on this port (0: any free port, logged).",
+            help="Serve /healthz, /metrics and the one-click /unsubscribe (with "
+            "DIGEST_UNSUBSCRIBE_SECRET) on this port (0: any free port, logged).",
         ),
     ] = None,
     health_host: Annotated[
@@ -69,12 +78,25 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = "info",
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            envvar="DIGEST_HTTP",
+            help="Serve the archive site (DATA_DIR/site) and the one-click /unsubscribe (with "
+            "DIGEST_UNSUBSCRIBE_SECRET) on HOST:PORT, e.g. 127.0.0.1:8080.",
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time."""
     settings = load(config, data_dir)
     configure_logging(log_level)
     try:
-        with run_lock(settings):
+        site_http = parse_address(http) if http else None
+    except ValueError as exc:
+        fail(f"--http: {exc}")
+    try:
+        with run_lock(settings, role=SERVICE_ROLE):  # so `digest run` hands its run over
             store = store_for(settings)
             code = serve_forever(
                 settings,
@@ -83,9 +105,12 @@ def serve_command(
                 health_host=health_host,
                 health_port=health_port,
                 stop_timeout=stop_timeout,
+                site_http=site_http,
             )
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
+    except ConfigError as exc:  # --http: the port is taken or the address is not ours
+        fail(str(exc))
     raise typer.Exit(code)
 
 
@@ -113,6 +138,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
         _print_digest(d, store, now)
     _print_feeds(settings, store.feed_states())
     _print_undelivered(store)
+    _print_opt_outs(store)
 
 
 def _print_service(settings: Settings) -> None:
@@ -183,6 +209,14 @@ def _print_undelivered(store: Store) -> None:
             f"  #{row.id} {row.digest} {row.period_key} -> {row.recipient}: {row.status} "
             f"after {row.attempts} attempts{nxt}: {d.error or ''}"
         )
+
+
+def _print_opt_outs(store: Store) -> None:
+    opt_outs = store.opt_outs()
+    _say(f"\nunsubscribed: {len(opt_outs)}")
+    for o in opt_outs:
+        scope = "every digest" if o.digest == ALL_DIGESTS else f"digest {o.digest}"
+        _say(f"  {o.address} from {scope} ({o.how}, {o.at:%Y-%m-%d %H:%M} UTC)")
 
 
 def _say(text: str) -> None:

@@ -7,7 +7,9 @@ moment belongs to, and the trigger the service schedules.
 """
 
 from digest.config.feedlists import load_feed_list
+from digest.config.llm import LlmSettings
 from digest.config.periods import fire_after, period_key, schedule_slots, slot_key, trigger_for
+from digest.config.rules import is_regex_rule
 from digest.config.settings import (
     CatchUp,
     DigestSettings,
@@ -23,10 +25,12 @@ __all__ = [
     "CatchUp",
     "DigestSettings",
     "FetchSettings",
+    "LlmSettings",
     "Recipient",
     "Settings",
     "SmtpSettings",
     "fire_after",
+    "is_regex_rule",
     "load_feed_list",
     "load_settings",
     "parse_duration",

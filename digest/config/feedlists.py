@@ -8,9 +8,28 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, cast
 
+from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
+
+BUILTIN_PREFIX = "builtin:"
+# Feed lists that ship inside the package, named in a config as "builtin:NAME": a config
+# copied anywhere (/etc/digest, a container volume) finds them without a path.
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "feeds"
+BUILTIN_LISTS = {"default": "default.toml", "samples": "samples/samples.toml"}
+
+
+def feed_list_path(value: str, base: Path) -> Path:
+    """Return the file a `feeds` entry names: `builtin:NAME`, or a path relative to base."""
+    if value.startswith(BUILTIN_PREFIX):
+        name = value.removeprefix(BUILTIN_PREFIX)
+        if name not in BUILTIN_LISTS:
+            known = ", ".join(BUILTIN_PREFIX + n for n in BUILTIN_LISTS)
+            raise ConfigError(value, f"no bundled feed list of that name (known: {known})")
+        return BUILTIN_DIR / BUILTIN_LISTS[name]
+    p = Path(value).expanduser()
+    return (p if p.is_absolute() else base / p).resolve()
 
 
 def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
@@ -39,6 +58,8 @@ def load_feed_list(path: Path) -> tuple[FeedSource, ...]:
                 full_text=cast(Any, r.choice("full_text", ("auto", "always", "never"), "auto")),
                 weight=r.get("weight", float, 1.0),
                 language=r.get("language", str, None),
+                include=read_rules(r, "include"),
+                exclude=read_rules(r, "exclude"),
             )
         )
         r.finish()

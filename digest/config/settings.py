@@ -7,6 +7,8 @@ Unknown keys are errors. Secrets (the SMTP password) come only from the environm
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -20,7 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from digest.config.cron import cron_trigger
-from digest.config.feedlists import load_feed_list
+from digest.config.feedlists import feed_list_path, load_feed_list
+from digest.config.llm import LlmSettings, read_llm
+from digest.config.rules import read_rules
 from digest.config.tables import TableReader
 from digest.errors import ConfigError
 from digest.models import FeedSource
@@ -28,6 +32,8 @@ from digest.models import FeedSource
 Security = Literal["starttls", "tls", "none"]
 CatchUp = Literal["latest", "none", "all"]
 FORMATS = ("pdf", "html")
+# Formats a digest or recipient may also ask for: an EPUB and a calendar of "Coming up".
+EXTRA_FORMATS = ("epub", "ics")
 LANGUAGES = ("en", "ru")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
@@ -45,7 +51,10 @@ class FetchSettings:
     max_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
     max_errors: int = 10
-    block_private_addresses: bool = False
+    # Networks whose (otherwise refused) private addresses may be fetched: tests, intranets.
+    allow_private: tuple[str, ...] = ()
+    page_budget: float = 120.0  # seconds for all article pages of one fetch pass
+    pages_per_feed: int = 50  # article pages fetched per feed per pass
     user_agent: str = DEFAULT_USER_AGENT
     full_text_min_chars: int = 600
 
@@ -101,6 +110,11 @@ class DigestSettings:
     attachment_limit: int = 10 * 1024 * 1024
     tag_weights: tuple[tuple[str, float], ...] = ()
     unsubscribe: str | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    send_empty: bool = False  # mail a period with no stories (default: skip it)
+    report_to: str | None = None  # the operator's address for a run's failures, named
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +131,9 @@ class Settings:
     fetch_every: timedelta = timedelta(minutes=30)
     maildir: Path | None = None
     keep: timedelta = timedelta(days=90)
+    llm: LlmSettings | None = None
+    # From DIGEST_UNSUBSCRIBE_SECRET: signs the per-recipient {token} of unsubscribe URLs.
+    unsubscribe_secret: str | None = field(default=None, repr=False)
 
     def digest(self, name: str | None) -> DigestSettings:
         """Return the named digest, or the first one when name is None."""
@@ -151,7 +168,7 @@ def load_settings(
                 {
                     "name": "samples",
                     "title": "Sample digest",
-                    "feeds": [str(SAMPLES_DIR / "samples.toml")],
+                    "feeds": ["builtin:samples"],
                 }
             ]
         }
@@ -197,6 +214,7 @@ def _settings(
         raise top.fail("keep", "expected at least 8d")
     fetch = _fetch(TableReader(file, "fetch.", top.get("fetch", dict, {})))
     smtp = _smtp(file, top.get("smtp", dict, None), env)
+    llm = read_llm(file, top.get("llm", dict, None), env)
     tables = top.get("digest", list, [])
     if not tables:
         raise top.fail("digest", "expected at least one [[digest]] table")
@@ -205,7 +223,16 @@ def _settings(
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(file, f"digest: name {name!r} is used twice")
+    for d in digests:
+        if d.summarizer == "llm" and llm is None:
+            raise ConfigError(file, f'digest {d.name!r}: summarizer = "llm" needs an [llm] table')
     top.finish()
+    secret = env.get("DIGEST_UNSUBSCRIBE_SECRET") or None
+    for d in digests:
+        if "{token}" in (d.unsubscribe or "") and not secret:
+            raise ConfigError(
+                file, f"digest {d.name!r}: unsubscribe has {{token}}: set DIGEST_UNSUBSCRIBE_SECRET"
+            )
     return Settings(
         config_path=path,
         data_dir=resolved_dir,
@@ -217,6 +244,8 @@ def _settings(
         fetch_every=fetch_every,
         maildir=maildir,
         keep=keep,
+        llm=llm,
+        unsubscribe_secret=secret,
     )
 
 
@@ -237,12 +266,40 @@ def _fetch(r: TableReader) -> FetchSettings:
         max_bytes=r.positive("max_bytes", d.max_bytes),
         max_redirects=r.get("max_redirects", int, d.max_redirects),
         max_errors=r.positive("max_errors", d.max_errors),
-        block_private_addresses=r.get("block_private_addresses", bool, d.block_private_addresses),
+        allow_private=_networks(r, "allow_private"),
+        page_budget=_seconds(r, "page_budget", d.page_budget),
+        pages_per_feed=r.positive("pages_per_feed", d.pages_per_feed),
         user_agent=r.get("user_agent", str, d.user_agent),
         full_text_min_chars=r.get("full_text_min_chars", int, d.full_text_min_chars),
     )
+    if r.get("block_private_addresses", bool, None) is not None:
+        logging.getLogger("digest.config").warning(
+            "config: %s: fetch.block_private_addresses is deprecated and ignored: private, "
+            "loopback and link-local addresses are refused unless their network is listed "
+            'in fetch.allow_private (e.g. ["10.0.0.0/8"])',
+            r.file,
+        )
     r.finish()
     return s
+
+
+def _networks(r: TableReader, key: str) -> tuple[str, ...]:
+    """Return the list of networks under key, each checked ("10.0.0.0/8", "::1")."""
+    values = r.get(key, list, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except (TypeError, ValueError) as exc:
+            raise r.fail(key, f'{value!r} is not a network like "10.0.0.0/8"') from exc
+    return tuple(values)
+
+
+def _seconds(r: TableReader, key: str, default: float) -> float:
+    """Return a positive, finite number of seconds under key."""
+    value = float(r.get(key, float, default))
+    if not 0 < value < float("inf"):
+        raise r.fail(key, f"expected a positive number of seconds, got {value!r}")
+    return value
 
 
 def _smtp(
@@ -305,7 +362,9 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
     _check_cron(r, schedule, timezone)
     feed_values = r.get("feeds", list, [])
     if not feed_values:
-        raise r.fail("feeds", "expected a list of feed files (TOML or OPML) or feed URLs")
+        raise r.fail(
+            "feeds", "expected a list of feed files (TOML or OPML), builtin:NAME or feed URLs"
+        )
     feeds = _feeds(r, feed_values, base)
     language = r.choice("language", LANGUAGES, "en")
     formats = _formats(r, r.get("formats", list, list(FORMATS)), "formats")
@@ -340,6 +399,14 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         attachment_limit=int(r.get("attachment_limit_mb", float, 10.0) * 1024 * 1024),
         tag_weights=tuple((str(k), float(v)) for k, v in tag_weights.items()),
         unsubscribe=r.get("unsubscribe", str, None),
+        include=read_rules(r, "include"),
+        exclude=read_rules(r, "exclude"),
+        summarizer=cast(
+            Literal["extractive", "llm"],
+            r.choice("summarizer", ("extractive", "llm"), "extractive"),
+        ),
+        send_empty=r.get("send_empty", bool, False),
+        report_to=r.get("report_to", str, None),
     )
     if s.templates_dir is not None and not s.templates_dir.is_dir():
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")
@@ -356,8 +423,8 @@ def _check_cron(r: TableReader, schedule: str, timezone: str) -> None:
 
 def _formats(r: TableReader, values: list[Any], key: str) -> tuple[str, ...]:
     for v in values:
-        if v not in FORMATS:
-            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS)}")
+        if v not in FORMATS + EXTRA_FORMATS:
+            raise r.fail(key, f"{v!r} is not one of {', '.join(FORMATS + EXTRA_FORMATS)}")
     if not values:
         raise r.fail(key, "expected at least one of pdf, html")
     return tuple(dict.fromkeys(values))
@@ -396,10 +463,8 @@ def _feeds(r: TableReader, values: list[Any], base: Path) -> tuple[FeedSource, .
         if re.match(r"^https?://", value):
             found: tuple[FeedSource, ...] = (FeedSource(url=value),)
         else:
-            p = _path(value, base)
-            assert p is not None
             try:
-                found = load_feed_list(p)
+                found = load_feed_list(feed_list_path(value, base))
             except ConfigError as exc:
                 raise r.fail(f"feeds[{i}]", f"{exc.subject}: {exc.message}") from exc
         for f in found:

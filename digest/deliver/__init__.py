@@ -3,21 +3,32 @@
 `deliver_digest` sends (or writes) one rendered digest to each recipient through the
 `ledger`, which keeps a period to one message per recipient across crashes and restarts;
 `retry_pending` retries what is due; `resend_delivery` sends one ledger row again;
-`doctor` checks the SMTP settings; `unsubscribe_link` builds a recipient's link.
+`doctor` checks the SMTP settings; `unsubscribe_link` builds a recipient's link, signed per
+recipient by `make_token` (`read_token` checks one); `issue_stem` names an issue's files and
+attachment by its period; `send_report` mails a run's failures to the operator (`report_to`).
 """
 
 from digest.deliver import ledger
 from digest.deliver.ledger import LedgerRow
 from digest.deliver.message import unsubscribe_link
-from digest.deliver.send import deliver_digest, resend_delivery, retry_pending
+from digest.deliver.naming import issue_stem, period_time
+from digest.deliver.report import send_report
+from digest.deliver.send import active_recipients, deliver_digest, resend_delivery, retry_pending
 from digest.deliver.smtp import doctor
+from digest.deliver.unsubscribe import make_token, read_token
 
 __all__ = [
     "LedgerRow",
+    "active_recipients",
     "deliver_digest",
     "doctor",
+    "issue_stem",
     "ledger",
+    "make_token",
+    "period_time",
+    "read_token",
     "resend_delivery",
     "retry_pending",
+    "send_report",
     "unsubscribe_link",
 ]

@@ -5,6 +5,7 @@ A row is one (run, recipient) message. Its life:
     pending --claim--> (attempts+1, leased) --final dot--> sending --250--> sent
        ^                      |                                  \\--4xx/5xx--> retry / failed
        +------- retry <-------+ (4xx, refused, timeout)          \\--no answer--> sending (unknown)
+                                                     (dropped before the dot was written --> retry)
 
 The message bytes are stored when the row is created (a transactional outbox), so a re-run
 sends the very same bytes and Message-ID. 'sent' and 'written' rows are never sent again;

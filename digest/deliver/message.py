@@ -18,7 +18,7 @@ import socket
 from collections.abc import Sequence
 from datetime import datetime
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -27,8 +27,59 @@ from digest.config import Recipient
 from digest.errors import DeliveryError, PermanentDeliveryError
 from digest.models import Rendered
 
+
+class _OneLineHeader(UnstructuredHeader, BaseHeader):
+    """A header kept on one line (RFC 5322 allows 998 characters).
+
+    The default folding turns a word longer than 78 characters, such as an unsubscribe URL
+    with its token, into RFC 2047 encoded words, which no mail client reads as a URL.
+    """
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        """Return the header as one line."""
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _OneLineHeader)
+
+
+class _FoldingPolicy(email.policy.EmailPolicy):
+    """email.policy.SMTP, but a header's value never starts on a line of its own.
+
+    The stdlib folder moves a whole value that would fit on a continuation line but not after
+    "Subject: " to the next line, leaving the header's first line empty (which some clients
+    show as an empty subject); such a fold is refilled from the header name on.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        """Return the header folded, its first line filled."""
+        return _refill(super().fold(name, value), self.linesep, self.max_line_length or 78)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        """Return the header folded as bytes, its first line filled."""
+        text = super().fold_binary(name, value).decode("ascii", "surrogateescape")
+        refilled = _refill(text, self.linesep, self.max_line_length or 78)
+        return refilled.encode("ascii", "surrogateescape")
+
+
+def _refill(folded: str, linesep: str, width: int) -> str:
+    head, _, rest = folded.partition(linesep)
+    name, _, first = head.partition(":")
+    if first.strip() or not rest.startswith((" ", "\t")):
+        return folded
+    # Any whitespace in the folded value is a place to fold (encoded words hold none).
+    lines = [f"{name}:"]
+    for word in rest.replace(linesep, "").split():
+        if lines[-1] == f"{name}:" or len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(" " + word)
+    return linesep.join(lines) + linesep
+
+
 # CRLF line ends: the bytes are what goes over SMTP and into the ledger, byte for byte.
-POLICY = email.policy.SMTP
+POLICY = _FoldingPolicy(linesep="\r\n", header_factory=_HEADERS)
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -125,7 +176,24 @@ def build_message(
         msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
     else:
         msg.make_mixed()  # the same tree shape for every recipient, attachment or not
+    stem = (attachment_name or f"digest-{now:%Y-%m-%d}.pdf").rpartition(".")[0]
+    _attach_extras(msg, rendered, formats, stem)
     return msg
+
+
+def _attach_extras(
+    msg: EmailMessage, rendered: Rendered, formats: Sequence[str], stem: str
+) -> None:
+    """Attach the EPUB and the "Coming up" calendar when the recipient's formats ask for them."""
+    if "epub" in formats and rendered.epub is not None:
+        msg.add_attachment(
+            rendered.epub, maintype="application", subtype="epub+zip", filename=f"{stem}.epub"
+        )
+    # A calendar without events would only clutter the message.
+    if "ics" in formats and rendered.ics is not None and b"BEGIN:VEVENT" in rendered.ics:
+        msg.add_attachment(
+            rendered.ics, maintype="text", subtype="calendar", filename=f"{stem}.ics"
+        )
 
 
 def _with_note(html: str, note: str) -> str:
@@ -141,7 +209,8 @@ def _add_unsubscribe(msg: EmailMessage, unsubscribe: str | None) -> None:
     if not targets:
         return
     msg["List-Unsubscribe"] = ", ".join(f"<{t}>" for t in targets)
-    if any(t.startswith("https://") or t.startswith("http://") for t in targets):
+    # RFC 8058 one-click requires an HTTPS URI: a mail provider POSTs to it unattended.
+    if any(t.lower().startswith("https://") for t in targets):
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
 

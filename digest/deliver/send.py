@@ -10,7 +10,10 @@ Exactly once per (digest, period, recipient), across crashes:
    the server accept it; after the 250 reply it becomes 'sent'.
 
 A crash before 'sending' is committed leaves the row due again (the server discarded the
-unfinished transaction), so the next run sends it. A crash after the final dot but before
+unfinished transaction), so the next run sends it. A connection that breaks before the dot
+is written whole (at connect, EHLO, AUTH, MAIL, RCPT, DATA, mid-body, or on the dot's own
+write) puts a 'sending' row back to 'retry': the server cannot have the message. Only a
+reply lost after the dot was written is uncertain. A crash after the final dot but before
 'sent' is committed is the one window SMTP cannot close: the message may have been
 accepted. We choose at-most-once there (DESIGN.md: "sent at most once, even across
 crashes"): the row stays 'sending', is reported as failed with "outcome unknown", and is
@@ -39,6 +42,7 @@ import hashlib
 import re
 import smtplib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,7 +50,9 @@ from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
 from digest.deliver import ledger
 from digest.deliver import message as mail
 from digest.deliver.ledger import LedgerRow
+from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
+from digest.deliver.unsubscribe import make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
 from digest.models import Delivery, Rendered
 from digest.store import Store
@@ -83,7 +89,12 @@ def deliver_digest(
     """
     clock = clock or wall_clock
     key = ledger.run_key(store, run_id)
-    recipients = list({r.address: r for r in digest_settings.recipients}.values())
+    recipients = active_recipients(store, digest_settings)
+    earlier = {
+        row.recipient: row.updated_at
+        for row in ledger.for_run(store, run_id)
+        if row.status in ledger.DONE
+    }
     for recipient in recipients:
         row = ledger.find(store, run_id, recipient.address)
         if row is None or (row.status == "failed" and not row.built):
@@ -92,7 +103,18 @@ def deliver_digest(
             )
     _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
     rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
-    return tuple(rows[r.address].to_delivery() for r in recipients if r.address in rows)
+    return tuple(
+        replace(rows[r.address].to_delivery(), earlier_at=earlier.get(r.address))
+        for r in recipients
+        if r.address in rows
+    )
+
+
+def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
+    """Return a digest's recipients, once each, without those who unsubscribed."""
+    gone = store.opted_out(d.name)
+    unique = {r.address: r for r in d.recipients}.values()
+    return [r for r in unique if r.address.strip().casefold() not in gone]
 
 
 def _build_row(
@@ -138,17 +160,23 @@ def _build(
 ) -> bytes:
     """Return the bytes of a recipient's message, dated when."""
     rendered, formats = render_for(recipient)
+    secret = settings.unsubscribe_secret
+    token = make_token(secret, d.name, recipient.address) if secret else None
+    if token is not None:  # the same render for everyone; the link is this recipient's own
+        rendered = replace(
+            rendered, html=personalise(rendered.html, token), text=personalise(rendered.text, token)
+        )
     msg = mail.build_message(
         rendered,
         recipient=recipient,
         sender=sender,
         reply_to=settings.smtp.reply_to if settings.smtp else None,
         list_id=f"{mail.one_line(d.title)} <{d.name}.{mail.sender_domain(sender)}>",
-        unsubscribe=d.unsubscribe,
+        unsubscribe=personalise(d.unsubscribe or "", token) or None,
         now=when,
         formats=formats,
         message_id=message_id,
-        attachment_name=mail.safe_name(f"{d.name}-{key[1]}") + ".pdf",
+        attachment_name=mail.safe_name(issue_stem(d, key[1])) + ".pdf",
     )
     return mail.message_bytes(msg)
 

@@ -5,6 +5,11 @@ and timeouts -> DeliveryError (retried by the ledger). Failures while setting up
 connection (TLS, login) are transient too: they are configuration or outage problems, fixed
 by the operator while the ledger keeps retrying until smtp.retry_deadline.
 
+A broken connection is classified by where it breaks. Before the final "." has been written
+whole (connect, EHLO, AUTH, MAIL, RCPT, DATA, the body, the dot itself) the server cannot
+have accepted the message: DeliveryError, retried. Only a reply lost after the dot was
+written is UncertainDeliveryError: the server may have accepted it.
+
 An injected `connect(smtp, ssl_context) -> smtplib.SMTP` returns a connected client (TLS
 already on for security = "tls"); EHLO, STARTTLS and login are done here.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import select
 import smtplib
 import socket
 import ssl
@@ -191,11 +197,10 @@ def _transfer(
         except BaseException:
             conn.close()  # without the dot the server discards the message
             raise
-    # From here on the caller has recorded the message as handed over, and any failure
-    # (writing the dot, or reading the answer) leaves it unknown whether the server has it:
-    # part of the dot may have arrived. Only a reply settles it.
+    _send_dot(conn, subject)
+    # The dot is written whole: from here on only a reply settles whether the server has
+    # the message, so a lost reply leaves it unknown.
     try:
-        conn.send(b".\r\n")
         code, reply = conn.getreply()
     except (smtplib.SMTPException, OSError) as exc:
         conn.close()
@@ -204,6 +209,30 @@ def _transfer(
         ) from exc
     if code != 250:
         raise _refuse(conn, subject, code, reply)
+
+
+def _send_dot(conn: smtplib.SMTP, subject: str) -> None:
+    """Write the final dot; DeliveryError (retried) when the server is gone before it."""
+    # A server that hung up mid-DATA leaves the socket readable (EOF or a reset); the
+    # dot's write may still land in the kernel's buffer, so look before writing it. No
+    # reply is due before the dot, so anything readable means the transaction is over.
+    sock = conn.sock
+    gone = sock is None or (isinstance(sock, ssl.SSLSocket) and sock.pending() > 0)
+    if sock is not None and not gone:
+        with contextlib.suppress(OSError, ValueError):
+            gone = bool(select.select([sock], [], [], 0)[0])
+    if not gone:
+        try:
+            # A failed write means the terminator did not arrive whole (sendall stops at
+            # the first error): the server cannot have accepted the message.
+            conn.send(b".\r\n")
+            return
+        except (smtplib.SMTPException, OSError) as exc:
+            detail = f"connection lost before the end of the message: {exc}"
+    else:
+        detail = "connection closed by the server before the end of the message"
+    conn.close()
+    raise DeliveryError(subject, detail)
 
 
 class SmtpSession:

@@ -1,8 +1,8 @@
-"""Key facts of an event: people, organisations, places, and dates resolved to calendar days.
+"""Key facts of an event: the people, organisations and places it names, most mentioned first.
 
-No model is downloaded: names are capitalised word sequences sorted into kinds by small
-per-language cue lists (titles before people, words of organisations, known places), and
-dates are regular expressions resolved against the article's publish date.
+Russian names come from natasha (facts_ru); English ones from capitalised word sequences
+sorted into kinds by small cue lists (titles before people, words of organisations, known
+places), with aliases merged. Dates are in dates.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -10,159 +10,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Container, Iterable
-from datetime import date, datetime, timedelta
 
+from digest.events import facts_ru
+from digest.events.dates import find_dates
 from digest.events.text import STOP_WORDS, split_sentences, stem_words
-from digest.models import DatedItem, KeyFacts
+from digest.models import KeyFacts
+
+__all__ = ["MAX_NAMES", "find_dates", "find_facts"]
 
 MAX_NAMES = 6
+RUSSIAN = ("ru",)  # natasha reads Russian only
 FACT_CHARS = 2500  # names that matter are in the first paragraphs; the rest costs time
-
-_EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_RU_MONTHS = [
-    "январ",
-    "феврал",
-    "март",
-    "апрел",
-    "ма[йяе]",
-    "июн",
-    "июл",
-    "август",
-    "сентябр",
-    "октябр",
-    "ноябр",
-    "декабр",
-]
-_MON = {
-    # English months are matched capitalised only: "may" and "march" are also common words.
-    "en": r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?",
-    "ru": "(" + "|".join(_RU_MONTHS) + r")[а-я]*",
-}
-_WEEKDAYS = {
-    "en": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    "ru": ["понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресен"],
-}
-_PART = {
-    "early": 5, "beginning of": 5, "mid": 15, "late": 25, "end of": 28,
-    "в начале": 5, "в середине": 15, "в конце": 28,
-}  # fmt: skip
-_SHIFT = {"this": 0, "next": 1, "last": -1, "этого": 0, "следующего": 1, "прошлого": -1}
-_PATTERNS: dict[str, list[tuple[str, str]]] = {
-    "en": [
-        ("part", r"\b((?i:early|mid|late|end of|beginning of))[-\s]+{M}(?:,?\s+(\d{{4}}))?"),
-        ("day", r"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{M}(?:,?\s+(\d{{4}}))?"),
-        ("mday", r"\b{M}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"),
-        ("year", r"\b[Ii]n\s+{M}\s+(this|next|last)\s+year\b"),
-        ("weekday", r"\b((?i:next|this|coming))\s+(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"),
-        ("tomorrow", r"\b([Tt]omorrow)\b"),
-    ],
-    "ru": [
-        ("part", r"(в начале|в середине|в конце)\s+{M}(?:\s+(\d{{4}}))?"),
-        ("day", r"\b(\d{{1,2}})\s+{M}(?:\s+(\d{{4}}))?"),
-        ("year", r"\bв\s+{M}\s+(этого|следующего|прошлого)\s+года"),
-        ("weekday", r"(в следующ|в эт|в ближайш)[а-я]*\s+(понедельник|вторник|сред|четверг|пятниц|суббот|воскресен)"),
-        ("tomorrow", r"(завтра)"),
-    ],
-}  # fmt: skip
-# One cheap search tells whether a paragraph can name a date at all.
-_ANY_DATE = {
-    "en": re.compile(
-        r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|[Tt]omorrow)"
-    ),
-    "ru": re.compile(
-        "(?i:" + _MON["ru"] + "|завтра|вторник|сред|четверг|пятниц|суббот|воскресен|понедельник)"
-    ),
-}
-DATE_PATTERNS = {
-    lang: [
-        (kind, re.compile(p.format(M=_MON[lang]), re.I if lang == "ru" else 0)) for kind, p in pats
-    ]
-    for lang, pats in _PATTERNS.items()
-}
-# Words that put an undated month and day in the future or the past of the publish date.
-_FUTURE = re.compile(
-    r"\b(will|scheduled|due to|to be held|upcoming|next"
-    r"|будет|будут|пройд[уеё]т|состоится|намечен|запланирован|предстоящ)",
-    re.I,
-)
-_PAST = re.compile(
-    r"\b(was|were|had|took place|ago|earlier|last|прошл\w*|был\w?|\w+(?:ил|ал|ел|ял)[аио]?)\b", re.I
-)
-
-
-def _month(word: str, language: str) -> int:
-    word = word.lower()
-    if language == "ru":
-        return next((i + 1 for i, s in enumerate(_RU_MONTHS) if re.match(s, word)), 0)
-    return next((i + 1 for i, s in enumerate(_EN_MONTHS) if word.startswith(s)), 0)
-
-
-def _in_year(month: int, day: int, published: date, tense: int) -> date:
-    """Return the month/day in the year implied by the sentence's tense (0: the nearest)."""
-    options = []
-    for year in (published.year - 1, published.year, published.year + 1):
-        candidate = date(year, month, min(day, 28) if month == 2 else day)
-        if tense == 0 or (candidate >= published) == (tense > 0):
-            options.append(candidate)
-    return min(options or [published], key=lambda d: abs(d - published))
-
-
-def _resolve(kind: str, g: tuple[str, ...], published: date, lang: str, tense: int) -> date | None:
-    """Return the date that one match of the pattern of `kind` names, or None."""
-    if kind in ("day", "mday", "part"):
-        first, word = (g[1], g[0]) if kind == "mday" else (g[0], g[1])
-        month = _month(word, lang)
-        day = _PART[first.lower().replace("-", " ")] if kind == "part" else int(first)
-        if not month or not 1 <= day <= 31:
-            return None
-        return date(int(g[2]), month, day) if g[2] else _in_year(month, day, published, tense)
-    if kind == "year":
-        return date(published.year + _SHIFT[g[1].lower()], _month(g[0], lang), 15)
-    if kind == "weekday":
-        target = next(i for i, w in enumerate(_WEEKDAYS[lang]) if g[1].lower().startswith(w))
-        ahead = (target - published.weekday()) % 7 or 7
-        return published + timedelta(
-            days=ahead + (7 if g[0].lower() == "next" and ahead < 2 else 0)
-        )
-    return published + timedelta(days=1)  # tomorrow
-
-
-def _tense(sentence: str) -> int:
-    return 1 if _FUTURE.search(sentence) else -1 if _PAST.search(sentence) else 0
-
-
-def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]:
-    """Return the dates mentioned in `text`, resolved against `published`, in text order."""
-    lang = "ru" if language in ("ru", "uk", "be") else "en"
-    patterns, day0 = DATE_PATTERNS[lang], published.date()
-    items: list[DatedItem] = []
-    for paragraph in text.split("\n"):
-        if not _ANY_DATE[lang].search(paragraph):
-            continue  # most paragraphs name no date: skip splitting them
-        for sentence in split_sentences(paragraph, language):
-            taken: list[tuple[int, int]] = []
-            for kind, pattern in patterns:
-                for m in pattern.finditer(sentence):
-                    if any(m.start() < e and s < m.end() for s, e in taken):
-                        continue
-                    try:
-                        when = _resolve(kind, m.groups(), day0, lang, _tense(sentence))
-                    except ValueError:  # 31 February and the like
-                        continue
-                    if when is not None:
-                        taken.append(m.span())
-                        label = sentence if len(sentence) <= 160 else sentence[:157] + "…"
-                        items.append(
-                            DatedItem(
-                                when,
-                                label,
-                                m.group(0).rstrip("."),
-                                approximate=kind in ("part", "year"),
-                            )
-                        )
-    return items
-
 
 # --- names -------------------------------------------------------------------------------
 
@@ -245,7 +103,7 @@ _PLACES = _stems(
     nang malibu hollywood arab emirates los angeles chicago florida us usa uk gulf aden united
     states kingdom boston philadelphia detroit atlanta houston dallas miami seattle denver
     portland toronto montreal vancouver sydney melbourne delhi mumbai tehran dubai cairo
-    istanbul athens warsaw vienna
+    istanbul athens warsaw vienna uae drc prc dprk
     россия москва китай сша франция германия украина париж лондон вашингтон хельсинки
     европа япония петербург санкт киев минск беларусь"""
 )
@@ -511,8 +369,11 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
     return ""
 
 
-def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
+def find_facts(texts: Iterable[str], language: str, limit: int | None = MAX_NAMES) -> KeyFacts:
     """Return the people, organisations and places named in `texts`, most mentioned first."""
+    if language in RUSSIAN:
+        russian = facts_ru.count_names(facts_ru.find_mentions(texts))
+        return KeyFacts(**{k: _top(c, limit) for k, c in russian.items()})
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins
     forms: dict[str, Counter[str]] = {}  # "России", "Россией" are one name: key by stems
     mentions = [m for text in texts for m in _names(text, language)]
@@ -525,17 +386,64 @@ def find_facts(texts: Iterable[str], language: str) -> KeyFacts:
         if kind == "people" and len(words) > 2:
             k = next((k for k in range(1, len(words) - 1) if words[k - 1] in surnames), 0)
             name = " ".join(words[k:])
-        key = " ".join(stem_words(name.split(), language))
+        key = " ".join(stem_words(_canonical(name).split(), language))
         votes.setdefault(key, Counter())[kind] += 1
         forms.setdefault(key, Counter())[name] += 1
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}
     for key, kinds in votes.items():
         kind = max(kinds, key=lambda k: (kinds[k], k != ""))
         if kind:
-            counts[kind][forms[key].most_common(1)[0][0]] = kinds.total()
+            # "US Geological Survey" and "United States Geological Survey": the longer says more
+            form = max(forms[key], key=lambda n: (forms[key][n], len(n)))
+            counts[kind][form] = kinds.total()
+    _merge_acronyms(counts)
     for names in counts.values():
         for short in sorted(names, key=len):
             full = [n for n in names if n.endswith(" " + short)]
             if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
                 names[full[0]] += names.pop(short)
-    return KeyFacts(**{k: tuple(n for n, _ in c.most_common(MAX_NAMES)) for k, c in counts.items()})
+    return KeyFacts(**{k: _top(c, limit) for k, c in counts.items()})
+
+
+# One spelling of the countries that names often open with: "U.S. Navy", "US Navy" and
+# "United States Navy" are one navy.
+_COUNTRY_PREFIX = re.compile(
+    r"^(?:(?:U\.?S\.?A?\.?|United States(?: of America)?)(?=\s|$)|(?:U\.?K\.?|United Kingdom)(?=\s|$))"
+)
+
+
+def _canonical(name: str) -> str:
+    """Return the name with a country prefix spelt one way, for keying aliases."""
+    m = _COUNTRY_PREFIX.match(name)
+    if not m:
+        return name
+    kingdom = m.group(0).upper().startswith(("UK", "U.K", "UNITED K"))
+    return ("United Kingdom" if kingdom else "United States") + name[m.end() :]
+
+
+def _initials(name: str) -> str:
+    """Return the capitals of a name's words: "United Arab Emirates" -> "UAE"."""
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w[:1].isupper())
+
+
+def _merge_acronyms(counts: dict[str, Counter[str]]) -> None:
+    """Count an acronym for its expansion, in the expansion's kind: "UAE" is a place when the
+    texts spell out "United Arab Emirates", "USGS" the "United States Geological Survey"."""
+    expansions = {
+        initials: (kind, n)
+        for kind, names in counts.items()
+        for n in names
+        if " " in n
+        # "THR" is "The Hollywood Reporter" whose "The" the name lost
+        for initials in (_initials(_canonical(n)), "T" + _initials(_canonical(n)))
+    }
+    for names in counts.values():
+        for name in [n for n in names if _acronym(n) and n in expansions]:
+            kind, full = expansions[name]
+            counts[kind][full] += names.pop(name)
+
+
+def _top(counts: dict[str, int], limit: int | None) -> tuple[str, ...]:
+    """Return the names most mentioned first; ties keep the order the texts named them in."""
+    ranked = sorted(counts, key=lambda n: -counts[n])
+    return tuple(ranked[:limit])

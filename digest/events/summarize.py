@@ -18,9 +18,11 @@ from typing import Protocol
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
+from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.facts import find_dates, find_facts
+from digest.events.headlines import clean_headline, shared_suffixes, site_name
 from digest.events.text import split_sentences, tfidf_vectors, tokenize
-from digest.models import Article, DatedItem, Event, EventSummary, SummarySentence
+from digest.models import Article, DatedItem, Event, EventSummary, KeyFacts, SummarySentence
 
 # Boilerplate that feeds and extractors leave in the body: photo credits, archive notes.
 _CREDIT = re.compile(
@@ -59,19 +61,20 @@ class Candidate:
     paragraph: int
 
 
-def clean_headline(title: str) -> str:
-    """Return the title without surrounding space, trailing " - Source" or a final period."""
-    title = re.sub(r"\s+", " ", title).strip()
-    title = re.sub(r"\s+[|–—-]\s+[^|–—-]{2,40}$", "", title)
-    return title.rstrip(".").strip()
+def story_paragraphs(article: Article) -> list[str]:
+    """Return the article's paragraphs without photo credits and the captions before the lead."""
+    out: list[str] = []
+    for paragraph in article.text.split("\n"):
+        if paragraph.strip() and not is_credit_or_caption(paragraph, leading=not out):
+            out.append(strip_inline_credits(paragraph))
+    return out
 
 
 def article_sentences(article: Article, limit: int | None = None) -> list[Candidate]:
     """Return the article's first `limit` body sentences, without boilerplate or the title."""
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
-    paragraphs = (p for p in article.text.split("\n") if p.strip())
-    for number, paragraph in enumerate(paragraphs):
+    for number, paragraph in enumerate(story_paragraphs(article)):
         for sentence in split_sentences(paragraph, article.language):
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
                 continue
@@ -88,24 +91,56 @@ def _quote(candidate: Candidate) -> SummarySentence:
     return SummarySentence(text=candidate.text, source=a.source, url=a.url, article_id=a.id)
 
 
-def event_dates(event: Event) -> tuple[DatedItem, ...]:
-    """Return each article's dated items, with their source, sorted by date, each date once."""
+# A sentence that opens with a pronoun needs its story: "She will make her second appearance…"
+_PRONOUN = re.compile(
+    r"^[«\"“]?(?:he|she|they|it|his|her|their|its|this|these|those|there"
+    r"|он|она|они|оно|его|ее|её|их|это|этот|эта|эти|там|тогда)\b",
+    re.I,
+)
+
+
+def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
+    """Return each article's dated items, with their source, sorted by date, each date once.
+
+    An item whose sentence opens with a pronoun is labelled with the event's headline first.
+    """
     seen: set[tuple[object, str]] = set()
     items: list[DatedItem] = []
     for a in event.articles:
-        for item in find_dates(a.text, a.published, a.language):
+        text = "\n".join(story_paragraphs(a))
+        for item in find_dates(text, a.published, a.language):
             key = (item.when, item.text.casefold())
             if key not in seen:
                 seen.add(key)
+                label = item.label
+                if headline and _PRONOUN.match(label):
+                    label = f"{headline}: {label}"
                 items.append(
-                    DatedItem(item.when, item.label, item.text, a.source, a.url, item.approximate)
+                    DatedItem(item.when, label, item.text, a.source, a.url, item.approximate)
                 )
     return tuple(sorted(items, key=lambda i: i.when))
 
 
+def outlets(article: Article, suffixes: dict[str, set[str]]) -> tuple[str, ...]:
+    """Return the names of the article's own outlet: feed, site, its feed's shared title suffix."""
+    shared = suffixes.get(article.feed_url, set())
+    return (article.source, site_name(article.url), site_name(article.feed_url), *shared)
+
+
+def _feed_suffixes(event: Event) -> dict[str, set[str]]:
+    """Return the title suffixes each feed's articles in the event share."""
+    by_feed: dict[str, list[str]] = {}
+    for a in event.articles:
+        by_feed.setdefault(a.feed_url, []).append(a.title)
+    return {feed: shared_suffixes(titles) for feed, titles in by_feed.items() if len(titles) > 1}
+
+
 def representative_title(event: Event) -> str:
     """Return the cleaned title sharing the most words with the event's other titles."""
-    titles = [clean_headline(a.title) for a in event.articles if a.title.strip()]
+    suffixes = _feed_suffixes(event)
+    titles = [
+        clean_headline(a.title, outlets(a, suffixes)) for a in event.articles if a.title.strip()
+    ]
     if not titles:
         return ""
     words = [set(t.lower().split()) for t in titles]
@@ -154,15 +189,21 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
     return [pool[i] for i in chosen]
 
 
+def event_facts(event: Event) -> KeyFacts:
+    """Return the key facts of the event, read from the text its summary is quoted from."""
+    texts = ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]]
+    return find_facts(texts, event.articles[0].language)
+
+
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
-    lead = event.articles[0]
+    headline = representative_title(event) or (chosen[0].text if chosen else "")
     return EventSummary(
         event=event,
-        headline=representative_title(event) or (chosen[0].text if chosen else ""),
+        headline=headline,
         sentences=tuple(_quote(c) for c in chosen),
         # Titles are left out: headline case capitalises every word, names or not.
-        facts=find_facts([a.text for a in event.articles[:FACT_ARTICLES]], lead.language),
-        dates=event_dates(event),
+        facts=event_facts(event),
+        dates=event_dates(event, headline),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
     )
 

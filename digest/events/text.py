@@ -180,7 +180,10 @@ def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:
     """Return a TF-IDF space fitted on token lists (sublinear tf, smoothed idf)."""
     df: dict[str, int] = {}
     for tokens in docs:
-        for t in set(tokens):
+        # dict.fromkeys, not set: a set's order follows the per-process hash seed, and the
+        # vocabulary's order decides the order of float sums, so near-ties (which sentence,
+        # which merge) came out differently from one run to the next on the same articles.
+        for t in dict.fromkeys(tokens):
             df[t] = df.get(t, 0) + 1
     vocabulary = {t: i for i, t in enumerate(df)}
     n = len(docs)

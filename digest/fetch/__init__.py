@@ -3,13 +3,13 @@
 `fetch_and_store` runs one fetch pass: HTTP with limits, conditional GET and backoff
 (`client`), feed parsing (`parse`, feedparser), full-text extraction and cleaning
 (`extract`, trafilatura), near-duplicate detection (`dedup`) and storage. `fetch_page` fetches
-one page under the same rules; `find_feed`/`export_opml` discover and export feeds;
+one page under the same rules; `find_feed`/`export_opml`/`importable` discover, export and vet imported feeds;
 `preview_article` shows what one item would store.
 """
 
 from digest.fetch.bodies import is_local
 from digest.fetch.client import fetch_page
-from digest.fetch.discover import export_opml, find_feed
+from digest.fetch.discover import export_opml, find_feed, importable
 from digest.fetch.ingest import fetch_and_store, preview_article
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "fetch_and_store",
     "fetch_page",
     "find_feed",
+    "importable",
     "is_local",
     "preview_article",
 ]

@@ -1,6 +1,13 @@
-"""Check that a URL's host resolves only to public addresses (the guard for remote pages).
+"""Refuse private addresses on the connection actually made (no SSRF, no DNS rebinding).
 
-The resolver is a parameter so tests can make a loopback host look public.
+`GuardedTransport` (httpx) runs on `GuardedBackend`, the httpcore network backend: for every new
+connection it resolves the host once, keeps the addresses that are public (or inside a
+`fetch.allow_private` network), refuses the host when none is, and connects to one of those
+very addresses. TLS still
+uses the host name (SNI and certificate checks) and HTTP the Host header, since httpcore
+passes them on unchanged. A second, separate look-up (which a rebinding DNS server could
+answer differently) never happens. Feeds, every redirect hop, pages, robots.txt and images
+all go through it. The resolver is a parameter so tests can play public and private hosts.
 """
 
 from __future__ import annotations
@@ -8,38 +15,144 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Sequence
-from urllib.parse import urlsplit
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
+import httpcore
+import httpx
+
+from digest.config import FetchSettings
 from digest.errors import FetchError
 
 Resolver = Callable[[str], Awaitable[Sequence[str]]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 async def resolve_host(host: str) -> list[str]:
     """Return the addresses a host name resolves to (OSError when it does not)."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def check_public(url: str, resolve: Resolver) -> None:
-    """Raise FetchError unless every address the URL's host resolves to is public."""
+def parse_networks(texts: Iterable[str]) -> tuple[Network, ...]:
+    """Return the networks named ("127.0.0.0/8", "::1"); ValueError for a malformed one."""
+    return tuple(ipaddress.ip_network(text.strip(), strict=False) for text in texts)
+
+
+def _address(text: str) -> Address:
+    # A scoped IPv6 address ("fe80::1%eth0") is link-local: the scope does not matter.
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    return address
+
+
+def is_allowed(address: Address, allowed: Sequence[Network]) -> bool:
+    """Return True for a public unicast address, or one inside an allowed network."""
+    # Versions compared first: an IPv4 address tests as "in" some IPv6 networks (::/96).
+    if any(address.version == net.version and address in net for net in allowed):
+        return True
+    # is_global is False for private, loopback, link-local (169.254.169.254, the cloud
+    # metadata address), shared (100.64/10) and reserved ranges.
+    return address.is_global and not (address.is_multicast or address.is_unspecified)
+
+
+async def checked_addresses(host: str, resolve: Resolver, allowed: Sequence[Network]) -> list[str]:
+    """Return the host's allowed addresses (resolved once); FetchError when none is."""
+    host = host.strip("[]")
     try:
-        host = urlsplit(url).hostname
-    except ValueError as exc:  # e.g. an unclosed "[" in the host
-        raise FetchError(url, f"bad URL: {exc}") from exc
-    if not host:
-        raise FetchError(url, "URL has no host")
-    try:
-        addresses = await resolve(host)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(url, f"cannot resolve {host}: {exc}") from exc
-    if not addresses:
-        raise FetchError(url, f"cannot resolve {host}: no addresses")
-    for found in addresses:
-        # A scoped IPv6 address ("fe80::1%eth0") is link-local: the scope does not matter.
-        address = ipaddress.ip_address(found.split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-        if not address.is_global:
-            raise FetchError(url, f"{host} resolves to non-public address {address}")
+        literal: Address | None = _address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        found = [host]
+    else:
+        try:
+            found = list(await resolve(host))
+        except (OSError, UnicodeError) as exc:
+            raise FetchError(host, f"cannot resolve {host}: {exc}") from exc
+        if not found:
+            raise FetchError(host, f"cannot resolve {host}: no addresses")
+    # Only checked addresses are ever connected to, so the others can simply be left out:
+    # "localhost" gives ::1 and 127.0.0.1, and allow_private = ["127.0.0.0/8"] should do.
+    usable = [text for text in found if is_allowed(_address(text), allowed)]
+    if not usable:
+        where = "" if literal is not None else f"{host} resolves to "
+        raise FetchError(
+            host,
+            f"{where}non-public address {_address(found[0])} "
+            "(refused; list its network in fetch.allow_private to allow it)",
+        )
+    return usable
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to checked addresses: resolve once, check, connect to that address."""
+
+    def __init__(self, resolve: Resolver, allowed: Sequence[Network]) -> None:
+        self.resolve = resolve
+        self.allowed = tuple(allowed)
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Return a stream to one of host's addresses, each checked before any is tried."""
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await checked_addresses(host, self.resolve, self.allowed)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Refuse: digest never fetches over a Unix socket."""
+        raise httpcore.ConnectError("unix sockets are not used for fetching")
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep (httpcore's retry backoff)."""
+        await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose every connection is address-checked."""
+
+    def __init__(
+        self, settings: FetchSettings, resolve: Resolver, context: ssl.SSLContext | None
+    ) -> None:
+        limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
+        super().__init__(limits=limits, trust_env=False)
+        # httpx takes no network backend, so the pool is made again with the same settings
+        # and the guarded backend (httpcore's documented extension point). Should httpx
+        # ever rename its pool, fail loudly rather than fetch unguarded.
+        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
+            raise RuntimeError("httpx.AsyncHTTPTransport has no _pool: cannot guard fetches")
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=context or httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(resolve, parse_networks(settings.allow_private)),
+        )

@@ -1,17 +1,26 @@
 """Fetch feeds and pages politely: one httpx client, global and per-host limits, size caps.
 
-Only this module (with the DNS look-up in digest/fetch/addresses.py) touches the network. Every
-fetch ends in a FetchResult (never an exception): an HTTP error, a timeout or an oversized
-body becomes `FetchResult.error`, so one bad feed never stops the others. Bodies are read by
-digest/fetch/bodies.py; digest/fetch/feedstate.py turns a result into the feed's next FeedState.
+Only this module (with the guarded connections of digest/fetch/addresses.py) touches the
+network. Every fetch ends in a FetchResult (never an exception): an HTTP error, a timeout, an
+oversized body or a refused address becomes `FetchResult.error`, so one bad feed never stops
+the others. Bodies are read by digest/fetch/bodies.py; digest/fetch/feedstate.py turns a
+result into the feed's next FeedState.
+
+Safe by default: every connection (feeds, each redirect hop, pages, robots.txt, images) is
+refused on a private, loopback, link-local or metadata address unless `fetch.allow_private`
+lists its network, checked on the address actually connected to. `file:` URLs are read only
+for the feeds a Fetcher is told are local (those named in the config, or by the operator).
+Article pages share a per-pass budget (`fetch.page_budget`) and a per-feed cap
+(`fetch.pages_per_feed`); a page refused by either keeps its feed text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -19,9 +28,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from protego import Protego
 
-from digest.config import FetchSettings
+from digest.config import FetchSettings, Settings
 from digest.errors import FetchError
-from digest.fetch.addresses import Resolver, check_public, resolve_host
+from digest.fetch.addresses import GuardedTransport, Resolver, resolve_host
 from digest.fetch.bodies import is_local, read_body, read_file, too_big
 from digest.fetch.feedstate import parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
@@ -36,39 +45,57 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 PERMANENT = (301, 308)
 
 
-def make_client(settings: FetchSettings) -> httpx.AsyncClient:
-    """Return an AsyncClient with digest's User-Agent, timeouts and connection limits."""
+def make_client(
+    settings: FetchSettings,
+    *,
+    resolve: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> httpx.AsyncClient:
+    """Return an AsyncClient with digest's User-Agent, timeouts, limits and address guard.
+
+    `resolve` (default: the system resolver) and `ssl_context` (default: certifi's CAs)
+    are parameters for tests.
+    """
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent},
         timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-        ),
-        # Redirects are followed by hand: to count them, check each hop's address and
+        transport=GuardedTransport(settings, resolve or resolve_host, ssl_context),
+        # Redirects are followed by hand: to count them, refuse non-http(s) hops and
         # notice a permanent redirect of the feed itself.
         follow_redirects=False,
         trust_env=False,
     )
 
 
+def local_feeds(settings: Settings) -> frozenset[str]:
+    """Return the feeds that may be local files: those named in the config."""
+    # Not feeds added from an OPML file (file:///etc/passwd), nor where an added feed moved.
+    return frozenset(f.url for f in settings.all_feeds)
+
+
 class Fetcher:
-    """One pass of fetches sharing a client, a global limit and per-host limits."""
+    """One pass of fetches sharing a client (from make_client), global and per-host limits.
+
+    `local_feeds` are the file: URLs and paths this pass may read: the feeds named in the
+    config (or on the command line); any other local URL is refused.
+    """
 
     def __init__(
         self,
         settings: FetchSettings,
         client: httpx.AsyncClient,
         *,
-        resolve: Resolver | None = None,
+        local_feeds: Collection[str] = (),
     ) -> None:
         self.settings = settings
         self.client = client
-        # Injected so tests can tell a "public" loopback host from a private one.
-        self.resolve = resolve or resolve_host
+        self.local_feeds = frozenset(local_feeds)
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, asyncio.Semaphore] = {}
         self.robots: dict[str, Protego | None] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
+        self.page_deadline: float | None = None  # set by the pass's first page fetch
+        self.pages: dict[str, int] = {}  # pages fetched (or queued) per feed this pass
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -77,21 +104,17 @@ class Fetcher:
         return self.hosts[host]
 
     async def fetch(
-        self,
-        url: str,
-        state: FeedState | None = None,
-        *,
-        accept: str = FEED_ACCEPT,
-        check_address: bool = False,
+        self, url: str, state: FeedState | None = None, *, accept: str = FEED_ACCEPT
     ) -> FetchResult:
         """Return the result of fetching url (conditionally when state has validators)."""
         started = time.monotonic()
         if is_local(url):
-            if check_address:
-                return FetchResult(url=url, status=0, error="local file URL not allowed")
+            if url not in self.local_feeds:
+                why = "local file URL not allowed (only feeds named in the config are read)"
+                return FetchResult(url=url, status=0, error=why)
             return read_file(url, self.settings.max_bytes, state)
         try:
-            result = await self._follow(url, state, accept, check_address)
+            result = await self._follow(url, state, accept)
         except FetchError as exc:
             result = FetchResult(url=url, status=0, error=exc.message)
         except (httpx.InvalidURL, ValueError) as exc:
@@ -100,9 +123,7 @@ class Fetcher:
             result = FetchResult(url=url, status=0, error=f"bad URL: {exc}")
         return replace(result, elapsed=time.monotonic() - started)
 
-    async def _follow(
-        self, url: str, state: FeedState | None, accept: str, check_address: bool
-    ) -> FetchResult:
+    async def _follow(self, url: str, state: FeedState | None, accept: str) -> FetchResult:
         headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
@@ -113,8 +134,7 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             if urlsplit(current).scheme not in ("http", "https"):
                 raise FetchError(url, f"unsupported URL scheme in {current!r}")
-            if check_address and self.settings.block_private_addresses:
-                await check_public(current, self.resolve)
+            # Each hop's address is checked as it is connected to (digest/fetch/addresses.py).
             async with self._host_slot(current), self.slots:
                 try:
                     # The deadline covers the whole response (a server that sends one byte
@@ -182,9 +202,7 @@ class Fetcher:
             if origin not in self.robots:
                 # Checked like the page: a public site's robots.txt may redirect to a
                 # private or link-local address. A refused robots.txt counts as absent.
-                result = await self.fetch(
-                    origin + "/robots.txt", accept="text/plain", check_address=True
-                )
+                result = await self.fetch(origin + "/robots.txt", accept="text/plain")
                 parsed = None
                 if result.status == 200 and result.body is not None:
                     parsed = Protego.parse(result.body.decode("utf-8", "replace"))
@@ -192,33 +210,46 @@ class Fetcher:
         rules = self.robots[origin]
         return rules is None or bool(rules.can_fetch(url, self.settings.user_agent))
 
-    async def fetch_page(self, url: str) -> FetchResult:
-        """Return an article page, honouring robots.txt and blocking private addresses."""
+    async def fetch_page(self, url: str, feed: str = "") -> FetchResult:
+        """Return an article page (robots.txt honoured), within the pass's page budget and
+        the per-feed cap (counted for `feed`); a page refused by either is an error result."""
         try:
             scheme = urlsplit(url).scheme
         except ValueError as exc:
             return FetchResult(url=url, status=0, error=f"bad URL: {exc}")
         if is_local(url) or scheme not in ("http", "https"):
             return FetchResult(url=url, status=0, error="only http(s) pages are fetched")
-        if self.settings.block_private_addresses:
-            try:
-                await check_public(url, self.resolve)
-            except FetchError as exc:
-                return FetchResult(url=url, status=0, error=exc.message)
-        if not await self.allowed_by_robots(url):
-            return FetchResult(url=url, status=0, error="disallowed by robots.txt")
-        return await self.fetch(url, accept=PAGE_ACCEPT, check_address=True)
+        if feed:
+            self.pages[feed] = self.pages.get(feed, 0) + 1
+            if self.pages[feed] > self.settings.pages_per_feed:
+                cap = self.settings.pages_per_feed
+                return FetchResult(url=url, status=0, error=f"over {cap} pages for this feed")
+        if self.page_deadline is None:
+            self.page_deadline = time.monotonic() + self.settings.page_budget
+        left = self.page_deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            # Queueing for a slot counts too: that is where a pass of slow pages waits.
+            async with asyncio.timeout(left):
+                if not await self.allowed_by_robots(url):
+                    return FetchResult(url=url, status=0, error="disallowed by robots.txt")
+                return await self.fetch(url, accept=PAGE_ACCEPT)
+        except TimeoutError:
+            budget = f"{self.settings.page_budget:g} s"
+            return FetchResult(url=url, status=0, error=f"page budget ({budget}) used up")
 
 
 async def _with_client(
     settings: FetchSettings,
     client: httpx.AsyncClient | None,
     work: Callable[[Fetcher], Awaitable[T]],
+    local_feeds: Collection[str] = (),
 ) -> T:
     if client is not None:
-        return await work(Fetcher(settings, client))
+        return await work(Fetcher(settings, client, local_feeds=local_feeds))
     async with make_client(settings) as own:
-        return await work(Fetcher(settings, own))
+        return await work(Fetcher(settings, own, local_feeds=local_feeds))
 
 
 async def fetch_all(
@@ -227,12 +258,15 @@ async def fetch_all(
     *,
     client: httpx.AsyncClient | None = None,
 ) -> list[FetchResult]:
-    """Return one FetchResult per (url, state), fetched concurrently, in the same order."""
+    """Return one FetchResult per (url, state), fetched concurrently, in the same order.
+
+    The caller names these feeds, so local ones among them are read.
+    """
 
     async def work(fetcher: Fetcher) -> list[FetchResult]:
         return list(await asyncio.gather(*(fetcher.fetch(u, s) for u, s in urls_and_states)))
 
-    return await _with_client(settings, client, work)
+    return await _with_client(settings, client, work, [u for u, _ in urls_and_states])
 
 
 def run_sync(coro: Awaitable[T]) -> T:

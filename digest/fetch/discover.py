@@ -1,4 +1,8 @@
-"""Find a site's feed from its home page (`<link rel="alternate">`) and read/write OPML."""
+"""Find a site's feed from its home page (`<link rel="alternate">`) and read/write OPML.
+
+An imported feed list is not trusted like the config: only its http(s) feeds are taken
+(`importable`), so an OPML file cannot make digest read `file:///etc/passwd`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from digest.fetch.client import Fetcher, make_client, run_sync
 from digest.fetch.parse import discover_feeds, parse_feed
 from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed
 
-__all__ = ["discover_feeds", "export_opml", "find_feed"]
+__all__ = ["discover_feeds", "export_opml", "find_feed", "importable"]
 
 
 def find_feed(
@@ -26,7 +30,10 @@ def find_feed(
     *,
     client: httpx.AsyncClient | None = None,
 ) -> tuple[str, ParsedFeed]:
-    """Return the feed URL and parsed feed for a feed URL or a page that links to a feed."""
+    """Return the feed URL and parsed feed for a feed URL or a page that links to a feed.
+
+    url comes from the operator (the command line), so it may be a local file.
+    """
     return run_sync(_find_feed(url, settings, now or datetime.now(UTC), client))
 
 
@@ -35,7 +42,7 @@ async def _find_feed(
 ) -> tuple[str, ParsedFeed]:
     http = client or make_client(settings)
     try:
-        fetcher = Fetcher(settings, http)
+        fetcher = Fetcher(settings, http, local_feeds={url})
         result = await fetcher.fetch(url, FeedState(url=url))
         parsed, error = _try_parse(result, url, now)
         if parsed is not None:
@@ -44,8 +51,10 @@ async def _find_feed(
         for candidate in discover_feeds(result.body or b"", page):
             if not _may_follow(page, candidate):
                 continue
+            # A local page given by the operator may name a local feed; a remote one may not.
+            named = Fetcher(settings, http, local_feeds={candidate} if is_local(page) else ())
             found, _ = _try_parse(
-                await fetcher.fetch(candidate, FeedState(url=candidate)), candidate, now
+                await named.fetch(candidate, FeedState(url=candidate)), candidate, now
             )
             if found is not None:
                 return candidate, found
@@ -65,6 +74,22 @@ def _may_follow(page: str, candidate: str) -> bool:
         return urlsplit(candidate).scheme in ("http", "https") and not is_local(candidate)
     except ValueError:
         return False
+
+
+def importable(sources: Sequence[FeedSource]) -> tuple[list[FeedSource], list[str]]:
+    """Return the http(s) feeds of an imported list, and the URLs refused (file:, others)."""
+    kept: list[FeedSource] = []
+    refused: list[str] = []
+    for source in sources:
+        try:
+            remote = urlsplit(source.url).scheme in ("http", "https")
+        except ValueError:
+            remote = False
+        if remote and not is_local(source.url):
+            kept.append(source)
+        else:
+            refused.append(source.url)
+    return kept, refused
 
 
 def _try_parse(result: FetchResult, url: str, now: datetime) -> tuple[ParsedFeed | None, Exception]:

@@ -17,6 +17,7 @@ import trafilatura
 from lxml import etree
 
 from digest.errors import ExtractError
+from digest.events import is_credit_or_caption, strip_inline_credits
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +180,6 @@ _CAPTION_MARK = re.compile(
     r"(?:^|\s|[.])(?:Archival photo|Archive photo|File photo|Архивное фото|Фото из архива)",
     re.I,
 )
-_PHOTO_LINE = re.compile(
-    r"^(?:(?:Photo|Photograph|Image|Picture|Illustration|Video|Фото|Фотография|Иллюстрация|Credit)"
-    r"\s*(?::|by\b)|Courtesy\b|Getty Images|AP Photo|Reuters/)",
-    re.I,
-)
 _BOILERPLATE = re.compile(
     r"^(?:share(?: this| on|:)|follow us|subscribe|sign up|read more|related(?: articles| stories|:)"
     r"|see also|advertisement|click here|you may also like|recommended|more on this story"
@@ -197,15 +193,15 @@ def clean_text(text: str, title: str) -> str:
     paragraphs = normalise(text).split("\n\n")
     kept: list[str] = []
     for paragraph in paragraphs:
-        cleaned = _clean_paragraph(paragraph)
+        cleaned = _clean_paragraph(paragraph, leading=not kept)
         if cleaned and (not kept or kept[-1] != cleaned):
             kept.append(cleaned)
     kept = _skip_kickers(_drop_title(_skip_kickers(kept), title))
     return "\n\n".join(kept)
 
 
-def _clean_paragraph(paragraph: str) -> str:
-    if paragraph.startswith("©") or _PHOTO_LINE.match(paragraph):
+def _clean_paragraph(paragraph: str, leading: bool) -> str:
+    if is_credit_or_caption(paragraph, leading):
         return ""
     if len(paragraph) < 200 and _BOILERPLATE.match(paragraph):
         return ""
@@ -214,6 +210,7 @@ def _clean_paragraph(paragraph: str) -> str:
     if _CAPTION_MARK.search(paragraph) and (len(paragraph) < 300 or "©" in paragraph):
         return ""
     cleaned = _CREDIT.sub(" ", paragraph) if "©" in paragraph else paragraph
+    cleaned = strip_inline_credits(cleaned)
     return _INLINE_SPACE.sub(" ", cleaned).strip()
 
 

@@ -23,7 +23,7 @@ import httpx
 from digest.config import Settings
 from digest.errors import DigestError, ExtractError
 from digest.fetch.articles import draft_article, prepare_feed, wants_full_text, with_page
-from digest.fetch.client import Fetcher, make_client, run_sync
+from digest.fetch.client import Fetcher, local_feeds, make_client, run_sync
 from digest.fetch.extract import extract_article
 from digest.fetch.feedstate import next_feed_state
 from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
@@ -94,7 +94,7 @@ async def ingest_async(
         stack.callback(workers.close)
         storage = Storage(store, now)
         stack.callback(storage.close)
-        fetcher = Fetcher(settings.fetch, http)
+        fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
         pass_ = _Pass(fetcher, workers, settings, store, storage, now, progress, added)
         outcomes = await pass_.run(due, states)
     for source, moved_to in pass_.moves:
@@ -133,7 +133,7 @@ async def full_text(
     if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
         return draft
     try:
-        return await _with_page_text(fetcher, workers, progress, entry, draft)
+        return await _with_page_text(fetcher, workers, progress, source, entry, draft)
     except Exception as exc:
         # A page is an extra, never the feed's failure: an unexpected error from
         # trafilatura, lxml or a worker keeps the feed's own text for this one article
@@ -145,9 +145,15 @@ async def full_text(
 
 
 async def _with_page_text(
-    fetcher: Fetcher, workers: Workers, progress: Progress, entry: Entry, draft: Article
+    fetcher: Fetcher,
+    workers: Workers,
+    progress: Progress,
+    source: FeedSource,
+    entry: Entry,
+    draft: Article,
 ) -> Article:
-    page = await fetcher.fetch_page(entry.url)
+    # Over the pass's page budget or the feed's page cap, the feed's text is kept.
+    page = await fetcher.fetch_page(entry.url, feed=source.url)
     if page.error is not None or page.body is None:
         # Not a Failure: the feed's own text is kept and the digest is not incomplete.
         progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
@@ -283,7 +289,7 @@ def preview_article(
             http = await _client(stack, settings, client)
             workers = Workers(0)
             stack.callback(workers.close)
-            fetcher = Fetcher(settings.fetch, http)
+            fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
             return await full_text(fetcher, workers, settings, progress, source, entry, found)
 
     return run_sync(work())

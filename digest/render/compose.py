@@ -20,6 +20,7 @@ def compose_digest(
     period_end: datetime,
     now: datetime,
     health: Sequence[FeedHealth] = (),
+    period: datetime | None = None,
 ) -> Digest:
     """Return the Digest of the ranked summaries: at most max_events, grouped by feed tag."""
     chosen = list(summaries)[: settings.max_events]
@@ -34,6 +35,7 @@ def compose_digest(
         sections=group_sections(chosen),
         coming_up=coming_up(chosen, now.astimezone(ZoneInfo(settings.timezone))),
         feed_health=tuple(health),
+        period=period,
     )
 
 

@@ -22,6 +22,8 @@ from digest.deliver import unsubscribe_link
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Rendered
 from digest.render import i18n
+from digest.render.calendar import render_calendar
+from digest.render.epub import render_epub
 from digest.render.pdf.document import render_pdf
 from digest.render.pdf.story import MAX_DATES, source_links
 from digest.render.previews import write_previews
@@ -83,6 +85,9 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.globals["plural"] = strings.plural
     env.filters["date"] = lambda v, style="medium": i18n.format_date(v, language, tz, style)
     env.filters["datetime"] = lambda v, style="short": i18n.format_datetime(v, language, tz, style)
+    env.filters["upcoming"] = lambda v, now: i18n.format_upcoming(
+        v, i18n.to_zone(now, tz).date(), language
+    )
     env.globals["source_links"] = source_links
     env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url
@@ -120,7 +125,12 @@ def render_digest(
     except ValueError as exc:
         raise RenderError("email.html.j2", f"CSS could not be inlined: {exc}") from exc
     text = _render(env, "email.txt.j2", context)
-    return Rendered(subject=subject, html=html, text=text, pdf=pdf, pdf_note=note)
+    epub = render_epub(digest, settings, env, language) if "epub" in formats else None
+    # The calendar is a few KB and the archive site always publishes it: always made.
+    ics = render_calendar(digest, title=env.globals["t"]("coming_up"))  # type: ignore[operator]
+    return Rendered(
+        subject=subject, html=html, text=text, pdf=pdf, pdf_note=note, epub=epub, ics=ics
+    )
 
 
 def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

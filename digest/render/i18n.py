@@ -56,14 +56,14 @@ class Strings:
             return key
         return text.format(**values) if values else text
 
-    def plural(self, key: str, n: int) -> str:
+    def plural(self, key: str, n: int, **values: object) -> str:
         """Return the plural form of key that fits n, e.g. '3 sources' or '5 источников'."""
         forms = self._plurals.get(key)
         if not forms:
             return f"{n} {key}"
         category = self._locale.plural_form(n) if self._locale else ("one" if n == 1 else "other")
         form = forms.get(category) or forms.get("other") or next(iter(forms.values()))
-        return form.format(n=format_decimal(n, locale=self._locale or "en"))
+        return form.format(n=format_decimal(n, locale=self._locale or "en"), **values)
 
 
 def load_strings(language: str, directories: Iterable[Path]) -> Strings:
@@ -111,6 +111,17 @@ def format_date(value: date | datetime, language: str, timezone: str, style: str
     if isinstance(value, datetime):
         value = to_zone(value, timezone).date()
     return babel_format_date(value, format=style, locale=babel_locale(language))
+
+
+FAR_DAYS = 122  # about four months: further ahead, a reader needs the year
+
+
+def format_upcoming(when: date, today: date, language: str) -> str:
+    """Return a "Coming up" date, with its year when that is not today's or is months away."""
+    far = when.year != today.year or (when - today).days > FAR_DAYS
+    return babel_format_date(
+        when, format="EEE d MMM y" if far else "EEE d MMM", locale=babel_locale(language)
+    )
 
 
 def format_datetime(value: datetime, language: str, timezone: str, style: str = "medium") -> str:

@@ -1,11 +1,21 @@
 """Service: `digest serve`, the APScheduler process that fetches and sends on schedule.
 
 `serve_forever` runs the scheduler with its signal handlers and the health/metrics server;
-`next_slot` tells when a digest is next due (for `digest status`). Jobs call the pipeline, so
-a scheduled run and `digest run` do the same work.
+`next_slot` tells when a digest is next due (for `digest status`); `report_from_json` and
+`ingest_from_json` read back the reports of a run handed to the service by `digest run`.
+Jobs call the pipeline, so a scheduled run and `digest run` do the same work.
 """
 
 from digest.service.process import serve_forever
 from digest.service.schedule import next_slot
+from digest.service.site import parse_address, start_site_server
+from digest.service.wire import ingest_from_json, report_from_json
 
-__all__ = ["next_slot", "serve_forever"]
+__all__ = [
+    "ingest_from_json",
+    "next_slot",
+    "parse_address",
+    "report_from_json",
+    "serve_forever",
+    "start_site_server",
+]

@@ -4,18 +4,33 @@
 `stale_after`, three fetch intervals by default), 503 otherwise: that is what a container
 health check or a monitoring probe should watch. A feed that fails is not a sick service (it
 shows in `digest status` and in the digest); a job that raises (say the database is gone) is.
-/metrics is the Prometheus text format, written by hand: a dozen lines need no client library.
+/metrics is the Prometheus exposition (text, or OpenMetrics when the scraper asks for it) from
+prometheus_client, so every family carries its # HELP and # TYPE lines and values are escaped
+by the library that defines the format.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+
+from digest.service import unsubscribe
+from digest.service.unsubscribe import Unsubscriber
+
+# HELP text of the gauges the jobs set; another name gets its own name as help.
+GAUGE_HELP = {
+    "digest_feeds": "Configured and added feeds by state (ok, failing) after the last fetch.",
+    "digest_deliveries_undelivered": "Messages still due in the delivery ledger.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,10 @@ class ServiceState:
         self._counts: dict[tuple[str, bool], int] = {}
         self._gauges: dict[Gauge, float] = {}
         self._next: tuple[tuple[str, datetime | None], ...] = ()
+        # A registry of its own: the process-wide default one would also export Python's
+        # and the process's metrics, and two states in one process (tests) would clash.
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
 
     def set_running(self, running: bool) -> None:
         """Record whether the scheduler is running."""
@@ -104,46 +123,63 @@ class ServiceState:
 
     def metrics(self) -> str:
         """Return the Prometheus text exposition of the service's counters and gauges."""
+        return generate_latest(self.registry).decode("utf-8")
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield every metric family (the prometheus_client collector protocol)."""
         with self._lock:
-            lines = [
-                "# HELP digest_up 1 while the scheduler runs.",
-                "# TYPE digest_up gauge",
-                f"digest_up {int(self._running)}",
-                "# TYPE digest_start_time_seconds gauge",
-                f"digest_start_time_seconds {self.started_at.timestamp():.0f}",
-                "# HELP digest_job_runs_total Job runs by job and result.",
-                "# TYPE digest_job_runs_total counter",
-            ]
+            yield _gauge("digest_up", "1 while the scheduler runs.", [((), int(self._running))])
+            yield _gauge(
+                "digest_start_time_seconds",
+                "When the service started, in Unix seconds.",
+                [((), self.started_at.timestamp())],
+            )
+            runs = CounterMetricFamily(
+                "digest_job_runs", "Job runs by job and result.", labels=["job", "result"]
+            )
             for (job, ok), n in sorted(self._counts.items()):
-                result = "ok" if ok else "error"
-                lines.append(f'digest_job_runs_total{{job="{_esc(job)}",result="{result}"}} {n}')
-            lines.append("# TYPE digest_job_last_success_timestamp_seconds gauge")
-            for job, at in sorted(self._last_ok.items()):
-                lines.append(
-                    f'digest_job_last_success_timestamp_seconds{{job="{_esc(job)}"}} '
-                    f"{at.timestamp():.0f}"
-                )
-            lines.append("# TYPE digest_job_last_duration_seconds gauge")
-            for job, o in sorted(self._last.items()):
-                lines.append(f'digest_job_last_duration_seconds{{job="{_esc(job)}"}} {o.seconds}')
-            lines.append("# TYPE digest_next_run_timestamp_seconds gauge")
-            for job, next_at in self._next:
-                if next_at is not None:
-                    lines.append(
-                        f'digest_next_run_timestamp_seconds{{job="{_esc(job)}"}} '
-                        f"{next_at.timestamp():.0f}"
-                    )
+                runs.add_metric([job, "ok" if ok else "error"], n)
+            yield runs
+            yield _gauge(
+                "digest_job_last_success_timestamp_seconds",
+                "When each job last succeeded, in Unix seconds.",
+                [((("job", job),), at.timestamp()) for job, at in sorted(self._last_ok.items())],
+            )
+            yield _gauge(
+                "digest_job_last_duration_seconds",
+                "How long each job's last run took.",
+                [((("job", job),), o.seconds) for job, o in sorted(self._last.items())],
+            )
+            yield _gauge(
+                "digest_next_run_timestamp_seconds",
+                "When each job runs next, in Unix seconds.",
+                [((("job", job),), at.timestamp()) for job, at in self._next if at is not None],
+            )
+            by_name: dict[str, list[tuple[tuple[tuple[str, str], ...], float]]] = {}
             for (name, labels), value in sorted(self._gauges.items()):
-                text = ",".join(f'{k}="{_esc(v)}"' for k, v in labels)
-                lines.append(f"{name}{{{text}}} {value:g}" if text else f"{name} {value:g}")
-        return "\n".join(lines) + "\n"
+                by_name.setdefault(name, []).append((labels, value))
+            for name, samples in by_name.items():
+                yield _gauge(name, GAUGE_HELP.get(name, name), samples)
+
+
+def _gauge(
+    name: str, help_text: str, samples: Sequence[tuple[tuple[tuple[str, str], ...], float]]
+) -> GaugeMetricFamily:
+    """Return a gauge family; every sample of one name carries the same label names."""
+    keys = [k for k, _ in samples[0][0]] if samples else []
+    family = GaugeMetricFamily(name, help_text, labels=keys)
+    for labels, value in samples:
+        family.add_metric([v for _, v in labels], value)
+    return family
 
 
 class HealthServer:
     """A small HTTP server for /healthz and /metrics on its own daemon thread."""
 
-    def __init__(self, state: ServiceState, host: str, port: int) -> None:
-        handler = type("_Handler", (_Handler,), {"state": state})
+    def __init__(
+        self, state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+    ) -> None:
+        handler = type("_Handler", (_Handler,), {"state": state, "unsubscriber": unsubscriber})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -161,24 +197,35 @@ class HealthServer:
         self._server.server_close()
 
 
-def start_health_server(state: ServiceState, host: str, port: int) -> HealthServer:
+def start_health_server(
+    state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
+) -> HealthServer:
     """Return a running health server on host:port (port 0 picks a free one)."""
-    server = HealthServer(state, host, port)
+    server = HealthServer(state, host, port, unsubscriber)
     server._thread.start()
     return server
 
 
 class _Handler(BaseHTTPRequestHandler):
     state: ServiceState
+    unsubscriber: Unsubscriber | None = None
     server_version = "digest-health"
+
+    def do_POST(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            self._send(404, "not found\n", "text/plain")
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if unsubscribe.answer(self, self.unsubscriber):
+            return
         if path in ("/healthz", "/health"):
             status, body = self.state.health()
             self._send(status, body, "application/json")
         elif path == "/metrics":
-            self._send(200, self.state.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+            # Text format, or OpenMetrics when the scraper's Accept header asks for it.
+            encoder, content_type = choose_encoder(self.headers.get("Accept") or "")
+            self._send(200, encoder(self.state.registry).decode("utf-8"), content_type)
         else:
             self._send(404, "not found: try /healthz or /metrics\n", "text/plain")
 
@@ -197,7 +244,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

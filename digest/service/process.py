@@ -16,8 +16,10 @@ from typing import Any
 
 from digest.config import Settings
 from digest.service.health import start_health_server
-from digest.service.jobs import Stages, log_event
+from digest.service.jobs import Stages, log_event, utc_now
 from digest.service.scheduler import Service
+from digest.service.site import start_site_server
+from digest.service.unsubscribe import Unsubscriber
 from digest.store import Store
 
 
@@ -39,6 +41,7 @@ def serve_forever(
     health_port: int | None = None,
     stop_timeout: float = 60.0,
     stages: Stages | None = None,
+    site_http: tuple[str, int] | None = None,
 ) -> int:
     """Run the service until SIGTERM or SIGINT; return the exit code (0).
 
@@ -51,10 +54,16 @@ def serve_forever(
     previous = _install_signal_handlers(signals)
     service = Service(settings, store, load=load, stages=stages)
     server = None
+    site = None
     try:
+        secret = settings.unsubscribe_secret
+        unsubscriber = Unsubscriber(store, secret, utc_now) if secret else None
         if health_port is not None:
-            server = start_health_server(service.state, health_host, health_port)
+            server = start_health_server(service.state, health_host, health_port, unsubscriber)
             log_event("health", host=health_host, port=server.port)
+        if site_http is not None:  # the archive site the digest jobs publish (DATA_DIR/site)
+            site = start_site_server(settings.data_dir / "site", *site_http, unsubscriber)
+            log_event("site", host=site_http[0], port=site.port)
         service.start()
         log_event(
             "start",
@@ -85,6 +94,8 @@ def serve_forever(
     finally:
         if server is not None:
             server.close()
+        if site is not None:
+            site.close()
         _restore_signal_handlers(previous)
 
 

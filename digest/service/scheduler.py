@@ -27,12 +27,16 @@ from digest.errors import DigestError
 from digest.models import IngestReport
 from digest.service.health import JobOutcome, ServiceState
 from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
+from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import Store
 
 # The ledger's first retry comes after a minute; checking each minute keeps it on time.
 RETRY_EVERY = timedelta(minutes=1)
+# A `digest run` waiting for the service to take its request (cli/handover.py) waits this long.
+REQUESTS_EVERY = timedelta(seconds=2)
 FETCH_JOB, RETRY_JOB, DIGEST_PREFIX, CATCH_UP_PREFIX = "fetch", "retry", "digest:", "catch-up:"
+REQUESTS_JOB = "requests"
 
 
 class Service:
@@ -160,6 +164,14 @@ class Service:
             replace_existing=True,
             misfire_grace_time=int(RETRY_EVERY.total_seconds()),
         )
+        sched.add_job(
+            self._guarded,
+            IntervalTrigger(seconds=REQUESTS_EVERY.total_seconds(), timezone=UTC),
+            args=(REQUESTS_JOB, self.serve_requests),
+            id=REQUESTS_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,  # behind a long job it runs late, never "missed"
+        )
         names = {d.name for d in s.digests}
         for job in sched.get_jobs():
             if job.id.startswith(DIGEST_PREFIX) and job.id.removeprefix(DIGEST_PREFIX) not in names:
@@ -265,6 +277,20 @@ class Service:
             log_report(report, time.perf_counter() - started)
             built.append(f"{key} {'ok' if report.ok else 'with failures'}")
         return "; ".join(built)
+
+    def serve_requests(self) -> str:
+        """Run the runs `digest run` handed over (it waits for each); return a summary."""
+        done = []
+        while (request := self.store.take_request(self.clock())) is not None:
+            started = time.perf_counter()
+            log_event("request", id=request.id, kind=request.kind, options=request.options)
+            result = run_request(self.settings, self.store, request, self.clock())
+            self.store.finish_request(request.id, result, self.clock())
+            log_event(
+                "request-done", id=request.id, seconds=round(time.perf_counter() - started, 3)
+            )
+            done.append(str(request.id))
+        return f"requests {', '.join(done)} done" if done else "no requests"
 
     def retry_messages(self) -> str:
         """Send the ledger's due messages again; return a summary."""

@@ -16,11 +16,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
 from digest.store.feeds import FeedQueries
+from digest.store.llm import LlmQueries
+from digest.store.requests import RequestQueries
 from digest.store.runs import RunQueries
-from digest.store.schema import MIGRATIONS, articles, deliveries, digest_events, schema_version
+from digest.store.schema import (
+    MIGRATIONS,
+    articles,
+    deliveries,
+    digest_events,
+    llm_replies,
+    schema_version,
+)
 
 
-class Store(FeedQueries, RunQueries):
+class Store(FeedQueries, RunQueries, LlmQueries, RequestQueries):
     """The database: one engine, with one short transaction per call."""
 
     def prune(self, before: datetime) -> dict[str, int]:
@@ -48,7 +57,15 @@ class Store(FeedQueries, RunQueries):
                 )
                 .values(message=None)
             ).rowcount
-        return {"articles": gone_articles, "events": gone_events, "messages": emptied}
+            gone_replies = conn.execute(
+                sa.delete(llm_replies).where(llm_replies.c.created_at < before)
+            ).rowcount
+        return {
+            "articles": gone_articles,
+            "events": gone_events,
+            "messages": emptied,
+            "llm_replies": gone_replies,
+        }
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -156,12 +156,16 @@ class FeedQueries(StoreBase):
     def articles_between(
         self, start: datetime, end: datetime, feed_urls: Sequence[str] | None = None
     ) -> tuple[Article, ...]:
-        """Return the articles published in [start, end), oldest first, optionally by feed."""
+        """Return the articles published in [start, end), oldest first (then by URL), by feed.
+
+        Ties go by URL, not by id: ids follow the order concurrent fetches finished in, and
+        a digest built from the same articles must come out the same.
+        """
         query = sa.select(articles).where(articles.c.published >= start, articles.c.published < end)
         if feed_urls is not None:
             query = query.where(articles.c.feed_url.in_(list(feed_urls)))
         with self.begin() as conn:
-            rows = conn.execute(query.order_by(articles.c.published, articles.c.id)).mappings()
+            rows = conn.execute(query.order_by(articles.c.published, articles.c.url)).mappings()
             return tuple(_article(r) for r in rows)
 
     def article_count(self) -> int:

@@ -27,6 +27,8 @@ from digest.errors import LockError
 # so one fixed key is "the digest lock" of that database.
 PG_LOCK_KEYS = (0x64696765, 0x73740001)
 _POLL = 0.2
+# How `digest serve` names itself as the holder, so `digest run` knows it can hand over.
+SERVICE_ROLE = "digest serve"
 
 
 def lock_path(settings: Settings) -> Path:
@@ -38,9 +40,15 @@ def lock_path(settings: Settings) -> Path:
     return settings.data_dir / "digest.lock"
 
 
-def holder_name() -> str:
-    """Return how this process names itself to other processes: 'pid N on HOST'."""
-    return f"pid {os.getpid()} on {socket.gethostname()}"
+def holder_name(role: str = "") -> str:
+    """Return how this process names itself to other processes: '[ROLE, ]pid N on HOST'."""
+    where = f"pid {os.getpid()} on {socket.gethostname()}"
+    return f"{role}, {where}" if role else where
+
+
+def held_by_service(exc: LockError) -> bool:
+    """Return True when a LockError says a `digest serve` holds the lock."""
+    return f"held by {SERVICE_ROLE}," in exc.message
 
 
 def is_postgres(settings: Settings) -> bool:
@@ -49,9 +57,15 @@ def is_postgres(settings: Settings) -> bool:
 
 
 @contextmanager
-def run_lock(settings: Settings, *, wait: float = 0.0) -> Iterator[None]:
-    """Hold the database's lock for the block; raise LockError naming the holder if taken."""
-    lock = _pg_lock(settings, wait) if is_postgres(settings) else _file_lock(settings, wait)
+def run_lock(settings: Settings, *, wait: float = 0.0, role: str = "") -> Iterator[None]:
+    """Hold the database's lock for the block; raise LockError naming the holder if taken.
+
+    role (SERVICE_ROLE for `digest serve`) is part of the holder's name others see.
+    """
+    if is_postgres(settings):
+        lock = _pg_lock(settings, wait, holder_name(role))
+    else:
+        lock = _file_lock(settings, wait, holder_name(role))
     with lock:
         yield
 
@@ -73,7 +87,7 @@ def lock_holder(settings: Settings) -> str | None:
 
 
 @contextmanager
-def _file_lock(settings: Settings, wait: float) -> Iterator[None]:
+def _file_lock(settings: Settings, wait: float, holder: str) -> Iterator[None]:
     path = lock_path(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,18 +98,18 @@ def _file_lock(settings: Settings, wait: float) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout as exc:
-        holder = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "?"
-        raise LockError(str(path), f"held by {holder or '?'}") from exc
+        other = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "?"
+        raise LockError(str(path), f"held by {other or '?'}") from exc
     try:
         # Written after taking the lock, so it always names the current holder.
-        holder_file.write_text(holder_name() + "\n", encoding="utf-8")
+        holder_file.write_text(holder + "\n", encoding="utf-8")
         yield
     finally:
         lock.release()
 
 
 @contextmanager
-def _pg_lock(settings: Settings, wait: float) -> Iterator[None]:
+def _pg_lock(settings: Settings, wait: float, holder: str) -> Iterator[None]:
     """Hold a session-level advisory lock on its own connection for the block."""
     url = sa.engine.make_url(settings.storage_url)
     where = url.render_as_string(hide_password=True)
@@ -103,7 +117,7 @@ def _pg_lock(settings: Settings, wait: float) -> Iterator[None]:
     engine = sa.create_engine(
         url,
         poolclass=sa.pool.NullPool,
-        connect_args={"application_name": f"digest {holder_name()}"[:63]},
+        connect_args={"application_name": f"digest {holder}"[:63]},
     )
     try:
         with engine.connect() as conn:

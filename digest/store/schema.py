@@ -3,7 +3,8 @@
 Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
-digest can mark a continuing story as developing).
+digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
+(runs handed to a running `digest serve`).
 """
 
 from __future__ import annotations
@@ -128,9 +129,61 @@ digest_events = sa.Table(
 )
 
 
+# Replies of a language model that passed the fact guard, by a hash of the event's content
+# (so a re-run or a re-send asks nothing again), and the tokens spent per UTC day (budget).
+llm_replies = sa.Table(
+    "llm_replies",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("reply", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
+llm_usage = sa.Table(
+    "llm_usage",
+    metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("tokens", sa.Integer, nullable=False, default=0),
+)
+
+# Recipients who unsubscribed: digest "*" means from every digest of this database.
+opt_outs = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("how", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("digest", "address", name="uq_opt_outs_digest_address"),
+)
+
+# `digest run` asking a running `digest serve` to do a run now (it holds the lock): the
+# service polls for 'new' rows, takes one, runs it and stores the result for the waiting CLI.
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("options", sa.Text, nullable=False, default="{}"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("result", sa.Text),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, articles, runs, deliveries, digest_events])
 
 
+def _v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[llm_replies, llm_usage])
+
+
+def _v3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[opt_outs, requests])
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)

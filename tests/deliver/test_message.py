@@ -231,12 +231,12 @@ def test_session_reconnects_when_the_server_dropped_the_idle_connection(
     assert not isinstance(info.value, PermanentDeliveryError)
 
 
-def test_failure_writing_the_final_dot_is_uncertain(server: SmtpServer) -> None:
-    # Once before_dot has run (the ledger says 'sending'), no failure may look retryable.
+def test_failure_writing_the_final_dot_is_retryable_not_uncertain(server: SmtpServer) -> None:
+    # The dot never arrived whole: the server cannot have the message, so it is retried.
     session = SmtpSession(server.settings(), dot_fails_connect)
     data = message_bytes(_build(rendered()))
     handed_over: list[bool] = []
-    with pytest.raises(UncertainDeliveryError, match="after the message was handed over"):
+    with pytest.raises(DeliveryError, match="before the end of the message") as caught:
         session.send(
             data,
             sender="digest@example.org",
@@ -244,6 +244,7 @@ def test_failure_writing_the_final_dot_is_uncertain(server: SmtpServer) -> None:
             before_dot=lambda: handed_over.append(True),
         )
     session.close()
+    assert not isinstance(caught.value, UncertainDeliveryError)
     assert handed_over == [True]
     assert server.handler.messages == []  # without the dot the server kept nothing
 

@@ -6,20 +6,24 @@ import email
 import email.policy
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 from smtpserver import (
+    DROP_STAGES,
     NOW,
     PASSWORD,
+    DroppingHandler,
     SmtpServer,
     dot_fails_connect,
     free_port,
     make_settings,
     recipients,
     rendered,
+    waits_after_body_connect,
 )
 from typer.testing import CliRunner
 
@@ -70,7 +74,9 @@ def test_outbox_writes_one_eml_per_recipient_once(tmp_path: Path, store: Store) 
     assert first[0].path == str(files[1]) and first[0].message_id == ivan_id(files[1])
     stamps = [f.stat().st_mtime_ns for f in files]
     again = deliver_digest(store, settings, d, run.id, render_for, NOW + timedelta(minutes=5))
-    assert again == first  # a written row is never written again
+    # A written row is never written again, and the outcome says it was an earlier one.
+    assert [replace(x, earlier_at=None) for x in again] == list(first)
+    assert all(x.earlier_at is not None for x in again)
     assert [f.stat().st_mtime_ns for f in files] == stamps
 
 
@@ -241,17 +247,77 @@ def test_catch_up_of_an_old_period_times_retries_by_the_wall_clock(
     assert later.status == "sent" and server.handler.count("r000@example.org") == 1
 
 
-def test_failure_writing_the_final_dot_is_unknown_never_retried(
+def test_failure_writing_the_final_dot_is_retried_and_delivered_once(
     tmp_path: Path, store: Store, server: SmtpServer
 ) -> None:
+    # The dot never arrived whole, so the server cannot have the message: retry, not unknown.
     settings, d = make_settings(tmp_path, recipients(1), smtp=server.settings())
     run = store.claim_run("morning", "2026-11-25", NOW)
-    (x,) = deliver_digest(store, settings, d, run.id, render_for, NOW, connect=dot_fails_connect)
-    assert x.status == "failed" and x.error is not None
-    assert "not resent automatically (at-most-once)" in x.error
-    row = ledger.find(store, run.id, "r000@example.org")
-    assert row is not None and row.status == "sending"
-    assert retry_pending(store, settings, wall_now() + timedelta(days=1)) == ()
+    (x,) = deliver_digest(
+        store, settings, d, run.id, render_for, NOW, connect=dot_fails_connect, clock=fixed(NOW)
+    )
+    assert (x.status, x.attempts) == ("retry", 1) and x.error is not None
+    assert "before the end of the message" in x.error and "at-most-once" not in x.error
+    assert server.handler.count("r000@example.org") == 0
+    (later,) = retry_pending(store, settings, NOW + timedelta(minutes=1))
+    assert (later.status, later.attempts) == ("sent", 2)
+    assert server.handler.count("r000@example.org") == 1
+
+
+def render_9k(recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
+    """Return a message of about 9 KB (text and HTML, no PDF)."""
+    filler = "An ordinary paragraph of the morning digest, repeated. " * 70
+    base = rendered("Morning digest", pdf=None)
+    text = base.text + filler
+    html = base.html.replace("</body>", f"<p>{filler}</p></body>")
+    return Rendered(subject=base.subject, html=html, text=text, pdf=None), ("html",)
+
+
+@pytest.mark.parametrize("stage", [s for s in DROP_STAGES if s != "after-dot"])
+def test_a_connection_dropped_before_the_dot_is_retried_and_delivered_once(
+    tmp_path: Path, store: Store, stage: str
+) -> None:
+    srv = SmtpServer(tmp_path, drop_at=stage).start()
+    try:
+        settings, d = make_settings(tmp_path, recipients(1), smtp=srv.settings())
+        handler = srv.handler
+        assert isinstance(handler, DroppingHandler)
+        # mid-data: the client waits after the body until the server has hung up, so the
+        # drop surely comes before the dot (on a real network it usually does too).
+        connect = waits_after_body_connect(handler.dropped) if stage == "mid-data" else None
+        run = store.claim_run("morning", "2026-11-25", NOW)
+        (x,) = deliver_digest(
+            store, settings, d, run.id, render_9k, NOW, connect=connect, clock=fixed(NOW)
+        )
+        assert handler.dropped.wait(5)
+        assert (x.status, x.attempts) == ("retry", 1), x.error
+        assert x.error is not None and "at-most-once" not in x.error
+        row = ledger.find(store, run.id, "r000@example.org")
+        assert row is not None and row.status == "retry"
+        assert srv.handler.count("r000@example.org") == 0
+        (later,) = retry_pending(store, settings, NOW + timedelta(minutes=1))
+        assert (later.status, later.attempts) == ("sent", 2), later.error
+        assert srv.handler.count("r000@example.org") == 1
+        data = ledger.message(store, row.id)
+        assert data is not None and len(data) > 8000
+    finally:
+        srv.stop()
+
+
+def test_a_reply_lost_after_the_dot_is_unknown_never_retried(tmp_path: Path, store: Store) -> None:
+    srv = SmtpServer(tmp_path, drop_at="after-dot").start()
+    try:
+        settings, d = make_settings(tmp_path, recipients(1), smtp=srv.settings())
+        run = store.claim_run("morning", "2026-11-25", NOW)
+        (x,) = deliver_digest(store, settings, d, run.id, render_9k, NOW)
+        assert x.status == "failed" and x.error is not None
+        assert "not resent automatically (at-most-once)" in x.error
+        row = ledger.find(store, run.id, "r000@example.org")
+        assert row is not None and row.status == "sending"
+        assert retry_pending(store, settings, wall_now() + timedelta(days=1)) == ()
+        assert srv.handler.count("r000@example.org") == 1
+    finally:
+        srv.stop()
 
 
 def test_retry_gives_up_at_the_deadline(tmp_path: Path, store: Store) -> None:

@@ -87,3 +87,19 @@ def test_cli_reports_a_missing_file_with_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["events", str(tmp_path / "none.jsonl")])
     assert result.exit_code == 2
     assert "eval:" in result.output and "none.jsonl" in result.output
+
+
+def test_fact_key_folds_case_yo_quotes_and_spaces() -> None:
+    assert evaluation.fact_key(" «Новая  Газета» ") == "новая газета"
+    assert evaluation.fact_key("Фёдоров") == "федоров"
+
+
+def test_cli_facts_scores_each_kind_and_all() -> None:
+    figures = run("facts", str(DATA / "facts-mini.jsonl"))
+    assert set(figures) == {"ours"}
+    ours = figures["ours"]
+    assert set(ours) == {"people", "organisations", "places", "all", "ms_per_doc"}
+    for kind in ("people", "organisations", "places", "all"):
+        assert set(ours[kind]) == {"precision", "recall", "f1"}  # type: ignore[arg-type]
+    assert ours["people"]["precision"] == 1.0  # type: ignore[index]
+    assert ours["all"]["f1"] >= 0.8  # type: ignore[index]

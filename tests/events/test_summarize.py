@@ -104,7 +104,10 @@ def test_headline_is_the_most_shared_title_cleaned() -> None:
         "Quake kills seven on Qeshm island",
         "Qeshm island quake kills seven",
     }
-    assert clean_headline("  Storm  closes harbour | BBC News ") == "Storm closes harbour"
+    assert (
+        clean_headline("  Storm  closes harbour | BBC News ", ["BBC News"])
+        == "Storm closes harbour"
+    )
 
 
 def test_the_same_sentence_from_two_sources_is_said_once() -> None:
@@ -173,3 +176,17 @@ def test_an_article_without_sentences_still_gets_a_headline() -> None:
     summary = summarize_event(event, now=PUBLISHED)
     assert summary.headline == "Breaking: markets closed"
     assert summary.sentences == ()
+
+
+def test_dated_item_opening_with_a_pronoun_leads_with_the_headline() -> None:
+    # issue 12: "She will make her second appearance…" in "Coming up" had no context
+    text = (
+        "Jane Doe was charged with fraud at Bolton Crown Court on Friday.\n"
+        "She will make her second appearance at the court on 6 November."
+    )
+    event = Event(key="k", articles=(article(1, "a.org", "Jane Doe charged with fraud", text),))
+    summary = summarize_event(event, now=PUBLISHED)
+    labels = [d.label for d in summary.dates if d.when == date(2018, 11, 6)]
+    assert labels == [
+        "Jane Doe charged with fraud: She will make her second appearance at the court on 6 November."
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -11,16 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from httpserver import LoopbackServer, Reply, rss
+import trustme
+from httpserver import LOOPBACK, LoopbackServer, Reply, rss
 
 from digest.config.settings import FetchSettings
-from digest.fetch.addresses import Resolver, resolve_host
+from digest.fetch.addresses import Resolver, is_allowed, parse_networks
 from digest.fetch.client import Fetcher, fetch_all, fetch_feeds, fetch_page, make_client
 from digest.fetch.feedstate import next_feed_state, parse_retry_after
 from digest.models import FeedSource, FeedState, FetchResult
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-FAST = FetchSettings(timeout=5.0, connect_timeout=2.0)
+STRICT = FetchSettings(timeout=5.0, connect_timeout=2.0)  # the defaults: no private address
+FAST = replace(STRICT, allow_private=LOOPBACK)
 
 
 def test_conditional_get_sends_validators_and_reads_304() -> None:
@@ -147,12 +151,15 @@ def test_at_most_per_host_connections_at_once() -> None:
         "http://10.1.2.3/",
         "http://[::1]/",
         "http://169.254.169.254/latest/meta-data",
+        "http://[fe80::1]/",
+        "http://100.64.0.1/",
+        "http://0.0.0.0/",
         "file:///etc/passwd",
         "ftp://example.org/feed",
     ],
 )
-def test_pages_at_private_or_non_http_addresses_are_refused(url: str) -> None:
-    result = fetch_page(url, replace(FAST, block_private_addresses=True))
+def test_pages_at_private_or_non_http_addresses_are_refused_by_default(url: str) -> None:
+    result = fetch_page(url, STRICT)
     assert not result.ok and result.body is None
     assert "non-public address" in (result.error or "") or "only http(s)" in (result.error or "")
 
@@ -170,47 +177,177 @@ def test_an_unchanged_local_feed_is_not_modified(tmp_path: Path) -> None:
     assert changed.status == 200 and b"https://e.org/b" in (changed.body or b"")
 
 
-def _public_loopback(server: LoopbackServer) -> Resolver:
-    """Return a resolver that calls 127.0.0.1 public; other names (localhost) resolve as usual."""
+# 127.0.0.1 plays a public site (allowed); 127.0.0.2, also loopback, plays the private
+# network behind it (refused as any private address is).
+PUBLIC = replace(STRICT, allow_private=("127.0.0.1/32",))
+
+
+def _resolver(answers: dict[str, list[list[str]]], calls: list[str]) -> Resolver:
+    """Return a resolver giving each host its answers in turn (the last one repeats)."""
 
     async def resolve(host: str) -> Sequence[str]:
-        # The loopback server stands in for a public site; "localhost" reaches the same
-        # server but resolves to loopback, so it plays the private address behind it.
-        return ["93.184.216.34"] if host == "127.0.0.1" else await resolve_host(host)
+        calls.append(host)
+        queue = answers[host]
+        return queue.pop(0) if len(queue) > 1 else queue[0]
 
     return resolve
 
 
-async def _fetch_page_as_public(server: LoopbackServer, path: str) -> FetchResult:
-    settings = replace(FAST, block_private_addresses=True)
-    async with make_client(settings) as client:
-        fetcher = Fetcher(settings, client, resolve=_public_loopback(server))
-        return await fetcher.fetch_page(server.url(path))
+async def _fetch_page(
+    settings: FetchSettings, url: str, resolve: Resolver | None = None
+) -> FetchResult:
+    async with make_client(settings, resolve=resolve) as client:
+        return await Fetcher(settings, client).fetch_page(url)
 
 
 def test_a_robots_txt_redirect_to_a_private_address_is_not_followed() -> None:
-    with LoopbackServer() as server:
-        private = f"http://localhost:{server.port}"
-        server.routes["/robots.txt"] = Reply(302, headers={"Location": f"{private}/internal"})
+    with LoopbackServer() as server, LoopbackServer("127.0.0.2") as private:
+        server.routes["/robots.txt"] = Reply(302, headers={"Location": private.url("/robots")})
         # Were it fetched, this would also forbid the page: the page shows it was not.
-        server.routes["/internal"] = Reply(200, b"User-agent: *\nDisallow: /\n")
+        private.routes["/robots"] = Reply(200, b"User-agent: *\nDisallow: /\n")
         server.routes["/story"] = Reply(200, b"<html><body><p>Story</p></body></html>")
-        result = asyncio.run(_fetch_page_as_public(server, "/story"))
-        assert server.paths() == ["/robots.txt", "/story"]
+        result = asyncio.run(_fetch_page(PUBLIC, server.url("/story")))
+        assert server.paths() == ["/robots.txt", "/story"] and private.paths() == []
     assert result.ok and result.body and b"Story" in result.body
 
 
-@pytest.mark.parametrize("target", ["http://localhost:{port}/internal", "file:///etc/passwd"])
+@pytest.mark.parametrize("target", ["private", "http://169.254.169.254/x", "file:///etc/passwd"])
 def test_every_redirect_hop_of_a_page_is_checked(target: str) -> None:
-    with LoopbackServer() as server:
-        server.routes["/story"] = Reply(302, headers={"Location": target.format(port=server.port)})
-        server.routes["/internal"] = Reply(200, b"<html><body><p>Internal</p></body></html>")
-        result = asyncio.run(_fetch_page_as_public(server, "/story"))
-        assert "/internal" not in server.paths()
+    with LoopbackServer() as server, LoopbackServer("127.0.0.2") as private:
+        location = private.url("/internal") if target == "private" else target
+        server.routes["/story"] = Reply(302, headers={"Location": location})
+        private.routes["/internal"] = Reply(200, b"<html><body><p>Internal</p></body></html>")
+        result = asyncio.run(_fetch_page(PUBLIC, server.url("/story")))
+        assert private.paths() == []
     assert not result.ok and result.body is None
     assert "non-public address" in (result.error or "") or "scheme" in (result.error or "")
 
 
+def test_a_feeds_redirect_to_the_metadata_address_is_refused() -> None:
+    with LoopbackServer() as server:
+        meta = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+        server.routes["/feed"] = Reply(302, headers={"Location": meta})
+        url = server.url("/feed")
+        (result,) = asyncio.run(fetch_all([(url, FeedState(url=url))], PUBLIC))
+    assert not result.ok and result.body is None
+    assert "non-public address 169.254.169.254" in (result.error or ""), result.error
+
+
+def test_a_feed_on_a_private_address_is_refused_unless_allowed() -> None:
+    with LoopbackServer() as server:
+        server.routes["/feed"] = Reply(200, rss([]))
+        url = server.url("/feed")
+        (refused,) = asyncio.run(fetch_all([(url, FeedState(url=url))], STRICT))
+        (allowed,) = asyncio.run(fetch_all([(url, FeedState(url=url))], FAST))
+        assert server.paths() == ["/feed"]  # only the allowed fetch reached the server
+    assert "non-public address 127.0.0.1" in (refused.error or "")
+    assert "fetch.allow_private" in (refused.error or "")
+    assert allowed.ok and allowed.body
+
+
+def test_a_rebinding_resolver_cannot_reach_the_private_address() -> None:
+    # "localhost" first resolves to the allowed 127.0.0.2 (the public site), then to 127.0.0.1
+    # (the private one, and what the system resolver says). A check on one look-up and a
+    # connection on another would reach the secret; the pinned connection cannot.
+    with LoopbackServer("127.0.0.1") as secret:
+        secret.routes["/page"] = Reply(200, b"<html><body><p>secret</p></body></html>")
+        with LoopbackServer("127.0.0.2", secret.port) as public:
+            public.routes["/page"] = Reply(200, b"<html><body><p>public</p></body></html>")
+            settings = replace(STRICT, allow_private=("127.0.0.2/32",))
+            calls: list[str] = []
+            resolve = _resolver({"localhost": [["127.0.0.2"], ["127.0.0.1"]]}, calls)
+            url = f"http://localhost:{secret.port}/page"
+
+            async def twice() -> list[FetchResult]:
+                async with make_client(settings, resolve=resolve) as client:
+                    first = await Fetcher(settings, client).fetch(url)
+                # A new client, so a new connection and a new look-up.
+                async with make_client(settings, resolve=resolve) as client:
+                    return [first, await Fetcher(settings, client).fetch(url)]
+
+            first, second = asyncio.run(twice())
+            assert secret.paths() == []
+            assert public.paths() == ["/page"]
+    assert first.ok and first.body is not None and b"public" in first.body
+    assert not second.ok and "non-public address 127.0.0.1" in (second.error or "")
+    assert calls == ["localhost", "localhost"]  # once per connection, never beside it
+
+
+def test_https_through_a_pinned_address_keeps_sni_and_host(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("news.example").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    with LoopbackServer(context=server_context) as server:
+        server.routes["/feed"] = Reply(200, rss([("A", "https://news.example/a", "x")]))
+        url = f"https://news.example:{server.port}/feed"
+        resolve = _resolver({"news.example": [["127.0.0.1"]]}, [])
+
+        async def fetch() -> FetchResult:
+            async with make_client(PUBLIC, resolve=resolve, ssl_context=client_context) as c:
+                return await Fetcher(PUBLIC, c).fetch(url)
+
+        result = asyncio.run(fetch())
+        host = server.requests[0][1]["Host"]
+    # The certificate is for news.example only: it verified because SNI named the host.
+    assert result.ok and result.body and b"news.example/a" in result.body, result.error
+    assert host == f"news.example:{server.port}"
+
+
+def test_local_feed_files_are_read_only_when_named(tmp_path: Path) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_bytes(rss([("A", "https://e.org/a", "x")]))
+
+    async def both() -> tuple[FetchResult, FetchResult]:
+        async with make_client(STRICT) as client:
+            named = await Fetcher(STRICT, client, local_feeds={feed.as_uri()}).fetch(feed.as_uri())
+            other = await Fetcher(STRICT, client).fetch("file:///etc/passwd")
+            return named, other
+
+    named, other = asyncio.run(both())
+    assert named.ok and named.body == feed.read_bytes()
+    assert not other.ok and other.body is None and "not allowed" in (other.error or "")
+
+
 def test_a_malformed_url_is_a_failed_fetch_not_an_exception() -> None:
-    result = fetch_page("http://[broken/x", replace(FAST, block_private_addresses=True))
+    result = fetch_page("http://[broken/x", STRICT)
     assert not result.ok and "bad URL" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed", "ok"),
+    [
+        ("93.184.216.34", (), True),
+        ("10.1.2.3", (), False),
+        ("10.1.2.3", ("10.0.0.0/8",), True),
+        ("10.1.2.3", ("::/96",), False),  # an IPv6 network never admits an IPv4 address
+        ("127.0.0.5", ("127.0.0.1/8",), True),  # host bits in the setting are ignored
+        ("169.254.169.254", ("10.0.0.0/8",), False),
+        ("224.0.0.1", (), False),
+        ("::ffff:10.0.0.1", (), False),
+    ],
+)
+def test_which_addresses_are_allowed(address: str, allowed: tuple[str, ...], ok: bool) -> None:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    assert is_allowed(ip, parse_networks(allowed)) is ok
+
+
+def test_only_the_allowed_addresses_of_a_host_are_connected_to() -> None:
+    # A name giving ::1 and 127.0.0.1 (as "localhost" does) with only 127.0.0.1 allowed
+    # is fetched over 127.0.0.1; a name giving only refused addresses is refused.
+    with LoopbackServer() as server:
+        server.routes["/feed"] = Reply(200, rss([]))
+        answers = {"both.test": [["::1", "169.254.169.254", "127.0.0.1"]], "none.test": [["::1"]]}
+        resolve = _resolver(answers, [])
+
+        async def fetch(host: str) -> FetchResult:
+            async with make_client(PUBLIC, resolve=resolve) as client:
+                return await Fetcher(PUBLIC, client).fetch(f"http://{host}:{server.port}/feed")
+
+        both, none = asyncio.run(fetch("both.test")), asyncio.run(fetch("none.test"))
+        assert server.paths() == ["/feed"]
+    assert both.ok and both.body, both.error
+    assert not none.ok and "none.test resolves to non-public address ::1" in (none.error or "")

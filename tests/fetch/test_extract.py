@@ -197,3 +197,19 @@ if __name__ == "__main__":
     import sys
 
     print(measure(Path(sys.argv[1])))
+
+
+def test_russian_credits_and_a_dated_caption_are_dropped() -> None:
+    # issue 12: the Meduza sample's credit made a person and two organisations, and its
+    # caption opened the "Море огня" summary
+    text = (
+        "Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года\n\n"
+        "Обширные лесные пожары продолжаются уже месяц.\n\n"
+        "Источник фото: ТАСС\n\n"
+        "Пожары тушат с воздуха (Фото: РИА Новости) и с земли.\n\n"
+        "Фото в\xa0анонсе: Александр Неменов / AFP / Scanpix / LETA"
+    )
+    out = clean_text(text, "Море огня")
+    assert out == (
+        "Обширные лесные пожары продолжаются уже месяц.\n\nПожары тушат с воздуха и с земли."
+    )

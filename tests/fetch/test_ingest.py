@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from httpserver import LoopbackServer, Reply, rss
+from httpserver import LOOPBACK, LOOPBACK_FETCH, LoopbackServer, Reply, rss
 
 from digest.config.settings import DigestSettings, FetchSettings, Settings
 from digest.fetch.ingest import fetch_and_store
@@ -30,7 +30,7 @@ def _settings(tmp_path: Path, feeds: tuple[FeedSource, ...], **fetch: object) ->
         storage_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         outbox_dir=tmp_path / "outbox",
         digests=(DigestSettings(name="t", title="T", feeds=feeds),),
-        fetch=replace(FetchSettings(timeout=5.0), **fetch),  # type: ignore[arg-type]
+        fetch=replace(FetchSettings(timeout=5.0, allow_private=LOOPBACK), **fetch),  # type: ignore[arg-type]
     )
 
 
@@ -118,7 +118,13 @@ def _cli(tmp_path: Path, *args: str) -> tuple[int, str]:
 
     from digest.cli.feeds import app
 
-    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+    config = tmp_path / "digest.toml"
+    if not config.exists():  # never fetched here; the config only allows loopback
+        config.write_text(
+            '[[digest]]\nname = "t"\nfeeds = ["https://e.org/rss"]\n' + LOOPBACK_FETCH
+        )
+    args = (*args, "--config", str(config), "--data-dir", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
 
 
@@ -432,11 +438,13 @@ def test_find_feed_never_reads_local_files_named_by_a_remote_page(tmp_path: Path
         server.routes["/rss"] = Reply(200, rss([("A", "https://e.org/a", STORY)], title="Good"))
         for path in list(pages)[:-1]:
             with pytest.raises(DigestError, match="links to no feed"):
-                find_feed(server.url(path), FetchSettings(timeout=5.0))
-        url, parsed = find_feed(server.url("/then-good"), FetchSettings(timeout=5.0))
+                find_feed(server.url(path), FetchSettings(timeout=5.0, allow_private=LOOPBACK))
+        url, parsed = find_feed(
+            server.url("/then-good"), FetchSettings(timeout=5.0, allow_private=LOOPBACK)
+        )
     assert url == server.url("/rss") and parsed.title == "Good"
     # a local page given by the user may still name a local feed
     home = tmp_path / "home.html"
     home.write_text(f"<html><head>{link.format('secret.xml')}</head></html>")
-    url, parsed = find_feed(home.as_uri(), FetchSettings(timeout=5.0))
+    url, parsed = find_feed(home.as_uri(), FetchSettings(timeout=5.0, allow_private=LOOPBACK))
     assert url == secret.as_uri() and parsed.title == "Local secret"

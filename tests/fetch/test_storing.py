@@ -35,7 +35,8 @@ def _settings(tmp_path: Path, feeds: Sequence[FeedSource], **fetch: object) -> S
         storage_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         outbox_dir=tmp_path / "outbox",
         digests=(DigestSettings(name="t", title="T", feeds=tuple(feeds)),),
-        fetch=replace(FetchSettings(timeout=5.0), **fetch),  # type: ignore[arg-type]
+        # The loopback server is a private address, refused unless allowed.
+        fetch=replace(FetchSettings(timeout=5.0, allow_private=("127.0.0.0/8",)), **fetch),  # type: ignore[arg-type]
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from digest.service.health import HealthServer, JobOutcome, ServiceState, start_health_server
 
@@ -94,20 +95,41 @@ def test_metrics_in_prometheus_text_format(
     state.job_finished(JobOutcome("fetch", True, T0, 1.0))
     state.job_finished(JobOutcome('digest:a"b', False, T0, 0.5))
     state.set_gauge("digest_feeds", 3, state="ok")
+    state.set_gauge("digest_feeds", 1, state="failing")
+    state.set_gauge("digest_deliveries_undelivered", 2)
     state.set_next_runs([("digest:morning", T0 + timedelta(hours=24)), ("retry", None)])
     status, kind, text = _get(server, "/metrics")
-    assert status == 200 and kind.startswith("text/plain; version=0.0.4")
-    lines = set(text.splitlines())
-    assert "digest_up 1" in lines
-    assert 'digest_job_runs_total{job="fetch",result="ok"} 2' in lines
-    assert 'digest_job_runs_total{job="digest:a\\"b",result="error"} 1' in lines
-    assert 'digest_job_last_duration_seconds{job="fetch"} 1.0' in lines
-    assert (
-        f'digest_next_run_timestamp_seconds{{job="digest:morning"}} {T0.timestamp() + 86400:.0f}'
-        in lines
+    assert status == 200 and kind.startswith("text/plain; version=")
+    families = list(text_string_to_metric_families(text))
+    # Every family declares its type (a family without "# TYPE" parses as "unknown").
+    assert {f.name: f.type for f in families if f.type == "unknown"} == {}
+    typed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    assert {"digest_feeds", "digest_deliveries_undelivered", "digest_up"} <= typed
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples
+    }
+    assert values[("digest_up", ())] == 1
+    assert values[("digest_job_runs_total", (("job", "fetch"), ("result", "ok")))] == 2
+    assert values[("digest_job_runs_total", (("job", 'digest:a"b'), ("result", "error")))] == 1
+    assert values[("digest_job_last_duration_seconds", (("job", "fetch"),))] == 1.0
+    next_run = values[("digest_next_run_timestamp_seconds", (("job", "digest:morning"),))]
+    assert next_run == T0.timestamp() + 86400
+    assert values[("digest_feeds", (("state", "ok"),))] == 3
+    assert values[("digest_feeds", (("state", "failing"),))] == 1
+    assert values[("digest_deliveries_undelivered", ())] == 2
+    assert not any("retry" in line for line in text.splitlines())
+
+
+def test_metrics_speak_openmetrics_when_asked(server: HealthServer, state: ServiceState) -> None:
+    state.set_gauge("digest_feeds", 3, state="ok")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/metrics",
+        headers={"Accept": "application/openmetrics-text; version=1.0.0"},
     )
-    assert 'digest_feeds{state="ok"} 3' in lines
-    assert not any("retry" in line for line in lines)
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        kind, text = answer.headers["Content-Type"], answer.read().decode()
+    assert kind.startswith("application/openmetrics-text")
+    assert "# TYPE digest_feeds gauge" in text and text.endswith("# EOF\n")
 
 
 def test_unknown_paths_are_404(server: HealthServer) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from httpserver import LOOPBACK_FETCH
 
 from digest.config.periods import schedule_slots, slot_key
 from digest.config.settings import DigestSettings, Settings, load_settings
@@ -149,7 +150,7 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
         first.wait_for(r"event=start ")
         second = _cli(env, "2026-11-23T06:59:58+01:00", "serve")
         assert second.returncode == 1
-        assert f"held by pid {first.p.pid} on " in second.stderr
+        assert f"held by digest serve, pid {first.p.pid} on " in second.stderr
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
             assert answer.status == 200
             assert json.load(answer)["scheduler"] == "running"
@@ -181,8 +182,11 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
     third = _Proc(env, "2026-11-24T09:30:00+01:00", "serve", name="third")
     try:
         third.wait_for(r"event=stage stage=fetch digest=all ")
-        refused = _cli(env, "2026-11-24T09:30:05+01:00", "run")
-        assert refused.returncode == 1 and "held by pid" in refused.stderr
+        # `digest run` while the service runs: handed over, and the period was sent already.
+        handed = _cli(env, "2026-11-24T09:30:05+01:00", "run")
+        assert handed.returncode == 0, handed.stdout + handed.stderr
+        assert "handing this run to it" in handed.stderr
+        assert "already written at " in handed.stdout
         # SIGHUP: the new schedule is read and the job rescheduled.
         env.config.write_text(env.config.read_text().replace("0 7 * * *", "15 8 * * *"))
         third.p.send_signal(signal.SIGHUP)
@@ -190,7 +194,10 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
         third.wait_for(r"event=reload ok=True")
     finally:
         assert third.stop() == 0
-    assert "event=catch-up" not in third.text() and "event=run " not in third.text()
+    assert "event=catch-up" not in third.text()
+    # The only run is the one handed over, and it sent nothing new.
+    (ran,) = [line for line in third.text().splitlines() if "event=run " in line]
+    assert "delivered=0 already_delivered=1" in ran
     assert len(_emls(env)) == 2
     store = open_store(f"sqlite:///{env.root / 'data' / 'digest.sqlite3'}")
     runs = store.recent_runs("morning")
@@ -223,6 +230,7 @@ def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
     (env.root / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
+    env.config.write_text(env.config.read_text(encoding="utf-8") + LOOPBACK_FETCH)
     proc = _Proc(env, "2026-11-23T06:00:00+01:00", "serve", "--stop-timeout", "1")
     try:
         assert _SlowFeed.asked.wait(20), proc.text()

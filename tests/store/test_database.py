@@ -132,7 +132,12 @@ def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_p
                     updated_at=old,
                 )
             )
-    assert store.prune(NOW - timedelta(days=90)) == {"articles": 1, "events": 1, "messages": 1}
+    assert store.prune(NOW - timedelta(days=90)) == {
+        "articles": 1,
+        "events": 1,
+        "messages": 1,
+        "llm_replies": 0,
+    }
     assert [a.guid for a in store.articles_between(old, NOW + timedelta(1))] == ["g2"]
     with store.begin() as conn:
         rows = conn.execute(

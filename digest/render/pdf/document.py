@@ -154,7 +154,7 @@ class _DigestDoc(BaseDocTemplate):  # type: ignore[misc]
         # Formatted once per document, not once per page.
         if style not in self._dates:
             d = self.digest
-            self._dates[style] = i18n.format_date(d.period_end, self.t.language, d.timezone, style)
+            self._dates[style] = i18n.format_date(d.issue_date, self.t.language, d.timezone, style)
         return self._dates[style]
 
     def fill_forms(self, canv: Canvas) -> None:
@@ -246,7 +246,7 @@ def render_pdf(
 
 def _document_info(digest: Digest, style: Styles, language: str) -> dict[str, Any]:
     """Return the document's metadata, margins and fixed options as BaseDocTemplate kwargs."""
-    day = i18n.format_date(digest.period_end, language, digest.timezone, "long")
+    day = i18n.format_date(digest.issue_date, language, digest.timezone, "long")
     names = dict.fromkeys(
         n for e in digest.events[:5] for n in (*e.facts.people[:1], *e.facts.places[:1])
     )

@@ -23,8 +23,9 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
         return []
     muted = style.raw["colors"]["muted"]
     rows = []
+    today = i18n.to_zone(digest.generated_at, digest.timezone).date()
     for item in sorted(digest.coming_up, key=lambda d: d.when):
-        when = i18n.format_date(item.when, t.language, digest.timezone, "EEE d MMM")
+        when = i18n.format_upcoming(item.when, today, t.language)
         source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
         rows.append(
             [
@@ -32,7 +33,8 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
                 para(f"{esc(plain(item.label, 200))}{source}", style.facts),
             ]
         )
-    table = Table(rows, colWidths=[64, None], hAlign="LEFT")
+    with_year = any(item.when.year != today.year for item in digest.coming_up)
+    table = Table(rows, colWidths=[84 if with_year else 64, None], hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
@@ -52,14 +54,13 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
 
 
 def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
-    """Return a shaded note naming the feeds that failed, or nothing when all worked."""
+    """Return a shaded note saying how many sources failed (no names), or nothing."""
     failed = digest.failed_feeds
     if not failed:
         return []
-    names = "; ".join(
-        f"{esc(f.name or f.url)}" + (f" ({esc(f.error)})" if f.error else "") for f in failed
-    )
-    text = f"<b>{esc(t('feed_health'))}.</b> {esc(t('feed_health_intro'))} {names}"
+    # Subscribers get the count; names and raw errors are for the operator (log, status).
+    count = t.plural("unreachable", len(digest.feed_health), failed=len(failed))
+    text = f"<b>{esc(t('feed_health'))}.</b> {esc(count)}"
     return [Spacer(1, 6), para(text, style.note)]
 
 

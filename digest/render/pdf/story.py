@@ -211,7 +211,7 @@ class StoryParts:
 def masthead(digest: Digest, t: i18n.Strings, style: Styles, width: float) -> list[Flowable]:
     """Return the masthead: title, dateline with counts and period, between rules."""
     lang, tz = t.language, digest.timezone
-    day = i18n.format_date(digest.period_end, lang, tz, "full")
+    day = i18n.format_date(digest.issue_date, lang, tz, "full")
     start = i18n.format_date(digest.period_start, lang, tz, "d MMM")
     end = i18n.format_date(digest.period_end, lang, tz, "d MMM y")
     counts = (
@@ -308,6 +308,10 @@ def event_block(
     if event.sentences:
         summary = esc(" ".join(s.text for s in event.sentences))
         out.append(para(summary, style.lead_body if lead else style.body))
+    if event.generated_by:
+        out.append(
+            para(f"<i>{esc(t('generated_summary', model=event.generated_by))}</i>", style.meta)
+        )
     facts = _facts(event, t, style, digest)
     if facts:
         out.append(para(facts, style.facts))

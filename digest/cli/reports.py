@@ -1,0 +1,85 @@
+"""What `digest run`, `build` and `fetch` print, and the one exit-code rule they share.
+
+stdout gets the summary (nothing with --quiet); stderr gets this run's problems, one named
+line each, with or without --quiet, so a cron job mails its owner only when something went
+wrong. Exit codes: 0 nothing failed in this run, 1 something failed in this run (named on
+stderr), 2 usage or configuration. Feeds waiting out a backoff after earlier errors are no
+failure of this run: the summary names them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from digest.cli.common import EXIT_FAILED, EXIT_OK, console, err_console
+from digest.models import FeedHealth, IngestReport, RunReport
+from digest.pipeline import failed_feeds, waiting_feeds
+
+
+def exit_code(ingest: IngestReport | None, reports: Sequence[RunReport]) -> int:
+    """Return 1 when anything failed in this run (fetch, build or delivery), else 0."""
+    failed = bool(ingest and ingest.failures) or any(not r.ok for r in reports)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def print_problems(ingest: IngestReport | None, reports: Sequence[RunReport]) -> None:
+    """Print each of this run's failures once to stderr: 'digest: [DIGEST: ]stage: subject: …'."""
+    seen = set(ingest.failures) if ingest else set()
+    for failure in ingest.failures if ingest else ():
+        err_console.print(f"digest: {failure}", markup=False)
+    for r in reports:
+        for failure in r.failures:
+            if failure not in seen:  # a feed's failure is in each of its digests' reports
+                seen.add(failure)
+                where = f"{r.digest}: " if r.digest else ""
+                err_console.print(f"digest: {where}{failure}", markup=False)
+
+
+def print_ingest(report: IngestReport) -> None:
+    """Print the fetch pass's summary line and the feeds waiting out a backoff."""
+    waiting = waiting_feeds(report)
+    console.print(
+        f"fetched {len(report.health)} feeds ({len(failed_feeds(report))} failed, "
+        f"{len(waiting)} waiting after earlier errors, {report.not_modified} not modified): "
+        f"{report.entries} entries, {report.new_articles} new articles, "
+        f"{report.duplicates} duplicates",
+        markup=False,
+    )
+    for health in waiting:
+        console.print(f"  waiting: {_waiting(health)}", markup=False)
+
+
+def _waiting(h: FeedHealth) -> str:
+    if h.disabled:
+        return f"{h.url}: disabled after {h.error_count} errors (last: {h.error or '?'})"
+    until = f"{h.next_check_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if h.next_check_at else "?"
+    return f"{h.url}: next try {until} after {h.error_count} errors (last: {h.error or '?'})"
+
+
+def print_report(report: RunReport) -> None:
+    """Print one digest's summary: counts, files, each recipient's outcome and notes."""
+    if not report.digest:  # deliveries of earlier periods, retried
+        for delivery in report.deliveries:
+            console.print(f"retried: {delivery.recipient}: {delivery.status}", markup=False)
+        return
+    c = report.count
+    line = f"{report.digest} [{report.period_key}]: {c('events')} events from {c('articles')} "
+    line += "articles"
+    if c("feeds"):
+        line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed, {c('feeds_waiting')} waiting)"
+    console.print(line, markup=False)
+    for name, n in report.counts:
+        if name.startswith("removed by "):  # keyword rules (see README, "Keyword rules")
+            console.print(f"  {name}: {n} articles", markup=False)
+    for path in report.outputs:
+        console.print(f"  wrote {path}", markup=False)
+    for delivery in report.deliveries:
+        where = f" -> {delivery.path}" if delivery.path else ""
+        status: str = delivery.status
+        if delivery.earlier_at is not None:
+            status = f"already {status} at {delivery.earlier_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        console.print(f"  {status}: {delivery.recipient}{where}", markup=False)
+    for note in (report.skipped, *report.notes):
+        if note:
+            console.print(f"  {note}", markup=False)

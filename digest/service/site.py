@@ -1,0 +1,97 @@
+"""`digest serve --http HOST:PORT`: the archive site as static files, on its own thread.
+
+Only files under the site folder are served (the standard library's handler resolves paths
+inside its directory and refuses to climb out); folders without an index.html answer 404
+rather than listing their files. It is kept apart from the health server so that either can
+be run alone; both answer the one-click /unsubscribe (service/unsubscribe.py) when a secret
+is set.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError
+from digest.service import unsubscribe
+from digest.service.unsubscribe import Unsubscriber
+
+CONTENT_TYPES = {
+    ".atom": "application/atom+xml",
+    ".epub": "application/epub+zip",
+    ".ics": "text/calendar; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+}
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    """Return (host, port) of 'HOST:PORT' ('[::1]:8080' for IPv6); ValueError otherwise."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT like 127.0.0.1:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class _SiteHandler(SimpleHTTPRequestHandler):
+    server_version = "digest-site"
+    unsubscriber: Unsubscriber | None = None
+
+    def do_GET(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            super().do_GET()
+
+    def do_POST(self) -> None:
+        if not unsubscribe.answer(self, self.unsubscriber):
+            self.send_error(404, "not found")
+
+    def guess_type(self, path: Any) -> str:
+        return CONTENT_TYPES.get(Path(str(path)).suffix.lower()) or super().guess_type(path)
+
+    def list_directory(self, path: Any) -> None:
+        self.send_error(404, "not found")  # an archive folder's file list is nobody's business
+        return None
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # a reader's page views would drown the service's own log lines
+
+
+class SiteServer:
+    """A static file server for the archive site on its own daemon thread."""
+
+    def __init__(
+        self, site_dir: Path, host: str, port: int, unsubscriber: Unsubscriber | None = None
+    ) -> None:
+        site_dir.mkdir(parents=True, exist_ok=True)
+        handler_class = type("_Handler", (_SiteHandler,), {"unsubscriber": unsubscriber})
+        handler = partial(handler_class, directory=str(site_dir))
+        try:
+            self._server = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:  # port in use, address not on this machine, no permission
+            raise ConfigError(f"--http {host}:{port}", f"cannot listen: {exc}") from exc
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="digest-site", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        """Return the port actually bound (useful when asked for port 0)."""
+        return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def start_site_server(
+    site_dir: Path, host: str, port: int, unsubscriber: Unsubscriber | None = None
+) -> SiteServer:
+    """Return a running static server for site_dir on host:port (port 0 picks a free one)."""
+    server = SiteServer(site_dir, host, port, unsubscriber)
+    server._thread.start()
+    return server

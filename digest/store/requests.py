@@ -1,0 +1,140 @@
+"""Opt-outs and hand-over requests: who unsubscribed, and runs asked of a running service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from digest.store.base import StoreBase
+from digest.store.schema import opt_outs, requests
+
+ALL_DIGESTS = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    """One recipient's unsubscription: from one digest, or from all ('*')."""
+
+    digest: str
+    address: str
+    how: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A run handed to the service: its options (JSON), status and result (JSON)."""
+
+    id: int
+    kind: str
+    options: str
+    status: str
+    created_at: datetime
+    result: str | None = None
+
+
+def _address(address: str) -> str:
+    # Mail systems treat the domain case-insensitively; so do opt-outs, local part included.
+    return address.strip().casefold()
+
+
+class RequestQueries(StoreBase):
+    """The Store's opt-out and request queries."""
+
+    # -- opt-outs --------------------------------------------------------------------------
+
+    def opt_out(self, digest: str, address: str, how: str, now: datetime) -> bool:
+        """Record an unsubscription; return False when it was recorded before."""
+        stmt = self.insert_ignore(opt_outs).values(
+            digest=digest, address=_address(address), how=how, at=now
+        )
+        with self.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    def opt_in(self, digest: str, address: str) -> bool:
+        """Forget an unsubscription; return False when there was none."""
+        query = sa.delete(opt_outs).where(
+            opt_outs.c.digest == digest, opt_outs.c.address == _address(address)
+        )
+        with self.begin() as conn:
+            return bool(conn.execute(query).rowcount)
+
+    def opted_out(self, digest: str) -> frozenset[str]:
+        """Return the (casefolded) addresses that unsubscribed from a digest or from all."""
+        query = sa.select(opt_outs.c.address).where(opt_outs.c.digest.in_((digest, ALL_DIGESTS)))
+        with self.begin() as conn:
+            return frozenset(str(a) for a in conn.execute(query).scalars())
+
+    def opt_outs(self) -> tuple[OptOut, ...]:
+        """Return every unsubscription, oldest first."""
+        query = sa.select(opt_outs).order_by(opt_outs.c.at, opt_outs.c.id)
+        with self.begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return tuple(OptOut(r["digest"], r["address"], r["how"], r["at"]) for r in rows)
+
+    # -- requests --------------------------------------------------------------------------
+
+    def add_request(self, kind: str, options: str, now: datetime) -> int:
+        """Queue a request for the service; return its id."""
+        stmt = sa.insert(requests).values(
+            kind=kind, options=options, status="new", created_at=now, updated_at=now
+        )
+        with self.begin() as conn:
+            key = conn.execute(stmt).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def take_request(self, now: datetime) -> Request | None:
+        """Take the oldest new request (status 'taken'); return it, or None when none waits."""
+        with self.begin() as conn:
+            for row in conn.execute(
+                sa.select(requests).where(requests.c.status == "new").order_by(requests.c.id)
+            ).mappings():
+                if self._move(conn, row["id"], "new", "taken", now):
+                    return _request({**row, "status": "taken"})
+        return None
+
+    def finish_request(self, request_id: int, result: str, now: datetime) -> None:
+        """Store a request's result (JSON) and mark it done."""
+        with self.begin() as conn:
+            conn.execute(
+                sa.update(requests)
+                .where(requests.c.id == request_id)
+                .values(status="done", result=result, updated_at=now)
+            )
+
+    def cancel_request(self, request_id: int, now: datetime) -> bool:
+        """Withdraw a request nobody took yet; return False when the service took it already."""
+        with self.begin() as conn:
+            return self._move(conn, request_id, "new", "cancelled", now)
+
+    def get_request(self, request_id: int) -> Request | None:
+        """Return a request, or None."""
+        with self.begin() as conn:
+            row = conn.execute(sa.select(requests).where(requests.c.id == request_id)).mappings()
+            found = row.first()
+        return _request(found) if found else None
+
+    @staticmethod
+    def _move(conn: sa.Connection, request_id: int, old: str, new: str, now: datetime) -> bool:
+        taken = conn.execute(
+            sa.update(requests)
+            .where(requests.c.id == request_id, requests.c.status == old)
+            .values(status=new, updated_at=now)
+        )
+        return taken.rowcount == 1
+
+
+def _request(r: Mapping[Any, Any]) -> Request:
+    return Request(
+        id=r["id"],
+        kind=r["kind"],
+        options=r["options"],
+        status=r["status"],
+        created_at=r["created_at"],
+        result=r["result"],
+    )

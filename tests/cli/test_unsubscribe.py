@@ -1,0 +1,170 @@
+"""Issue 17, defect 11 and defect 7: per-recipient unsubscribe (signed tokens, the CLI, the
+RFC 8058 one-click endpoint of `digest serve --http`) and `digest run` while serve runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from digestcli import AS_OF, SECRET, cli, emls, run, write_config
+
+from digest.deliver import make_token, read_token
+from digest.errors import DeliveryError
+
+HTTPS = "https://digest.example.org/unsubscribe?token={token}"
+ENV = {"DIGEST_UNSUBSCRIBE_SECRET": SECRET}
+
+
+class Serve:
+    """`digest serve --http 127.0.0.1:0` as a subprocess, its log in a file we poll."""
+
+    def __init__(self, config: Path) -> None:
+        self.log = config.parent / "serve.log"
+        cmd = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
+        cmd += ["--data-dir", str(config.parent / "data"), "--http", "127.0.0.1:0"]
+        with self.log.open("wb") as err:
+            self.p = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **ENV}
+            )
+        self.port = int(self.wait_for(r"event=site host=\S+ port=(\d+)").group(1))
+        self.wait_for(r"event=start ")
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.log.read_text("utf-8", "replace"))
+            if found:
+                return found
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {pattern!r} in:\n{self.log.read_text('utf-8', 'replace')}")
+
+    def stop(self) -> int:
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(30)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+
+
+def http(url: str, data: bytes | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def test_token_round_trip_and_forgery() -> None:
+    token = make_token(SECRET, "morning", "A@Example.org")
+    assert read_token(SECRET, token) == ("morning", "a@example.org")
+    with pytest.raises(DeliveryError, match="not signed"):
+        read_token("another secret", token)
+    _payload, _, mac = token.partition(".")
+    forged = make_token(SECRET, "morning", "b@example.org").split(".")[0] + "." + mac
+    with pytest.raises(DeliveryError):
+        read_token(SECRET, forged)
+
+
+def test_a_token_placeholder_needs_the_secret(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f'unsubscribe = "{HTTPS}"')
+    ran = run(config, "--as-of", AS_OF, env={"DIGEST_UNSUBSCRIBE_SECRET": ""})
+    assert ran.returncode == 2
+    assert "DIGEST_UNSUBSCRIBE_SECRET" in ran.stderr
+
+
+def test_each_recipient_gets_an_own_signed_link_and_one_click_only_over_https(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, f'unsubscribe = "mailto:unsub@example.org {HTTPS}"')
+    ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), env=ENV)
+    assert ran.returncode == 0, ran.stderr
+    tokens = {}
+    for message in emls(tmp_path):
+        header = message["List-Unsubscribe"]
+        token = re.search(r"token=([A-Za-z0-9_.-]+)>", header).group(1)  # type: ignore[union-attr]
+        assert read_token(SECRET, token) == ("morning", message["To"])
+        html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert f"unsubscribe?token={token}" in html and "{token}" not in html
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        tokens[message["To"]] = token
+    assert len(set(tokens.values())) == 2
+    for raw in sorted((tmp_path / "outbox").glob("*.eml")):
+        # On one line as written, not folded into encoded words no client reads as a URL.
+        line = (
+            rf"^List-Unsubscribe: <mailto:unsub@example\.org>, <{re.escape(HTTPS[:-7])}[\w.-]+>\r$"
+        )
+        assert re.search(line.encode(), raw.read_bytes(), re.M), raw.read_bytes()[:1500]
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    config = write_config(plain, 'unsubscribe = "http://digest.example.org/unsubscribe"')
+    assert run(config, "--as-of", AS_OF, "--out", str(plain / "out")).returncode == 0
+    message = emls(plain)[0]
+    assert message["List-Unsubscribe"] == "<http://digest.example.org/unsubscribe>"
+    assert message["List-Unsubscribe-Post"] is None  # RFC 8058 wants HTTPS
+
+
+def test_unsubscribed_recipients_are_skipped_and_listed(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    data = str(tmp_path / "data")
+    said = cli("unsubscribe", "B@example.org", "-c", str(config), "--data-dir", data)
+    assert said.returncode == 0 and "unsubscribed from every digest" in said.stdout
+    ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"))
+    assert ran.returncode == 0, ran.stderr
+    assert "not sent to b@example.org: unsubscribed" in ran.stdout
+    assert [m["To"] for m in emls(tmp_path)] == ["a@example.org"]
+    status = cli("status", "-c", str(config), "--data-dir", data)
+    assert (
+        "unsubscribed: 1" in status.stdout
+        and "b@example.org from every digest (cli" in status.stdout
+    )
+    undo = cli("unsubscribe", "--undo", "b@example.org", "-c", str(config), "--data-dir", data)
+    assert "subscribed again" in undo.stdout
+    assert "unsubscribed: 0" in cli("status", "-c", str(config), "--data-dir", data).stdout
+
+
+def test_serve_http_one_click_and_run_while_serve_holds_the_lock(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f'unsubscribe = "{HTTPS}"')
+    serve = Serve(config)
+    try:
+        token = make_token(SECRET, "morning", "b@example.org")
+        base = f"http://127.0.0.1:{serve.port}/unsubscribe"
+        # A link scanner's GET only shows a button; a forged token is refused.
+        status, page = http(f"{base}?token={token}")
+        assert status == 200 and "method='post'" in page
+        assert http(f"{base}?token={token[:-2]}xx", b"List-Unsubscribe=One-Click")[0] == 403
+        status, page = http(f"{base}?token={token}", b"List-Unsubscribe=One-Click")
+        assert status == 200 and "b@example.org will not receive morning" in page
+
+        # Send now: `digest run` hands the run to the service, waits and prints its report.
+        ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), env=ENV)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert "digest serve is running: handing this run to it" in ran.stderr
+        assert "morning [2018-10-27T07:00+0000]" in ran.stdout
+        assert "  written: a@example.org -> " in ran.stdout
+        assert "not sent to b@example.org: unsubscribed" in ran.stdout
+        serve.wait_for(r"event=request-done id=1 ")
+        # `digest fetch` is handed over the same way.
+        fetched = cli("fetch", "-c", str(config), "--data-dir", str(tmp_path / "data"), env=ENV)
+        assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+        assert "handing this fetch to it" in fetched.stderr
+        assert fetched.stdout.startswith("fetched 1 feeds (0 failed, 0 waiting")
+        serve.wait_for(r"event=request-done id=2 ")
+    finally:
+        assert serve.stop() == 0
+    assert [m["To"] for m in emls(tmp_path)] == ["a@example.org"]
+    assert (tmp_path / "out" / "morning-2018-10-27.pdf").is_file()
+    status = cli("status", "-c", str(config), "--data-dir", str(tmp_path / "data"), env=ENV)
+    assert "b@example.org from digest morning (one-click" in status.stdout

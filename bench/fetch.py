@@ -197,7 +197,9 @@ def write_config(folder: Path, urls: list[str], concurrency: int, per_host: int)
     return config
 
 
-_SUMMARY = re.compile(r"fetched (\d+) feeds \((\d+) failed, (\d+) not modified\): (\d+) entries")
+_SUMMARY = re.compile(
+    r"fetched (\d+) feeds \((\d+) failed, [^)]*?(\d+) not modified\): (\d+) entries"
+)
 
 
 def command_pass(config: Path, data_dir: Path, profile: Path | None = None) -> dict[str, float]:
@@ -278,8 +280,10 @@ def run_baseline(urls: list[str]) -> dict[str, float]:
 def _client(kind: str, port: int, feeds: int, extra: list[str]) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--client", kind, "--port", str(port), "--feeds", str(feeds),
            *extra]  # fmt: skip
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    ran = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if ran.returncode != 0:
+        raise SystemExit(f"{kind} client failed:\n{ran.stdout[-2000:]}\n{ran.stderr[-3000:]}")
+    return json.loads(ran.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _neardup(items: int) -> dict[str, float]:

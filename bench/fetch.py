@@ -1,19 +1,25 @@
-"""Benchmark: fetch and parse N feeds from a local server, against feedparser.parse(url).
+"""Benchmark: the real `digest fetch` command against sequential feedparser, on a local server.
 
-    python bench/fetch.py                 # 1,000 feeds x 50 items, 50 ms latency (~3 min)
-    python bench/fetch.py --feeds 100     # smaller, while developing
+    python bench/fetch.py             # 1,000 and 100 feeds x 50 items, 50 ms latency (~6 min)
+    python bench/fetch.py --quick     # 200 and 20 feeds, a 20,000-item near-duplicate case
+    python bench/fetch.py --profile   # also print the cProfile top entries of a warm pass
 
 A server process serves the feeds (about 190 KiB each, real article texts from
-../shared/data) on 64 loopback addresses with a fixed latency per response, ETag and
-Last-Modified. Each client runs in its own process so its peak RSS is its own: digest's
-fetch + parse (one httpx client, worker processes for parsing) and the baseline, one
-`feedparser.parse(url)` after another (with etag/modified on the warm pass). The cold pass
-gets every feed (200), the warm pass sends the validators back (all 304). The last line
-printed is one JSON object.
+../shared/data) on 100 loopback addresses with a fixed latency per response, ETag and
+Last-Modified. Each client runs in its own process so its peak RSS is its own:
 
-digest's cold pass is CPU-bound (feedparser needs ~13 ms per feed even with sanitising
-off; two worker processes share the machine's cores), while the baseline mostly waits on
-latency: run it on an otherwise idle machine (each client reports `load_before`).
+- digest: `digest fetch -c CONFIG --data-dir DIR` as a user runs it, in a subprocess: cold
+  with a fresh data directory, then warm with the same one (every feed answers 304), with
+  `concurrency = per_host = 64` as in issue 11; then a cold pass with the default limits
+  (16 at once, 2 per host) to count failures; then the same at the small size, whose cost
+  per item is compared with the large one's (`per_item_growth`);
+- baseline: one `feedparser.parse(url)` after another (with etag/modified on the warm pass);
+- neardup (bench/neardup.py): 100,000 near-duplicate short items through the command's
+  storage step (near-duplicate index + batched inserts into a fresh SQLite file).
+
+The last line printed is one JSON object. The CPU-bound cold pass suffers from other
+processes far more than the baseline, which mostly waits on latency: run it on an otherwise
+idle machine (each client reports `load_before`).
 """
 
 from __future__ import annotations
@@ -25,18 +31,23 @@ import html
 import json
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
-HOSTS = 64
+SHARED = next(
+    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
+HOSTS = 100
 LAST_MODIFIED = "Tue, 24 Nov 2026 06:00:00 GMT"
 
 
@@ -128,7 +139,7 @@ async def _handle(
 
 
 async def serve(folder: Path, latency: float) -> None:
-    """Serve folder on 127.0.0.2..65 (one port), printing the port once listening."""
+    """Serve folder on 127.0.0.2..101 (one port), printing the port once listening."""
     handler = lambda r, w: _handle(folder, latency, r, w)  # noqa: E731
     first = await asyncio.start_server(handler, "127.0.0.2", 0, backlog=1024)
     port = first.sockets[0].getsockname()[1]
@@ -153,65 +164,96 @@ def _usage() -> tuple[float, float]:
     return cpu, max(me.ru_maxrss, kids.ru_maxrss) / 1024
 
 
-async def _digest_pass(
-    urls: list[str], states: dict[str, object], concurrency: int
-) -> tuple[int, dict[str, object]]:
-    from digest.config.settings import FetchSettings
-    from digest.fetch.client import Fetcher, make_client
-    from digest.fetch.parse import parse_feed
-    from digest.fetch.workers import Workers
-    from digest.models import FeedSource, FeedState
-
-    # The bench's feeds are served on loopback, refused unless allowed.
-    settings = FetchSettings(concurrency=concurrency, allow_private=("127.0.0.0/8",))
-    now = datetime.now(UTC)
-    workers = Workers(len(urls))
-    counts: list[int] = []
-    new_states: dict[str, object] = {}
-    async with make_client(settings) as client:
-        fetcher = Fetcher(settings, client)
-
-        in_flight = asyncio.Semaphore(2 * concurrency)  # as in digest.fetch.ingest
-
-        async def one(url: str) -> None:
-            async with in_flight:
-                await fetch_and_parse(url)
-
-        async def fetch_and_parse(url: str) -> None:
-            state = states.get(url) or FeedState(url=url)
-            result = await fetcher.fetch(url, state)  # type: ignore[arg-type]
-            new_states[url] = FeedState(
-                url=url, etag=result.etag, last_modified=result.last_modified
-            )
-            if result.body is not None:
-                parsed = await workers.run(parse_feed, result, FeedSource(url), now)
-                counts.append(len(parsed.entries))
-            elif not result.not_modified:
-                raise SystemExit(f"{url}: {result.error}")
-
+def _tree_rss_mb(pid: int) -> float:
+    """Return the summed RSS of a process and its descendants (Linux /proc; 0 elsewhere)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
         try:
-            await asyncio.gather(*(one(u) for u in urls))
-        finally:
-            workers.close()
-    return sum(counts), new_states
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return total / 1024
 
 
-def run_digest(urls: list[str], concurrency: int) -> dict[str, float]:
-    """Return cold/warm wall and CPU seconds, entries and peak RSS for digest's fetcher."""
-    import digest.fetch.ingest  # noqa: F401  (imported before the clock starts, like feedparser)
+def _sample_peak(pid: int, done: threading.Event, peak: list[float]) -> None:
+    while not done.wait(0.05):
+        peak[0] = max(peak[0], _tree_rss_mb(pid))
 
-    # Other processes slow the CPU-bound cold pass far more than the baseline, which mostly
-    # waits on latency: the load average before each pass says how busy the machine was.
-    load = os.getloadavg()[0]
-    started, cpu0 = time.perf_counter(), _usage()[0]
-    entries, states = asyncio.run(_digest_pass(urls, {}, concurrency))
-    cold, cpu1 = time.perf_counter() - started, _usage()[0]
-    started = time.perf_counter()
-    warm_entries, _ = asyncio.run(_digest_pass(urls, states, concurrency))
-    warm, (cpu2, rss) = time.perf_counter() - started, _usage()
-    assert warm_entries == 0, "the warm pass should be all 304"
-    return {"cold_s": cold, "cold_cpu_s": cpu1 - cpu0, "warm_s": warm, "warm_cpu_s": cpu2 - cpu1,
-            "entries": entries, "peak_rss_mb": rss, "load_before": load}  # fmt: skip
+
+def write_config(folder: Path, urls: list[str], concurrency: int, per_host: int) -> Path:
+    """Write a config with one digest over the feeds and the given fetch limits."""
+    (folder / "feeds.toml").write_text("".join(f'[[feed]]\nurl = "{u}"\n\n' for u in urls))
+    config = folder / "digest.toml"
+    config.write_text(
+        # The feeds are served on loopback, which is refused unless allowed.
+        f"[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n"
+        'allow_private = ["127.0.0.0/8"]\n\n'
+        '[[digest]]\nname = "bench"\nfeeds = ["feeds.toml"]\n'
+    )
+    return config
+
+
+_SUMMARY = re.compile(
+    r"fetched (\d+) feeds \((\d+) failed, [^)]*?(\d+) not modified\): (\d+) entries"
+)
+
+
+def command_pass(config: Path, data_dir: Path, profile: Path | None = None) -> dict[str, float]:
+    """Run `digest fetch` once; return its wall and CPU seconds, counts and peak tree RSS."""
+    cmd = ["-m", "digest", "fetch", "-c", str(config), "--data-dir", str(data_dir)]
+    if profile is not None:
+        cmd = ["-m", "cProfile", "-o", str(profile), *cmd]
+    cpu0, started = _usage()[0], time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    done, peak = threading.Event(), [0.0]
+    sampler = threading.Thread(target=_sample_peak, args=(proc.pid, done, peak))
+    sampler.start()
+    out, err = proc.communicate()
+    wall, cpu = time.perf_counter() - started, _usage()[0] - cpu0
+    done.set()
+    sampler.join()
+    found = _SUMMARY.search(out)
+    if found is None:
+        raise SystemExit(f"digest fetch printed no summary:\n{out}\n{err[-2000:]}")
+    feeds, failed, not_modified, entries = map(int, found.groups())
+    return {"s": wall, "cpu_s": cpu, "feeds": feeds, "failed": failed,
+            "not_modified": not_modified, "entries": entries, "tree_rss_mb": peak[0]}  # fmt: skip
+
+
+def run_digest(urls: list[str], args: argparse.Namespace) -> dict[str, object]:
+    """Return cold and warm figures for `digest fetch` (and a cold pass with default limits)."""
+    with tempfile.TemporaryDirectory(prefix="digest-bench-cmd-") as tmp:
+        folder = Path(tmp)
+        config = write_config(folder, urls, args.concurrency, args.concurrency)
+        load = os.getloadavg()[0]
+        cold = command_pass(config, folder / "data")
+        warm = command_pass(config, folder / "data")
+        figures: dict[str, object] = {"cold": cold, "warm": warm, "load_before": load}
+        if args.profile:
+            stats = folder / "warm.prof"
+            command_pass(config, folder / "data", profile=stats)
+            figures["warm_profile"] = _profile_top(stats)
+        if args.defaults:
+            other = folder / "defaults"
+            other.mkdir()
+            defaults = write_config(other, urls, 16, 2)  # FetchSettings' defaults
+            figures["defaults"] = command_pass(defaults, other / "data")
+        figures["peak_rss_mb"] = _usage()[1]  # the largest single process (waited for)
+        return figures
+
+
+def _profile_top(stats: Path, count: int = 25) -> str:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(str(stats), stream=out).sort_stats("cumulative").print_stats(count)
+    return out.getvalue()
 
 
 def run_baseline(urls: list[str]) -> dict[str, float]:
@@ -235,39 +277,108 @@ def run_baseline(urls: list[str]) -> dict[str, float]:
             "entries": entries, "peak_rss_mb": rss, "load_before": load}  # fmt: skip
 
 
-def _client(kind: str, port: int, feeds: int, concurrency: int) -> dict[str, float]:
+def _client(kind: str, port: int, feeds: int, extra: list[str]) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--client", kind, "--port", str(port), "--feeds", str(feeds),
-           "--concurrency", str(concurrency)]  # fmt: skip
+           *extra]  # fmt: skip
+    ran = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if ran.returncode != 0:
+        raise SystemExit(f"{kind} client failed:\n{ran.stdout[-2000:]}\n{ran.stderr[-3000:]}")
+    return json.loads(ran.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _neardup(items: int) -> dict[str, float]:
+    cmd = [sys.executable, str(Path(__file__).with_name("neardup.py")), "--items", str(items)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def _arguments() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--feeds", type=int, default=1000)
+    ap.add_argument("--small", type=int, default=100, help="the smaller run (per_item_growth)")
     ap.add_argument("--items", type=int, default=50)
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--concurrency", type=int, default=64, help="and per_host")
+    ap.add_argument("--neardup", type=int, default=100_000, help="near-duplicate items")
+    ap.add_argument("--quick", action="store_true", help="200/20 feeds, 20,000 near-duplicates")
+    ap.add_argument("--profile", action="store_true", help="print a warm pass's cProfile top")
     ap.add_argument("--no-baseline", action="store_true", help="skip the slow baseline")
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--client", choices=("digest", "baseline"), help=argparse.SUPPRESS)
+    ap.add_argument("--defaults", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.feeds, args.small, args.neardup = 200, 20, 20_000
+    return args
+
+
+def _run_clients(args: argparse.Namespace, port: int) -> dict[str, dict[str, object]]:
+    extra = ["--concurrency", str(args.concurrency)]
+    runs: dict[str, dict[str, object]] = {}
+    runs["digest"] = _client("digest", port, args.feeds, [*extra, "--defaults"] +
+                             (["--profile"] if args.profile else []))  # fmt: skip
+    profile = runs["digest"].pop("warm_profile", None)
+    if profile:
+        print(f"warm pass profile ({args.feeds} feeds):\n{profile}", flush=True)
+    print(f"digest {args.feeds}: {json.dumps(runs['digest'])}", flush=True)
+    runs["small"] = _client("digest", port, args.small, extra)
+    print(f"digest {args.small}: {json.dumps(runs['small'])}", flush=True)
+    if not args.no_baseline:
+        runs["baseline"] = _client("baseline", port, args.feeds, [])
+        print(f"baseline {args.feeds}: {json.dumps(runs['baseline'])}", flush=True)
+    return runs
+
+
+def _summary(args: argparse.Namespace, runs: dict[str, dict[str, object]],
+             near: dict[str, float]) -> dict[str, object]:  # fmt: skip
+    big, small, base = runs["digest"], runs["small"], runs.get("baseline")
+    cold, warm, defaults = big["cold"], big["warm"], big["defaults"]
+    assert isinstance(cold, dict) and isinstance(warm, dict) and isinstance(defaults, dict)
+    small_cold = small["cold"]
+    assert isinstance(small_cold, dict)
+    per_big = cold["s"] / max(1, cold["entries"])
+    per_small = small_cold["s"] / max(1, small_cold["entries"])
+    cpu_big = cold["cpu_s"] / max(1, cold["entries"])
+    cpu_small = small_cold["cpu_s"] / max(1, small_cold["entries"])
+    return {
+        "feeds": args.feeds, "items": args.items,
+        "cold_s": round(cold["s"], 2), "warm_s": round(warm["s"], 2),
+        "baseline_cold_s": round(float(base["cold_s"]), 2) if base else None,  # type: ignore[arg-type]
+        "baseline_warm_s": round(float(base["warm_s"]), 2) if base else None,  # type: ignore[arg-type]
+        "cold_speedup": round(float(base["cold_s"]) / cold["s"], 2) if base else None,  # type: ignore[arg-type]
+        "warm_speedup": round(float(base["warm_s"]) / warm["s"], 2) if base else None,  # type: ignore[arg-type]
+        "failed_feeds": cold["failed"] + warm["failed"],
+        "warm_not_modified": warm["not_modified"],
+        "defaults_cold_s": round(defaults["s"], 2), "defaults_failed_feeds": defaults["failed"],
+        "per_item_growth": round(per_big / per_small, 2),
+        "per_item_cpu_growth": round(cpu_big / cpu_small, 2),
+        "cold_cpu_s": round(cold["cpu_s"], 1), "warm_cpu_s": round(warm["cpu_s"], 2),
+        "small_cold_s": round(small_cold["s"], 2),
+        "dedup_items": near["items"], "dedup_100k_s": round(near["dedup_s"], 2),
+        "dedup_groups": near["groups"], "dedup_fingerprint_s": round(near["fingerprint_s"], 2),
+        "dedup_rss_mb": round(near["peak_rss_mb"], 1),
+        "peak_rss_mb": round(float(big["peak_rss_mb"]), 1),  # type: ignore[arg-type]
+        "peak_tree_rss_mb": round(max(cold["tree_rss_mb"], warm["tree_rss_mb"]), 1),
+        "load_before": big["load_before"],
+    }  # fmt: skip
+
+
+def main() -> None:
+    args = _arguments()
     if args.serve:
         asyncio.run(serve(args.serve, args.latency))
         return
     if args.client:
         urls = feed_urls(args.port, args.feeds)
-        figures = (
-            run_digest(urls, args.concurrency) if args.client == "digest" else run_baseline(urls)
-        )
+        figures = run_digest(urls, args) if args.client == "digest" else run_baseline(urls)
         print(json.dumps(figures))
         return
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        build_corpus(folder, args.feeds, args.items)
-        size = sum(p.stat().st_size for p in folder.iterdir()) / args.feeds / 1024
+        build_corpus(folder, max(args.feeds, args.small), args.items)
+        size = sum(p.stat().st_size for p in folder.iterdir()) / max(args.feeds, args.small) / 1024
         print(f"corpus: {args.feeds} feeds x {args.items} items, {size:.0f} KiB per feed "
               f"({time.perf_counter() - started:.1f} s to build)", flush=True)  # fmt: skip
         server = subprocess.Popen(
@@ -276,24 +387,13 @@ def main() -> None:
         )  # fmt: skip
         try:
             assert server.stdout is not None
-            port = int(server.stdout.readline())
-            ours = _client("digest", port, args.feeds, args.concurrency)
-            print(f"digest:   {json.dumps(ours)}", flush=True)
-            base = None if args.no_baseline else _client("baseline", port, args.feeds, 1)
-            if base:
-                print(f"baseline: {json.dumps(base)}", flush=True)
+            runs = _run_clients(args, int(server.stdout.readline()))
         finally:
             server.terminate()
             server.wait()
-    result = {
-        "cold_s": round(ours["cold_s"], 2),
-        "baseline_cold_s": round(base["cold_s"], 2) if base else None,
-        "cold_speedup": round(base["cold_s"] / ours["cold_s"], 1) if base else None,
-        "warm_s": round(ours["warm_s"], 2),
-        "baseline_warm_s": round(base["warm_s"], 2) if base else None,
-        "peak_rss_mb": round(ours["peak_rss_mb"], 1),
-    }
-    print(json.dumps(result))
+    near = _neardup(args.neardup)
+    print(f"near-duplicates: {json.dumps(near)}", flush=True)
+    print(json.dumps(_summary(args, runs, near)))
 
 
 if __name__ == "__main__":

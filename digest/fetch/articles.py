@@ -25,9 +25,12 @@ from digest.models import Article, Entry, Failure, FeedSource, FetchResult, Pars
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A parsed feed and its fresh entries as articles built from the feed's own text."""
+    """A parsed feed's title and entry count, and its fresh entries as draft articles."""
 
-    feed: ParsedFeed
+    # Not the ParsedFeed: it travels back from a worker process, and unpickling every
+    # entry's HTML again costs the event loop's process more than the rest of its work.
+    title: str
+    entries: int
     drafts: tuple[tuple[Entry, Article], ...]
 
 
@@ -42,7 +45,7 @@ def prepare_feed(
         return Failure(exc.stage, source.url, exc.message)
     fresh = [e for e in feed.entries if e.guid not in known]
     drafts = tuple((e, a) for e in fresh if (a := draft_article(source, feed, e, now)) is not None)
-    return Prepared(feed, drafts)
+    return Prepared(feed.title, len(feed.entries), drafts)
 
 
 def draft_article(

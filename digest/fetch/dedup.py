@@ -3,15 +3,15 @@
 A wire story syndicated by three sites has three URLs but one text. `fingerprint` is a
 b-bit MinHash (64 hash functions, 8 bits each) over word 3-shingles: the share of equal
 bytes estimates the texts' Jaccard similarity, so a copy with a different byline, caption or
-closing line stays close while another story is near zero. `FingerprintIndex` hands every
-near duplicate the fingerprint of the first copy seen: "same fingerprint" means "same text".
+closing line stays close while another story is near zero. `FingerprintIndex`
+(digest/fetch/lsh.py) hands every near duplicate the fingerprint of the first copy seen:
+"same fingerprint" means "same text".
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import numpy as np
@@ -64,7 +64,25 @@ def _shingles(text: str) -> set[str]:
     words = _WORD.findall(text.casefold())
     if len(words) < SHINGLE:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return set(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
+
+
+_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
+_LOW_BYTE = np.uint64(0xFF)
+_B_COLUMN = _B[:, None]
+
+
+def _hashes(shingles: set[str]) -> bytes:
+    # Copying a ready blake2b state costs less than the constructor's keyword parsing: a
+    # third less time for the same 8-byte digests, so stored fingerprints still match.
+    blank = _BLAKE2B_8.copy
+    out: list[bytes] = []
+    keep = out.append
+    for shingle in shingles:
+        h = blank()
+        h.update(shingle.encode())
+        keep(h.digest())
+    return b"".join(out)
 
 
 def fingerprint(text: str) -> str:
@@ -72,22 +90,17 @@ def fingerprint(text: str) -> str:
     shingles = _shingles(text)
     if not shingles:
         return ""
-    hashes = np.fromiter(
-        (
-            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
-            for s in shingles
-        ),
-        dtype=np.uint64,
-        count=len(shingles),
-    )
+    hashes = np.frombuffer(_hashes(shingles), dtype=">u8").astype(np.uint64)
     # Multiply-shift hashing (wrapping uint64 arithmetic) gives the 64 permutations.
+    # (64, n): each permutation's values contiguous, so the minimum reads memory in order.
     with np.errstate(over="ignore"):
-        permuted = hashes[:, None] * _A[None, :] + _B[None, :]
-    low_bytes = (permuted.min(axis=0) & np.uint64(0xFF)).astype(np.uint8)
-    return str(low_bytes.tobytes().hex())
+        permuted = np.multiply.outer(_A, hashes)
+        permuted += _B_COLUMN
+    return str((permuted.min(axis=1) & _LOW_BYTE).astype(np.uint8).tobytes().hex())
 
 
-def _signature(fp: str) -> npt.NDArray[np.uint8] | None:
+def signature(fp: str) -> npt.NDArray[np.uint8] | None:
+    """Return a fingerprint's 64 one-byte MinHash values (None for '' or a malformed one)."""
     try:
         raw = bytes.fromhex(fp)
     except ValueError:
@@ -95,62 +108,15 @@ def _signature(fp: str) -> npt.NDArray[np.uint8] | None:
     return np.frombuffer(raw, dtype=np.uint8) if len(raw) == PERMUTATIONS else None
 
 
-def _jaccard(equal_share: float) -> float:
+def jaccard(equal_share: float) -> float:
+    """Return the Jaccard similarity estimated from the share of equal one-byte values."""
     # Two different 8-bit values still match by chance 1 time in 256.
     return max(0.0, (equal_share - 1 / 256) / (1 - 1 / 256))
 
 
 def similarity(a: str, b: str) -> float:
     """Return the estimated Jaccard similarity of two fingerprinted texts (0.0 to 1.0)."""
-    sa, sb = _signature(a), _signature(b)
+    sa, sb = signature(a), signature(b)
     if sa is None or sb is None:
         return 0.0
-    return _jaccard(float(np.mean(sa == sb)))
-
-
-class FingerprintIndex:
-    """Known fingerprints; `resolve` maps a new one onto a near-duplicate already known."""
-
-    # Locality-sensitive lookup: 32 bands of 2 bytes. Texts with Jaccard 0.5 share at least
-    # one band with probability 1 - (1 - 0.5**2)**32 > 0.9999, so candidates are found
-    # without comparing against every known text (a cold pass stores tens of thousands).
-    BAND = 2
-
-    def __init__(self, known: Iterable[str] = ()) -> None:
-        self._texts: list[str] = []
-        self._signatures: list[bytes] = []
-        self._bands: dict[tuple[int, bytes], list[int]] = {}
-        self._exact: dict[str, str] = {}
-        for fp in known:
-            self.resolve(fp)
-
-    def resolve(self, fp: str) -> str:
-        """Return the known fingerprint similar to fp (>= SAME), else remember fp and return it."""
-        if fp in self._exact:
-            return self._exact[fp]
-        signature = _signature(fp)
-        if signature is None:
-            return fp
-        raw = signature.tobytes()
-        keys = [(i, raw[i : i + self.BAND]) for i in range(0, PERMUTATIONS, self.BAND)]
-        candidates = {n for key in keys for n in self._bands.get(key, ())}
-        best, best_share = -1, 0.0
-        for n in candidates:
-            share = (
-                sum(a == b for a, b in zip(raw, self._signatures[n], strict=True)) / PERMUTATIONS
-            )
-            if share > best_share:
-                best, best_share = n, share
-        if best >= 0 and _jaccard(best_share) >= SAME:
-            self._exact[fp] = self._texts[best]
-            return self._texts[best]
-        number = len(self._texts)
-        self._texts.append(fp)
-        self._signatures.append(raw)
-        for key in keys:
-            self._bands.setdefault(key, []).append(number)
-        self._exact[fp] = fp
-        return fp
-
-    def __len__(self) -> int:
-        return len(self._texts)
+    return jaccard(float(np.mean(sa == sb)))

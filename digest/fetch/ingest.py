@@ -1,10 +1,12 @@
 """Wire fetch → parse → full text → extract/clean → dedup → store, one feed at a time.
 
-Each feed is stored as soon as it is processed, in one transaction, followed by its state:
-a crash loses at most the feeds in flight, and a re-run only repeats them (the store ignores
-duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth; the others go on.
-Parsing and text cleaning are CPU-bound, so with many feeds they run in worker processes
-(digest/fetch/workers.py); articles are built by digest/fetch/articles.py, and each feed's outcome adds
+The event loop only fetches: parsing, cleaning and fingerprints run in worker processes (a
+thread for small passes, digest/fetch/workers.py), and storage in one thread
+(digest/fetch/storing.py), so a slow step never keeps a socket from being read. Each feed is
+stored as soon as it is processed, its articles and state in one transaction (shared with the
+feeds queued behind it): a crash loses at most the feeds in flight, and a re-run only repeats
+them (the store ignores duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth;
+the others go on. Articles are built by digest/fetch/articles.py, and each feed's outcome adds
 up to the pass's IngestReport in digest/fetch/outcomes.py.
 """
 
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
@@ -22,10 +24,10 @@ from digest.config import Settings
 from digest.errors import DigestError, ExtractError
 from digest.fetch.articles import draft_article, prepare_feed, wants_full_text, with_page
 from digest.fetch.client import Fetcher, local_feeds, make_client, run_sync
-from digest.fetch.dedup import FingerprintIndex
 from digest.fetch.extract import extract_article
 from digest.fetch.feedstate import next_feed_state
 from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
+from digest.fetch.storing import Storage
 from digest.fetch.workers import Workers
 from digest.models import (
     Article,
@@ -40,7 +42,6 @@ from digest.models import (
 from digest.store import Store
 
 Progress = Callable[[str], None]
-FINGERPRINT_HORIZON = timedelta(days=7)
 
 
 def is_due(state: FeedState, now: datetime) -> bool:
@@ -84,7 +85,6 @@ async def ingest_async(
     for s in unique:
         if s not in due:
             progress(f"{s.label}: skipped (disabled or backing off)")
-    index = FingerprintIndex(store.recent_fingerprints(now - FINGERPRINT_HORIZON))
     added = {f.url for f in store.added_feeds()}
     async with contextlib.AsyncExitStack() as stack:
         # Closed in reverse order on every path, so a failing pool shutdown still
@@ -92,8 +92,10 @@ async def ingest_async(
         http = await _client(stack, settings, client)
         workers = Workers(len(due))
         stack.callback(workers.close)
+        storage = Storage(store, now)
+        stack.callback(storage.close)
         fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
-        pass_ = _Pass(fetcher, workers, settings, store, index, now, progress, added)
+        pass_ = _Pass(fetcher, workers, settings, store, storage, now, progress, added)
         outcomes = await pass_.run(due, states)
     for source, moved_to in pass_.moves:
         move_feed(store, source, moved_to)
@@ -172,7 +174,7 @@ class _Pass:
     workers: Workers
     settings: Settings
     store: Store
-    index: FingerprintIndex
+    storage: Storage
     now: datetime
     progress: Progress
     added: set[str]
@@ -194,7 +196,7 @@ class _Pass:
                     # The one broad catch outside pipeline.py: feeds are processed inside
                     # this pass, so only here can a library bug on one feed be kept from
                     # ending the pass for all the others.
-                    return self.crashed(source, states[source.url], exc)
+                    return await self.crashed(source, states[source.url], exc)
 
         outcomes: dict[str, FeedOutcome] = {}
         for done in asyncio.as_completed([bounded(s) for s in due]):
@@ -207,20 +209,21 @@ class _Pass:
         result = await self.fetcher.fetch(source.url, state)
         new_state = next_feed_state(state, result, self.now, self.settings.fetch)
         if not result.ok:
-            self.store.save_feed_state(new_state)
+            await self.storage.save(new_state)
             failure = Failure("fetch", source.url, result.error or f"HTTP {result.status}")
             return FeedOutcome(source, new_state, failure=failure)
         self.follow_move(source, result.permanent_redirect)
         if result.not_modified:
-            self.store.save_feed_state(new_state)
+            await self.storage.save(new_state)
             return FeedOutcome(source, new_state, not_modified=True)
-        known = self.store.stored_guids(source.url)
+        # A read: it need not wait behind the storage thread's writes (SQLite WAL).
+        known = await asyncio.to_thread(self.store.stored_guids, source.url)
         prepared = await self.workers.run(prepare_feed, result, source, self.now, known)
         if isinstance(prepared, Failure):
             # A feed that answers 200 with something unusable counts as a failing fetch.
             bad = FetchResult(url=source.url, status=0, error=prepared.message)
             failed = next_feed_state(state, bad, self.now, self.settings.fetch)
-            self.store.save_feed_state(failed)
+            await self.storage.save(failed)
             return FeedOutcome(source, failed, failure=prepared)
         articles = await asyncio.gather(
             *(
@@ -228,12 +231,12 @@ class _Pass:
                 for e, a in prepared.drafts
             )
         )
-        new = self.store.add_articles(self.unique(articles))
-        self.store.save_feed_state(replace(new_state, title=prepared.feed.title or state.title))
-        count = len(prepared.feed.entries)
-        return FeedOutcome(source, new_state, count, len(new), count - len(new))
+        titled = replace(new_state, title=prepared.title or state.title)
+        new = await self.storage.save(titled, unique_urls(articles))
+        count = prepared.entries
+        return FeedOutcome(source, new_state, count, new, count - new)
 
-    def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
+    async def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
         """Return the outcome of a feed whose processing raised, recording it as an error."""
         message = f"unexpected {type(exc).__name__}: {exc}"
         failed = next_feed_state(
@@ -243,7 +246,7 @@ class _Pass:
             self.settings.fetch,
         )
         with contextlib.suppress(DigestError):  # the store itself may be what failed
-            self.store.save_feed_state(failed)
+            await self.storage.save(failed)
         return FeedOutcome(source, failed, failure=Failure("ingest", source.url, message))
 
     def follow_move(self, source: FeedSource, moved_to: str | None) -> None:
@@ -255,14 +258,13 @@ class _Pass:
         else:
             self.progress(f"{source.label}: moved permanently to {moved_to}; update the feed list")
 
-    def unique(self, articles: Sequence[Article]) -> list[Article]:
-        seen: set[str] = set()
-        kept: list[Article] = []
-        for article in articles:
-            if article.url not in seen:
-                seen.add(article.url)
-                kept.append(replace(article, fingerprint=self.index.resolve(article.fingerprint)))
-        return kept
+
+def unique_urls(articles: Sequence[Article]) -> list[Article]:
+    """Return the articles without repeats of a URL (the first of each is kept)."""
+    first: dict[str, Article] = {}
+    for a in articles:
+        first.setdefault(a.url, a)
+    return list(first.values())
 
 
 def preview_article(

@@ -1,16 +1,25 @@
-"""Run CPU-bound steps (parsing, text extraction) off the event loop."""
+"""Run CPU-bound and blocking steps off the event loop: parsing and cleaning, and storage.
+
+`Workers` runs parsing and text extraction in worker processes (a thread for small passes);
+`Batcher` runs a pass's storage in one thread, several jobs per call, so the database's one
+writer is never waited for on the event loop and queued feeds share a transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
+J = TypeVar("J")
+R = TypeVar("R")
 POOL_MIN_FEEDS = 24  # below this, starting worker processes costs more than it saves
 
 
@@ -43,3 +52,62 @@ class Workers:
         """Stop the worker processes."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Batcher(Generic[J, R]):
+    """Runs handle(jobs) in one thread, on every job queued while the last call ran."""
+
+    def __init__(self, handle: Callable[[Sequence[J]], Sequence[R]], limit: int = 200) -> None:
+        self.handle, self.limit = handle, limit
+        self.queue: queue.SimpleQueue[tuple[J, Future[R]] | None] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    async def run(self, job: J) -> R:
+        """Return handle's result for job, computed in the batch thread with other jobs."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._serve, name="digest-batch", daemon=True)
+            self.thread.start()
+        done: Future[R] = Future()
+        self.queue.put((job, done))
+        return await asyncio.wrap_future(done)
+
+    def close(self) -> None:
+        """Finish the queued jobs and stop the thread."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+
+    def _serve(self) -> None:
+        while (first := self.queue.get()) is not None:
+            batch = [first]
+            while len(batch) < self.limit:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self.queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._settle(batch)
+
+    def _settle(self, batch: list[tuple[J, Future[R]]]) -> None:
+        live = [(job, done) for job, done in batch if done.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            results = self.handle([job for job, _ in live])
+        except Exception as exc:
+            if len(live) == 1:
+                live[0][1].set_exception(exc)
+                return
+            # One job's failure must not fail the others it happened to share a call with.
+            for job, done in live:
+                try:
+                    done.set_result(self.handle([job])[0])
+                except Exception as one:
+                    done.set_exception(one)
+            return
+        for (_, done), result in zip(live, results, strict=True):
+            done.set_result(result)

@@ -1,22 +1,38 @@
-"""Feed and article queries: feed state and added feeds, stored articles and fingerprints."""
+"""Feed and article queries: feed state and added feeds, stored articles and fingerprints.
+
+A fetch pass stores with `store_feeds`: several feeds' articles and states in one transaction,
+each feed's articles in one multi-row INSERT ... RETURNING (a statement per article cost more
+than parsing it), states in one upsert.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from digest.models import Article, FeedSource, FeedState
 from digest.store.base import StoreBase
 from digest.store.schema import articles, feeds
 
+_STATE = (
+    "title", "etag", "last_modified", "error_count", "last_error", "last_success_at",
+    "next_check_at", "disabled",
+)  # fmt: skip
+
 
 class FeedQueries(StoreBase):
     """The Store's feed and article queries."""
+
+    # Kept here by the fetch stage between passes of one process (the service): its
+    # near-duplicate index, so it is read from the database once, then only extended.
+    fingerprint_cache: object | None = None
 
     # -- feeds -----------------------------------------------------------------------------
 
@@ -34,18 +50,32 @@ class FeedQueries(StoreBase):
 
     def save_feed_state(self, state: FeedState) -> None:
         """Insert or update a feed's state."""
-        values = {
-            "title": state.title,
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "error_count": state.error_count,
-            "last_error": state.last_error,
-            "last_success_at": state.last_success_at,
-            "next_check_at": state.next_check_at,
-            "disabled": state.disabled,
-        }
         with self.begin() as conn:
-            self._upsert_feed(conn, state.url, values)
+            self._upsert_feed(conn, state.url, _state_values(state))
+
+    def store_feeds(
+        self, writes: Sequence[tuple[FeedState, Sequence[Article]]]
+    ) -> tuple[tuple[int, ...], ...]:
+        """Store feeds' articles and states in one transaction; return each one's new rows' ids.
+
+        Articles already stored (by feed+guid or URL) are skipped, as in add_articles.
+        """
+        with self.begin() as conn:
+            new = tuple(tuple(self._insert_rows(conn, items).values()) for _, items in writes)
+            self._upsert_states(conn, [state for state, _ in writes])
+        return new
+
+    def _upsert_states(self, conn: Connection, states: Sequence[FeedState]) -> None:
+        if not states:
+            return
+        latest = {s.url: s for s in states}  # one row per URL: the last state given wins
+        insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(
+            feeds
+        )
+        stmt = insert.on_conflict_do_update(
+            index_elements=[feeds.c.url], set_={c: insert.excluded[c] for c in _STATE}
+        )
+        conn.execute(stmt, [{"url": s.url, **_state_values(s)} for s in latest.values()])
 
     def _upsert_feed(self, conn: Connection, url: str, values: dict[str, Any]) -> None:
         updated = conn.execute(sa.update(feeds).where(feeds.c.url == url).values(**values))
@@ -79,28 +109,23 @@ class FeedQueries(StoreBase):
 
     def add_articles(self, items: Iterable[Article]) -> tuple[Article, ...]:
         """Insert articles, skipping any already stored by feed+guid or URL; return the new ones."""
-        new: list[Article] = []
         with self.begin() as conn:
-            for a in items:
-                stmt = self.insert_ignore(articles).values(
-                    feed_url=a.feed_url,
-                    source=a.source,
-                    guid=a.guid,
-                    url=a.url,
-                    title=a.title,
-                    published=a.published,
-                    fetched=a.fetched or a.published,
-                    text=a.text,
-                    language=a.language,
-                    fingerprint=a.fingerprint,
-                    tags=json.dumps(list(a.tags)),
-                    image_url=a.image_url,
-                )
-                result = conn.execute(stmt)
-                if result.rowcount:
-                    key = result.inserted_primary_key
-                    new.append(_with_id(a, int(key[0]) if key and key[0] is not None else None))
-        return tuple(new)
+            ids = self._insert_rows(conn, items := list(items))
+        return tuple(replace(a, id=ids[k]) for a in items if (k := _key(a)) in ids)
+
+    def _insert_rows(
+        self, conn: Connection, items: Sequence[Article]
+    ) -> dict[tuple[str, str, str], int]:
+        """Insert the articles not stored yet; return the new rows' ids by feed, guid and URL."""
+        # One statement for all rows; RETURNING names the rows really inserted (a conflict
+        # inserts nothing and returns nothing), matched back by feed, guid and URL.
+        unique = _first_of_each(items)
+        if not unique:
+            return {}
+        key = (articles.c.feed_url, articles.c.guid, articles.c.url)
+        stmt = self.insert_ignore(articles).returning(articles.c.id, *key)
+        rows = conn.execute(stmt, [_article_row(a) for a in unique]).all()
+        return {(r.feed_url, r.guid, r.url): int(r.id) for r in rows}
 
     def has_fingerprint(self, fingerprint: str) -> bool:
         """Return True when an article with this text fingerprint is already stored."""
@@ -118,13 +143,15 @@ class FeedQueries(StoreBase):
             rows = conn.execute(sa.select(articles.c.guid).where(articles.c.feed_url == feed_url))
             return frozenset(r[0] for r in rows)
 
-    def recent_fingerprints(self, since: datetime) -> tuple[str, ...]:
-        """Return the non-empty text fingerprints of articles fetched since a time."""
-        query = sa.select(articles.c.fingerprint).where(
-            articles.c.fetched >= since, articles.c.fingerprint != ""
+    def fingerprints_since(
+        self, since: datetime, after_id: int = 0
+    ) -> tuple[tuple[int, str, datetime], ...]:
+        """Return (id, fingerprint, fetched) of articles fetched since a time with id > after_id."""
+        query = sa.select(articles.c.id, articles.c.fingerprint, articles.c.fetched).where(
+            articles.c.fetched >= since, articles.c.fingerprint != "", articles.c.id > after_id
         )
         with self.begin() as conn:
-            return tuple(dict.fromkeys(r[0] for r in conn.execute(query.order_by(articles.c.id))))
+            return tuple((r[0], r[1], r[2]) for r in conn.execute(query.order_by(articles.c.id)))
 
     def articles_between(
         self, start: datetime, end: datetime, feed_urls: Sequence[str] | None = None
@@ -179,7 +206,40 @@ def _article(r: Any) -> Article:
     )
 
 
-def _with_id(a: Article, article_id: int | None) -> Article:
-    from dataclasses import replace
+def _key(a: Article) -> tuple[str, str, str]:
+    return (a.feed_url, a.guid, a.url)
 
-    return replace(a, id=article_id)
+
+def _first_of_each(items: Sequence[Article]) -> list[Article]:
+    # Within one statement a repeated feed+guid or URL would be skipped by the database but
+    # still match its key in RETURNING: keep the first, as inserting one by one would.
+    keys: set[tuple[str, str]] = set()
+    urls: set[str] = set()
+    kept: list[Article] = []
+    for a in items:
+        if (a.feed_url, a.guid) not in keys and a.url not in urls:
+            keys.add((a.feed_url, a.guid))
+            urls.add(a.url)
+            kept.append(a)
+    return kept
+
+
+def _state_values(state: FeedState) -> dict[str, Any]:
+    return {c: getattr(state, c) for c in _STATE}
+
+
+def _article_row(a: Article) -> dict[str, Any]:
+    return {
+        "feed_url": a.feed_url,
+        "source": a.source,
+        "guid": a.guid,
+        "url": a.url,
+        "title": a.title,
+        "published": a.published,
+        "fetched": a.fetched or a.published,
+        "text": a.text,
+        "language": a.language,
+        "fingerprint": a.fingerprint,
+        "tags": json.dumps(list(a.tags)),
+        "image_url": a.image_url,
+    }

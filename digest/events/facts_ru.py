@@ -69,7 +69,7 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             kind = _KINDS[span.type]
             if kind == "people" and _plural(span):
                 continue  # "Ямадаевы": a family
-            if len(span.tokens) == 1 and _common_word(models.vocab, span.tokens[0], text):
+            if len(span.tokens) == 1 and _common_word(models.vocab, span.tokens[0], text, kind):
                 continue
             # "Овечкин, Федоров", "Эль Сальвадор • Эфиопия": a list read as one name
             subject = bool(_COPULA.match(text, span.stop))
@@ -91,15 +91,25 @@ _PROPER = ("Name", "Surn", "Geox", "Orgn", "Abbr", "Trad")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:\n]\s*|[.!?…]\s*[»\"]\s*|[—–-]\s+)[«\"(]?$")
 
 
-def _common_word(vocab: Any, token: Any, text: str) -> bool:
+# Words for a kind of territory that the NER tags as a place when capitalised alone.
+_GENERIC_PLACES = frozenset(
+    "федерация республика область край округ штат страна государство регион провинция "
+    "королевство район город".split()
+)
+
+
+def _common_word(vocab: Any, token: Any, text: str, kind: str = "") -> bool:
     """Tell a common word capitalised where a sentence opens ("Правительство", "Супруга") or an
-    adjective alone ("Южная") from a name; "СМИ" are not an organisation."""
+    adjective alone ("Южная") from a name; "СМИ" are not an organisation. A place of one
+    common noun ("субъектов Федерации") names no place a reader could find on a map."""
     forms = vocab(token.text.lower())
     if not forms or token.text.lower() == "сми":
         return bool(forms)
     tag = forms[0].tag
     if any(g in tag for g in _PROPER):
         return False
+    if kind == "places" and forms[0].normal_form in _GENERIC_PLACES:
+        return True
     return forms[0].pos == "ADJ" or bool(
         _SENTENCE_START.search(text[max(0, token.start - 4) : token.start])
     )

@@ -81,3 +81,16 @@ def test_a_womans_name_keeps_its_gender() -> None:
     )
     assert facts.people == ("Валерия Касамара",)
     assert facts.organisations == ("Высшая школа экономики",)  # not «Высочайшая»
+
+
+def test_a_generic_territory_word_is_no_place() -> None:
+    # The Russian demo listed «Федерация» among places, from «суды субъектов Федерации».
+    facts = find_facts(
+        [
+            "По словам Евгения Смирнова из «Команды 29», вопросами гостайны занимаются суды "
+            "субъектов Федерации (например, Мосгорсуд). Суд в Москве отказал адвокату."
+        ],
+        "ru",
+    )
+    assert "Федерация" not in facts.places
+    assert "Москва" in facts.places

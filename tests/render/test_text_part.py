@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from factories import make_digest
 
 from digest.config.settings import DigestSettings
@@ -20,6 +22,9 @@ def test_coming_up_items_start_at_the_margin_and_continue_indented() -> None:
     starts = [line for line in block if not line.startswith(" ")]
     assert len(starts) == len(digest.coming_up)
     for line, item in zip(starts, digest.coming_up, strict=True):
-        assert line.startswith(f"{item.when:%a} {item.when.day} {item.when:%b} ")
+        # The dash keeps the date apart from the label ("Sun 11 Nov The next meeting" read
+        # as one phrase when the wrap squeezed two spaces into one).
+        date = f"{item.when:%a} {item.when.day} {item.when:%b}"
+        assert re.match(rf"{date}( {item.when.year})? — \S", line), line
     assert all(line.startswith("    ") and line[4] != " " for line in block if line not in starts)
     assert all(len(line) <= 72 for line in block)

@@ -109,7 +109,7 @@ def serve_command(
             )
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
-    except ConfigError as exc:  # --http: the port is taken or the address is not ours
+    except ConfigError as exc:  # --http or --health-port: the port is taken or not ours
         fail(str(exc))
     raise typer.Exit(code)
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 
 from digest.service import unsubscribe
+from digest.service.background import BackgroundServer
 from digest.service.unsubscribe import Unsubscriber
 
 # HELP text of the gauges the jobs set; another name gets its own name as help.
@@ -173,28 +174,14 @@ def _gauge(
     return family
 
 
-class HealthServer:
-    """A small HTTP server for /healthz and /metrics on its own daemon thread."""
+class HealthServer(BackgroundServer):
+    """A small HTTP server for /healthz, /metrics and /unsubscribe on its own daemon thread."""
 
     def __init__(
         self, state: ServiceState, host: str, port: int, unsubscriber: Unsubscriber | None = None
     ) -> None:
         handler = type("_Handler", (_Handler,), {"state": state, "unsubscriber": unsubscriber})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="digest-health", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        """Return the port actually bound (useful when asked for port 0)."""
-        return int(self._server.server_address[1])
-
-    def close(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(handler, host, port, "--health-port")
 
 
 def start_health_server(
@@ -202,7 +189,7 @@ def start_health_server(
 ) -> HealthServer:
     """Return a running health server on host:port (port 0 picks a free one)."""
     server = HealthServer(state, host, port, unsubscriber)
-    server._thread.start()
+    server.start()
     return server
 
 

@@ -9,14 +9,13 @@ is set.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from digest.errors import ConfigError
 from digest.service import unsubscribe
+from digest.service.background import BackgroundServer
 from digest.service.unsubscribe import Unsubscriber
 
 CONTENT_TYPES = {
@@ -59,7 +58,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         pass  # a reader's page views would drown the service's own log lines
 
 
-class SiteServer:
+class SiteServer(BackgroundServer):
     """A static file server for the archive site on its own daemon thread."""
 
     def __init__(
@@ -67,25 +66,7 @@ class SiteServer:
     ) -> None:
         site_dir.mkdir(parents=True, exist_ok=True)
         handler_class = type("_Handler", (_SiteHandler,), {"unsubscriber": unsubscriber})
-        handler = partial(handler_class, directory=str(site_dir))
-        try:
-            self._server = ThreadingHTTPServer((host, port), handler)
-        except OSError as exc:  # port in use, address not on this machine, no permission
-            raise ConfigError(f"--http {host}:{port}", f"cannot listen: {exc}") from exc
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="digest-site", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        """Return the port actually bound (useful when asked for port 0)."""
-        return int(self._server.server_address[1])
-
-    def close(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(partial(handler_class, directory=str(site_dir)), host, port, "--http")
 
 
 def start_site_server(
@@ -93,5 +74,5 @@ def start_site_server(
 ) -> SiteServer:
     """Return a running static server for site_dir on host:port (port 0 picks a free one)."""
     server = SiteServer(site_dir, host, port, unsubscriber)
-    server._thread.start()
+    server.start()
     return server

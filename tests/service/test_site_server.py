@@ -97,3 +97,19 @@ def test_serve_http_on_a_port_in_use_exits_2_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert f"error: config: --http 127.0.0.1:{port}: cannot listen:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_health_port_in_use_exits_2_naming_it(tmp_path: Path) -> None:
+    # It ended in a traceback (exit 1), so systemd's Restart=on-failure looped.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "digest", "serve", "--data-dir", str(tmp_path),
+             "--health-port", str(port)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"error: config: --health-port 127.0.0.1:{port}: cannot listen:" in result.stderr
+    assert "Traceback" not in result.stderr

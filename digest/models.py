@@ -64,6 +64,9 @@ class FetchResult:
     permanent_redirect: str | None = None
     error: str | None = None
     elapsed: float = 0.0
+    # Not fetched for lack of time (a timeout, the page budget) or over the per-feed page
+    # cap: worth trying again in a later pass, unlike an HTTP error or a refused address.
+    deferred: bool = False
 
     @property
     def ok(self) -> bool:
@@ -122,6 +125,7 @@ class Article:
     image_url: str | None = None
     id: int | None = None
     weight: float = 1.0
+    page_pending: bool = False  # its page was deferred: feed text for now, retried next pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ refused on a private, loopback, link-local or metadata address unless `fetch.all
 lists its network, checked on the address actually connected to. `file:` URLs are read only
 for the feeds a Fetcher is told are local (those named in the config, or by the operator).
 Article pages share a per-pass budget (`fetch.page_budget`) and a per-feed cap
-(`fetch.pages_per_feed`); a page refused by either keeps its feed text.
+(`fetch.pages_per_feed`); a page refused by either, or timed out, keeps its feed text and
+is marked `deferred` (digest/fetch/pending.py tries it again in a later pass).
 """
 
 from __future__ import annotations
@@ -141,9 +142,9 @@ class Fetcher:
                     # a second never trips httpx's per-read timeout), not the queueing.
                     async with asyncio.timeout(self.settings.timeout):
                         outcome = await self._get(url, current, headers)
-                except TimeoutError as exc:
+                except TimeoutError:
                     limit = f"{self.settings.timeout:g} s"
-                    raise FetchError(url, f"timed out after {limit}") from exc
+                    return FetchResult(url, 0, error=f"timed out after {limit}", deferred=True)
             if isinstance(outcome, FetchResult):
                 return replace(outcome, permanent_redirect=permanent)
             status, location = outcome
@@ -161,7 +162,7 @@ class Fetcher:
                     return response.status_code, response.headers["location"]
                 return await self._read(url, current, response)
         except httpx.TimeoutException as exc:
-            raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
+            return FetchResult(url, 0, error=f"timed out ({type(exc).__name__})", deferred=True)
         except httpx.HTTPError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
 
@@ -223,7 +224,8 @@ class Fetcher:
             self.pages[feed] = self.pages.get(feed, 0) + 1
             if self.pages[feed] > self.settings.pages_per_feed:
                 cap = self.settings.pages_per_feed
-                return FetchResult(url=url, status=0, error=f"over {cap} pages for this feed")
+                why = f"over {cap} pages for this feed"
+                return FetchResult(url=url, status=0, error=why, deferred=True)
         if self.page_deadline is None:
             self.page_deadline = time.monotonic() + self.settings.page_budget
         left = self.page_deadline - time.monotonic()
@@ -237,7 +239,14 @@ class Fetcher:
                 return await self.fetch(url, accept=PAGE_ACCEPT)
         except TimeoutError:
             budget = f"{self.settings.page_budget:g} s"
-            return FetchResult(url=url, status=0, error=f"page budget ({budget}) used up")
+            why = f"page budget ({budget}) used up"
+            return FetchResult(url=url, status=0, error=why, deferred=True)
+
+    def page_room(self, feed: str) -> bool:
+        """Return True when a page of feed may start now: budget left, feed under its cap."""
+        if self.pages.get(feed, 0) >= self.settings.pages_per_feed:
+            return False
+        return self.page_deadline is None or self.page_deadline > time.monotonic()
 
 
 async def _with_client(

@@ -7,7 +7,8 @@ stored as soon as it is processed, its articles and state in one transaction (sh
 feeds queued behind it): a crash loses at most the feeds in flight, and a re-run only repeats
 them (the store ignores duplicates). A bad feed becomes a Failure and an unhealthy FeedHealth;
 the others go on. Articles are built by digest/fetch/articles.py, and each feed's outcome adds
-up to the pass's IngestReport in digest/fetch/outcomes.py.
+up to the pass's IngestReport in digest/fetch/outcomes.py. Pages a pass had no time for are
+stored with the feed's text and tried again in the next passes (digest/fetch/pending.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from digest.fetch.client import Fetcher, local_feeds, make_client, run_sync
 from digest.fetch.extract import extract_article
 from digest.fetch.feedstate import next_feed_state
 from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
+from digest.fetch.pending import retry_pages
 from digest.fetch.storing import Storage
 from digest.fetch.workers import Workers
 from digest.models import (
@@ -97,6 +99,9 @@ async def ingest_async(
         fetcher = Fetcher(settings.fetch, http, local_feeds=local_feeds(settings))
         pass_ = _Pass(fetcher, workers, settings, store, storage, now, progress, added)
         outcomes = await pass_.run(due, states)
+        # After the feeds, in what is left of the page budget: the pages earlier passes
+        # had no time for (a feed answering 304 would never show their items again).
+        await retry_pages(fetcher, workers, store, storage, [s.url for s in unique], progress)
     for source, moved_to in pass_.moves:
         move_feed(store, source, moved_to)
         progress(f"{source.label}: moved permanently to {moved_to}; feed updated")
@@ -155,9 +160,11 @@ async def _with_page_text(
     # Over the pass's page budget or the feed's page cap, the feed's text is kept.
     page = await fetcher.fetch_page(entry.url, feed=source.url)
     if page.error is not None or page.body is None:
-        # Not a Failure: the feed's own text is kept and the digest is not incomplete.
-        progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept")
-        return draft
+        # Not a Failure: the feed's own text is kept and the digest is not incomplete. A
+        # page deferred (no time left, over the cap) is tried again next pass (pending.py).
+        later = "; page retried next pass" if page.deferred else ""
+        progress(f"{entry.url}: full text not fetched ({page.error}); feed text kept{later}")
+        return replace(draft, page_pending=True) if page.deferred else draft
     try:
         extracted = await workers.run(extract_article, page.body, page.final_url or entry.url)
     except ExtractError as exc:

@@ -127,6 +127,42 @@ class FeedQueries(StoreBase):
         rows = conn.execute(stmt, [_article_row(a) for a in unique]).all()
         return {(r.feed_url, r.guid, r.url): int(r.id) for r in rows}
 
+    def pending_pages(self, feed_urls: Sequence[str], limit: int) -> tuple[Article, ...]:
+        """Return up to limit articles of these feeds whose page is pending, oldest first."""
+        query = (
+            sa.select(articles)
+            .where(articles.c.page_pending, articles.c.feed_url.in_(list(feed_urls)))
+            .order_by(articles.c.fetched, articles.c.id)
+            .limit(limit)
+        )
+        with self.begin() as conn:
+            return tuple(_article(r) for r in conn.execute(query).mappings())
+
+    def save_pages(self, fetched: Sequence[Article], failed: Sequence[int], attempts: int) -> None:
+        """Store the text of pending pages now fetched (by id) and count an attempt for each
+        failed one, which is given up (feed text kept) at its attempts-th failure."""
+        with self.begin() as conn:
+            if fetched:
+                stmt = (
+                    sa.update(articles)
+                    .where(articles.c.id == sa.bindparam("_id"))
+                    .values(
+                        text=sa.bindparam("_text"),
+                        fingerprint=sa.bindparam("_fingerprint"),
+                        language=sa.bindparam("_language"),
+                        image_url=sa.bindparam("_image_url"),
+                        page_pending=False,
+                    )
+                )
+                conn.execute(stmt, [_page_row(a) for a in fetched])
+            if failed:
+                tried = articles.c.page_attempts + 1
+                conn.execute(
+                    sa.update(articles)
+                    .where(articles.c.id.in_(list(failed)))
+                    .values(page_attempts=tried, page_pending=tried < attempts)
+                )
+
     def has_fingerprint(self, fingerprint: str) -> bool:
         """Return True when an article with this text fingerprint is already stored."""
         with self.begin() as conn:
@@ -203,6 +239,7 @@ def _article(r: Any) -> Article:
         fingerprint=r["fingerprint"],
         tags=tuple(json.loads(r["tags"])),
         image_url=r["image_url"],
+        page_pending=bool(r["page_pending"]),
     )
 
 
@@ -242,4 +279,15 @@ def _article_row(a: Article) -> dict[str, Any]:
         "fingerprint": a.fingerprint,
         "tags": json.dumps(list(a.tags)),
         "image_url": a.image_url,
+        "page_pending": a.page_pending,
+    }
+
+
+def _page_row(a: Article) -> dict[str, Any]:
+    return {
+        "_id": a.id,
+        "_text": a.text,
+        "_fingerprint": a.fingerprint,
+        "_language": a.language,
+        "_image_url": a.image_url,
     }

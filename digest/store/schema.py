@@ -79,8 +79,13 @@ articles = sa.Table(
     sa.Column("fingerprint", sa.Text, nullable=False, default=""),
     sa.Column("tags", sa.Text, nullable=False, default="[]"),
     sa.Column("image_url", sa.Text),
+    # Its page was not fetched in time (or over the feed's cap): the feed's text is stored,
+    # and later passes try the page again, up to a few attempts (added by migration v4).
+    sa.Column("page_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("page_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("feed_url", "guid", name="uq_articles_feed_guid"),
     sa.UniqueConstraint("url", name="uq_articles_url"),
+    sa.Index("ix_articles_page_pending", "page_pending"),
 )
 
 runs = sa.Table(
@@ -185,5 +190,18 @@ def _v3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[opt_outs, requests])
 
 
+def _v4(conn: Connection) -> None:
+    # A database made by v1 before these columns existed lacks them; one made since has them
+    # (v1 creates the table as defined now).
+    have = {c["name"] for c in sa.inspect(conn).get_columns("articles")}
+    for name in ("page_pending", "page_attempts"):
+        if name not in have:
+            column = sa.schema.CreateColumn(articles.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE articles ADD COLUMN {column}"))
+    next(i for i in articles.indexes if i.name == "ix_articles_page_pending").create(
+        conn, checkfirst=True
+    )
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4)

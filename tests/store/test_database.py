@@ -177,3 +177,27 @@ def test_a_database_with_runs_from_before_markers_gets_one_when_opened(tmp_path:
     marker.unlink()
     open_store(f"sqlite:///{db}").close()
     assert marker.is_file()
+
+
+def test_a_database_from_before_pending_pages_gets_the_columns(tmp_path: Path) -> None:
+    db = tmp_path / "d.sqlite3"
+    store = open_store(f"sqlite:///{db}")
+    store.add_articles([article(1)])
+    store.close()
+    # Back to the v3 schema: the articles table as it was before migration v4.
+    con = sqlite3.connect(db)
+    con.execute("DROP INDEX ix_articles_page_pending")
+    con.execute("ALTER TABLE articles DROP COLUMN page_pending")
+    con.execute("ALTER TABLE articles DROP COLUMN page_attempts")
+    con.execute("DELETE FROM schema_version WHERE version >= 4")
+    con.commit()
+    con.close()
+    store = open_store(f"sqlite:///{db}")
+    store.add_articles([article(2, page_pending=True)])
+    (old,) = store.articles_between(NOW - timedelta(hours=1, minutes=1), NOW)
+    assert old.guid == "g1" and not old.page_pending
+    assert [a.guid for a in store.pending_pages(["https://a.example/rss"], 5)] == ["g2"]
+    store.close()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    con.close()

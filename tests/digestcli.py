@@ -19,14 +19,19 @@ AS_OF = "2018-10-27T07:00:00Z"
 SECRET = "test-secret-0123456789"
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m digest ARGS`; DIGEST_CONFIG from the caller's shell never leaks in."""
+    merged = {k: v for k, v in os.environ.items() if k != "DIGEST_CONFIG"}
     return subprocess.run(
         [sys.executable, "-m", "digest", *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        env={**merged, **(env or {})},
     )
 
 

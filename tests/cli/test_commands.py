@@ -1,23 +1,11 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from digestcli import AS_OF, cli
 
 from digest.config.settings import load_settings
 from digest.store.lock import run_lock
-
-AS_OF = "2018-10-27T07:00:00Z"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_build_runs_while_the_lock_is_held_but_run_fails_fast(tmp_path: Path) -> None:

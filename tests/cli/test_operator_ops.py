@@ -3,27 +3,17 @@ output for scripts, and help texts that say what the option does."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from digestcli import cli as run_digest
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("DIGEST_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "digest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-        env=env,
-    )
+    return run_digest(*args, env={"COLUMNS": "200"}, cwd=cwd)  # help text unwrapped
 
 
 def _plain(help_text: str) -> str:

@@ -7,22 +7,46 @@
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
 (`find_violations`) checks against the sources; `evaluate` is the `digest eval` harness.
+
+Loaded lazily (PEP 562): `from digest.events import shorten` imports only the module that
+defines it, so `digest fetch`, which needs the text helpers, does not pay for clustering,
+summaries and the LLM client at start (issue 11: a warm pass is mostly start-up).
 """
 
-from digest.events import evaluate
-from digest.events.cluster import find_events, find_events_explained, past_event_from
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported now, not lazily: they are light, and `shorten` is also a submodule's name, which
+# the import system would bind to the package (over the function) when it loads the module.
 from digest.events.credits import is_credit_or_caption, strip_inline_credits
-from digest.events.guard import find_violations
-from digest.events.llm import LlmSummarizer, check_endpoint
-from digest.events.rules import RulesOutcome, apply_rules
-from digest.events.shorten import (
-    MAX_SOURCE_CHARS,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    shorten,
-)
-from digest.events.summarize import Summarizer, default_summarizer
-from digest.events.text import detect_language
+from digest.events.shorten import MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, shorten
+
+if TYPE_CHECKING:
+    from digest.events import evaluate
+    from digest.events.cluster import find_events, find_events_explained, past_event_from
+    from digest.events.guard import find_violations
+    from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.rules import RulesOutcome, apply_rules
+    from digest.events.summarize import Summarizer, default_summarizer
+    from digest.events.text import detect_language
+
+# Where each public name lives; `__getattr__` imports that module on first use.
+_HOMES = {
+    "evaluate": "digest.events.evaluate",
+    "find_events": "digest.events.cluster",
+    "find_events_explained": "digest.events.cluster",
+    "past_event_from": "digest.events.cluster",
+    "find_violations": "digest.events.guard",
+    "LlmSummarizer": "digest.events.llm",
+    "check_endpoint": "digest.events.llm",
+    "RulesOutcome": "digest.events.rules",
+    "apply_rules": "digest.events.rules",
+    "Summarizer": "digest.events.summarize",
+    "default_summarizer": "digest.events.summarize",
+    "detect_language": "digest.events.text",
+}
 
 __all__ = [
     "MAX_SOURCE_CHARS",
@@ -44,3 +68,14 @@ __all__ = [
     "shorten",
     "strip_inline_credits",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Return a public name, importing only the module that defines it."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(home)
+    value = module if home == f"{__name__}.{name}" else getattr(module, name)
+    globals()[name] = value  # later lookups skip this function
+    return value

@@ -12,10 +12,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import snowballstemmer  # uses PyStemmer's C implementation when installed: 10x faster
-from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
+
+if TYPE_CHECKING:
+    from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 # Short, high-frequency function words: enough to tell Latin-script languages apart and to
 # keep them out of TF-IDF vectors.
@@ -158,6 +161,10 @@ class TfidfSpace:
 def _rows(
     docs: Iterable[Sequence[str]], vocabulary: dict[str, int], idf: np.ndarray
 ) -> sparse.csr_matrix:
+    # Imported here: scipy costs a command that only fetches (detect_language lives here)
+    # a sixth of a second at start.
+    from scipy import sparse
+
     docs = list(docs)
     rows: list[int] = []
     cols: list[int] = []

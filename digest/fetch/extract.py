@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from digest.errors import ExtractError
@@ -34,6 +33,10 @@ class ExtractedPage:
 
 def extract_article(html: bytes, url: str) -> ExtractedPage:
     """Return the page's main text and metadata; ExtractError when no text comes out."""
+    # Imported on first use: a pass whose feeds carry their full text (or answer 304)
+    # never needs trafilatura, whose import is a tenth of a second.
+    import trafilatura
+
     try:
         doc = trafilatura.bare_extraction(
             html,

@@ -84,8 +84,9 @@ async def ingest_async(
     known = {state.url: state for state in store.feed_states()}
     states = {s.url: known.get(s.url) or FeedState(url=s.url) for s in unique}
     due = [s for s in unique if force or is_due(states[s.url], now)]
+    due_urls = {s.url for s in due}  # not `s in due`: a list scan per feed is n² comparisons
     for s in unique:
-        if s not in due:
+        if s.url not in due_urls:
             progress(f"{s.label}: skipped (disabled or backing off)")
     added = {f.url for f in store.added_feeds()}
     async with contextlib.AsyncExitStack() as stack:

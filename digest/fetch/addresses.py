@@ -23,6 +23,7 @@ import httpx
 
 from digest.config import FetchSettings
 from digest.errors import FetchError
+from digest.fetch.pools import OriginPools
 
 Resolver = Callable[[str], Awaitable[Sequence[str]]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -149,10 +150,20 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         # ever rename its pool, fail loudly rather than fetch unguarded.
         if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
             raise RuntimeError("httpx.AsyncHTTPTransport has no _pool: cannot guard fetches")
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context or httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(resolve, parse_networks(settings.allow_private)),
+        context = context or httpx.create_ssl_context(trust_env=False)
+        backend = GuardedBackend(resolve, parse_networks(settings.allow_private))
+        # One pool per origin (digest/fetch/pools.py): httpcore's pool scans all of its
+        # connections on every request. The fetcher limits requests overall and per host, so
+        # a pool holds what one host uses at once; it keeps up to per_host of them idle.
+        # httpx types _pool as one pool but only calls handle_async_request, aclose and the
+        # async context methods on it, which OriginPools has.
+        self._pool = OriginPools(  # type: ignore[assignment]
+            lambda: httpcore.AsyncConnectionPool(
+                ssl_context=context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=min(settings.per_host, settings.concurrency),
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=backend,
+            ),
+            keep=settings.concurrency,
         )

@@ -20,6 +20,8 @@ import snowballstemmer  # uses PyStemmer's C implementation when installed: 10x 
 if TYPE_CHECKING:
     from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
+from digest.events.named_days import named_days
+
 # Short, high-frequency function words: enough to tell Latin-script languages apart and to
 # keep them out of TF-IDF vectors.
 _STOP = {
@@ -278,8 +280,11 @@ def _month(word: str) -> int:
 
 
 def dates_in(text: str) -> frozenset[tuple[int, int]]:
-    """Return the calendar days (month, day) the text names: «8 ноября», "Nov. 8", "8 March"."""
-    found: set[tuple[int, int]] = set()
+    """Return the calendar days (month, day) the text names: «8 ноября», "Nov. 8", "8 March".
+
+    Days known by their name («День Победы», "Christmas Day") count as their date.
+    """
+    found = named_days(text)
     for m in _DAY_MONTH.finditer(text):
         found.add((_month(m.group(2) or m.group(3)), int(m.group(1))))
     for m in _MONTH_DAY.finditer(text):

@@ -27,6 +27,7 @@ FUSED = {
     "tg-0007": "two Liverpool stories",
     "tg-0010": "a Hong Kong festival cancelled and a student's death",
     "tg-0058": "two Kazakh parliament stories",
+    "tg-0065": "Kazan's self-isolation index on 4 May and on Victory Day (9 May)",
 }
 
 
@@ -87,6 +88,25 @@ def test_days_are_read_in_russian_and_english() -> None:
     assert dates_in("в субботу, 16-го ноября, и 3 Dec. ") == {(11, 16), (12, 3)}
     assert dates_in("On March 16 , 2012 and May 5th; in May 2019") == {(3, 16), (5, 5)}
     assert dates_in("They may 12 times") == set()  # no day: 12 is followed by no month
+
+
+def test_days_known_by_name_are_their_dates() -> None:
+    assert dates_in("Казань оказалась на последнем месте в День Победы") == {(5, 9)}
+    assert dates_in("парад ко Дню Победы; площадь Победы") == {(5, 9)}  # a square is no day
+    assert dates_in("Дня народного единства и Международный женский день") == {(11, 4), (3, 8)}
+    assert dates_in("On Christmas Day and New Year's Eve; Christmas shopping") == {
+        (12, 25),
+        (12, 31),
+    }
+    assert dates_in("победы над Россией; a day at Christmas") == set()
+
+
+def test_a_day_named_by_name_conflicts_with_another_day_in_the_lead() -> None:
+    (item,) = [i for i in load() if i["id"] == "tg-0065"]
+    a, b = (article(k, item[side], "ru") for k, side in enumerate("ab"))
+    features = article_features([a, b])
+    assert features.own_days == (frozenset({(5, 4)}), frozenset({(5, 9)}))  # «в День Победы»
+    assert days_conflict(features, 0, 1, later=None)
 
 
 def forecast(n: int, day: str, hours_ago: float, extra: str = "") -> Article:

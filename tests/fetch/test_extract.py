@@ -8,13 +8,22 @@ expected title and body start in NAME.json), e.g. all 51 of ../shared/data/pages
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
 import pytest
 
 from digest.errors import ExtractError
-from digest.fetch.extract import clean_text, extract_article, html_to_text, lead_image, normalise
+from digest.fetch.extract import (
+    _INLINE_SPACE,
+    clean_text,
+    extract_article,
+    html_to_text,
+    lead_image,
+    normalise,
+    squeeze,
+)
 
 SEED = Path(__file__).parents[1] / "data" / "pages" / "seed-article.txt"
 
@@ -213,3 +222,14 @@ def test_russian_credits_and_a_dated_caption_are_dropped() -> None:
     assert out == (
         "Обширные лесные пожары продолжаются уже месяц.\n\nПожары тушат с воздуха и с земли."
     )
+
+
+def test_squeeze_is_the_full_substitution_whether_or_not_it_looks_first() -> None:
+    # squeeze skips the substitution when there is nothing to squeeze; its result must be
+    # what substituting every run gives, on every kind of space and run.
+    rng = random.Random(11)
+    pieces = ["a", "bc", " ", "  ", "\t", "\u00a0", "\u2009", "\u3000", "\u202f", "\n", "д"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert squeeze(text) == _INLINE_SPACE.sub(" ", text), repr(text)
+    assert squeeze("one  two\u00a0three\tfour") == "one two three four"

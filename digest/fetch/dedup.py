@@ -1,21 +1,21 @@
 """Recognise the same article twice: canonical URLs and near-duplicate text fingerprints.
 
-A wire story syndicated by three sites has three URLs but one text. `fingerprint` is a
-b-bit MinHash (64 hash functions, 8 bits each) over word 3-shingles: the share of equal
-bytes estimates the texts' Jaccard similarity, so a copy with a different byline, caption or
-closing line stays close while another story is near zero. `FingerprintIndex`
+A wire story syndicated by three sites has three URLs but one text. `fingerprint`
+(digest/fetch/fingerprint.py) is a b-bit MinHash (64 hash functions, 8 bits each) over word
+3-shingles: the share of equal bytes estimates the texts' Jaccard similarity, so a copy with
+a different byline, caption or closing line stays close while another story is near zero. `FingerprintIndex`
 (digest/fetch/lsh.py) hands every near duplicate the fingerprint of the first copy seen:
 "same fingerprint" means "same text".
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import numpy as np
 import numpy.typing as npt
+
+from digest.fetch.fingerprint import PERMUTATIONS, fingerprint
 
 _TRACKING = {
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "yclid", "msclkid", "mc_cid", "mc_eid",
@@ -23,13 +23,16 @@ _TRACKING = {
     "at_campaign",
 }  # fmt: skip
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_WORD = re.compile(r"\w+", re.UNICODE)
-PERMUTATIONS = 64
-SHINGLE = 3
 SAME = 0.5  # estimated Jaccard similarity at or above which two texts are one text
-_RNG = np.random.default_rng(20261125)  # fixed seed: fingerprints must be stable across runs
-_A = _RNG.integers(1, 2**63, PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
-_B = _RNG.integers(0, 2**63, PERMUTATIONS, dtype=np.uint64)
+__all__ = [
+    "PERMUTATIONS",
+    "SAME",
+    "canonical_url",
+    "fingerprint",
+    "jaccard",
+    "signature",
+    "similarity",
+]
 
 
 def canonical_url(url: str) -> str:
@@ -58,45 +61,6 @@ def canonical_url(url: str) -> str:
 
 def _is_tracking(key: str) -> bool:
     return key.startswith("utm_") or key in _TRACKING
-
-
-def _shingles(text: str) -> set[str]:
-    words = _WORD.findall(text.casefold())
-    if len(words) < SHINGLE:
-        return {" ".join(words)} if words else set()
-    return set(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
-
-
-_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
-_LOW_BYTE = np.uint64(0xFF)
-_B_COLUMN = _B[:, None]
-
-
-def _hashes(shingles: set[str]) -> bytes:
-    # Copying a ready blake2b state costs less than the constructor's keyword parsing: a
-    # third less time for the same 8-byte digests, so stored fingerprints still match.
-    blank = _BLAKE2B_8.copy
-    out: list[bytes] = []
-    keep = out.append
-    for shingle in shingles:
-        h = blank()
-        h.update(shingle.encode())
-        keep(h.digest())
-    return b"".join(out)
-
-
-def fingerprint(text: str) -> str:
-    """Return the text's MinHash signature as 128 hex digits ('' for a text with no words)."""
-    shingles = _shingles(text)
-    if not shingles:
-        return ""
-    hashes = np.frombuffer(_hashes(shingles), dtype=">u8").astype(np.uint64)
-    # Multiply-shift hashing (wrapping uint64 arithmetic) gives the 64 permutations.
-    # (64, n): each permutation's values contiguous, so the minimum reads memory in order.
-    with np.errstate(over="ignore"):
-        permuted = np.multiply.outer(_A, hashes)
-        permuted += _B_COLUMN
-    return str((permuted.min(axis=1) & _LOW_BYTE).astype(np.uint8).tobytes().hex())
 
 
 def signature(fp: str) -> npt.NDArray[np.uint8] | None:

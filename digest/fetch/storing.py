@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from digest.fetch.fingerprint import fingerprint
 from digest.fetch.lsh import FingerprintIndex
 from digest.fetch.workers import Batcher
 from digest.models import Article, FeedState
-from digest.store import Store
+from digest.store import STALE_FINGERPRINT, Store
 
 HORIZON = timedelta(days=7)  # a copy of a text older than this is a new text again
 PAGE_ATTEMPTS = 3  # later passes that try a pending page before its feed text is kept for good
@@ -108,6 +109,10 @@ def load_index(store: Store, now: datetime) -> FingerprintIndex:
     index = kept if isinstance(kept, FingerprintIndex) else FingerprintIndex()
     index.expire(since.timestamp())
     rows = store.fingerprints_since(since, after_id=index.last_id)
+    if any(fp.startswith(STALE_FINGERPRINT) for _, fp, _ in rows):
+        # Stored before the hashing changed (schema v5): recomputed once, then read again.
+        store.refresh_fingerprints(fingerprint)
+        rows = store.fingerprints_since(since, after_id=index.last_id)
     index.add_known((fp, fetched.timestamp()) for _, fp, fetched in rows)
     if rows:
         index.last_id = max(index.last_id, rows[-1][0])

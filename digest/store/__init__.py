@@ -17,11 +17,12 @@ from digest.store.lock import (
     run_lock,
 )
 from digest.store.requests import ALL_DIGESTS, OptOut, Request
-from digest.store.schema import deliveries, runs
+from digest.store.schema import STALE_FINGERPRINT, deliveries, runs
 
 __all__ = [
     "ALL_DIGESTS",
     "SERVICE_ROLE",
+    "STALE_FINGERPRINT",
     "OptOut",
     "Request",
     "Store",

@@ -8,7 +8,7 @@ than parsing it), states in one upsert.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from digest.models import Article, FeedSource, FeedState
 from digest.store.base import StoreBase
-from digest.store.schema import articles, feeds
+from digest.store.schema import STALE_FINGERPRINT, articles, feeds
 
 _STATE = (
     "title", "etag", "last_modified", "error_count", "last_error", "last_success_at",
@@ -172,6 +172,32 @@ class FeedQueries(StoreBase):
                 ).first()
                 is not None
             )
+
+    def refresh_fingerprints(self, compute: Callable[[str], str]) -> int:
+        """Recompute fingerprints marked stale by schema v5; return how many groups changed.
+
+        A stored fingerprint names a group of near duplicates (each copy has its first
+        copy's), so each group gets compute() of its first article's text (or title): the
+        groups stay as they were, and new copies of stored texts are still recognised.
+        """
+        c = articles.c
+        marked = c.fingerprint.startswith(STALE_FINGERPRINT, autoescape=True)
+        with self.begin() as conn:
+            firsts = sa.select(sa.func.min(c.id)).where(marked).group_by(c.fingerprint)
+            ids = list(conn.execute(firsts).scalars())
+            renamed: dict[str, str] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = sa.select(c.fingerprint, c.text, c.title).where(c.id.in_(chunk))
+                renamed.update(
+                    (old, compute(text or title)) for old, text, title in conn.execute(query)
+                )
+            rows = conn.execute(sa.select(c.id, c.fingerprint).where(marked))
+            updates = [{"_id": i, "_fp": renamed[old]} for i, old in rows]
+            if updates:
+                update = sa.update(articles).where(c.id == sa.bindparam("_id"))
+                conn.execute(update.values(fingerprint=sa.bindparam("_fp")), updates)
+        return len(renamed)
 
     def stored_guids(self, feed_url: str) -> frozenset[str]:
         """Return the guids already stored for a feed (so known entries are not re-fetched)."""

@@ -203,5 +203,17 @@ def _v4(conn: Connection) -> None:
     )
 
 
+STALE_FINGERPRINT = "stale:"  # the prefix v5 gives fingerprints of the old hashing
+
+
+def _v5(conn: Connection) -> None:
+    # Fingerprints are hashed anew (issue 11: numpy, not blake2b per shingle), and an old one
+    # never matches a new one. The store cannot compute them (fetching owns the hashing), so
+    # they are marked; the next fetch pass recomputes them (Store.refresh_fingerprints).
+    c = articles.c
+    stale = sa.literal(STALE_FINGERPRINT) + c.fingerprint
+    conn.execute(sa.update(articles).where(c.fingerprint != "").values(fingerprint=stale))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -216,3 +217,33 @@ def test_batcher_fails_only_the_job_that_failed() -> None:
     assert isinstance(results[2], ValueError) and str(results[2]) == "bad job"
     # One call for the first job, one for the three queued, then one by one after the failure.
     assert calls == [["a"], ["b", "bad", "c"], ["b"], ["bad"], ["c"]]
+
+
+def test_fingerprints_of_the_old_hashing_are_recomputed_by_group_on_the_next_pass(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    near, distinct = _near_copies(3), _distinct(1)
+    store = open_store(f"sqlite:///{db}")
+    # As a database from before schema v5 holds them: two copies sharing their first copy's
+    # fingerprint, and another text, all in a hashing that no longer exists.
+    old = [("a" * 128, near[0]), ("a" * 128, near[1]), ("b" * 128, distinct[0])]
+    store.add_articles([replace(_article(n, t), fingerprint=fp) for n, (fp, t) in enumerate(old)])
+    store.close()
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM schema_version WHERE version >= 5")
+    con.commit()
+    con.close()
+    store = open_store(f"sqlite:///{db}")  # migrates: marks them stale
+    marked = {a.guid: a.fingerprint for a in store.articles_between(NOW, NOW + timedelta(1))}
+    assert marked == {
+        "0": "stale:" + "a" * 128,
+        "1": "stale:" + "a" * 128,
+        "2": "stale:" + "b" * 128,
+    }
+    # The next pass's first write recomputes them, group by group, and knows the copies.
+    assert Storage(store, NOW).write([FeedWrite(FeedState("u"), (_article(3, near[2]),))]) == [1]
+    prints = {a.guid: a.fingerprint for a in store.articles_between(NOW, NOW + timedelta(1))}
+    assert prints["0"] == prints["1"] == prints["3"] == fingerprint(near[0])
+    assert prints["2"] == fingerprint(distinct[0])
+    assert store.refresh_fingerprints(fingerprint) == 0  # nothing stale is left

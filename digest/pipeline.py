@@ -34,7 +34,6 @@ from digest.models import (
     Rendered,
     RunReport,
 )
-from digest.render import compose_digest
 from digest.store import Store
 
 Progress = Callable[[str], None]
@@ -207,7 +206,7 @@ def _run_once(
     if isinstance(summarizer, events.LlmSummarizer):
         counts.update(summarizer.counts)
     health = ingest_report.health if ingest_report else ()
-    digest = compose_digest(
+    digest = render.compose_digest(
         d,
         summaries,
         period_start=start,

@@ -11,6 +11,7 @@ import httpx
 import typer
 from rich.table import Table
 
+from digest import deliver, events
 from digest.cli.common import (
     EXIT_FAILED,
     ConfigOption,
@@ -21,10 +22,8 @@ from digest.cli.common import (
     load,
     store_for,
 )
-from digest.deliver import LedgerRow, ledger, resend_delivery
-from digest.deliver import doctor as check_smtp
+from digest.deliver import LedgerRow, ledger
 from digest.errors import DigestError, LockError, StoreError
-from digest.events import check_endpoint
 from digest.store import run_lock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -113,7 +112,7 @@ def resend(
                 if row is None:
                     fail(f"resend: no delivery of {digest} {period} to {recipient}")
                 delivery_id = row.id
-            result = resend_delivery(store, settings, delivery_id, datetime.now(UTC))
+            result = deliver.resend_delivery(store, settings, delivery_id, datetime.now(UTC))
     except LockError as exc:
         fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
     except StoreError:
@@ -143,10 +142,10 @@ def doctor(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
             f"user = {smtp.username or '-'}, from = {smtp.from_addr}",
             markup=False,
         )
-        steps = check_smtp(smtp)
+        steps = deliver.doctor(smtp)
     if settings.llm is not None:
         with httpx.Client() as client:
-            steps = [*steps, check_endpoint(settings.llm, client)]
+            steps = [*steps, events.check_endpoint(settings.llm, client)]
     for name, ok, detail in steps:
         console.print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}", markup=False)
     if not steps or not all(ok for _, ok, _ in steps):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlalchemy.engine import make_url
 
+from digest import service
 from digest.cli.common import (
     EXIT_FAILED,
     ConfigOption,
@@ -30,7 +31,7 @@ from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
 from digest.models import FeedState
-from digest.service import next_slot, parse_address, serve_forever
+from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
     SERVICE_ROLE,
@@ -98,7 +99,7 @@ def serve_command(
     try:
         with run_lock(settings, role=SERVICE_ROLE):  # so `digest run` hands its run over
             store = store_for(settings)
-            code = serve_forever(
+            code = service.serve_forever(
                 settings,
                 store,
                 load=lambda: load_settings(config, data_dir=data_dir),

@@ -8,14 +8,43 @@ recipient by `make_token` (`read_token` checks one); `issue_stem` names an issue
 attachment by its period; `send_report` mails a run's failures to the operator (`report_to`).
 """
 
-from digest.deliver import ledger
-from digest.deliver.ledger import LedgerRow
-from digest.deliver.message import unsubscribe_link
-from digest.deliver.naming import issue_stem, period_time
-from digest.deliver.report import send_report
-from digest.deliver.send import active_recipients, deliver_digest, resend_delivery, retry_pending
-from digest.deliver.smtp import doctor
-from digest.deliver.unsubscribe import make_token, read_token
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from digest import lazy_exports
+
+if TYPE_CHECKING:
+    from digest.deliver import ledger
+    from digest.deliver.ledger import LedgerRow
+    from digest.deliver.message import unsubscribe_link
+    from digest.deliver.naming import issue_stem, period_time
+    from digest.deliver.report import send_report
+    from digest.deliver.send import (
+        active_recipients,
+        deliver_digest,
+        resend_delivery,
+        retry_pending,
+    )
+    from digest.deliver.smtp import doctor
+    from digest.deliver.unsubscribe import make_token, read_token
+
+# Loaded on first use (digest.lazy_exports): where each public name lives.
+_HOMES = {
+    "ledger": "digest.deliver.ledger",
+    "LedgerRow": "digest.deliver.ledger",
+    "unsubscribe_link": "digest.deliver.message",
+    "issue_stem": "digest.deliver.naming",
+    "period_time": "digest.deliver.naming",
+    "send_report": "digest.deliver.report",
+    "active_recipients": "digest.deliver.send",
+    "deliver_digest": "digest.deliver.send",
+    "resend_delivery": "digest.deliver.send",
+    "retry_pending": "digest.deliver.send",
+    "doctor": "digest.deliver.smtp",
+    "make_token": "digest.deliver.unsubscribe",
+    "read_token": "digest.deliver.unsubscribe",
+}
 
 __all__ = [
     "LedgerRow",
@@ -32,3 +61,5 @@ __all__ = [
     "send_report",
     "unsubscribe_link",
 ]
+
+__getattr__ = lazy_exports(__name__, _HOMES)

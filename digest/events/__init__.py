@@ -15,8 +15,9 @@ summaries and the LLM client at start (issue 11: a warm pass is mostly start-up)
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from digest import lazy_exports
 
 # Imported now, not lazily: they are light, and `shorten` is also a submodule's name, which
 # the import system would bind to the package (over the function) when it loads the module.
@@ -70,12 +71,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Return a public name, importing only the module that defines it."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(home)
-    value = module if home == f"{__name__}.{name}" else getattr(module, name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -41,13 +41,13 @@ class OriginPools:
 
     async def _trim(self, current: Key) -> None:
         # Oldest first; a pool with a connection in use (or being made) is left alone.
-        idle = [
-            key
-            for key, pool in self.pools.items()
-            if key != current and all(c.is_idle() or c.is_closed() for c in pool.connections)
-        ]
-        for key in idle[: len(self.pools) - self.keep]:
-            await self.pools.pop(key).aclose()
+        for key in list(self.pools):
+            if len(self.pools) <= self.keep:
+                return
+            pool = self.pools[key]
+            if key != current and all(c.is_idle() or c.is_closed() for c in pool.connections):
+                del self.pools[key]
+                await pool.aclose()
 
     async def aclose(self) -> None:
         """Close every pool and its connections."""

@@ -8,11 +8,28 @@ ReportLab (`render.pdf`), and makes the EPUB (`epub`) and the "Coming up" calend
 holds the labels and date formats per language.
 """
 
-from digest.render import i18n
-from digest.render.compose import compose_digest
-from digest.render.email import render_digest, template_dirs
-from digest.render.previews import write_previews
-from digest.render.site import publish_site
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from digest import lazy_exports
+
+if TYPE_CHECKING:
+    from digest.render import i18n
+    from digest.render.compose import compose_digest
+    from digest.render.email import render_digest, template_dirs
+    from digest.render.previews import write_previews
+    from digest.render.site import publish_site
+
+# Loaded on first use (digest.lazy_exports): where each public name lives.
+_HOMES = {
+    "i18n": "digest.render.i18n",
+    "compose_digest": "digest.render.compose",
+    "render_digest": "digest.render.email",
+    "template_dirs": "digest.render.email",
+    "write_previews": "digest.render.previews",
+    "publish_site": "digest.render.site",
+}
 
 __all__ = [
     "compose_digest",
@@ -22,3 +39,5 @@ __all__ = [
     "template_dirs",
     "write_previews",
 ]
+
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,10 +6,27 @@
 Jobs call the pipeline, so a scheduled run and `digest run` do the same work.
 """
 
-from digest.service.process import serve_forever
-from digest.service.schedule import next_slot
-from digest.service.site import parse_address, start_site_server
-from digest.service.wire import ingest_from_json, report_from_json
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from digest import lazy_exports
+
+if TYPE_CHECKING:
+    from digest.service.process import serve_forever
+    from digest.service.schedule import next_slot
+    from digest.service.site import parse_address, start_site_server
+    from digest.service.wire import ingest_from_json, report_from_json
+
+# Loaded on first use (digest.lazy_exports): where each public name lives.
+_HOMES = {
+    "serve_forever": "digest.service.process",
+    "next_slot": "digest.service.schedule",
+    "parse_address": "digest.service.site",
+    "start_site_server": "digest.service.site",
+    "ingest_from_json": "digest.service.wire",
+    "report_from_json": "digest.service.wire",
+}
 
 __all__ = [
     "ingest_from_json",
@@ -19,3 +36,5 @@ __all__ = [
     "serve_forever",
     "start_site_server",
 ]
+
+__getattr__ = lazy_exports(__name__, _HOMES)

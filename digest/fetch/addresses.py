@@ -154,7 +154,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         backend = GuardedBackend(resolve, parse_networks(settings.allow_private))
         # One pool per origin (digest/fetch/pools.py): httpcore's pool scans all of its
         # connections on every request. The fetcher limits requests overall and per host, so
-        # a pool holds what one host uses at once; it keeps up to per_host of them idle.
+        # a pool holds what one host uses at once; it keeps up to per_host of them idle, and
+        # the pools of the 4 x concurrency hosts used last are kept (a feed list often has
+        # many feeds per host; the rest close, so idle sockets stay bounded).
         # httpx types _pool as one pool but only calls handle_async_request, aclose and the
         # async context methods on it, which OriginPools has.
         self._pool = OriginPools(  # type: ignore[assignment]
@@ -165,5 +167,5 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
                 keepalive_expiry=limits.keepalive_expiry,
                 network_backend=backend,
             ),
-            keep=settings.concurrency,
+            keep=4 * settings.concurrency,
         )

@@ -46,12 +46,12 @@ def test_each_host_gets_its_own_pool_and_keeps_its_connection() -> None:
 
 
 def test_idle_pools_beyond_the_limit_are_closed_oldest_first() -> None:
-    settings = FetchSettings(allow_private=LOOPBACK, concurrency=2, per_host=1)
+    settings = FetchSettings(allow_private=LOOPBACK, concurrency=1, per_host=1)
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(LoopbackServer(f"127.0.0.{i}")) for i in (1, 2, 3, 4)]
+        servers = [stack.enter_context(LoopbackServer(f"127.0.0.{i}")) for i in range(1, 7)]
         for s in servers:
             s.routes["/p"] = _port_reply
         ports, held, _ = asyncio.run(_get_all(settings, [s.url("/p") for s in servers]))
-    # keep = concurrency: the two most recent hosts, oldest first.
-    assert list(held) == ["127.0.0.3", "127.0.0.4"]
-    assert len(set(ports)) == 4
+    # keep = 4 x concurrency: the four most recent hosts, oldest first.
+    assert list(held) == ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"]
+    assert len(set(ports)) == 6

@@ -174,15 +174,23 @@ def _rows(
         ids = [j for j in map(vocabulary.get, tokens) if j is not None]
         cols.extend(ids)
         rows.extend([row] * len(ids))
-    counts = sparse.csr_matrix(
-        (np.ones(len(cols)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
-        shape=(len(docs), len(vocabulary)),
+    # Built as CSR directly (one sort of row * width + column gives each row's terms in
+    # order, with their counts) and normalised in place: the COO conversion, the element-wise
+    # square and the diagonal product cost most of an event's summary (issue 13's bench).
+    width = len(vocabulary)
+    keys, tf = np.unique(
+        np.array(rows, dtype=np.int64) * width + np.array(cols, dtype=np.int64),
+        return_counts=True,
     )
-    counts.sum_duplicates()  # counts.data now holds term frequencies
-    counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
-    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    indices = keys % width if width else keys
+    indptr = np.searchsorted(keys, np.arange(len(docs) + 1, dtype=np.int64) * width)
+    data = (1.0 + np.log(tf)) * idf[indices]
+    shape = (len(docs), width)
+    squares = sparse.csr_matrix((data * data, indices, indptr), shape=shape)
+    norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ counts)
+    data *= np.repeat(1.0 / norms, np.diff(indptr))
+    return sparse.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def tfidf_vectors(docs: Sequence[Sequence[str]]) -> TfidfSpace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from digest.events.text import detect_language, split_sentences, tfidf_vectors, tokenize
@@ -71,3 +72,31 @@ def test_tfidf_rows_are_normalised_and_rare_terms_weigh_more() -> None:
     row = space.matrix[1].toarray()[0]
     assert abs(sum(v * v for v in row) - 1.0) < 1e-9
     assert row[space.vocabulary["tsunami"]] > row[space.vocabulary["quake"]]
+
+
+def test_tfidf_rows_are_the_textbook_construction_bit_for_bit() -> None:
+    # _rows builds CSR directly and normalises in place; the values must be exactly those of
+    # scipy's COO sum, element-wise square and diagonal product (clustering ties depend on it).
+    from scipy import sparse  # type: ignore[import-untyped]
+
+    from digest.events.text import _rows
+
+    rng = np.random.default_rng(5)
+    vocabulary = {f"w{i}": i for i in range(40)}
+    idf = rng.random(40) + 1.0
+    for _ in range(200):
+        docs = [
+            [f"w{rng.integers(0, 50)}" for _ in range(rng.integers(0, 25))]
+            for _ in range(rng.integers(1, 9))
+        ]
+        rows = [r for r, tokens in enumerate(docs) for t in tokens if t in vocabulary]
+        cols = [vocabulary[t] for tokens in docs for t in tokens if t in vocabulary]
+        counts = sparse.csr_matrix(
+            (np.ones(len(cols)), (rows, cols)), shape=(len(docs), len(vocabulary))
+        )
+        counts.sum_duplicates()
+        counts.data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        expected = (sparse.diags(1.0 / norms) @ counts).toarray()
+        assert np.array_equal(_rows(docs, vocabulary, idf).toarray(), expected)

@@ -3,9 +3,9 @@
 A wire story syndicated by three sites has three URLs but one text. `fingerprint`
 (digest/fetch/fingerprint.py) is a b-bit MinHash (64 hash functions, 8 bits each) over word
 3-shingles: the share of equal bytes estimates the texts' Jaccard similarity, so a copy with
-a different byline, caption or closing line stays close while another story is near zero. `FingerprintIndex`
-(digest/fetch/lsh.py) hands every near duplicate the fingerprint of the first copy seen:
-"same fingerprint" means "same text".
+a different byline, caption or closing line stays close while another story is near zero.
+`FingerprintIndex` (digest/fetch/lsh.py) hands every near duplicate the fingerprint of the
+first copy seen: "same fingerprint" means "same text".
 """
 
 from __future__ import annotations

@@ -126,6 +126,12 @@ def move_feed(store: Store, source: FeedSource, new_url: str) -> None:
     store.remove_feed(source.url)
 
 
+def wants_page(settings: Settings, source: FeedSource, entry: Entry, draft: Article) -> bool:
+    """Return True when the entry's page should be fetched for its text (full_text does)."""
+    min_chars = settings.fetch.full_text_min_chars
+    return bool(entry.url) and wants_full_text(source, draft.text, min_chars)
+
+
 async def full_text(
     fetcher: Fetcher,
     workers: Workers,
@@ -136,7 +142,7 @@ async def full_text(
     draft: Article,
 ) -> Article:
     """Return the draft, improved with its page's text when the feed carries only a teaser."""
-    if not entry.url or not wants_full_text(source, draft.text, settings.fetch.full_text_min_chars):
+    if not wants_page(settings, source, entry, draft):
         return draft
     try:
         return await _with_page_text(fetcher, workers, progress, source, entry, draft)
@@ -236,7 +242,9 @@ class _Pass:
         articles = [a for _, a in prepared.drafts]
         # Only entries that want their page become tasks: a task per entry of a full-text
         # feed was a tenth of the event loop's work on a cold pass.
-        wanted = [i for i, (e, a) in enumerate(prepared.drafts) if self.wants_page(source, e, a)]
+        wanted = [
+            i for i, (e, a) in enumerate(prepared.drafts) if wants_page(self.settings, source, e, a)
+        ]
         pages = await asyncio.gather(
             *(
                 full_text(self.fetcher, self.workers, self.settings, self.progress, source, *d)
@@ -249,11 +257,6 @@ class _Pass:
         new = await self.storage.save(titled, unique_urls(articles))
         count = prepared.entries
         return FeedOutcome(source, new_state, count, new, count - new)
-
-    def wants_page(self, source: FeedSource, entry: Entry, draft: Article) -> bool:
-        """Return True when full_text would fetch this entry's page."""
-        min_chars = self.settings.fetch.full_text_min_chars
-        return bool(entry.url) and wants_full_text(source, draft.text, min_chars)
 
     async def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
         """Return the outcome of a feed whose processing raised, recording it as an error."""

@@ -382,6 +382,32 @@ def test_a_dead_worker_process_falls_back_to_threads() -> None:
     assert asyncio.run(run()) == "finished in the parent"
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes need two CPUs")
+def test_workers_are_forked_by_a_fork_server_with_the_steps_loaded() -> None:
+    import asyncio
+    import multiprocessing
+
+    from digest.fetch.workers import Workers
+
+    async def run() -> tuple[int, bool]:
+        workers = Workers(feeds=100)
+        try:
+            return await workers.run(os.getppid), await workers.run(_steps_loaded)
+        finally:
+            workers.close()
+
+    parent, loaded = asyncio.run(run())
+    assert loaded
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        assert parent != os.getpid()  # forked by the fork server, not started by this process
+
+
+def _steps_loaded() -> bool:
+    import sys
+
+    return "digest.fetch.articles" in sys.modules and "digest.fetch.plainrss" in sys.modules
+
+
 def test_a_page_whose_extraction_crashes_keeps_the_feed_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

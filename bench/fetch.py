@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import hashlib
 import html
 import json
@@ -155,6 +157,26 @@ async def serve(folder: Path, latency: float) -> None:
 # -- clients --------------------------------------------------------------------------------
 
 
+def _adopt_orphans() -> None:
+    # digest's worker processes are forked by multiprocessing's fork server, which outlives
+    # the command by a moment: as a subreaper (Linux), this process inherits them when the
+    # command exits, and their CPU counts once they are waited for.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _reap_orphans(patience: float = 2.0) -> None:
+    # The fork server exits as soon as the command has: wait for it (and nothing else).
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            time.sleep(0.02)
+
+
 def _usage() -> tuple[float, float]:
     me, kids = (
         resource.getrusage(resource.RUSAGE_SELF),
@@ -214,7 +236,9 @@ def command_pass(config: Path, data_dir: Path, profile: Path | None = None) -> d
     sampler = threading.Thread(target=_sample_peak, args=(proc.pid, done, peak))
     sampler.start()
     out, err = proc.communicate()
-    wall, cpu = time.perf_counter() - started, _usage()[0] - cpu0
+    wall = time.perf_counter() - started
+    _reap_orphans()
+    cpu = _usage()[0] - cpu0
     done.set()
     sampler.join()
     found = _SUMMARY.search(out)
@@ -370,6 +394,7 @@ def main() -> None:
         asyncio.run(serve(args.serve, args.latency))
         return
     if args.client:
+        _adopt_orphans()
         urls = feed_urls(args.port, args.feeds)
         figures = run_digest(urls, args) if args.client == "digest" else run_baseline(urls)
         print(json.dumps(figures))

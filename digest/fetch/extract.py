@@ -181,7 +181,13 @@ def normalise(text: str) -> str:
     if not text.isascii():  # isascii is O(1); the zero-width characters are all non-ASCII
         text = _ZERO_WIDTH.sub("", text)
     blocks = _BLANK_LINE.split(text) if "\n\n" in text else text.split("\n")
-    paragraphs = [squeeze(" ".join(b.split("\n"))).strip() for b in blocks]
+    lines = [" ".join(b.split("\n")) for b in blocks]
+    # squeeze looks for odd spaces in each paragraph: one look at the whole text does.
+    odd = "\t" in text if text.isascii() else _ODD_SPACE.search(text) is not None
+    if odd:
+        paragraphs = [squeeze(line).strip() for line in lines]
+    else:
+        paragraphs = [(_INLINE_SPACE.sub(" ", p) if "  " in p else p).strip() for p in lines]
     return "\n\n".join(p for p in paragraphs if p)
 
 

@@ -150,8 +150,8 @@ def html_to_text(fragment: str) -> str:
         return normalise(re.sub(r"<[^>]*>", " ", fragment))
     for bad in list(root.iter(*_DROP)):
         bad.drop_tree()
-    # Only the block elements, picked by lxml: a proxy object per node (comments and inline
-    # tags included) made in Python was a fifth of this function's time.
+    # Only the block elements, picked by lxml, rather than a Python proxy object and test for
+    # every node (inline tags and comments included).
     for node in root.iter(*_BLOCKS):
         node.text = "\n\n" + (node.text or "")
         node.tail = "\n\n" + (node.tail or "")
@@ -256,7 +256,7 @@ def _has_caption_mark(paragraph: str) -> bool:
     # The case-blind search at every position was half of clean_text's time (issue 11).
     # Every marker holds "photo" or "ф", and only "P"/"p" lower-cases to "p" (and so on,
     # whereas "о" and "т" also match rarer letters under re.I): text lacking both cannot
-    # match (tests/fetch/test_extract_speed.py checks the letters against the regex engine).
+    # match (tests/fetch/test_extract_reference.py checks the letters against the regex engine).
     lower = paragraph.lower()
     return ("photo" in lower or "ф" in lower) and _CAPTION_MARK.search(paragraph) is not None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.named_days import named_days
+from digest.events.scripts import script_counts
 
 # Short, high-frequency function words: enough to tell Latin-script languages apart and to
 # keep them out of TF-IDF vectors.
@@ -50,24 +52,23 @@ STOP_WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _ST
 _STEMMERS = {"en": "english", "ru": "russian", "de": "german", "fr": "french", "es": "spanish"}
 _STEMMERS |= {"it": "italian", "uk": "russian"}
 
-_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
 def detect_language(text: str) -> str:
     """Return an ISO 639-1 code ('en', 'ru', ...) guessed from script and stop words, or 'und'."""
     sample = text[:3000]
-    cyr = len(_CYRILLIC.findall(sample))
-    lat = len(_LATIN.findall(sample))
+    cyr, lat = script_counts(sample)
     if cyr + lat < 3:
         return "und"
     if cyr > lat:
         return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
-    words = [w.lower() for w in _WORD.findall(sample)]
+    # Each language's stop words looked up in the counts of the words: the same sums as
+    # looking every word up in every language's stop words, at a fraction of the cost.
+    counts = Counter(map(str.lower, _WORD.findall(sample)))
     best, hits = "und", 0
     for lang in ("en", "de", "fr", "es", "it"):
-        n = sum(1 for w in words if w in STOP_WORDS[lang])
+        n = sum(counts.get(w, 0) for w in STOP_WORDS[lang])
         if n > hits:
             best, hits = lang, n
     # Latin text without recognisable function words (a headline, a name list) is most

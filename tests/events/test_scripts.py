@@ -1,0 +1,65 @@
+"""scripts: script_counts and detect_language give exactly what the findall formulation gave.
+
+`reference_language` is detect_language before issue 11: a findall per script and every
+word looked up in every language's stop words.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from textreference import real_texts
+
+from digest.events import detect_language
+from digest.events.scripts import CYRILLIC, LATIN, script_counts
+from digest.events.text import _WORD, STOP_WORDS
+
+
+def reference_language(text: str) -> str:
+    sample = text[:3000]
+    cyr = len(CYRILLIC.findall(sample))
+    lat = len(LATIN.findall(sample))
+    if cyr + lat < 3:
+        return "und"
+    if cyr > lat:
+        return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
+    words = [w.lower() for w in _WORD.findall(sample)]
+    best, hits = "und", 0
+    for lang in ("en", "de", "fr", "es", "it"):
+        n = sum(1 for w in words if w in STOP_WORDS[lang])
+        if n > hits:
+            best, hits = lang, n
+    return best if hits else "en"
+
+
+# Letters the case-blind classes also match ("ı", "İ", "ſ", the Kelvin sign, the old
+# Cyrillic letter forms), stop words of every language, and what is neither.
+_PIECES = [
+    "a", "Z", "ı", "İ", "ſ", "\u212a", "ж", "Ё", "ї", "Ґ", "\u1c82", "\u1c85", "é", "ß", "😀",
+    "١", "中", " ", "  ", "\n", "-", "'", "’", "_", "1", "The", "the", "AND", "der", "und",
+    "le", "les", "el", "los", "il", "della", "и", "это", "Straße", "İstanbul", "word",
+]  # fmt: skip
+
+
+def _texts() -> list[str]:
+    rng = random.Random(9)
+    texts = [*real_texts(), " ".join(real_texts()), "", "ab", "abc", "жжж", "ıſK"]
+    texts += ["".join(rng.choices(_PIECES, k=rng.randint(0, 40))) for _ in range(4000)]
+    texts += [" ".join(rng.choices(_PIECES[25:], k=rng.randint(1, 12))) for _ in range(2000)]
+    return texts
+
+
+def test_detect_language_matches_the_reference() -> None:
+    texts = _texts()
+    expected = [reference_language(t) for t in texts]
+    assert [detect_language(t) for t in texts] == expected
+    assert {"und", "en", "ru", "uk", "de", "fr", "es", "it"} <= set(expected)
+
+
+def test_script_counts_match_the_regexes_on_every_code_point() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    assert script_counts(every) == (len(CYRILLIC.findall(every)), len(LATIN.findall(every)))
+    for text in _texts():
+        expected = (len(CYRILLIC.findall(text)), len(LATIN.findall(text)))
+        assert script_counts(text) == expected, text

@@ -30,7 +30,7 @@ from digest.fetch.feedstate import next_feed_state
 from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
 from digest.fetch.pending import retry_pages
 from digest.fetch.storing import Storage
-from digest.fetch.workers import Workers
+from digest.fetch.workers import Workers, collector_paused
 from digest.models import (
     Article,
     Entry,
@@ -92,6 +92,7 @@ async def ingest_async(
     async with contextlib.AsyncExitStack() as stack:
         # Closed in reverse order on every path, so a failing pool shutdown still
         # closes the client this pass opened (a client passed in stays the caller's).
+        stack.enter_context(collector_paused())
         http = await _client(stack, settings, client)
         workers = Workers(len(due))
         stack.callback(workers.close)

@@ -1,0 +1,147 @@
+"""The near-duplicate index's band buckets: which known rows share a band key with a text.
+
+A sorted array of (band key, row) pairs plus dicts of the rows added since the last merge:
+a lookup is two binary searches and a set intersection, and a merge (one numpy insert, when
+the dicts hold MERGE_AT rows) costs a few microseconds per row added at 100,000 texts. The
+dicts map a key to its first recent row, and only keys with more rows to a list: a list per
+key cost twice the time to fill (10-30 us a row of 42 keys, most of them in no other row).
+
+`candidates_many` looks up a batch of texts at once (FingerprintIndex.resolve_many): the
+same rows as `candidates` for each, found with a few numpy calls for the whole batch.
+"""
+
+from __future__ import annotations
+
+from itertools import repeat
+
+import numpy as np
+import numpy.typing as npt
+
+from digest.fetch.dedup import PERMUTATIONS
+
+ROW_BYTES = 3
+MERGE_AT = 2048  # rows kept in the dicts before they join the sorted array
+# A bound on the work per lookup: only many texts that all look alike (a template) reach it,
+# and then the most recent ones are compared.
+MAX_CANDIDATES = 1024
+
+U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+
+
+def _bands() -> npt.NDArray[np.intp]:
+    # Two shuffles of the 64 positions cut into 21 triples each: every byte is in two bands.
+    # Seeded so that the bands (and the candidate sets) are the same in every process.
+    rng = np.random.default_rng(20261130)
+    per = PERMUTATIONS // ROW_BYTES
+    return np.concatenate(
+        [
+            np.sort(rng.permutation(PERMUTATIONS)[: per * ROW_BYTES].reshape(per, ROW_BYTES), 1)
+            for _ in range(2)
+        ]
+    )
+
+
+BANDS = _bands()
+_SHIFTS = np.array([16, 8, 0], dtype=np.uint32)
+# 42 bands fit in 6 bits above the 24 bits of a 3-byte band value: one uint32 per key.
+_OFFSETS = np.arange(len(BANDS), dtype=np.uint32) << np.uint32(24)
+
+
+def band_keys(signatures: U8) -> U32:
+    """Return the (n, 42) band keys of n signatures (each key: band number, then 3 bytes)."""
+    picked = signatures[:, BANDS].astype(np.uint32)
+    keys: U32 = (picked << _SHIFTS).sum(axis=2, dtype=np.uint32) | _OFFSETS
+    return keys
+
+
+class Buckets:
+    """Rows by band key; not thread-safe (the index holds its lock around every call)."""
+
+    def __init__(self) -> None:
+        self._keys: U32 = np.empty(0, dtype=np.uint32)  # sorted band keys of merged rows
+        self._key_rows: I32 = np.empty(0, dtype=np.int32)
+        self._recent: dict[int, int] = {}  # key -> the first row added with it since a merge
+        self._more: dict[int, list[int]] = {}  # key -> its other rows added since a merge
+
+    def add(self, keys: list[list[int]], start: int) -> None:
+        """Put rows start, start + 1, ... (keys: each one's 42 band keys) in the dicts."""
+        recent, more = self._recent, self._more
+        for row, row_keys in enumerate(keys, start):
+            for key in row_keys:
+                if key in recent:
+                    more.setdefault(key, []).append(row)
+                else:
+                    recent[key] = row
+
+    def merge(self, keys: U32, start: int) -> None:
+        """Move rows start.. (keys: their band keys, all the rows in the dicts) to the array."""
+        flat = keys.ravel()
+        rows = np.repeat(np.arange(start, start + len(keys), dtype=np.int32), len(BANDS))
+        order = np.argsort(flat, kind="stable")  # equal keys keep their rows in order
+        flat, rows = flat[order], rows[order]
+        # 'right': after the older rows with the same key, so bucket rows stay ascending.
+        at = np.searchsorted(self._keys, flat, side="right")
+        self._keys = np.insert(self._keys, at, flat)
+        self._key_rows = np.insert(self._key_rows, at, rows)
+        self._recent.clear()
+        self._more.clear()
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self._keys, self._key_rows = self._keys[:0], self._key_rows[:0]
+        self._recent.clear()
+        self._more.clear()
+
+    def candidates(self, keys: U32) -> list[int]:
+        """Return the rows sharing a band with keys, ascending (at most MAX_CANDIDATES)."""
+        found: set[int] = set()
+        if len(self._keys):
+            lo = np.searchsorted(self._keys, keys)
+            hit = np.flatnonzero(self._keys[np.minimum(lo, len(self._keys) - 1)] == keys)
+            if len(hit):
+                hi = np.searchsorted(self._keys, keys[hit], side="right")
+                for a, b in zip(lo[hit].tolist(), hi.tolist(), strict=True):
+                    found.update(self._key_rows[max(a, b - MAX_CANDIDATES) : b].tolist())
+        # A set intersection in C: most of the 42 keys are in no bucket.
+        for key in self._recent.keys() & keys.tolist():
+            found.add(self._recent[key])
+            found.update(self._more.get(key, ()))
+        return sorted(found)[-MAX_CANDIDATES:]
+
+    def candidates_many(self, keys: U32) -> tuple[I64, I64]:
+        """Return (item, row) pairs: the rows `candidates` finds for each item's keys, uncut
+        (repeats too; the caller applies MAX_CANDIDATES to what it has sorted)."""
+        flat = keys.ravel()
+        items: list[I64] = [np.empty(0, np.int64)]
+        rows: list[I64] = [np.empty(0, np.int64)]
+        if len(self._keys):
+            lo = np.searchsorted(self._keys, flat)
+            hit = np.flatnonzero(self._keys[np.minimum(lo, len(self._keys) - 1)] == flat)
+            hi = np.searchsorted(self._keys, flat[hit], side="right")
+            lo = np.maximum(lo[hit], hi - MAX_CANDIDATES)
+            sizes = hi - lo
+            # Every row of every [lo, hi) range, without a Python loop over the ranges.
+            offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            rows.append(self._key_rows[np.repeat(lo, sizes) + offsets].astype(np.int64))
+            items.append(np.repeat(hit // len(BANDS), sizes))
+        if self._recent:
+            # Each key's first recent row (-1: none), looked up by map() in C.
+            flat_list = flat.tolist()
+            first = np.fromiter(map(self._recent.get, flat_list, repeat(-1)), np.int64, len(flat))
+            at = np.flatnonzero(first >= 0)
+            rows.append(first[at])
+            items.append(at // len(BANDS))
+            several = self._more.keys() & flat[at].tolist()  # the few keys of several rows
+            extra_items: list[int] = []
+            extra_rows: list[int] = []
+            if several:
+                at = at[np.isin(flat[at], np.fromiter(several, np.uint32, len(several)))]
+            for pos in at.tolist() if several else ():
+                extra_rows += self._more[flat_list[pos]]
+                extra_items += [pos // len(BANDS)] * len(self._more[flat_list[pos]])
+            items.append(np.array(extra_items, dtype=np.int64))
+            rows.append(np.array(extra_rows, dtype=np.int64))
+        return np.concatenate(items), np.concatenate(rows)

@@ -107,9 +107,8 @@ def main() -> None:
 
     def resolve() -> None:
         index = FingerprintIndex()
-        for batch in batches:
-            for w in batch:
-                resolver.resolve(index, w.articles)
+        for batch in batches:  # as Storage.write_feeds: one call per transaction
+            resolver.resolve(index, [a for w in batch for a in w.articles])
 
     def store() -> None:
         db = open_store(f"sqlite:///{tmp / f'store{next(runs)}.sqlite3'}")

@@ -19,9 +19,12 @@ about 1.3 unrelated candidates, where 2-byte bands met 68.
 
 The buckets (digest/fetch/buckets.py) give a text's candidates: the rows sharing a band key
 with it; they are compared in one numpy operation. `resolve_many` resolves a transaction's
-texts together, as `resolve` would one after the other: one numpy lookup for the batch
-(73 us a text one by one, issue 11), and the texts that share a band with a text added by
-the same batch are looked up again, in order, once it is added.
+texts together, with the result of `resolve` one after the other (73 us a text, the storage
+thread's largest cost with the inserts, issue 11): one numpy lookup among the known texts
+for the batch, the pairs of its texts sharing a band compared at once, then a walk in order
+that adds the new texts and takes as a candidate each earlier text of the batch that was
+added. The rare cases that lookup cannot settle (over MAX_CANDIDATES candidates, a hidden
+text seen again) are looked up one by one, as resolve does.
 """
 
 from __future__ import annotations
@@ -33,14 +36,24 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from digest.fetch.buckets import BANDS, MAX_CANDIDATES, MERGE_AT, U8, U32, Buckets, band_keys
+from digest.fetch.buckets import (
+    BANDS,
+    MAX_CANDIDATES,
+    MERGE_AT,
+    U8,
+    U32,
+    Buckets,
+    band_keys,
+    distinct,
+    sharing_pairs,
+)
 from digest.fetch.dedup import PERMUTATIONS, SAME, jaccard, signature
 
 __all__ = ["BANDS", "MERGE_AT", "FingerprintIndex", "band_keys"]
 
 # Whether a count of equal bytes makes two texts one, computed as _nearest does it.
 _SAME_AT = np.array([jaccard(e / PERMUTATIONS) >= SAME for e in range(PERMUTATIONS + 1)])
-_NONE, _TOO_MANY = -1, -2  # _nearest_many: no near duplicate; over MAX_CANDIDATES to compare
+RUN_ITEMS = 256  # resolve_many's items per numpy lookup (bounds _earlier_sharing's pairs)
 
 
 class FingerprintIndex:
@@ -113,60 +126,58 @@ class FingerprintIndex:
         out = list(fps)
         with self._lock:
             todo = [i for i, sig in enumerate(sigs) if sig is not None]
-            while todo:  # a merge due halfway changes the buckets: the rest is looked up again
-                todo = self._resolve_run(fps, sigs, todo, seen, out)
+            while todo:  # runs of RUN_ITEMS, and a merge due halfway changes the buckets
+                todo = self._resolve_run(sigs, todo, seen, out)
         return out
 
     def _resolve_run(
-        self,
-        fps: Sequence[str],
-        sigs: list[U8 | None],
-        todo: list[int],
-        seen: float,
-        out: list[str],
+        self, sigs: list[U8 | None], todo: list[int], seen: float, out: list[str]
     ) -> list[int]:
-        """Resolve todo in order into out; return the items left when a merge fell due."""
+        """Resolve the first RUN_ITEMS of todo in order into out; return the rest."""
+        todo, rest = todo[:RUN_ITEMS], todo[RUN_ITEMS:]
         batch = np.stack([s for s in (sigs[i] for i in todo) if s is not None])
         keys = band_keys(batch)
-        found = self._nearest_many(batch, keys)
-        # Rows added by this run (or shown again by this seen time) are not in found: an item
-        # sharing a band with one is looked up again, after they are added (as resolve would).
-        new = _Pending(self._count)
-        dirty: set[int] = set()
+        best, equal, counts = self._nearest_many(batch, keys)
+        # The candidates resolve would also meet: rows this run adds (the earlier items
+        # sharing a band), and rows it shows again (looked up one by one, once shown).
+        earlier = _earlier_sharing(batch, keys)
+        visible = seen >= self._since
+        new, added, shown = _Pending(self._count), dict[int, int](), set[int]()
         key_lists = keys.tolist()
         for k, i in enumerate(todo):
             raw = batch[k].tobytes()
             row = self._rows.get(raw, new.rows.get(raw))
             if row is not None:
-                self._bump(row, seen, dirty)
+                self._bump(row, seen, shown)
                 continue  # out[i] is fp already, as resolve returns for a known text
-            if found[k] == _TOO_MANY or not dirty.isdisjoint(key_lists[k]):
+            more = [(e, -added[j]) for j, e in earlier.get(k, ()) if j in added]
+            if counts[k] + len(more) > MAX_CANDIDATES or not shown.isdisjoint(key_lists[k]):
                 self._flush(new, seen)
                 row = self._nearest(batch[k], keys[k])
-            elif found[k] != _NONE:
-                row = found[k]
+            else:
+                row = _pick(best[k], equal[k], more if visible else [])
             if row is not None:
-                self._bump(row, seen, dirty)
-                out[i] = self._sigs[row].tobytes().hex()
+                self._bump(row, seen, shown)
+                out[i] = (self._sigs[row] if row < self._count else new.sig(row)).tobytes().hex()
                 continue
+            added[k] = new.end
             new.add(raw, batch[k], key_lists[k])
-            dirty.update(key_lists[k])
             if new.end - self._merged >= MERGE_AT:
                 self._flush(new, seen)
                 self._merge()
-                return todo[k + 1 :]
+                return todo[k + 1 :] + rest
         self._flush(new, seen)
-        return []
+        return rest
 
-    def _bump(self, row: int, seen: float, dirty: set[int]) -> None:
-        """Mark a row seen at seen; a row it shows again adds its bands to dirty."""
+    def _bump(self, row: int, seen: float, shown: set[int]) -> None:
+        """Mark a row seen at seen; a row it shows again (was hidden) adds its bands to shown."""
         if row >= self._count:
             return  # added by this run, with this seen time
         old = float(self._seen[row])
         if old < seen:
             self._seen[row] = seen
             if old < self._since <= seen:
-                dirty.update(band_keys(self._sigs[row : row + 1])[0].tolist())
+                shown.update(band_keys(self._sigs[row : row + 1])[0].tolist())
 
     def _flush(self, new: _Pending, seen: float) -> None:
         """Add the rows of a run that are not added yet."""
@@ -176,29 +187,26 @@ class FingerprintIndex:
         self._buckets.add(new.keys, start)
         new.clear(self._count)
 
-    def _nearest_many(self, sigs: U8, keys: U32) -> list[int]:
-        """Return each signature's nearest visible row (as _nearest), _NONE or _TOO_MANY."""
+    def _nearest_many(self, sigs: U8, keys: U32) -> tuple[list[int], list[int], list[int]]:
+        """Return each signature's most equal visible candidate (the lowest row of ties, -1
+        for none), its count of equal bytes, and its number of candidates (hidden ones too)."""
         items, rows = self._buckets.candidates_many(keys)
-        best = np.full(len(sigs), _NONE, dtype=np.int64)
-        if not len(rows):
-            return best.tolist()
+        best = np.full(len(sigs), -1, dtype=np.int64)
+        equal_top = best.copy()
         # Each (item, row) once, by item then row: as _candidates' sorted set.
-        pairs = np.unique((items.astype(np.int64) << 32) | rows)
+        pairs = distinct(np.sort((items << 32) | rows))
         items, rows = pairs >> 32, pairs & 0xFFFFFFFF
-        best[np.bincount(items, minlength=len(sigs)) > MAX_CANDIDATES] = _TOO_MANY
-        keep = (self._seen[rows] >= self._since) & (best[items] != _TOO_MANY)
+        counts = np.bincount(items, minlength=len(sigs))
+        keep = self._seen[rows] >= self._since
         items, rows = items[keep], rows[keep]
-        if not len(rows):
-            return best.tolist()
-        equal = (self._sigs[rows] == sigs[items]).sum(axis=1, dtype=np.int64)
-        # The most equal bytes, then the lowest row: _nearest's argmax over ascending rows.
-        score = (equal << 32) - rows
-        firsts, starts = np.unique(items, return_index=True)
-        top = np.maximum.reduceat(score, starts)
-        equal_top = -(-top >> 32)
-        ok = _SAME_AT[equal_top]
-        best[firsts[ok]] = (equal_top << 32)[ok] - top[ok]
-        return best.tolist()
+        if len(rows):
+            equal = (self._sigs[rows] == sigs[items]).sum(axis=1, dtype=np.int64)
+            # The most equal bytes, then the lowest row: _nearest's argmax over ascending rows.
+            starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+            top = np.maximum.reduceat((equal << 32) - rows, starts)
+            equal_top[items[starts]] = -(-top >> 32)
+            best[items[starts]] = (equal_top[items[starts]] << 32) - top
+        return best.tolist(), equal_top.tolist(), counts.tolist()
 
     def expire(self, before: float) -> None:
         """Ignore texts last seen before a POSIX time; drop them once they are half the index."""
@@ -248,8 +256,26 @@ class FingerprintIndex:
         self._merge()
 
 
+def _earlier_sharing(sigs: U8, keys: U32) -> dict[int, list[tuple[int, int]]]:
+    """Return, for each item sharing a band with earlier ones, (earlier item, equal bytes)."""
+    first, then = sharing_pairs(keys)
+    equal = (sigs[first] == sigs[then]).sum(axis=1)
+    out: dict[int, list[tuple[int, int]]] = {}
+    for i, j, e in zip(first.tolist(), then.tolist(), equal.tolist(), strict=True):
+        out.setdefault(j, []).append((i, e))
+    return out
+
+
+def _pick(row: int, equal: int, more: list[tuple[int, int]]) -> int | None:
+    """Return the near duplicate among a known row and more (equal bytes, -row), or None."""
+    if more and (top := max(more))[0] > equal:  # a tie goes to the lower row: the known one
+        equal, row = top[0], -top[1]
+    return row if row >= 0 and _SAME_AT[equal] else None
+
+
 class _Pending:
-    """Rows a resolve_many run has decided to add, added together (before any new lookup)."""
+    """Rows a resolve_many run has decided to add: added together (or before a lookup by
+    resolve's way, which must meet them)."""
 
     def __init__(self, start: int) -> None:
         self.raws: list[bytes] = []
@@ -265,6 +291,10 @@ class _Pending:
         self.sigs.append(sig)
         self.keys.append(keys)
         self.end += 1
+
+    def sig(self, row: int) -> U8:
+        """Return a planned row's signature."""
+        return self.sigs[row - self.end + len(self.sigs)]
 
     def clear(self, start: int) -> None:
         """Forget the planned rows: they were added, and are known by the index's rows."""

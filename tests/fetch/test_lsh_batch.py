@@ -55,6 +55,8 @@ def _compare(
             before = seen - rng.choice((0.5, 3, 10))  # hides some texts, sometimes drops them
             one.expire(before)
             many.expire(before)
+            if rng.random() < 0.3:
+                seen = before - 1  # fetched before the horizon: its new rows stay hidden
         expected = [one.resolve(fp, seen) for fp in batch]
         assert many.resolve_many(batch, seen) == expected, f"batch {batch_no} at {start}"
         assert len(many) == len(one)
@@ -123,3 +125,36 @@ def test_a_hidden_text_seen_again_is_found_by_the_rest_of_its_batch() -> None:
     assert results[0] == results[1] == [copy, copy]  # hidden: no near duplicate of copy
     # Seen again by its exact copy first, old is the near duplicate of the rest of the batch.
     assert results[2] == results[3] == [old, old]
+
+
+def _both(known: Sequence[str], batch: list[str]) -> list[list[str]]:
+    """Return batch resolved one by one and all at once, each by an index knowing known."""
+    one, many = FingerprintIndex(known), FingerprintIndex(known)
+    return [[one.resolve(fp) for fp in batch], many.resolve_many(batch)]
+
+
+def test_a_tie_goes_to_the_older_text_in_a_batch_too() -> None:
+    old = bytes(range(64))
+    new = bytes(b ^ 0xFF if at < 40 else b for at, b in enumerate(old))  # 24 equal: another
+    # As equal to both (44 bytes): old's first 20 bytes changed as in new, bytes 20-39 not.
+    tie = new[:20] + old[20:]
+    assert _both([old.hex()], [new.hex(), tie.hex()]) == [[new.hex(), old.hex()]] * 2
+
+
+def test_a_crowded_band_leaves_out_the_oldest_in_a_batch_too() -> None:
+    # 1,024 known texts share a band (a template): with one more added by the batch, the
+    # lookup compares the 1,024 most recent, and the oldest one's copy is not found.
+    rng = random.Random(8)
+    common = rng.randbytes(64)
+
+    def templated() -> str:
+        raw = bytearray(rng.randbytes(64))
+        for at in BANDS[0].tolist():
+            raw[at] = common[at]
+        return raw.hex()
+
+    known = [templated() for _ in range(1024)]
+    copy = _edit(rng, known[0], 4)
+    one, many = _both(known, [templated(), copy])
+    assert one == many and one[1] == copy  # not known[0]
+    assert _both(known, [copy]) == [[known[0]]] * 2  # with nothing added first, it is found

@@ -102,14 +102,18 @@ class Buckets:
 
     def merge(self, keys: U32, start: int) -> None:
         """Move rows start.. (keys: their band keys, all the rows in the dicts) to the array."""
-        flat = keys.ravel()
-        rows = np.repeat(np.arange(start, start + len(keys), dtype=np.int32), len(BANDS))
-        order = np.argsort(flat, kind="stable")  # equal keys keep their rows in order
-        flat, rows = flat[order], rows[order]
+        # Sorted by key, then row (one uint64 sort: a stable argsort took twice the time).
+        rows = np.arange(start, start + len(keys), dtype=np.uint64).repeat(len(BANDS))
+        both = np.sort((keys.ravel().astype(np.uint64) << np.uint64(32)) | rows)
+        flat = (both >> np.uint64(32)).astype(np.uint32)
         # 'right': after the older rows with the same key, so bucket rows stay ascending.
-        at = np.searchsorted(self._keys, flat, side="right")
-        self._keys = np.insert(self._keys, at, flat)
-        self._key_rows = np.insert(self._key_rows, at, rows)
+        at = np.searchsorted(self._keys, flat, side="right") + np.arange(len(flat))
+        old = np.ones(len(self._keys) + len(flat), dtype=bool)
+        old[at] = False
+        merged_keys, merged_rows = np.empty(len(old), np.uint32), np.empty(len(old), np.int32)
+        merged_keys[at], merged_keys[old] = flat, self._keys
+        merged_rows[at], merged_rows[old] = both & np.uint64(0xFFFFFFFF), self._key_rows
+        self._keys, self._key_rows = merged_keys, merged_rows
         self._recent.clear()
         self._more.clear()
 

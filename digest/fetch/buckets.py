@@ -81,6 +81,16 @@ def sharing_pairs(keys: U32) -> tuple[I64, I64]:
     return pairs // len(keys), pairs % len(keys)
 
 
+def earlier_sharing(sigs: U8, keys: U32) -> dict[int, list[tuple[int, int]]]:
+    """Return, for each item sharing a band with earlier ones, (earlier item, equal bytes)."""
+    first, then = sharing_pairs(keys)
+    equal = (sigs[first] == sigs[then]).sum(axis=1)
+    out: dict[int, list[tuple[int, int]]] = {}
+    for i, j, e in zip(first.tolist(), then.tolist(), equal.tolist(), strict=True):
+        out.setdefault(j, []).append((i, e))
+    return out
+
+
 class Buckets:
     """Rows by band key; not thread-safe (the index holds its lock around every call)."""
 

@@ -24,7 +24,7 @@ thread's largest cost with the inserts, issue 11): one numpy lookup among the kn
 for the batch, the pairs of its texts sharing a band compared at once, then a walk in order
 that adds the new texts and takes as a candidate each earlier text of the batch that was
 added. The rare cases that lookup cannot settle (over MAX_CANDIDATES candidates, a hidden
-text seen again) are looked up one by one, as resolve does.
+text seen again) are looked up one by one, as resolve does, and so are batches under FEW.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from digest.fetch.buckets import (
     Buckets,
     band_keys,
     distinct,
-    sharing_pairs,
+    earlier_sharing,
 )
 from digest.fetch.dedup import PERMUTATIONS, SAME, jaccard, signature
 
@@ -53,7 +53,8 @@ __all__ = ["BANDS", "MERGE_AT", "FingerprintIndex", "band_keys"]
 
 # Whether a count of equal bytes makes two texts one, computed as _nearest does it.
 _SAME_AT = np.array([jaccard(e / PERMUTATIONS) >= SAME for e in range(PERMUTATIONS + 1)])
-RUN_ITEMS = 256  # resolve_many's items per numpy lookup (bounds _earlier_sharing's pairs)
+RUN_ITEMS = 256  # resolve_many's items per numpy lookup (bounds earlier_sharing's pairs)
+FEW = 8  # fewer items are resolved one by one: a batch lookup's numpy calls cost more
 
 
 class FingerprintIndex:
@@ -106,19 +107,8 @@ class FingerprintIndex:
         sig = signature(fp)
         if sig is None:
             return fp  # '' or malformed: not a text to compare
-        raw = sig.tobytes()
         with self._lock:
-            row = self._rows.get(raw)
-            if row is None:
-                keys = band_keys(sig[None, :])[0]
-                row = self._nearest(sig, keys)
-            if row is None:
-                row = self._append([raw], sig[None, :], np.array([seen]))
-                self._buckets.add([keys.tolist()], row)
-                if self._count - self._merged >= MERGE_AT:
-                    self._merge()
-            self._seen[row] = max(self._seen[row], seen)
-            return fp if row == self._rows.get(raw) else self._sigs[row].tobytes().hex()
+            return self._resolve_one(fp, sig, seen)
 
     def resolve_many(self, fps: Sequence[str], seen: float = math.inf) -> list[str]:
         """Return what resolve(fp, seen) would for each of fps in turn, looked up all at once."""
@@ -126,9 +116,27 @@ class FingerprintIndex:
         out = list(fps)
         with self._lock:
             todo = [i for i, sig in enumerate(sigs) if sig is not None]
-            while todo:  # runs of RUN_ITEMS, and a merge due halfway changes the buckets
+            while len(todo) >= FEW:  # runs of RUN_ITEMS; a merge due halfway ends a run
                 todo = self._resolve_run(sigs, todo, seen, out)
+            for i in todo:
+                if (sig := sigs[i]) is not None:  # always: todo holds the fingerprints
+                    out[i] = self._resolve_one(fps[i], sig, seen)
         return out
+
+    def _resolve_one(self, fp: str, sig: U8, seen: float) -> str:
+        """Resolve one signature (the lock held)."""
+        raw = sig.tobytes()
+        row = self._rows.get(raw)
+        if row is None:
+            keys = band_keys(sig[None, :])[0]
+            row = self._nearest(sig, keys)
+        if row is None:
+            row = self._append([raw], sig[None, :], np.array([seen]))
+            self._buckets.add([keys.tolist()], row)
+            if self._count - self._merged >= MERGE_AT:
+                self._merge()
+        self._seen[row] = max(self._seen[row], seen)
+        return fp if row == self._rows.get(raw) else self._sigs[row].tobytes().hex()
 
     def _resolve_run(
         self, sigs: list[U8 | None], todo: list[int], seen: float, out: list[str]
@@ -140,7 +148,7 @@ class FingerprintIndex:
         best, equal, counts = self._nearest_many(batch, keys)
         # The candidates resolve would also meet: rows this run adds (the earlier items
         # sharing a band), and rows it shows again (looked up one by one, once shown).
-        earlier = _earlier_sharing(batch, keys)
+        earlier = earlier_sharing(batch, keys)
         visible = seen >= self._since
         new, added, shown = _Pending(self._count), dict[int, int](), set[int]()
         key_lists = keys.tolist()
@@ -254,16 +262,6 @@ class FingerprintIndex:
         self._buckets.clear()
         self._append([bytes(s) for s in sigs], sigs, seen)
         self._merge()
-
-
-def _earlier_sharing(sigs: U8, keys: U32) -> dict[int, list[tuple[int, int]]]:
-    """Return, for each item sharing a band with earlier ones, (earlier item, equal bytes)."""
-    first, then = sharing_pairs(keys)
-    equal = (sigs[first] == sigs[then]).sum(axis=1)
-    out: dict[int, list[tuple[int, int]]] = {}
-    for i, j, e in zip(first.tolist(), then.tolist(), equal.tolist(), strict=True):
-        out.setdefault(j, []).append((i, e))
-    return out
 
 
 def _pick(row: int, equal: int, more: list[tuple[int, int]]) -> int | None:

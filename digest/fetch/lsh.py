@@ -17,58 +17,44 @@ Hence 42 bands of 3 bytes, each byte in two bands (bands need not be disjoint: m
 more true pairs for the same chance rate per band): at 100,000 known texts a lookup meets
 about 1.3 unrelated candidates, where 2-byte bands met 68.
 
-The buckets are a sorted array of (band key, row) pairs plus a dict of the rows added since
-the last merge: a lookup is two binary searches and a set intersection, candidates are
-compared in one numpy operation, and a merge (one numpy insert, when the dict holds MERGE_AT
-rows) costs a few microseconds per row added at 100,000 texts.
+The buckets (digest/fetch/buckets.py) give a text's candidates: the rows sharing a band key
+with it; they are compared in one numpy operation. `resolve_many` resolves a transaction's
+texts together, with the result of `resolve` one after the other (73 us a text, the storage
+thread's largest cost with the inserts, issue 11): one numpy lookup among the known texts
+for the batch, the pairs of its texts sharing a band compared at once, then a walk in order
+that adds the new texts and takes as a candidate each earlier text of the batch that was
+added. The rare cases that lookup cannot settle (over MAX_CANDIDATES candidates, a hidden
+text seen again) are looked up one by one, as resolve does, and so are batches under FEW.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from digest.fetch.buckets import (
+    BANDS,
+    MAX_CANDIDATES,
+    MERGE_AT,
+    U8,
+    U32,
+    Buckets,
+    band_keys,
+    distinct,
+    earlier_sharing,
+)
 from digest.fetch.dedup import PERMUTATIONS, SAME, jaccard, signature
 
-ROW_BYTES = 3
-MERGE_AT = 2048  # rows kept in the dict before they join the sorted array
-# A bound on the work per lookup: only many texts that all look alike (a template) reach it,
-# and then the most recent ones are compared.
-MAX_CANDIDATES = 1024
+__all__ = ["BANDS", "MERGE_AT", "FingerprintIndex", "band_keys"]
 
-U8 = npt.NDArray[np.uint8]
-U32 = npt.NDArray[np.uint32]
-I32 = npt.NDArray[np.int32]
-
-
-def _bands() -> npt.NDArray[np.intp]:
-    # Two shuffles of the 64 positions cut into 21 triples each: every byte is in two bands.
-    # Seeded so that the bands (and the candidate sets) are the same in every process.
-    rng = np.random.default_rng(20261130)
-    per = PERMUTATIONS // ROW_BYTES
-    return np.concatenate(
-        [
-            np.sort(rng.permutation(PERMUTATIONS)[: per * ROW_BYTES].reshape(per, ROW_BYTES), 1)
-            for _ in range(2)
-        ]
-    )
-
-
-BANDS = _bands()
-_SHIFTS = np.array([16, 8, 0], dtype=np.uint32)
-# 42 bands fit in 6 bits above the 24 bits of a 3-byte band value: one uint32 per key.
-_OFFSETS = np.arange(len(BANDS), dtype=np.uint32) << np.uint32(24)
-
-
-def band_keys(signatures: U8) -> U32:
-    """Return the (n, 42) band keys of n signatures (each key: band number, then 3 bytes)."""
-    picked = signatures[:, BANDS].astype(np.uint32)
-    keys: U32 = (picked << _SHIFTS).sum(axis=2, dtype=np.uint32) | _OFFSETS
-    return keys
+# Whether a count of equal bytes makes two texts one, computed as _nearest does it.
+_SAME_AT = np.array([jaccard(e / PERMUTATIONS) >= SAME for e in range(PERMUTATIONS + 1)])
+RUN_ITEMS = 256  # resolve_many's items per numpy lookup (bounds earlier_sharing's pairs)
+FEW = 8  # fewer items are resolved one by one: a batch lookup's numpy calls cost more
 
 
 class FingerprintIndex:
@@ -85,9 +71,7 @@ class FingerprintIndex:
         self._count = 0
         self._sigs: U8 = np.empty((64, PERMUTATIONS), dtype=np.uint8)  # grows by doubling
         self._seen = np.empty(64, dtype=np.float64)
-        self._keys: U32 = np.empty(0, dtype=np.uint32)  # sorted band keys of merged rows
-        self._key_rows: I32 = np.empty(0, dtype=np.int32)
-        self._recent: dict[int, list[int]] = {}
+        self._buckets = Buckets()
         self._merged = 0
         self._since = -math.inf
         self.last_id = 0  # the highest stored article id this index has read
@@ -123,20 +107,114 @@ class FingerprintIndex:
         sig = signature(fp)
         if sig is None:
             return fp  # '' or malformed: not a text to compare
-        raw = sig.tobytes()
         with self._lock:
-            row = self._rows.get(raw)
-            if row is None:
-                keys = band_keys(sig[None, :])[0]
-                row = self._nearest(sig, keys)
-            if row is None:
-                row = self._append([raw], sig[None, :], np.array([seen]))
-                for key in keys.tolist():
-                    self._recent.setdefault(key, []).append(row)
-                if self._count - self._merged >= MERGE_AT:
-                    self._merge()
-            self._seen[row] = max(self._seen[row], seen)
-            return fp if row == self._rows.get(raw) else self._sigs[row].tobytes().hex()
+            return self._resolve_one(fp, sig, seen)
+
+    def resolve_many(self, fps: Sequence[str], seen: float = math.inf) -> list[str]:
+        """Return what resolve(fp, seen) would for each of fps in turn, looked up all at once."""
+        sigs = [signature(fp) for fp in fps]
+        out = list(fps)
+        with self._lock:
+            todo = [i for i, sig in enumerate(sigs) if sig is not None]
+            while len(todo) >= FEW:  # runs of RUN_ITEMS; a merge due halfway ends a run
+                todo = self._resolve_run(sigs, todo, seen, out)
+            for i in todo:
+                if (sig := sigs[i]) is not None:  # always: todo holds the fingerprints
+                    out[i] = self._resolve_one(fps[i], sig, seen)
+        return out
+
+    def _resolve_one(self, fp: str, sig: U8, seen: float) -> str:
+        """Resolve one signature (the lock held)."""
+        raw = sig.tobytes()
+        row = self._rows.get(raw)
+        if row is None:
+            keys = band_keys(sig[None, :])[0]
+            row = self._nearest(sig, keys)
+        if row is None:
+            row = self._append([raw], sig[None, :], np.array([seen]))
+            self._buckets.add([keys.tolist()], row)
+            if self._count - self._merged >= MERGE_AT:
+                self._merge()
+        self._seen[row] = max(self._seen[row], seen)
+        return fp if row == self._rows.get(raw) else self._sigs[row].tobytes().hex()
+
+    def _resolve_run(
+        self, sigs: list[U8 | None], todo: list[int], seen: float, out: list[str]
+    ) -> list[int]:
+        """Resolve the first RUN_ITEMS of todo in order into out; return the rest."""
+        todo, rest = todo[:RUN_ITEMS], todo[RUN_ITEMS:]
+        batch = np.stack([s for s in (sigs[i] for i in todo) if s is not None])
+        keys = band_keys(batch)
+        best, equal, counts = self._nearest_many(batch, keys)
+        # The candidates resolve would also meet: rows this run adds (the earlier items
+        # sharing a band), and rows it shows again (looked up one by one, once shown).
+        earlier = earlier_sharing(batch, keys)
+        visible = seen >= self._since
+        new, added, shown = _Pending(self._count), dict[int, int](), set[int]()
+        key_lists = keys.tolist()
+        for k, i in enumerate(todo):
+            raw = batch[k].tobytes()
+            row = self._rows.get(raw, new.rows.get(raw))
+            if row is not None:
+                self._bump(row, seen, shown)
+                continue  # out[i] is fp already, as resolve returns for a known text
+            more = [(e, -added[j]) for j, e in earlier.get(k, ()) if j in added]
+            if counts[k] + len(more) > MAX_CANDIDATES or not shown.isdisjoint(key_lists[k]):
+                self._flush(new, seen)
+                row = self._nearest(batch[k], keys[k])
+            else:
+                row = _pick(best[k], equal[k], more if visible else [])
+            if row is not None:
+                self._bump(row, seen, shown)
+                out[i] = (self._sigs[row] if row < self._count else new.sig(row)).tobytes().hex()
+                continue
+            added[k] = new.end
+            new.add(raw, batch[k], key_lists[k])
+            if new.end - self._merged >= MERGE_AT:
+                self._flush(new, seen)
+                self._merge()
+                return todo[k + 1 :] + rest
+        self._flush(new, seen)
+        return rest
+
+    def _bump(self, row: int, seen: float, shown: set[int]) -> None:
+        """Mark a row seen at seen; a row it shows again (was hidden) adds its bands to shown."""
+        if row >= self._count:
+            return  # added by this run, with this seen time
+        old = float(self._seen[row])
+        if old < seen:
+            self._seen[row] = seen
+            if old < self._since <= seen:
+                shown.update(band_keys(self._sigs[row : row + 1])[0].tolist())
+
+    def _flush(self, new: _Pending, seen: float) -> None:
+        """Add the rows of a run that are not added yet."""
+        if not new.raws:
+            return
+        start = self._append(new.raws, np.stack(new.sigs), np.full(len(new.raws), seen))
+        self._buckets.add(new.keys, start)
+        new.clear(self._count)
+
+    def _nearest_many(self, sigs: U8, keys: U32) -> tuple[list[int], list[int], list[int]]:
+        """Return each signature's most equal visible candidate (the lowest row of ties, -1
+        for none), its count of equal bytes, and its number of candidates (hidden ones too)."""
+        items, rows = self._buckets.candidates_many(keys)
+        best = np.full(len(sigs), -1, dtype=np.int64)
+        equal_top = best.copy()
+        # Each (item, row) once, by item then row: as _candidates' sorted set.
+        pairs = distinct(np.sort((items << 32) | rows))
+        items, rows = pairs >> 32, pairs & 0xFFFFFFFF
+        counts = np.bincount(items, minlength=len(sigs))
+        keep = self._seen[rows] >= self._since
+        items, rows = items[keep], rows[keep]
+        if len(rows):
+            equal = (self._sigs[rows] == sigs[items]).sum(axis=1, dtype=np.int64)
+            # The most equal bytes, then the lowest row: _nearest's argmax over ascending rows.
+            starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+            top = np.maximum.reduceat((equal << 32) - rows, starts)
+            equal_top[items[starts]] = -(-top >> 32)
+            best[items[starts]] = (equal_top[items[starts]] << 32) - top
+        return best.tolist(), equal_top.tolist(), counts.tolist()
 
     def expire(self, before: float) -> None:
         """Ignore texts last seen before a POSIX time; drop them once they are half the index."""
@@ -147,7 +225,7 @@ class FingerprintIndex:
                 self._compact(keep)
 
     def _nearest(self, sig: U8, keys: U32) -> int | None:
-        found = self._candidates(keys)
+        found = self._buckets.candidates(keys)
         if not found:
             return None
         rows = np.array(found, dtype=np.int64)
@@ -157,21 +235,6 @@ class FingerprintIndex:
         equal = (self._sigs[rows] == sig).sum(axis=1)
         best = int(equal.argmax())  # the first of equals: the oldest copy
         return int(rows[best]) if jaccard(int(equal[best]) / PERMUTATIONS) >= SAME else None
-
-    def _candidates(self, keys: U32) -> list[int]:
-        """Return the rows sharing a band with keys, ascending (at most MAX_CANDIDATES)."""
-        found: set[int] = set()
-        if len(self._keys):
-            lo = np.searchsorted(self._keys, keys)
-            hit = np.flatnonzero(self._keys[np.minimum(lo, len(self._keys) - 1)] == keys)
-            if len(hit):
-                hi = np.searchsorted(self._keys, keys[hit], side="right")
-                for a, b in zip(lo[hit].tolist(), hi.tolist(), strict=True):
-                    found.update(self._key_rows[max(a, b - MAX_CANDIDATES) : b].tolist())
-        # A set intersection in C: most of the 42 keys are in no bucket.
-        for key in self._recent.keys() & keys.tolist():
-            found.update(self._recent[key])
-        return sorted(found)[-MAX_CANDIDATES:]
 
     def _append(self, raws: list[bytes], sigs: U8, seen: npt.NDArray[np.float64]) -> int:
         start, end = self._count, self._count + len(raws)
@@ -189,22 +252,49 @@ class FingerprintIndex:
         start, end = self._merged, self._count
         if start == end:
             return
-        keys = band_keys(self._sigs[start:end]).ravel()
-        rows = np.repeat(np.arange(start, end, dtype=np.int32), len(BANDS))
-        order = np.argsort(keys, kind="stable")  # equal keys keep their rows in order
-        keys, rows = keys[order], rows[order]
-        # 'right': after the older rows with the same key, so bucket rows stay ascending.
-        at = np.searchsorted(self._keys, keys, side="right")
-        self._keys = np.insert(self._keys, at, keys)
-        self._key_rows = np.insert(self._key_rows, at, rows)
-        self._recent.clear()
+        self._buckets.merge(band_keys(self._sigs[start:end]), start)
         self._merged = end
 
     def _compact(self, keep: npt.NDArray[np.bool_]) -> None:
         kept = np.flatnonzero(keep)
         sigs, seen = self._sigs[kept], self._seen[kept]
         self._rows, self._count, self._merged = {}, 0, 0
-        self._keys, self._key_rows = self._keys[:0], self._key_rows[:0]
-        self._recent.clear()
+        self._buckets.clear()
         self._append([bytes(s) for s in sigs], sigs, seen)
         self._merge()
+
+
+def _pick(row: int, equal: int, more: list[tuple[int, int]]) -> int | None:
+    """Return the near duplicate among a known row and more (equal bytes, -row), or None."""
+    if more and (top := max(more))[0] > equal:  # a tie goes to the lower row: the known one
+        equal, row = top[0], -top[1]
+    return row if row >= 0 and _SAME_AT[equal] else None
+
+
+class _Pending:
+    """Rows a resolve_many run has decided to add: added together (or before a lookup by
+    resolve's way, which must meet them)."""
+
+    def __init__(self, start: int) -> None:
+        self.raws: list[bytes] = []
+        self.sigs: list[U8] = []
+        self.keys: list[list[int]] = []
+        self.rows: dict[bytes, int] = {}
+        self.end = start  # the row count once they are added
+
+    def add(self, raw: bytes, sig: U8, keys: list[int]) -> None:
+        """Plan a new row."""
+        self.rows[raw] = self.end
+        self.raws.append(raw)
+        self.sigs.append(sig)
+        self.keys.append(keys)
+        self.end += 1
+
+    def sig(self, row: int) -> U8:
+        """Return a planned row's signature."""
+        return self.sigs[row - self.end + len(self.sigs)]
+
+    def clear(self, start: int) -> None:
+        """Forget the planned rows: they were added, and are known by the index's rows."""
+        self.raws, self.sigs, self.keys, self.rows = [], [], [], {}
+        self.end = start

@@ -73,8 +73,12 @@ class Storage:
     def write_feeds(self, writes: Sequence[FeedWrite]) -> list[int]:
         """Return how many articles of each write were new, stored in one transaction."""
         if any(w.articles for w in writes):
-            index = self.dedup_index()
-            writes = [replace(w, articles=self.resolve(index, w.articles)) for w in writes]
+            # One lookup for the whole transaction, split back into its writes.
+            items = iter(self.resolve(self.dedup_index(), [a for w in writes for a in w.articles]))
+            writes = [
+                replace(w, articles=tuple(next(items) for _ in w.articles)) if w.articles else w
+                for w in writes
+            ]
         stored = self.store.store_feeds([(w.state, w.articles) for w in writes])
         if self.index is not None and any(stored):
             self.index.last_id = max(self.index.last_id, *(max(ids) for ids in stored if ids))
@@ -90,10 +94,12 @@ class Storage:
 
     def resolve(self, index: FingerprintIndex, items: Sequence[Article]) -> tuple[Article, ...]:
         """Return items with each fingerprint replaced by its first near duplicate's."""
-        seen = self.now.timestamp()
-        resolved = [(a, index.resolve(a.fingerprint, seen)) for a in items]
+        fps = index.resolve_many([a.fingerprint for a in items], self.now.timestamp())
         # dataclasses.replace costs more than the lookup: only for the copies.
-        return tuple(a if fp == a.fingerprint else replace(a, fingerprint=fp) for a, fp in resolved)
+        return tuple(
+            a if fp == a.fingerprint else replace(a, fingerprint=fp)
+            for a, fp in zip(items, fps, strict=True)
+        )
 
     def dedup_index(self) -> FingerprintIndex:
         """Return the near-duplicate index, up to date with the store (read once per pass)."""

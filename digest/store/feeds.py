@@ -1,8 +1,7 @@
 """Feed and article queries: feed state and added feeds, stored articles and fingerprints.
 
 A fetch pass stores with `store_feeds`: several feeds' articles and states in one transaction,
-each feed's articles in one multi-row INSERT ... RETURNING (a statement per article cost more
-than parsing it), states in one upsert.
+each feed's articles in one statement (digest/store/inserts.py), states in one upsert.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from digest.models import Article, FeedSource, FeedState
 from digest.store.base import StoreBase
+from digest.store.inserts import Key, insert_articles, key_of
 from digest.store.schema import STALE_FINGERPRINT, articles, feeds
 
 _STATE = (
@@ -111,21 +111,11 @@ class FeedQueries(StoreBase):
         """Insert articles, skipping any already stored by feed+guid or URL; return the new ones."""
         with self.begin() as conn:
             ids = self._insert_rows(conn, items := list(items))
-        return tuple(replace(a, id=ids[k]) for a in items if (k := _key(a)) in ids)
+        return tuple(replace(a, id=ids[k]) for a in items if (k := key_of(a)) in ids)
 
-    def _insert_rows(
-        self, conn: Connection, items: Sequence[Article]
-    ) -> dict[tuple[str, str, str], int]:
+    def _insert_rows(self, conn: Connection, items: Sequence[Article]) -> dict[Key, int]:
         """Insert the articles not stored yet; return the new rows' ids by feed, guid and URL."""
-        # One statement for all rows; RETURNING names the rows really inserted (a conflict
-        # inserts nothing and returns nothing), matched back by feed, guid and URL.
-        unique = _first_of_each(items)
-        if not unique:
-            return {}
-        key = (articles.c.feed_url, articles.c.guid, articles.c.url)
-        stmt = self.insert_ignore(articles).returning(articles.c.id, *key)
-        rows = conn.execute(stmt, [_article_row(a) for a in unique]).all()
-        return {(r.feed_url, r.guid, r.url): int(r.id) for r in rows}
+        return insert_articles(conn, items, self.insert_ignore(articles))
 
     def pending_pages(self, feed_urls: Sequence[str], limit: int) -> tuple[Article, ...]:
         """Return up to limit articles of these feeds whose page is pending, oldest first."""
@@ -269,44 +259,8 @@ def _article(r: Any) -> Article:
     )
 
 
-def _key(a: Article) -> tuple[str, str, str]:
-    return (a.feed_url, a.guid, a.url)
-
-
-def _first_of_each(items: Sequence[Article]) -> list[Article]:
-    # Within one statement a repeated feed+guid or URL would be skipped by the database but
-    # still match its key in RETURNING: keep the first, as inserting one by one would.
-    keys: set[tuple[str, str]] = set()
-    urls: set[str] = set()
-    kept: list[Article] = []
-    for a in items:
-        if (a.feed_url, a.guid) not in keys and a.url not in urls:
-            keys.add((a.feed_url, a.guid))
-            urls.add(a.url)
-            kept.append(a)
-    return kept
-
-
 def _state_values(state: FeedState) -> dict[str, Any]:
     return {c: getattr(state, c) for c in _STATE}
-
-
-def _article_row(a: Article) -> dict[str, Any]:
-    return {
-        "feed_url": a.feed_url,
-        "source": a.source,
-        "guid": a.guid,
-        "url": a.url,
-        "title": a.title,
-        "published": a.published,
-        "fetched": a.fetched or a.published,
-        "text": a.text,
-        "language": a.language,
-        "fingerprint": a.fingerprint,
-        "tags": json.dumps(list(a.tags)),
-        "image_url": a.image_url,
-        "page_pending": a.page_pending,
-    }
 
 
 def _page_row(a: Article) -> dict[str, Any]:

@@ -7,8 +7,8 @@ about 50 copies with a small edit (a byline, one changed word, an update time), 
 regional rewrites of one story are. They go through the command's storage step as a fetch
 pass sends them: `Storage.write` on feed-sized batches of 100 items, which resolves each
 fingerprint against the near-duplicate index and stores the batch in one transaction in a
-fresh SQLite file. Fingerprints are computed first and timed apart (in the command the worker
-processes compute them while parsing). Prints one JSON object: the seconds, the number of
+fresh SQLite file. Fingerprints are computed first and timed apart, in batches of 100 items
+as the worker processes compute a feed's items while parsing. Prints one JSON object: the seconds, the number of
 distinct fingerprints stored (about the number of stories: the duplicates were grouped, not
 skipped) and the process's peak RSS.
 """
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from fetch import SHARED  # noqa: E402
 
-from digest.fetch.dedup import fingerprint  # noqa: E402
+from digest.fetch.fingerprint import fingerprints  # noqa: E402
 from digest.fetch.storing import FeedWrite, Storage  # noqa: E402
 from digest.models import Article, FeedState  # noqa: E402
 from digest.store.database import open_store  # noqa: E402
@@ -84,7 +84,12 @@ def main() -> None:
     args = ap.parse_args()
     items = articles(args.items)
     started, cpu = time.perf_counter(), time.process_time()
-    items = [replace(a, fingerprint=fingerprint(a.text)) for a in items]
+    found = [
+        fp
+        for i in range(0, len(items), 100)
+        for fp in fingerprints([a.text for a in items[i : i + 100]])
+    ]
+    items = [replace(a, fingerprint=fp) for a, fp in zip(items, found, strict=True)]
     fingerprint_s, fingerprint_cpu_s = time.perf_counter() - started, time.process_time() - cpu
     with tempfile.TemporaryDirectory(prefix="digest-neardup-") as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'db.sqlite3'}")

@@ -151,7 +151,8 @@ def _item(rng: random.Random) -> str:
 
 
 def _document(rng: random.Random) -> bytes:
-    head = rng.choice(['<?xml version="1.0" encoding="utf-8"?>', '<?xml version="1.0"?>', ""])
+    declaration = '<?xml version="1.0" encoding="utf-8"?>'
+    head = rng.choice([declaration, "\ufeff" + declaration, '<?xml version="1.0"?>', ""])
     channel = f"<title>{rng.choice(TITLES)}</title><link>{rng.choice(LINKS)}</link>"
     if rng.random() < 0.5:
         channel += f"<language>{rng.choice(['en-gb', 'ru', 'EN_us', ''])}</language>"

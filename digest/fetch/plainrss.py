@@ -215,18 +215,10 @@ def _media(entry: dict[str, Any], el: Any) -> None:
     if local == "group":
         if el.attrib or (el.text or "").strip():
             raise _Unsupported("media:group content")
-        for child in el:
-            if isinstance(child.tag, str):
-                if not child.tag.startswith(_MEDIA):
-                    raise _Unsupported(child.tag)
-                _media(entry, child)
+        _media_inside(entry, el)
     elif local == "content":
         entry.setdefault("media_content", []).append(_attrs(el))
-        for child in el:
-            if isinstance(child.tag, str):
-                if not child.tag.startswith(_MEDIA):
-                    raise _Unsupported(child.tag)
-                _media(entry, child)
+        _media_inside(entry, el)
     elif local == "thumbnail":
         if len(el):
             raise _Unsupported("markup in media:thumbnail")
@@ -240,6 +232,14 @@ def _media(entry: dict[str, Any], el: Any) -> None:
             raise _Unsupported("markup in media:credit")
     else:
         raise _Unsupported(el.tag)
+
+
+def _media_inside(entry: dict[str, Any], el: Any) -> None:
+    for child in el:
+        if isinstance(child.tag, str):
+            if not child.tag.startswith(_MEDIA):
+                raise _Unsupported(child.tag)
+            _media(entry, child)
 
 
 def _name(tag: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from functools import partial
 
 import pytest
 
@@ -91,18 +92,20 @@ def test_texts_resolve_in_a_batch_as_one_by_one() -> None:
     _compare([fingerprint(t) for t in texts], 4)
 
 
+def _templated(rng: random.Random, common: bytes) -> str:
+    """Return a random fingerprint whose first band is common's."""
+    raw = bytearray(rng.randbytes(64))
+    for at in BANDS[0].tolist():
+        raw[at] = common[at]
+    return raw.hex()
+
+
 def test_crowded_buckets_resolve_as_one_by_one() -> None:
     # Over MAX_CANDIDATES known texts share a band (a template): the lookup compares the
     # most recent ones only, in a batch as one by one.
     rng = random.Random(5)
     common = rng.randbytes(64)
-
-    def templated() -> str:
-        raw = bytearray(rng.randbytes(64))
-        for at in BANDS[0].tolist():
-            raw[at] = common[at]
-        return raw.hex()
-
+    templated = partial(_templated, rng, common)
     known = [templated() for _ in range(1500)]
     fps = [_edit(rng, rng.choice(known), rng.randint(0, 40)) for _ in range(300)]
     _compare(fps + [templated() for _ in range(300)], 5, known=known)
@@ -152,13 +155,7 @@ def test_a_crowded_band_leaves_out_the_oldest_in_a_batch_too() -> None:
     # lookup compares the 1,024 most recent, and the oldest one's copy is not found.
     rng = random.Random(8)
     common = rng.randbytes(64)
-
-    def templated() -> str:
-        raw = bytearray(rng.randbytes(64))
-        for at in BANDS[0].tolist():
-            raw[at] = common[at]
-        return raw.hex()
-
+    templated = partial(_templated, rng, common)
     known = [templated() for _ in range(1024)]
     copy = _edit(rng, known[0], 4)
     one, many = _both(known, [templated(), copy])

@@ -13,6 +13,7 @@ import gc
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -30,7 +31,7 @@ class Workers:
 
     def __init__(self, feeds: int) -> None:
         self.count = min(os.cpu_count() or 1, 4)
-        self.wanted = feeds >= POOL_MIN_FEEDS and self.count > 1
+        self.wanted = feeds >= POOL_MIN_FEEDS and self.count > 1 and _main_importable()
         self.pool: Executor | None = None
 
     async def run(self, func: Callable[..., T], *args: object) -> T:
@@ -67,6 +68,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+def _main_importable() -> bool:
+    # A worker process imports the caller's main module again. A script read from stdin
+    # ("python - < script") names a file that does not exist: every worker would die at
+    # start, and the pool's shutdown would wait forever for the tasks queued to them.
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return getattr(main, "__spec__", None) is not None or path is None or os.path.exists(path)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -118,7 +118,7 @@ def test_a_person_not_in_the_sources_twice_falls_back_to_the_extractive_summary(
     [
         (Scripted("Here is your summary: Esther Williams died."), "llm_fallback_bad_json"),
         (Scripted(raw=b"<html>gateway</html>"), "llm_fallback_bad_json"),
-        (Scripted('{"headline": "x"}'), "llm_fallback_bad_json"),
+        (Scripted('{"headline": "x"}'), "llm_fallback_bad_reply"),
         (Scripted(status=503), "llm_fallback_http_503"),
         (Scripted(status=429, headers={"Retry-After": "120"}), "llm_fallback_http_429"),
     ],

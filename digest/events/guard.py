@@ -175,6 +175,7 @@ _SCALE_PREFIX = (
 _CURRENCY_BEFORE = re.compile(
     r"(?:(US|A|C|HK|NZ|S)?([$€£¥₽])|\b(USD|EUR|GBP|RUB|JPY|CNY|CHF)\b)[ \u00a0]?$"
 )
+_UNIT = re.compile(r"[^\W\d_]*")  # letters glued to a number: "km", "th"
 _CURRENCY_AFTER = re.compile(
     r"[ \u00a0]*(?:of\s+)?(dollars?|euros?|pounds? sterling|pounds?|roubles?|rubles?|yen|yuan|"
     r"francs?|USD|EUR|GBP|RUB|JPY|CNY|CHF|долл\w*|евро|руб\w*|фунт\w*|иен\w*|юан\w*|франк\w*)",
@@ -224,13 +225,19 @@ def _quantities(text: str) -> list[_Quantity]:
             end = word.end()
         elif letter:
             scale, ambiguous, end = _scale(letter.group(1).lower()), True, letter.end()
-        currency = _currency_before(text, m.start()) or _currency_after(text, end)
+        before = _CURRENCY_BEFORE.search(text[max(0, m.start() - 5) : m.start()])
+        after = _CURRENCY_AFTER.match(text, end)
+        currency = (
+            _currency(before.group(2) or before.group(3), before.group(1)) if before else None
+        )
+        currency = currency or (_currency(after.group(1)) if after else None)
         values = {value * _MULTIPLIER[scale]} if scale else {value}
         if ambiguous and currency is None:
             values.add(value)
-        before = _CURRENCY_BEFORE.search(text[max(0, m.start() - 5) : m.start()])
-        shown = text[m.start() - (len(before.group(0)) if before else 0) : end].strip()
-        found.append(_Quantity(frozenset(values), percent, currency, shown))
+        # Shown as written, with its currency and unit: "$93bn", "93km", "5 млрд долларов".
+        start = m.start() - (len(before.group(0)) if before else 0)
+        stop = after.end() if after else _UNIT.match(text, end).end()  # type: ignore[union-attr]
+        found.append(_Quantity(frozenset(values), percent, currency, text[start:stop].strip()))
     return found
 
 
@@ -238,21 +245,11 @@ def _scale(key: str) -> str:
     return next((scale for prefix, scale in _SCALE_PREFIX if key.startswith(prefix)), "")
 
 
-def _currency_before(text: str, start: int) -> str | None:
-    m = _CURRENCY_BEFORE.search(text[max(0, start - 5) : start])
-    if not m:
-        return None
-    if m.group(2):
-        return (m.group(1) or "") + _CURRENCY[m.group(2)]
-    return _CURRENCY[m.group(3).lower()]
-
-
-def _currency_after(text: str, end: int) -> str | None:
-    m = _CURRENCY_AFTER.match(text, end)
-    if not m:
-        return None
-    word = m.group(1).lower()
-    return next((code for stem, code in _CURRENCY.items() if word.startswith(stem)), None)
+def _currency(word: str, prefix: str | None = None) -> str | None:
+    """Return the currency a symbol, code or word names ("$", "EUR"); "A$" is not "$"."""
+    lower = word.lower()
+    code = next((code for stem, code in _CURRENCY.items() if lower.startswith(stem)), None)
+    return (prefix or "") + code if code else None
 
 
 def _distinct(quantities: Iterable[_Quantity]) -> list[_Quantity]:

@@ -107,7 +107,8 @@ QuietOption = Annotated[
         "--quiet",
         "-q",
         help="For cron: print nothing unless something failed in this run (then only that, "
-        "on stderr).",
+        "on stderr), or summaries fell back from the language model for a reason other than "
+        "the fact guard (one line).",
     ),
 ]
 

@@ -11,18 +11,12 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from digest.errors import DigestError
-from digest.events import (
-    MAX_SOURCE_CHARS,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    detect_language,
-    shorten,
-)
 from digest.fetch.dedup import canonical_url, fingerprint
 from digest.fetch.extract import ExtractedPage, clean_html, clean_text
 from digest.fetch.fingerprint import fingerprints
 from digest.fetch.parse import parse_feed
 from digest.models import Article, Entry, Failure, FeedSource, FetchResult, ParsedFeed
+from digest.text import MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_language, shorten
 
 
 @dataclass(frozen=True, slots=True)

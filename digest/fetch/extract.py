@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from digest.errors import ExtractError
-from digest.events import is_credit_or_caption, strip_inline_credits
+from digest.text import is_credit_or_caption, strip_inline_credits
 
 
 @dataclass(frozen=True, slots=True)

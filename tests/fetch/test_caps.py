@@ -21,7 +21,7 @@ from digest.render.email import render_digest
 from digest.store.database import open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-# The caps README's "Reliability" promises (digest/events/shorten.py).
+# The caps README's "Reliability" promises (digest/text/shorten.py).
 MAX_TITLE_CHARS, MAX_TEXT_CHARS, MAX_SENTENCE_CHARS = 300, 100_000, 600
 WORDS = ("council", "bridge", "river", "budget", "mayor", "vote", "tonight", "plan")
 

@@ -15,8 +15,8 @@ is written whole (at connect, EHLO, AUTH, MAIL, RCPT, DATA, mid-body, or on the 
 write) puts a 'sending' row back to 'retry': the server cannot have the message. Only a
 reply lost after the dot was written is uncertain. A crash after the final dot but before
 'sent' is committed is the one window SMTP cannot close: the message may have been
-accepted. We choose at-most-once there (DESIGN.md: "sent at most once, even across
-crashes"): the row stays 'sending', is reported as failed with "outcome unknown", and is
+accepted. We choose at-most-once there (the ledger's promise: "sent at most once, even across
+crashes", docs/reliability.md): the row stays 'sending', is reported as failed with "outcome unknown", and is
 not resent unless someone runs `digest resend`. The window is one round trip long; the
 stable Message-ID lets receiving systems drop a duplicate if a resend was unnecessary.
 

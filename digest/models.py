@@ -6,6 +6,8 @@ returns them, never dicts. Times are timezone-aware and in UTC unless a field sa
 
 from __future__ import annotations
 
+import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -317,9 +319,26 @@ class Failure:
     stage: str
     subject: str
     message: str
+    # The stack of an error nobody anticipated (a bug, a library's surprise), kept for the
+    # operator's bug report; empty for the failures digest expects (HTTP 404, SMTP 550).
+    trace: str = field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.subject}: {self.message}"
+
+    @classmethod
+    def unexpected(cls, stage: str, subject: str, exc: BaseException, prefix: str = "") -> Failure:
+        """Return the Failure for an unexpected error, logged with its traceback.
+
+        Every broad catch that turns an error into a Failure goes through here, so a bug
+        never loses its stack: it is logged (the service's log, or stderr for a command)
+        and kept in the run report.
+        """
+        message = f"{prefix}{type(exc).__name__}: {exc}"
+        logging.getLogger(f"digest.{stage}").error(
+            "%s: %s: %s", stage, subject, message, exc_info=exc
+        )
+        return cls(stage, subject, message, trace="".join(traceback.format_exception(exc)))
 
 
 @dataclass(frozen=True, slots=True)

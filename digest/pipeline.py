@@ -1,7 +1,9 @@
 """The one place the stages are wired: fetch -> store -> events -> summarize -> compose -> render
--> deliver. Only here are broad exceptions caught: one bad feed, event or recipient becomes a
-recorded Failure and the run goes on. A StoreError is let through: a damaged or unreachable
-database is no one item's failure, and the command stops with `error: store: ...` (exit 2).
+-> deliver. Here one bad digest, event or mail setup becomes a recorded Failure (logged
+with its traceback, `Failure.unexpected`) and the run goes on; the few other broad catches
+(one feed in a fetch pass, one recipient's message, one scheduled job) say why beside them.
+A StoreError is let through: a damaged or unreachable database is no one item's failure, and
+the command stops with `error: store: ...` (exit 2).
 """
 
 from __future__ import annotations
@@ -140,8 +142,8 @@ def run_once(
         return _run_once(settings, digest_settings, store, now, deps, options, ingest_report)
     except StoreError:
         raise  # a broken database is every digest's failure: the caller stops (exit 2)
-    except Exception as exc:
-        failure = Failure("run", digest_settings.name, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # one digest's bug must not stop the others of this run
+        failure = Failure.unexpected("run", digest_settings.name, exc)
         return RunReport(
             digest=digest_settings.name,
             period_key=period_key(digest_settings, now),
@@ -374,7 +376,7 @@ def _summarize(
             raise  # the LLM summarizer's cache is in the database: not one event's failure
         except Exception as exc:  # one bad event must not sink the digest
             subject = event.articles[0].url if event.articles else event.key
-            return Failure("summarize", subject, f"{type(exc).__name__}: {exc}")
+            return Failure.unexpected("summarize", subject, exc)
 
     # A model endpoint answers several events at once; the extractive summary is CPU-bound.
     workers = 1
@@ -485,7 +487,7 @@ def _deliver(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
-        failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
+        failures.append(Failure.unexpected("deliver", d.name, exc))
     failures.extend(
         Failure("deliver", x.recipient, x.error or x.status)
         for x in deliveries
@@ -545,7 +547,7 @@ def retry_deliveries(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup must not stop today's digest
-        return (), (Failure("deliver", "retries", f"{type(exc).__name__}: {exc}"),)
+        return (), (Failure.unexpected("deliver", "retries", exc),)
     failed = tuple(
         Failure("deliver", x.recipient, x.error or x.status) for x in done if x.status == "failed"
     )

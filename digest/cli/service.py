@@ -121,7 +121,11 @@ def configure_logging(level: str) -> None:
     if not isinstance(value, int):
         fail(f"--log-level: {level!r} is not one of debug, info, warning, error")
     logging.basicConfig(
-        stream=sys.stderr, level=value, format=LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"
+        stream=sys.stderr,
+        level=value,
+        format=LOG_FORMAT,
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        force=True,
     )
     # Our own event lines say what each job did; these libraries' INFO lines would repeat it.
     for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura"):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from digest.cli.common import EXIT_OK, ConfigOption, DataDirOption, console, fail, load, store_for
+from digest.errors import ConfigError
 from digest.store import ALL_DIGESTS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -30,7 +31,7 @@ def unsubscribe(
     if digest is not None:
         try:
             settings.digest(digest)
-        except Exception as exc:
+        except ConfigError as exc:
             fail(str(exc))
     if "@" not in address:
         fail(f"unsubscribe: {address!r} is not an email address")

@@ -54,7 +54,7 @@ from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.deliver.unsubscribe import make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
-from digest.models import Delivery, Rendered
+from digest.models import Delivery, Failure, Rendered
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
@@ -138,7 +138,7 @@ def _build_row(
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
         error = str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
-        error = f"render: {recipient.address}: {type(exc).__name__}: {exc}"
+        error = str(Failure.unexpected("render", recipient.address, exc))
     if row is None:
         ledger.create(
             store, run_id, recipient.address, message=data, message_id=message_id,

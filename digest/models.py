@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 FullTextPolicy = Literal["auto", "always", "never"]
+# A stage's running commentary, one line per step: a spinner on a terminal, log lines otherwise.
+Progress = Callable[[str], None]
+# What really happens now (mail Date headers, ledger times, retry deadlines). A run's `now`
+# may be a past period's time (catch-up, --as-of); a clock is never that.
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    """Return the time now, aware, in UTC: the one wall clock digest reads."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

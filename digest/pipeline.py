@@ -9,22 +9,22 @@ the command stops with `error: store: ...` (exit 2).
 from __future__ import annotations
 
 import json
-import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from digest import deliver, events, fetch, render
-from digest.config import DigestSettings, Recipient, Settings, period_key
+from digest.config import DigestSettings, Recipient, Settings, period_key, union_feeds
 from digest.errors import DigestError, StoreError
 from digest.models import (
     Article,
+    Clock,
     Delivery,
     Digest,
     Event,
@@ -33,12 +33,13 @@ from digest.models import (
     FeedHealth,
     FeedSource,
     IngestReport,
+    Progress,
     Rendered,
     RunReport,
+    wall_clock,
 )
 from digest.store import Store
 
-Progress = Callable[[str], None]
 PAST_EVENTS_LOOKBACK = timedelta(days=7)
 
 
@@ -47,14 +48,14 @@ class Deps:
     """The I/O a run uses, injected so tests can point it at loopback servers."""
 
     client: httpx.AsyncClient | None = None
-    connect: Callable[..., smtplib.SMTP] | None = None
+    connect: deliver.Connect | None = None
     summarizer: events.Summarizer | None = None
     llm_client: httpx.Client | None = None  # for summarizer = "llm"; a new one when None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = wall_clock
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,7 @@ def sources_for(
     settings: Settings, store: Store, digests: Sequence[DigestSettings]
 ) -> tuple[FeedSource, ...]:
     """Return the feeds of the given digests plus those added with `digest feeds add`, once each."""
-    found: dict[str, FeedSource] = {}
-    for d in digests:
-        for f in d.feeds:
-            found.setdefault(f.url, f)
-    for f in store.added_feeds():
-        found.setdefault(f.url, f)
-    return tuple(found.values())
+    return union_feeds(*(d.feeds for d in digests), store.added_feeds())
 
 
 def fetch_once(

@@ -41,10 +41,9 @@ from digest.cli.handover import hand_over, request_options
 from digest.cli.reports import exit_code, print_ingest, print_problems, print_report
 from digest.config import DigestSettings, Settings, parse_duration
 from digest.errors import ConfigError, DigestError, LockError, StoreError
-from digest.models import IngestReport, RunReport
+from digest.models import IngestReport, Progress, RunReport, wall_clock
 from digest.pipeline import (
     Deps,
-    Progress,
     RunOptions,
     fetch_once,
     prune_store,
@@ -223,7 +222,8 @@ def fetch_command(
             fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
         options = request_options((), RunOptions(), now if as_of else None, force=force)
         handed, _ = _hand_over(settings, store, options, quiet, kind="fetch")
-        assert handed is not None  # a fetch request always reports its pass
+        if handed is None:  # a fetch request always reports its pass, unless the service broke
+            fail("fetch: the service finished the request without a report", EXIT_FAILED)
         report = handed
     if not quiet:
         print_ingest(report)
@@ -296,7 +296,7 @@ def _since(value: str | None) -> timedelta | None:
 
 def _now(as_of: str | None) -> datetime:
     if as_of is None:
-        return datetime.now(UTC)
+        return wall_clock()
     try:
         parsed = datetime.fromisoformat(as_of)
     except ValueError:

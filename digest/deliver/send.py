@@ -40,10 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
@@ -54,20 +53,14 @@ from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.deliver.unsubscribe import make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
-from digest.models import Delivery, Failure, Rendered
+from digest.models import Clock, Delivery, Failure, Rendered, wall_clock
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
-Clock = Callable[[], datetime]
 DEFAULT_SENDER = "digest@localhost"
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
-
-
-def wall_clock() -> datetime:
-    """Return the current time in UTC."""
-    return datetime.now(UTC)
 
 
 def deliver_digest(
@@ -78,7 +71,7 @@ def deliver_digest(
     render_for: RenderFor,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     out_dir: Path | None = None,
     clock: Clock | None = None,
 ) -> tuple[Delivery, ...]:
@@ -270,7 +263,7 @@ def retry_pending(
     store: Store,
     settings: Settings,
     now: datetime,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
 ) -> tuple[Delivery, ...]:
     """Send every due 'pending' or 'retry' row of any run; return their outcomes.
 
@@ -289,7 +282,7 @@ def resend_delivery(
     row_id: int,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     clock: Clock | None = None,
 ) -> Delivery:
     """Send one stored message again on purpose, under a new Message-ID; return the outcome.
@@ -309,8 +302,10 @@ def resend_delivery(
     head = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), head, count=1)
     ledger.requeue(store, row_id, head + sep + body, new_id, clock())
     requeued = ledger.get(store, row_id)
-    assert requeued is not None
+    if requeued is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     _send_rows(store, settings, (requeued,), clock, connect, None)
     after = ledger.get(store, row_id)
-    assert after is not None
+    if after is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     return after.to_delivery()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -41,10 +41,9 @@ from digest.models import (
     FetchResult,
     IngestReport,
     ParsedFeed,
+    Progress,
 )
 from digest.store import Store
-
-Progress = Callable[[str], None]
 
 
 def is_due(state: FeedState, now: datetime) -> bool:

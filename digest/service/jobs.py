@@ -17,13 +17,6 @@ from digest.store import Store
 
 log = logging.getLogger("digest.service")
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """Return the current time, aware, in UTC."""
-    return datetime.now(UTC)
-
 
 def log_event(event: str, /, level: int = logging.INFO, **fields: object) -> None:
     """Write one structured log line: event=NAME key=value ..."""

@@ -24,9 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest.config import CatchUp, DigestSettings, Settings, slot_key, trigger_for
 from digest.deliver import ledger
 from digest.errors import ConfigError, DigestError
-from digest.models import IngestReport
+from digest.models import Clock, IngestReport, wall_clock
 from digest.service.health import JobOutcome, ServiceState
-from digest.service.jobs import Clock, Stages, log_crash, log_event, log_report, utc_now
+from digest.service.jobs import Stages, log_crash, log_event, log_report
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import Store
@@ -49,7 +49,7 @@ class Service:
         *,
         load: Callable[[], Settings] | None = None,
         stages: Stages | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
         state: ServiceState | None = None,
     ) -> None:
         self.settings, self.store = settings, store

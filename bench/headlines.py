@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 
 from digest.events.headlines import clean_headline, shared_suffixes, site_name
 

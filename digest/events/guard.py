@@ -32,8 +32,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from digest.events.facts import find_dates
-from digest.events.shorten import shorten
-from digest.events.text import STOP_WORDS, split_sentences, stem_words, tokenize
+from digest.text import STOP_WORDS, shorten, split_sentences, stem_words, tokenize
 
 # A generated sentence needs this share of its content words in one source sentence.
 SUPPORT = 0.5

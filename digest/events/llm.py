@@ -40,11 +40,16 @@ from jinja2.sandbox import SandboxedEnvironment
 from digest.config import LlmSettings
 from digest.errors import StoreError
 from digest.events.guard import find_violations, without_orders
-from digest.events.scripts import script_counts
-from digest.events.shorten import MAX_SENTENCE_CHARS, MAX_TITLE_CHARS, shorten
 from digest.events.summarize import Summarizer, summarize_event
-from digest.events.text import STOP_WORDS, tokenize
 from digest.models import Event, EventSummary, SummarySentence
+from digest.text import (
+    MAX_SENTENCE_CHARS,
+    MAX_TITLE_CHARS,
+    STOP_WORDS,
+    script_counts,
+    shorten,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
 

@@ -59,9 +59,19 @@ _ORDERS = re.compile(
 )
 
 
+# Only a sentence holding one of these is searched with _ORDERS (most hold none).
+_ORDER_HINT = re.compile(
+    r"ignor|disregard|forget|overrid|instruction|prompt|model|llm|chatbot|assistant|summari|"
+    r"\bai\b|^\W*(?:please|now|write|output|print|respond|answer|reply|state|say|claim)\b|"
+    r"игнор|забуд|внимани|модел|нейросет|чат-?бот|ассистент|\bии\b|промпт|инструкци|"
+    r"^\W*(?:напиши|ответь|выведи|сообщи)",
+    re.IGNORECASE,
+)
+
+
 def gives_orders(sentence: str) -> bool:
     """Tell a sentence that addresses a language model ("Ignore all previous instructions")."""
-    return bool(_ORDERS.search(sentence))
+    return bool(_ORDER_HINT.search(sentence)) and bool(_ORDERS.search(sentence))
 
 
 def evidence_sentences(text: str, language: str) -> list[str]:
@@ -91,47 +101,59 @@ def find_violations(
     `summary` is the headline and the sentences, one per line; `sources` the event's texts;
     `published` the newest article's time, against which undated days resolve.
     """
-    sentences = [s for line in summary.split("\n") for s in split_sentences(line, language)]
-    kept = [evidence_sentences(text, language) for text in sources]
-    corpus = "\n".join(" ".join(s) for s in kept)
-    out: list[str] = []
-    # A date is checked as a date: its day is no number, its month no name.
-    summary_days, summary_rest = _numeric_dates(summary)
-    source_days, source_rest = _numeric_dates(corpus)
-    days = [r for _, readings in source_days for r in readings]
-    written = find_dates(corpus, published, language)
-    days += [(d.when.year, d.when.month, d.when.day) for d in written]
-    source_rest = _blank(source_rest, [d.text for d in written])
-    known = _quantities(source_rest) + [  # "13.06.2013" and "6 June 2013" state 2013 too
-        _Quantity(frozenset({Decimal(y)}), False, None, str(y)) for y, _, _ in days if y
-    ]
-    for text, readings in dict(summary_days).items():
-        if not any(_same_day(r, k) for r in readings for k in days):
-            out.append(f"the date {text} is not in the sources")
-    summary_written = find_dates(summary, published, language)
-    for item in summary_written:
-        # A year the summary does not write is the tense's guess: the day and month decide.
-        year = item.when.year if re.search(r"\d{4}", item.text) else None
-        day = (year, item.when.month, item.when.day)
-        if not any(_same_day(day, k) for k in days):
-            out.append(f"the date {item.text} is not in the sources")
-    summary_rest = _blank(summary_rest, [d.text for d in summary_written])
-    for quantity in _distinct(_quantities(summary_rest)):
-        if not any(quantity.matches(k) for k in known):
-            out.append(f"the number {quantity.text} is not in the sources")
-    rest_sentences = [
-        s for line in summary_rest.split("\n") for s in split_sentences(line, language)
-    ]
-    evidence = _Evidence(corpus, language)
-    for name, opens in dict.fromkeys(_names(rest_sentences, language, evidence)):
-        if not evidence.has_name(name):
-            what = "the word" if opens else "the name"  # "Rescuers" may be no name at all
-            out.append(f"{what} {name} is not in the sources")
-    bags = [set(tokenize(s, language)) for text in kept for s in text]
-    for sentence in dict.fromkeys(sentences):
-        if not _supported(set(tokenize(sentence, language)), bags):
-            out.append(f'no source sentence says "{shorten(sentence, 160)}"')
-    return tuple(out)
+    return Guard(sources, language, published).violations(summary)
+
+
+class Guard:
+    """The sources of one event, read once, against which each summary of it is checked."""
+
+    def __init__(self, sources: Sequence[str], language: str, published: datetime) -> None:
+        self.language, self.published = language, published
+        kept = [evidence_sentences(text, language) for text in sources]
+        corpus = "\n".join(" ".join(s) for s in kept)
+        numeric, rest = _numeric_dates(corpus)
+        self.days = [r for _, readings in numeric for r in readings]
+        written = find_dates(corpus, published, language)
+        self.days += [(d.when.year, d.when.month, d.when.day) for d in written]
+        self.quantities = _quantities(_blank(rest, [d.text for d in written])) + [
+            # "13.06.2013" and "6 June 2013" state the year 2013 too
+            _Quantity(frozenset({Decimal(y)}), False, None, str(y))
+            for y, _, _ in self.days
+            if y
+        ]
+        self.evidence = _Evidence(corpus, language)
+        self.bags = [set(tokenize(s, language)) for text in kept for s in text]
+
+    def violations(self, summary: str) -> tuple[str, ...]:
+        """Return what the summary states that no source text contains (empty when clean)."""
+        language = self.language
+        out: list[str] = []
+        # A date is checked as a date: its day is no number, its month no name.
+        numeric, rest = _numeric_dates(summary)
+        for text, readings in dict(numeric).items():
+            if not any(_same_day(r, k) for r in readings for k in self.days):
+                out.append(f"the date {text} is not in the sources")
+        written = find_dates(summary, self.published, language)
+        for item in written:
+            # A year the summary does not write is the tense's guess: day and month decide.
+            year = item.when.year if re.search(r"\d{4}", item.text) else None
+            day = (year, item.when.month, item.when.day)
+            if not any(_same_day(day, k) for k in self.days):
+                out.append(f"the date {item.text} is not in the sources")
+        rest = _blank(rest, [d.text for d in written])
+        for quantity in _distinct(_quantities(rest)):
+            if not any(quantity.matches(k) for k in self.quantities):
+                out.append(f"the number {quantity.text} is not in the sources")
+        rest_sentences = [s for line in rest.split("\n") for s in split_sentences(line, language)]
+        for name, opens in dict.fromkeys(_names(rest_sentences, language, self.evidence)):
+            if not self.evidence.has_name(name):
+                what = "the word" if opens else "the name"  # "Rescuers" may be no name at all
+                out.append(f"{what} {name} is not in the sources")
+        sentences = [s for line in summary.split("\n") for s in split_sentences(line, language)]
+        for sentence in dict.fromkeys(sentences):
+            if not _supported(set(tokenize(sentence, language)), self.bags):
+                out.append(f'no source sentence says "{shorten(sentence, 160)}"')
+        return tuple(out)
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:
@@ -337,7 +359,7 @@ def _fold(word: str) -> str:
 
 def _parts(word: str) -> list[str]:
     """Return a hyphenated word's parts ("Нью-Йорка" -> Нью, Йорка); a name is each part."""
-    return [p for p in re.split(r"[-]", word) if p]
+    return [p for p in word.split("-") if p] if "-" in word else [word]
 
 
 def _names(sentences: Sequence[str], language: str, evidence: _Evidence) -> list[tuple[str, bool]]:
@@ -362,7 +384,7 @@ class _Evidence:
     def __init__(self, corpus: str, language: str) -> None:
         self.language = language
         self.russian = language in _RUSSIAN
-        words = [p for w in _WORD.findall(corpus) for p in _parts(w)]
+        words = sorted({p for w in _WORD.findall(corpus) for p in _parts(w)})
         self.folded = {_fold(w) for w in words}
         self.lowercase = {_fold(w) for w in words if w[:1].islower()}
         self.stems = set(stem_words(words, language))

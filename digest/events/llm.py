@@ -39,7 +39,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from digest.config import LlmSettings
 from digest.errors import StoreError
-from digest.events.guard import find_violations, without_orders
+from digest.events.guard import Guard, without_orders
 from digest.events.summarize import Summarizer, summarize_event
 from digest.models import Event, EventSummary, SummarySentence
 from digest.text import (
@@ -170,14 +170,16 @@ class LlmSummarizer:
     def _reply(self, event: Event, sentences: int, now: datetime) -> Reply:
         fence = _fence(event)
         key = self._key(event, sentences, self._prompt(event, sentences, (), fence))
-        sources = [f"{a.title}\n{a.text}" for a in event.articles]
-        published = max(a.published for a in event.articles)
-        language = event.articles[0].language
+        guard = Guard(
+            [f"{a.title}\n{a.text}" for a in event.articles],
+            event.articles[0].language,
+            max(a.published for a in event.articles),
+        )
         cached = self.cache.llm_reply(key)
         if cached is not None:
             try:  # checked again: a reply kept by an older guard may not pass this one
                 reply = self._check(cached, 0, sentences)
-                if not find_violations(_text(reply), sources, language, published):
+                if not guard.violations(_text(reply)):
                     self._count("llm_cached")
                     return reply
             except LlmError:
@@ -186,7 +188,7 @@ class LlmSummarizer:
         for attempt in range(2):
             prompt = self._prompt(event, sentences, violations, fence)
             reply, raw = self._ask(prompt, sentences, now)
-            violations = find_violations(_text(reply), sources, language, published)
+            violations = guard.violations(_text(reply))
             if not violations:
                 self.cache.save_llm_reply(key, raw, now)
                 self._count("llm_generated" if attempt == 0 else "llm_retried_then_kept")

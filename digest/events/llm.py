@@ -336,10 +336,10 @@ def _call(
     """Return the endpoint's JSON reply, whole, by the deadline; LlmError otherwise."""
     headers = {"Authorization": f"Bearer {s.api_key}"} if s.api_key else {}
     cap = _BODY_BASE + _BODY_PER_TOKEN * s.max_tokens
+    url = f"{s.base_url}/chat/completions"
+    request = _Request(client, url, body, headers, deadline, cap, clock)
     for attempt in range(2):
-        status, retry_after, content = _exchange(
-            client, f"{s.base_url}/chat/completions", body, headers, deadline, cap, clock
-        )
+        status, retry_after, content = _exchange(request)
         wait = _retry_after(retry_after, s.retry_after_cap)
         if status == 429 and attempt == 0 and wait is not None and clock() + wait < deadline:
             time.sleep(wait)
@@ -403,27 +403,32 @@ def _shut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _exchange(
-    client: httpx.Client,
-    url: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    deadline: float,
-    cap: int,
-    clock: Callable[[], float],
-) -> tuple[int, str, bytes]:
+@dataclass(frozen=True)
+class _Request:
+    """One POST to the endpoint: where, what, and by when its reply must be whole."""
+
+    client: httpx.Client
+    url: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    deadline: float  # on `clock`
+    cap: int  # the most bytes of reply read
+    clock: Callable[[], float]
+
+
+def _exchange(request: _Request) -> tuple[int, str, bytes]:
     """Return (status, Retry-After, body) of one POST, whole by the deadline; else LlmError."""
     call = _Exchange()
 
     def run() -> None:
         try:
-            call.result = _post(client, url, body, headers, deadline, cap, clock, call)
-        except BaseException as exc:  # handed to the caller's thread
+            call.result = _post(request, call)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
             call.result = exc
         finally:
             call.done.set()
 
-    seconds = deadline - clock()
+    seconds = request.deadline - request.clock()
     threading.Thread(target=run, name="digest-llm-call", daemon=True).start()
     if not call.done.wait(max(0.0, seconds)):
         call.abort()
@@ -431,27 +436,20 @@ def _exchange(
     result = call.result
     if isinstance(result, BaseException):
         raise result
-    assert result is not None
+    if result is None:  # done is set only after a result: cannot happen
+        raise LlmError("error", "the call ended without a result")
     return result
 
 
-def _post(
-    client: httpx.Client,
-    url: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    deadline: float,
-    cap: int,
-    clock: Callable[[], float],
-    call: _Exchange,
-) -> tuple[int, str, bytes]:
+def _post(request: _Request, call: _Exchange) -> tuple[int, str, bytes]:
+    deadline, cap, clock = request.deadline, request.cap, request.clock
     left = max(0.01, deadline - clock())
     try:
-        with client.stream(
+        with request.client.stream(
             "POST",
-            url,
-            json=body,
-            headers=headers,
+            request.url,
+            json=request.body,
+            headers=request.headers,
             timeout=httpx.Timeout(left),
             extensions={"trace": call.trace},
         ) as response:

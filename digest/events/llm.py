@@ -566,7 +566,7 @@ def _in_language(text: str, language: str) -> bool:
         (sum(w in STOP_WORDS[lang] for w in words) for lang in STOP_WORDS if lang != language),
         default=0,
     )
-    return not (other >= 3 and other > 2 * own + 1)
+    return not (other >= 4 and other > 2 * own + 1)
 
 
 def _language_name(code: str) -> str:

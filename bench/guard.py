@@ -5,7 +5,8 @@
 True summaries: the first three sentences of each BBC reference (sentences of the article
 itself), the Newsroom references (written by people, often saying more than the article),
 and the first two sentences of each ru-news text, also with each surname the dictionary
-knows put in another case («Петров» -> «Петрова»). Planted errors, one per summary: a
+knows put in another case («Петров» -> «Петрова»), and two sentences of each made one.
+Planted errors, one per summary: a
 number with a glued unit changed ("$1.13bn" -> "$4.13bn"), a scale swapped ("bn" <-> "m"),
 an invented surname opening a sentence ("Kowalski said ..."), a numeric date made of two
 numbers the article holds ("on 16/3"), and the claim an order planted in the article asks
@@ -68,6 +69,7 @@ def english(data: Path) -> dict[str, object]:
     when = datetime(2005, 1, 1, tzinfo=UTC)
     bbc = _load(data / "eval" / "summarize-bbc.jsonl")
     false_alarms = 0
+    merges = [0, 0]
     tally = Tally()
     started = time.perf_counter()
     for item in bbc:
@@ -86,6 +88,10 @@ def english(data: Path) -> dict[str, object]:
             tally.plant("scale", _flagged(bad, sources, "en", when))
         if not sentences:
             continue
+        if len(sentences) > 1:  # two sentences made one, as a model may write them
+            merged = f"{sentences[0].rstrip('.')}, and {sentences[1][0].lower()}{sentences[1][1:]}"
+            merges[0] += 1
+            merges[1] += _flagged(merged, sources, "en", when)
         first = sentences[0]
         name = next(n for n in SURNAMES if n not in item["text"])
         bad = f"{name} said {first[0].lower()}{first[1:]}"
@@ -109,6 +115,7 @@ def english(data: Path) -> dict[str, object]:
     return {
         "bbc_items": len(bbc),
         "bbc_extractive_false_alarms": false_alarms,
+        "bbc_two_sentences_merged_false_alarms": f"{merges[1]}/{merges[0]}",
         "newsroom_items": len(newsroom),
         "newsroom_references_flagged": flagged,
         "en_ms_per_item": round(ms, 2),
@@ -121,6 +128,7 @@ def russian(data: Path) -> dict[str, object]:
     vocab = vocabulary()
     rows = _load(data / "ru-news" / "ru-news.jsonl")
     false_alarms = inflected_false = inflected = 0
+    merges = [0, 0]
     tally = Tally()
     started = time.perf_counter()
     for row in rows:
@@ -147,6 +155,11 @@ def russian(data: Path) -> dict[str, object]:
         if n:
             inflected += 1
             inflected_false += _flagged(changed, sources, "ru", when)
+        if len(sentences) > 1:
+            second = sentences[1]
+            merged = f"{sentences[0].rstrip('.')}, а {second[0].lower()}{second[1:]}"
+            merges[0] += 1
+            merges[1] += _flagged(merged, sources, "ru", when)
         name = next(x for x in RU_SURNAMES if x[:-1] not in text)
         first = sentences[0]
         bad = f"{name} заявил, что {first[0].lower()}{first[1:]}"
@@ -156,6 +169,7 @@ def russian(data: Path) -> dict[str, object]:
         "ru_items": len(rows),
         "ru_extractive_false_alarms": false_alarms,
         "ru_reinflected_surname_false_alarms": f"{inflected_false}/{inflected}",
+        "ru_two_sentences_merged_false_alarms": f"{merges[1]}/{merges[0]}",
         "ru_ms_per_item": round(ms, 2),
         **tally.shown("ru_"),
     }

@@ -126,6 +126,8 @@ class Article:
     id: int | None = None
     weight: float = 1.0
     page_pending: bool = False  # its page was deferred: feed text for now, retried next pass
+    # The outlet the item itself names (an aggregator's `<source>`), "" when the feed is it.
+    outlet: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,14 @@ ROLES = """president minister prime mr mrs ms dr secretary senator chancellor ki
     general press former governor gov mayor commissioner constable sheriff officer detective
     inspector captain sergeant lieutenant colonel manager chairman chairwoman ambassador envoy
     pope bishop rev sen rep lt gen col sgt capt supt councilman councilwoman councillor
+    goalkeeper keeper striker defender midfielder winger forward quarterback pitcher referee
+    journalist reporter correspondent columnist editor writer author novelist poet photographer
+    filmmaker producer rapper musician guitarist drummer comedian designer artist painter
+    architect economist analyst scientist researcher professor lecturer teacher doctor nurse
+    surgeon lawyer attorney prosecutor defendant suspect activist campaigner blogger youtuber
+    influencer businessman businesswoman entrepreneur billionaire founder investor banker
+    astronaut soldier veteran pastor priest rabbi imam cardinal archbishop diplomat lawmaker
+    legislator congressman congresswoman assemblyman nominee premier deputy vice
     президент премьер министр глава лидер председатель пресс-секретарь адвокат студент ректор
     проректор губернатор мэр депутат кандидат судья директор журналист прокурор следователь посол
     генерал сенатор активист"""

@@ -365,6 +365,46 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
     return ""
 
 
+# "Donald trump": a capitalised name word, then a lower-case word that may be its second.
+_LOWERED = re.compile(r"\b([A-Z][a-z’'\-]+)([ \t\xa0]+)([a-z][a-z’'\-]{2,})\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z’'\-]{2,}\b")
+
+
+def recapitalise(texts: Sequence[str], titles: Sequence[str] = ()) -> list[str]:
+    """Return the texts with a machine translation's lower-cased names capitalised again.
+
+    A translator writes "Donald trump" where its own headline and other sentences say
+    "Trump": a lower-case word right after a capitalised name word is the name's second word
+    when the event also writes it capitalised and it is no common word; it is then a name
+    wherever it is written in lower case ("Putin and trump"). Titles in headline
+    case ("Trump Called His Victory") capitalise every word and so say nothing of names.
+    """
+    told = [t for t in titles if not _headline_case(t)]
+    capitalised = {w.lower() for t in (*texts, *told) for w in _CAPITALISED.findall(t)}
+    common = Either(OPENERS["en"], SKIP)
+    names = capitalised - {w for w in capitalised if w in common}
+    if not names:
+        return list(texts)
+
+    lowered = {
+        second
+        for t in texts
+        for first, _, second in _LOWERED.findall(t)
+        if second in names and (first.lower() not in common or first.lower() in TITLES)
+    }
+    if not lowered:
+        return list(texts)
+    # Once a name, the word is one wherever it is written in lower case ("Putin and trump").
+    word = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(lowered))) + r")\b")
+    return [word.sub(lambda m: m.group(0).capitalize(), t) for t in texts]
+
+
+def _headline_case(title: str) -> bool:
+    """Tell "Trump Called His Victory" (every word capitalised) from a sentence."""
+    words = [w for w in title.split() if w[:1].isalpha() and len(w) > 3]
+    return len(words) >= 3 and all(w[0].isupper() for w in words)
+
+
 def count_names(texts: Iterable[str], language: str) -> dict[str, Counter[str]]:
     """Return mentions per name per kind ("people", "organisations", "places"), aliases merged."""
     votes: dict[str, Counter[str]] = {}  # each mention votes for a kind; the majority wins

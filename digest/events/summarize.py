@@ -200,9 +200,17 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
 
 
 def event_facts(event: Event) -> KeyFacts:
-    """Return the key facts of the event, read from the text its summary is quoted from."""
-    texts = ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]]
-    return find_facts(texts, event.articles[0].language)
+    """Return the key facts of the event, read from the text its summary is quoted from.
+
+    The event's own outlets are left out of them; its titles tell which lower-case words
+    of a machine translation are names.
+    """
+    articles = event.articles[:FACT_ARTICLES]
+    texts = ["\n".join(story_paragraphs(a)) for a in articles]
+    suffixes = _feed_suffixes(event)
+    names = {n for a in articles for n in outlets(a, suffixes) if n}
+    titles = [a.title for a in articles]
+    return find_facts(texts, event.articles[0].language, outlets=names, titles=titles)
 
 
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:

@@ -36,8 +36,16 @@ _TAIL = re.compile(
     r"|\b(?:Read|See)[ \t\xa0]+(?:more|also)\b|\bRelated(?:[ \t\xa0]+(?:stories|articles))?:"
     r"|\bSubscribe[ \t\xa0]+to\b|\bFollow[ \t\xa0]+us\b",
 )
-# A related-link tail near the end runs to the end; one in the middle is one headline.
+# A dateline inside a paragraph whose line breaks were lost: ". PARIS/LONDON/FRANKFURT: …".
+_INNER_DATELINE = re.compile(
+    r"(?<=[.!?»”\"][ \t\xa0])[A-ZА-ЯЁ]{3,}(?:[ \t\xa0]+[A-ZА-ЯЁ]{2,})*"
+    r"(?:(?:/[A-ZА-ЯЁ]{3,}(?:[ \t\xa0]+[A-ZА-ЯЁ]{2,})*)+(?=[ \t\xa0]*:)"
+    r"|(?=[ \t\xa0]*\((?:Reuters|AP|AFP|Рейтер)\)))"
+)
+# A related-link tail near the end runs to the end; one in the middle is one headline,
+# unless more cut headlines follow it («… стал стакан… Пригожин: Валерия не могла…»).
 TAIL_SHARE = 0.7
+LINK_LIST_WINDOW = 400
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)|\n")
 _GLUED = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ][а-яё])")
 
@@ -45,7 +53,7 @@ _GLUED = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ][а-яё])")
 def fact_text(text: str) -> str:
     """Return the text without datelines, bylines and related-link tails, glued words parted."""
     text = _GLUED.sub(" ", text)
-    text = _DATELINE.sub("", text)
+    text = _INNER_DATELINE.sub("", _DATELINE.sub("", text))
     text = _BYLINE.sub(" ", text)
     return _without_tails(text)
 
@@ -57,7 +65,8 @@ def _without_tails(text: str) -> str:
         if m.start() < start:
             continue
         out.append(text[start : m.start()])
-        if m.start() >= TAIL_SHARE * len(text):
+        window = text[m.end() : m.end() + LINK_LIST_WINDOW]
+        if m.start() >= TAIL_SHARE * len(text) or window.count("…") + window.count("...") >= 2:
             return "".join(out)
         end = _SENTENCE_END.search(text, m.end())
         start = end.end() if end else len(text)

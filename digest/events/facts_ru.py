@@ -76,6 +76,10 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             # "Овечкин, Федоров", "Эль Сальвадор • Эфиопия": a list read as one name
             subject = bool(_COPULA.match(text, span.stop))
             nominative = _nominative(models.vocab, span.tokens, kind, subject)
+            street = _STREET.search(text, max(0, span.start - 20), span.start)
+            if kind == "places" and street and _genitive(span):
+                # «на улице Карбышева»: the street is the place, named after someone
+                nominative = f"{_STREETS[street.group(1).lower()]} {span.text}"
             if kind == "organisations" and index + 1 < len(spans):
                 nominative += _complement(text, span, spans[index + 1])
             for name in _LIST.split(nominative):
@@ -215,6 +219,23 @@ def _tag_morphology(doc: Any, tagger: Any) -> None:
     for sentence, markup in zip(sentences, markups, strict=True):
         for target, source in zip(sentence.tokens, markup.tokens, strict=True):
             target.pos, target.feats = source.pos, source.feats
+
+
+# A street named after someone or something keeps its name in the genitive: «улица Карбышева».
+_STREETS = {
+    "улиц": "улица",
+    "проспект": "проспект",
+    "переул": "переулок",
+    "бульвар": "бульвар",
+    "площад": "площадь",
+    "набережн": "набережная",
+    "шоссе": "шоссе",
+}
+_STREET = re.compile(r"\b(улиц|проспект|переул|бульвар|площад|набережн|шоссе)[а-я]*[ \xa0]+$", re.I)
+
+
+def _genitive(span: Any) -> bool:
+    return all(t.feats.get("Case") == "Gen" for t in span.tokens if t.pos in ("NOUN", "PROPN"))
 
 
 # "X — кандидат": a name before a dash is the subject of the sentence, so nominative.

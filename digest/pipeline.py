@@ -53,6 +53,9 @@ class Deps:
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Shown each digest once composed, before it is rendered: `digest eval reader` audits
+    # what a subscriber reads from the very digest a run builds.
+    on_digest: Callable[[Digest], None] = field(default=lambda _digest: None)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ def _run_once(
         period=deliver.period_time(key),
     )
     counts["events"] = len(digest.events)
+    deps.on_digest(digest)
     if d.images and deps.fetch_image is None:
         deps = replace(deps, fetch_image=image_fetcher(settings))
     renders = _Renders(d, digest, deps)

@@ -168,9 +168,7 @@ def with_times(items: Sequence[CorpusItem], day: date) -> list[CorpusItem]:
     step = DAY / max(1, len(undated))
     start = datetime.combine(day, time(0, 0), tzinfo=UTC)
     times = {i.guid: start + step * n for n, i in enumerate(undated)}
-    return [
-        i if i.published is not None else _replace_published(i, times[i.guid]) for i in items
-    ]
+    return [i if i.published is not None else _replace_published(i, times[i.guid]) for i in items]
 
 
 def _replace_published(item: CorpusItem, when: datetime) -> CorpusItem:
@@ -248,9 +246,7 @@ def write_feeds(items: Sequence[CorpusItem], directory: Path) -> list[Path]:
 def _feed_list(feeds: Sequence[Path]) -> str:
     """Return the TOML feed list naming the feed files."""
     # full_text = "never": the corpus holds the whole text; a page fetch would go online.
-    return "".join(
-        f'[[feed]]\nurl = {json.dumps(str(p))}\nfull_text = "never"\n\n' for p in feeds
-    )
+    return "".join(f'[[feed]]\nurl = {json.dumps(str(p))}\nfull_text = "never"\n\n' for p in feeds)
 
 
 def _config(feed_list: Path, language: str, window: timedelta, events: int) -> str:
@@ -324,4 +320,3 @@ def build_reader_digest(
         written = [Path(p) for p in report.outputs if Path(p).parent == out]
         files = {p.suffix: p.read_bytes() for p in written if p.exists()}
     return ReaderBuild(tuple(timed), seen[-1], report, files, now)
-

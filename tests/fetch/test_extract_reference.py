@@ -1,4 +1,4 @@
-"""extract: html_to_text, clean_text and clean_html give exactly what they gave before issue 11.
+"""extract: html_to_text, clean_text and clean_html give exactly what they gave before the batched rewrite.
 
 The reference functions below are the formulation before the speed-ups (every node visited,
 normalising twice, the caption-mark search on every paragraph, the first paragraph's key

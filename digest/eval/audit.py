@@ -400,7 +400,9 @@ def non_nominative(name: str, kind: str) -> str:
     if kind != "people":
         # «Банк России», «Совет Федерации»: only the head is nominative, and an acronym
         # («ФТС России») or a foreign word heads the name without declining.
-        parts = parts[:1] if parts and tokens[0] == parts[0] else []
+        # Coordinated heads («Босния и Герцеговина») are nominative alike.
+        heads = [tokens[0]] + [w for i, w in enumerate(tokens[1:]) if tokens[i] == "и"]
+        parts = [w for w in heads if w in parts]
     plural = 0
     for word in parts:
         if word.casefold() in _PARTICLES:

@@ -37,7 +37,7 @@ _CYRILLIC = re.compile(r"[а-яё]", re.I)
 # The corus dumps (ru-news) lost the backslash of their line breaks: «сообщаетnРИА Новостиn.n
 # По его словам» is «сообщает\nРИА Новости\n.\nПо его словам». Undone on reading, as a
 # feed would never carry it.
-_LOST_BREAK = re.compile(r"(?<=[а-яёА-ЯЁ.,:;!?»)\"\d])n{1,2}(?=[А-ЯЁа-яё«(\"\d—–-])")
+_LOST_BREAK = re.compile(r"(?<=[а-яёА-ЯЁ.,:;!?»)\"\d])n{1,2}(?=[А-ЯЁа-яё«(\"\d—–.-])")
 _LATIN = re.compile(r"[a-z]", re.I)
 
 

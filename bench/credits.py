@@ -1,4 +1,4 @@
-"""Count photo credits and captions in the dev data before and after cleaning (issue 12).
+"""Count photo credits and captions in the dev data before and after cleaning.
 
     .venv/bin/python bench/credits.py --data ../shared/data [--show N]
 

@@ -29,6 +29,7 @@ from digest.text import (
     shorten,
     split_sentences,
     strip_inline_credits,
+    strip_wire,
     tokenize,
 )
 
@@ -70,10 +71,12 @@ class Candidate:
 
 
 def story_paragraphs(article: Article) -> list[str]:
-    """Return the article's paragraphs without photo credits and the captions before the lead."""
+    """Return the article's paragraphs without photo credits, the captions before the lead,
+    datelines and promotion tails (text stored before fetch removed them reads the same)."""
     out: list[str] = []
     for paragraph in article.text.split("\n"):
-        if paragraph.strip() and not is_credit_or_caption(paragraph, leading=not out):
+        paragraph = strip_wire(paragraph, first=not out) if paragraph.strip() else ""
+        if paragraph and not is_credit_or_caption(paragraph, leading=not out):
             out.append(strip_inline_credits(paragraph))
     return out
 
@@ -83,7 +86,7 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
     for number, paragraph in enumerate(story_paragraphs(article)):
-        for sentence in split_sentences(paragraph, article.language):
+        for sentence in _with_answers(paragraph, split_sentences(paragraph, article.language)):
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
                 continue
             if len(sentence.split()) < _MIN_WORDS or sentence.endswith((":", "…", "...")):
@@ -92,6 +95,36 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
             out.append(Candidate(shorten(sentence, MAX_SENTENCE_CHARS), article, len(out), number))
             if len(out) == limit:
                 return out
+    return out
+
+
+_ANSWER = re.compile(r"^[—–-]\s")
+
+
+def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
+    """Return the sentences with each interview question joined to the answer after it.
+
+    "Каких принципов придерживается банк? — Во многом успех…": a question quoted without
+    its answer tells the reader nothing, and the answer alone has lost what it answers.
+    Both are one exact span of the paragraph; a pair too long to quote whole is skipped.
+    """
+    out: list[str] = []
+    skip = False
+    at = 0
+    for i, sentence in enumerate(sentences):
+        start = paragraph.find(sentence, at)
+        at = start + len(sentence) if start >= 0 else at
+        if skip:
+            skip = False
+            continue
+        nxt = sentences[i + 1] if i + 1 < len(sentences) else ""
+        if sentence.endswith("?") and _ANSWER.match(nxt) and start >= 0:
+            end = paragraph.find(nxt, at)
+            if end >= 0 and end + len(nxt) - start <= MAX_SENTENCE_CHARS:
+                out.append(paragraph[start : end + len(nxt)])
+            skip = True
+            continue
+        out.append(sentence)
     return out
 
 

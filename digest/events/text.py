@@ -50,7 +50,7 @@ def _rows(
         rows.extend([row] * len(ids))
     # Built as CSR directly (one sort of row * width + column gives each row's terms in
     # order, with their counts) and normalised in place: the COO conversion, the element-wise
-    # square and the diagonal product cost most of an event's summary (issue 13's bench).
+    # square and the diagonal product cost most of an event's summary.
     width = len(vocabulary)
     keys, tf = np.unique(
         np.array(rows, dtype=np.int64) * width + np.array(cols, dtype=np.int64),

@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from digest.errors import ExtractError
-from digest.text import is_credit_or_caption, strip_inline_credits
+from digest.text import is_credit_or_caption, strip_inline_credits, strip_wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +165,7 @@ _ODD_SPACE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 def squeeze(text: str) -> str:
     """Return text with each run of spaces, tabs and odd spaces as one space."""
     # Most paragraphs have nothing to squeeze, and a substitution at every single space
-    # (each one a match) was a tenth of a cold fetch's CPU (issue 11): look first.
+    # (each one a match) was a tenth of a cold fetch's CPU: look first.
     if "  " in text or _ODD_SPACE.search(text):
         return _INLINE_SPACE.sub(" ", text)
     return text
@@ -222,7 +222,7 @@ def clean_html(fragment: str, title: str) -> str:
     """Return clean_text(html_to_text(fragment), title), normalising the text only once."""
     # html_to_text's text is normalised already, and normalising is idempotent (the
     # paragraphs are squeezed and stripped, "\n\n" only between them): the second pass
-    # clean_text would make changes nothing and was a fifth of its time (issue 11).
+    # clean_text would make changes nothing and was a fifth of its time.
     return _clean_paragraphs(html_to_text(fragment).split("\n\n"), title)
 
 
@@ -238,7 +238,10 @@ def _clean_paragraphs(paragraphs: list[str], title: str) -> str:
 
 
 def _clean_paragraph(paragraph: str, leading: bool) -> str:
-    if is_credit_or_caption(paragraph, leading):
+    # Datelines, credits, counters and promotion tails go first: «Фото предоставлено
+    # пресс-службой… В день рождения…» is a credit before a story, not a credit line.
+    paragraph = strip_wire(paragraph, first=leading)
+    if not paragraph or is_credit_or_caption(paragraph, leading):
         return ""
     if len(paragraph) < 200 and _BOILERPLATE.match(paragraph):
         return ""
@@ -253,7 +256,7 @@ def _clean_paragraph(paragraph: str, leading: bool) -> str:
 
 
 def _has_caption_mark(paragraph: str) -> bool:
-    # The case-blind search at every position was half of clean_text's time (issue 11).
+    # The case-blind search at every position was half of clean_text's time.
     # Every marker holds "photo" or "ф", and only "P"/"p" lower-cases to "p" (and so on,
     # whereas "о" and "т" also match rarer letters under re.I): text lacking both cannot
     # match (tests/fetch/test_extract_reference.py checks the letters against the regex engine).
@@ -299,5 +302,24 @@ def _drop_title(paragraphs: list[str], title: str) -> list[str]:
         head = first[: len(candidate)].casefold() == candidate.casefold()
         if head and first_key.startswith(key + " "):
             rest = first[len(candidate) :].lstrip(" .:—–-")
+            if not opens_sentence(first[len(candidate) :]):
+                # «В Иванове задержали банду мошенников, которые действовали…»: the lead
+                # begins with the title's words; cutting them would leave «, которые…».
+                return paragraphs
             return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
     return paragraphs
+
+
+def opens_sentence(after_title: str) -> bool:
+    """Tell whether what follows a title at the start of the lead is a sentence of its own.
+
+    The title stood apart when a full stop, a colon or a dash follows it, or when the text
+    goes on with a capital letter, a digit or an opening quote ("Title Lead…" as pages glue
+    them); a comma or a small letter means the title's words began the lead's sentence.
+    """
+    rest = after_title.lstrip()
+    if not rest:
+        return True
+    if rest[0] in ".:—–-|!?":
+        return True
+    return rest[0].isupper() or rest[0].isdigit() or rest[0] in "«\"“„'("

@@ -1,6 +1,6 @@
 """articles: a feed's drafts, batched, are the Articles each entry gives on its own.
 
-`reference_draft` is draft_article as it was before issue 11 (clean_text over html_to_text,
+`reference_draft` is draft_article as it was before the batched rewrite (clean_text over html_to_text,
 one fingerprint per text); prepare_feed must give the same Articles and send the entries
 back without the HTML the main process never reads.
 """

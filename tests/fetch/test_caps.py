@@ -1,4 +1,4 @@
-"""Unbounded text (issue 14): a 1 MB title and a 400 KB run-on sentence, served by a loopback
+"""Unbounded text: a 1 MB title and a 400 KB run-on sentence, served by a loopback
 feed, are stored capped and quoted cut at a word with an ellipsis; the digest stays a page."""
 
 from __future__ import annotations

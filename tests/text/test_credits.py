@@ -1,4 +1,4 @@
-"""Photo credits and captions (issue 12) never reach summaries or key facts, in either language."""
+"""Photo credits and captions never reach summaries or key facts, in either language."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """scripts: script_counts and detect_language give exactly what the findall formulation gave.
 
-`reference_language` is detect_language before issue 11: a findall per script and every
+`reference_language` is detect_language before the batched rewrite: a findall per script and every
 word looked up in every language's stop words.
 """
 

@@ -164,6 +164,8 @@ class Event:
     developing_since: datetime | None = None
     continues: str | None = None
     new_article_ids: tuple[int, ...] = ()
+    # A horoscope, a forecast, an advert, a how-to page: listed after the news (events.rank).
+    not_news: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:

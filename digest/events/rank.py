@@ -21,7 +21,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
-from digest.events.outlets import outlet_key
 from digest.models import Article, Event, EventExplanation
 
 NotNews = Literal["last", "drop", "keep"]
@@ -133,7 +132,7 @@ def importance(event: Event, now: datetime, tag_weights: Mapping[str, float]) ->
     items are each their own. Recency decides only between equals (find_events sorts by it next): a story
     of the morning told by five outlets stays above a lone item of the last minute.
     """
-    outlets = len({outlet_key(a) for a in event.articles})
+    outlets = len({a.outlet_key for a in event.articles})
     breadth = 1.0 + math.log2(outlets) + 0.1 * math.log2(len(event.articles))
     feed_weight = max(a.weight for a in event.articles)
     tag_weight = max((tag_weights.get(t, 1.0) for t in event.tags), default=1.0)

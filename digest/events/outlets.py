@@ -135,6 +135,15 @@ _KNOWN = frozenset(
         "униан",
         "белта",
         "казинформ",
+    "федералпресс",
+    "фан",
+    "ani",
+    "pti",
+    "ians",
+    "rns",
+    "итартасс",
+    "theassociatedpress",
+    "франспресс",
     ]
 )
 _DOMAIN = re.compile(r"\.(?:ru|com|net|org|biz|info|kz|ua|by|uz|news|tv|me|io|su|рф|co)\b", re.I)

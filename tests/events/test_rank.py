@@ -94,13 +94,14 @@ def test_not_news_is_listed_after_the_news_by_default() -> None:
     events = _events("last")
     flags = [e.not_news for e in events]
     assert flags == sorted(flags)  # every news event before every not-news event
-    assert sum(flags) == 3  # two horoscopes and a weather forecast
+    # two horoscopes, a weather forecast, a list of rules, an explainer
+    assert sum(flags) == 5
     assert not any(e.not_news for e in events[:5])
 
 
 def test_not_news_dropped_or_kept_in_rank() -> None:
     assert not any(e.not_news for e in _events("drop"))
-    assert len(_events("drop")) == len(_events("keep")) - 3
+    assert len(_events("drop")) == len(_events("keep")) - 5
 
 
 def test_importance_counts_outlets_not_feeds_and_names_not_minutes() -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from digest.config.settings import load_settings
+from localdigest import digest_text
+
 from digest.fetch.parse import parse_feed
 from digest.models import Article, Event, EventSummary, FeedSource, FetchResult, SummarySentence
-from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.render.pdf.story import source_links
 from digest.store.database import open_store
 from digest.store.schema import MIGRATIONS
@@ -72,34 +72,9 @@ def test_an_items_source_is_its_outlet(tmp_path: Path) -> None:
     ]
 
 
-def _digest(tmp_path: Path, feeds: str) -> str:
-    (tmp_path / "feeds.toml").write_text(feeds, encoding="utf-8")
-    (tmp_path / "digest.toml").write_text(
-        '[[digest]]\nname = "d"\nlanguage = "ru"\nfeeds = ["feeds.toml"]\nformats = ["html"]\n'
-        'window = "48h"\n',
-        encoding="utf-8",
-    )
-    settings = load_settings(tmp_path / "digest.toml", data_dir=tmp_path / "data", env={})
-    store = open_store(settings.storage_url)
-    ingest = fetch_once(
-        settings, store, sources_for(settings, store, settings.digests), NOW, Deps()
-    )
-    report = run_once(
-        settings,
-        settings.digests[0],
-        store,
-        NOW,
-        Deps(),
-        RunOptions(send=False, out_dir=tmp_path),
-        ingest_report=ingest,
-    )
-    assert report.ok, report.failures
-    return next(tmp_path.glob("d-*.txt")).read_text(encoding="utf-8")
-
-
 def test_an_aggregators_story_from_two_outlets_has_two_sources(tmp_path: Path) -> None:
     aggregator_feed(tmp_path / "feed.xml")
-    text = _digest(tmp_path, '[[feed]]\nurl = "feed.xml"\nname = "Агрегатор"\n')
+    text = digest_text(tmp_path, '[[feed]]\nurl = "feed.xml"\nname = "Агрегатор"\n', NOW)
     # was «1 источник: Агрегатор» for each story, one of its two articles linked
     assert "1 источник" not in text
     assert text.count("2 источника: ") == 2

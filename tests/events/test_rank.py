@@ -14,13 +14,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from localdigest import digest_text
 
-from digest.config.settings import load_settings
 from digest.events import rank
 from digest.events.cluster import find_events
 from digest.models import Article, Event
-from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
-from digest.store.database import open_store
 
 DATA = Path(__file__).parent.parent / "data" / "eval" / "news-or-not-tgcontest.jsonl"
 NOW = datetime(2020, 5, 16, 9, 0, tzinfo=UTC)
@@ -143,29 +141,8 @@ def _feed(path: Path, items: list[dict[str, str]]) -> None:
 @pytest.mark.parametrize("policy", ["", "drop"])
 def test_a_digest_opens_with_news(tmp_path: Path, policy: str) -> None:
     _feed(tmp_path / "feed.xml", pages())
-    (tmp_path / "feeds.toml").write_text('[[feed]]\nurl = "feed.xml"\n', encoding="utf-8")
     setting = f'not_news = "{policy}"\n' if policy else ""
-    (tmp_path / "digest.toml").write_text(
-        f'[[digest]]\nname = "d"\nlanguage = "ru"\nfeeds = ["feeds.toml"]\nformats = ["html"]\n'
-        f'window = "48h"\n{setting}',
-        encoding="utf-8",
-    )
-    settings = load_settings(tmp_path / "digest.toml", data_dir=tmp_path / "data", env={})
-    store = open_store(settings.storage_url)
-    ingest = fetch_once(
-        settings, store, sources_for(settings, store, settings.digests), NOW, Deps()
-    )
-    report = run_once(
-        settings,
-        settings.digests[0],
-        store,
-        NOW,
-        Deps(),
-        RunOptions(send=False, out_dir=tmp_path),
-        ingest_report=ingest,
-    )
-    assert report.ok, report.failures
-    text = next(tmp_path.glob("d-*.txt")).read_text(encoding="utf-8")
+    text = digest_text(tmp_path, '[[feed]]\nurl = "feed.xml"\n', NOW, setting)
     first = text.index("Россия обогнала") if "Россия обогнала" in text else len(text)
     horoscope = text.find("Гороскоп на сегодня")
     if policy == "drop":

@@ -79,7 +79,7 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             street = _STREET.search(text, max(0, span.start - 20), span.start)
             if kind == "places" and street and _genitive(span):
                 # «на улице Карбышева»: the street is the place, named after someone
-                nominative = f"{_STREETS[street.group(1).lower()]} {span.text}"
+                nominative = f"{_STREETS[street.group(1).lower()].capitalize()} {span.text}"
             if kind == "organisations" and index + 1 < len(spans):
                 nominative += _complement(text, span, spans[index + 1])
             for name in _LIST.split(nominative):

@@ -91,7 +91,7 @@ def test_glued_words_are_parted_so_the_name_is_found() -> None:
 
 
 def test_a_street_named_after_someone_is_the_place() -> None:
-    assert "улица Карбышева" in facts_of("ru-news-259").places
+    assert "Улица Карбышева" in facts_of("ru-news-259").places
     assert "Карбышев" not in names_of("ru-news-259")
 
 

@@ -85,6 +85,8 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             for name in _LIST.split(nominative):
                 if kind == "people" and len(name.split()) > 3:
                     continue  # "Ким Чен Ир Ким Ир Сен": names run together
+                if name[:1].islower() and not _PARTICLE_START.match(name):
+                    continue  # «спорта и туризма ДНР» of «Министерства молодежи, спорта…»
                 if len(name) > 1:
                     name = _quoted(name)
                     union = kind == "places" and _fold(name) in _UNIONS
@@ -251,7 +253,6 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False)
     (natasha's own normaliser inflects every word without a syntax parse, and needs the
     dictionary's gender to match, which foreign surnames lack: «Обамы» stayed «Обамы».)
     """
-    from natasha.shape import recover_shape  # type: ignore[import-untyped]
 
     out: list[str] = []
     inflect, stop, head = True, None, -1
@@ -269,11 +270,25 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False)
         if not word:
             return ""
         glued = stop == token.start and out  # "О’Рейли", "Формулы-1": no space inside
-        out.append(("" if glued or not out else " ") + recover_shape(word, token.text))
+        out.append(("" if glued or not out else " ") + _shape(word, token.text))
         stop = token.stop
         if kind != "people" and inflect and token.pos in ("NOUN", "PROPN"):
             inflect, head = False, index  # the head noun: the rest is its complement
     return _tidy("".join(out))
+
+
+_ACRONYM_CASE = re.compile(r"^([A-ZА-ЯЁ]{2,})[а-яё]{1,3}$")
+
+
+def _shape(word: str, text: str) -> str:
+    """Return the word in the text's letter case; an acronym with a case ending («ГИТИСа»,
+    «ЦУМа») is the acronym («ГИТИС»), not a lower-case word."""
+    from natasha.shape import recover_shape  # type: ignore[import-untyped]
+
+    acronym = _ACRONYM_CASE.match(text)
+    if acronym and word.upper().startswith(acronym.group(1)):
+        return acronym.group(1)
+    return str(recover_shape(word, text))
 
 
 def _may_be_nominative(vocab: Any, token: Any) -> bool:

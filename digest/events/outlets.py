@@ -135,18 +135,22 @@ _KNOWN = frozenset(
         "униан",
         "белта",
         "казинформ",
-    "федералпресс",
-    "фан",
-    "ani",
-    "pti",
-    "ians",
-    "rns",
-    "итартасс",
-    "theassociatedpress",
-    "франспресс",
+        "федералпресс",
+        "фан",
+        "ani",
+        "pti",
+        "ians",
+        "rns",
+        "итартасс",
+        "theassociatedpress",
+        "франспресс",
     ]
 )
-_DOMAIN = re.compile(r"\.(?:ru|com|net|org|biz|info|kz|ua|by|uz|news|tv|me|io|su|рф|co)\b", re.I)
+_DOMAIN = re.compile(
+    r"\.(?:ru|com|net|org|biz|info|kz|ua|by|uz|news|tv|me|io|su|рф|co|run|online|site|pro"
+    r"|club|live|media|press|am|ge|md|lv|lt|ee|uk|de|fr|it|es)\b",
+    re.I,
+)
 
 
 def _compact(text: str) -> str:

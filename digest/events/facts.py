@@ -111,11 +111,30 @@ def one_per_entity(counts: Counts) -> Counts:
             owner[key] = owner.get(lead, lead)
     for part, whole in [*_coordinated_parts(mentions), *_short_forms(mentions)]:
         owner.setdefault(part, whole)
+    shown: dict[tuple[str, str], tuple[str, str]] = {}  # lead -> the form a reader sees
+    for key in ranked:
+        lead = _lead(owner, key)
+        best = shown.setdefault(lead, lead)
+        if _inflected_alike(_fold(key[1]).split(), _fold(best[1]).split()) and _plainer(
+            key[1], best[1]
+        ):
+            shown[lead] = key  # «Тулун» shown for «Тулуна» (a form kept as found)
     out: Counts = {kind: {} for kind in KINDS}
     for key in ranked:
-        kind, name = _lead(owner, key)
+        kind, name = shown[_lead(owner, key)]
         out[kind][name] = out[kind].get(name, 0) + mentions[key]
     return out
+
+
+_OBLIQUE_END = re.compile(r"(?:[иыуюе]|ом|ем|ой|ей|ам|ям|ах|ях)$")
+
+
+def _plainer(one: str, other: str) -> bool:
+    """Tell whether `one` looks more like a nominative than `other`, its other form: shorter
+    («Тулун», «Тулуна»), or as long without an oblique ending («область», «области»)."""
+    if len(one) != len(other):
+        return len(one) < len(other)
+    return bool(_OBLIQUE_END.search(other)) and not _OBLIQUE_END.search(one)
 
 
 def _lead(
@@ -138,6 +157,8 @@ def _same_entity(one: tuple[str, str], other: tuple[str, str]) -> bool:
     group = _ALIAS.get(a)
     if group is not None and group == _ALIAS.get(b):
         return True
+    if kind == other_kind and _inflected_alike(a.split(), b.split()):
+        return True  # «Тулуна» kept as found beside «Тулун»: one place
     if kind != "people" or other_kind != "people":
         return False
     first, last = a.split(), b.split()
@@ -149,6 +170,38 @@ def _same_entity(one: tuple[str, str], other: tuple[str, str]) -> bool:
         return False
     ratio = difflib.SequenceMatcher(None, first[0], last[0]).ratio()
     return ratio >= VARIANT_SIMILARITY
+
+
+# A Russian case ending: how much two forms of one word may differ at their end.
+INFLECTION_LETTERS = 2
+MIN_STEM = 4
+
+
+def _inflected_alike(one: list[str], other: list[str]) -> bool:
+    """Tell two forms of one name, word by word: «Тулуна» and «Тулун», «Ивановская области»
+    and «Ивановская область» (a stem of four letters or more, at most two letters after it
+    differing, and one form ending where the other's stem does or in a vowel or «ь»)."""
+    if len(one) != len(other) or one == other:
+        return False
+    for a, b in zip(one, other, strict=True):
+        if a == b:
+            continue
+        stem = len(_common_prefix(a, b))
+        if stem < MIN_STEM or max(len(a), len(b)) - stem > INFLECTION_LETTERS:
+            return False
+        if not all(w[stem:] == "" or w[stem] in _VOWELS for w in (a, b)):
+            return False
+    return True
+
+
+_VOWELS = frozenset("аеёиоуыэюяь")
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 def _coordinated_parts(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from digest.events.fact_text import fact_text
-from digest.events.facts import find_facts
+from digest.events.facts import find_facts, one_per_entity
 from digest.events.summarize import event_facts
 from digest.models import Article, Event, KeyFacts
 
@@ -169,3 +169,19 @@ def test_the_demos_seed_story_lists_donald_trump() -> None:
     )
     people = event_facts(Event(key="seed", articles=(article,))).people
     assert people[0] == "Donald Trump"
+
+
+def test_a_form_kept_as_found_joins_its_nominative() -> None:
+    counts = {
+        "people": {},
+        "organisations": {"Кредитинвест": 2, "Кредитинвеста": 1},
+        "places": {"Тулун": 1, "Тулуна": 2, "Ивановская область": 2, "Ивановская области": 1},
+    }
+    merged = one_per_entity(counts)
+    assert merged["organisations"] == {"Кредитинвест": 3}
+    assert merged["places"] == {"Тулун": 3, "Ивановская область": 3}
+    # other names that look alike stay apart
+    apart = one_per_entity(
+        {"people": {}, "organisations": {}, "places": {"Швеция": 1, "Швейцария": 1}}
+    )
+    assert apart["places"] == {"Швеция": 1, "Швейцария": 1}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from digest.errors import EvalError
-from digest.eval import harness
+from digest.eval import audit, harness, reader
 
 app = typer.Typer(
     help="Measure summaries (ROUGE), events (B-cubed), pairs and key facts against JSONL sets.",
@@ -126,3 +127,82 @@ def _rounded(results: dict[str, object]) -> dict[str, object]:
         for k, v in results.items()
         if isinstance(v, (float, dict))
     }
+
+
+@app.command("reader")
+def reader_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines of real articles: title, text, url, and optionally published "
+            "(or date), category, source, language."
+        ),
+    ],
+    as_json: JsonOption = False,
+    limit: LimitOption = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="Only the articles in this language (en, ru)."),
+    ] = None,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--day",
+            help="The day (YYYY-MM-DD) undated articles are spread over; the digest is built "
+            "at its end. Default: the day of the latest dated article.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Keep the digest's .txt, .html, .epub and .ics here."),
+    ] = None,
+    examples: Annotated[
+        int, typer.Option("--examples", min=0, help="Errors printed per class.")
+    ] = 5,
+) -> None:
+    """Build a digest from real articles as `digest run` would and count what a reader
+    would find wrong in it, by class (rules: docs/evaluation.md)."""
+    try:
+        items = reader.read_corpus(file, language=language, limit=limit)
+        when = date.fromisoformat(day) if day else None
+    except ValueError as exc:
+        _fail(EvalError("--day", str(exc)))
+    except EvalError as exc:
+        _fail(exc)
+    try:
+        built = reader.build_reader_digest(items, day=when, out_dir=out)
+    except EvalError as exc:
+        _fail(exc)
+    found = audit.audit(built, examples)
+    events = built.digest.events
+    typer.echo(
+        f"{file.name}: {len(items)} articles, {len(events)} events, "
+        f"{len(built.digest.coming_up)} coming up (digest of {built.now:%Y-%m-%d %H:%M} UTC)"
+    )
+    for line in audit.print_lines(found):
+        typer.echo(line)
+    if out is not None:
+        typer.echo(f"digest written to {out}")
+    if as_json:
+        figures = {name: error.as_json() for name, error in found.items()}
+        totals = {"articles": len(items), "events": len(events)}
+        typer.echo(json.dumps({"reader": figures, **totals}, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+@app.command("news")
+def news_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+    """Print precision/recall/F1 of telling not-news pages (horoscopes, adverts, how-to pages)
+    from news, by language, for the title rules and for titles with the lead."""
+    items = _load(file, "news", limit)
+    results = harness.score_news(items)
+    typer.echo(f"{file.name}: {len(items)} pages")
+    for method, found in results.items():
+        for group, figures in found["figures"].items():
+            line = "  ".join(f"{k} {v:.3f}" for k, v in figures.items() if k != "pages")
+            typer.echo(f"{method:<11} {group:<4} {line}  not-news pages {figures['pages']}")
+        for page in found["flagged_news"]:
+            typer.echo(f"{'':<11} flagged, labelled otherwise: {page}")
+    if as_json:
+        typer.echo(json.dumps({m: found["figures"] for m, found in results.items()}))
+    sys.stdout.flush()

@@ -143,7 +143,7 @@ def test_a_database_before_outlets_gets_the_column(tmp_path: Path) -> None:
     open_store(f"sqlite:///{path}").close()
     con = sqlite3.connect(path)
     con.execute("ALTER TABLE articles DROP COLUMN outlet")
-    con.execute("DELETE FROM schema_version WHERE version >= 6")
+    con.execute("DELETE FROM schema_version WHERE version >= 7")
     con.commit()
     con.close()
     open_store(f"sqlite:///{path}").close()

@@ -1,0 +1,202 @@
+"""Numbers and names compared as values: "three" = "3" = «трое», "half a billion" =
+"500 million", «Зеленский» = "Zelenskiy" = "Zelensky".
+
+Written by hand on purpose: number-parser (the one library that reads Russian numerals) costs
+about 13 ms an article, six times the whole events stage's budget, and reads neither «трое»
+nor "1,5 млрд"; one pass of a plain token pattern and dictionary look-ups costs a tenth; a transliteration library would give one spelling of a Russian name, while
+English outlets use several ("Zelensky", "Zelenskiy", "Zelenskyy").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+# Number words, by value: the English ones and every case (and the collective «трое») of
+# the Russian ones. "one"/«один» are left out: they are pronouns as often as numbers.
+_WORD_FORMS = {
+    2: "two два две двух двум двумя двое двоих",
+    3: "three три трех трёх трем трём тремя трое троих",
+    4: "four четыре четырех четырёх четырем четырём четырьмя четверо четверых",
+    5: "five пять пяти пятью пятеро пятерых",
+    6: "six шесть шести шестью шестеро шестерых",
+    7: "seven семь семи семеро семерых",  # not «семью»: a family as often as seven
+    8: "eight восемь восьми восемью восьмеро",
+    9: "nine девять девяти девятью девятеро",
+    10: "ten десять десяти десятью десятеро",
+    11: "eleven одиннадцать одиннадцати",
+    12: "twelve dozen двенадцать двенадцати",
+    13: "thirteen тринадцать тринадцати",
+    14: "fourteen четырнадцать четырнадцати",
+    15: "fifteen пятнадцать пятнадцати",
+    16: "sixteen шестнадцать шестнадцати",
+    17: "seventeen семнадцать семнадцати",
+    18: "eighteen восемнадцать восемнадцати",
+    19: "nineteen девятнадцать девятнадцати",
+    20: "twenty двадцать двадцати",
+    30: "thirty тридцать тридцати",
+    40: "forty сорок сорока",
+    50: "fifty пятьдесят пятидесяти",
+    60: "sixty шестьдесят шестидесяти",
+    70: "seventy семьдесят семидесяти",
+    80: "eighty восемьдесят восьмидесяти",
+    90: "ninety девяносто девяноста",
+    100: "hundred сто ста",
+}
+_WORDS = {form: value for value, forms in _WORD_FORMS.items() for form in forms.split()}
+_SCALE_WORDS = {
+    **dict.fromkeys("thousand thousands тыс".split(), 1e3),
+    **dict.fromkeys("million millions mln млн".split(), 1e6),
+    **dict.fromkeys("billion billions bn млрд".split(), 1e9),
+    **dict.fromkeys("trillion trillions tn трлн".split(), 1e12),
+}
+# Glued to digits only: "$5m", "2bn", "10k"; alone, "m" is as often metres.
+_SUFFIXES = {**_SCALE_WORDS, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9}
+_SCALE_STEMS = {"тысяч": 1e3, "миллион": 1e6, "миллиард": 1e9, "триллион": 1e12}
+_TOKEN = re.compile(
+    r"(?P<digits>\d+(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
+    r"|(?P<word>[^\W\d_]+)"
+)
+_CANDIDATE_WORDS = {*_WORDS, *_SCALE_WORDS, "half", "a", "an", "пол"}
+_CANDIDATE_STEMS = re.compile(r"пол|тысяч|миллион|миллиард|триллион")
+
+
+def _candidate(word: str) -> bool:
+    """Return True for a lower-cased word that may be part of a number."""
+    return word in _CANDIDATE_WORDS or _CANDIDATE_STEMS.match(word) is not None
+
+
+_JOIN = re.compile(r"[\s\u00a0-]*")  # what may stand between the words of one number
+
+
+def _scale(word: str) -> float:
+    """Return the multiplier a word names ("million", «млрд», «тысячами»), or 0."""
+    word = word.lower()
+    if word in _SCALE_WORDS:
+        return _SCALE_WORDS[word]
+    return next((v for stem, v in _SCALE_STEMS.items() if word.startswith(stem)), 0.0)
+
+
+def _digits_value(digits: str, language: str) -> float:
+    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
+    if "," in digits:
+        whole, _, part = digits.partition(",")
+        # "1,500" is fifteen hundred in English; «1,5» is one and a half in Russian.
+        digits = whole + part if language == "en" and len(part) == 3 else f"{whole}.{part}"
+    try:
+        return float(digits)
+    except ValueError:
+        return 0.0
+
+
+def format_value(value: float) -> str:
+    """Return a number as its canonical term: "3", "500000000", "1.04"."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def _value(m: re.Match[str], language: str) -> float:
+    """Return the value of one token: digits (with a glued "m", "bn"), a number word, or 0."""
+    if m.group("digits"):
+        suffix = m.group("suffix")
+        scale = _SUFFIXES.get(suffix.lower(), 0.0) if suffix else 1.0
+        return _digits_value(m.group("digits"), language) * scale  # "5G": 0, a name
+    word = m.group("word").lower()
+    if word.startswith("пол") and _scale(word[3:].lstrip("-")) >= 1e3:
+        return 0.5 * _scale(word[3:].lstrip("-"))  # «полмиллиарда»
+    return float(_WORDS.get(word, 0))
+
+
+def number_values(text: str, language: str) -> list[str]:
+    """Return the numbers of `text` as values, in order: "Three" and «трое» give "3"."""
+    # Only digits and words that can be part of a number are looked at twice.
+    tokens = [
+        m
+        for m in _TOKEN.finditer(text)
+        if m.group("digits") or _candidate(m.group(0).lower())
+    ]
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        m = tokens[k]
+        value = _value(m, language)
+        word = (m.group("word") or "").lower()
+        if not value and word in ("half", "пол") and k + 2 < len(tokens):
+            # "half a billion": the article between
+            nxt = tokens[k + 2] if tokens[k + 1].group(0).lower() in ("a", "an") else tokens[k + 1]
+            if _scale(nxt.group(0)) >= 1e3:
+                out.append(format_value(0.5 * _scale(nxt.group(0))))
+                k = tokens.index(nxt) + 1
+                continue
+        end = m.end()
+        k += 1
+        if not value:
+            continue
+
+        def adjacent(j: int) -> bool:
+            return j < len(tokens) and _JOIN.fullmatch(text, end, tokens[j].start()) is not None
+
+        if value in range(20, 100, 10) and adjacent(k) and 0 < _value(tokens[k], language) < 10:
+            value += _value(tokens[k], language)  # "twenty-five", «двадцать пять»
+            end = tokens[k].end()
+            k += 1
+        if adjacent(k) and tokens[k].group("word") and _scale(tokens[k].group(0)):
+            value *= _scale(tokens[k].group(0))
+            k += 1
+        out.append(format_value(value))
+    return out
+
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia".split(),
+        strict=True,
+    )
+)
+_LATIN_FOLDS = (
+    ("shch", "sh"),
+    ("kh", "h"),
+    ("ck", "k"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("x", "ks"),
+    ("q", "k"),
+    ("j", "i"),
+    ("y", "i"),
+)
+
+
+@lru_cache(maxsize=65536)
+def name_key(stem: str) -> str:
+    """Return a spelling-free key of a (stemmed) name, the same in Latin and Cyrillic.
+
+    «зеленск», "zelenski" (Zelensky) and "zelenskii" (Zelenskiy) all give "zelensk": the
+    Cyrillic is transliterated, the variable letters of romanisation folded (y, j -> i;
+    kh -> h), doubled letters merged and a final i or vowel dropped. Numbers are kept.
+    """
+    if not stem or stem[0].isdigit():
+        return stem
+    latin = "".join(_CYRILLIC.get(c, c) for c in stem.lower()).replace("_", "")
+    for old, new in _LATIN_FOLDS:
+        latin = latin.replace(old, new)
+    latin = re.sub(r"(.)\1+", r"\1", latin)
+    folded = re.sub(r"[aeiou]+$", "", latin)
+    return folded if len(folded) >= 3 else latin
+
+
+
+def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
+    """Return a text's identity terms as values: its names' keys, and its numbers' values.
+
+    `stems` are the text's names and numbers as `digest.events.text.name_parts` finds them;
+    the numbers among them are read again from `text`, with number words and scales.
+    """
+    return [name_key(t) for t in stems if not t.isdigit()] + number_values(text, language)
+
+
+def name_prefixes(stems: Sequence[str]) -> frozenset[str]:
+    """Return the first four letters of each name's key: «Тулунском» and «Тулун» meet."""
+    return frozenset(key[:4] for key in map(name_key, stems) if len(key) >= 3 and not key.isdigit())

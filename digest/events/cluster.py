@@ -173,12 +173,16 @@ def cluster_features(
 
 
 def cluster_articles(
-    articles: Sequence[Article], params: Params = PARAMS, merges: list[Merge] | None = None
+    articles: Sequence[Article],
+    params: Params = PARAMS,
+    merges: list[Merge] | None = None,
+    features: Features | None = None,
 ) -> list[list[int]]:
     """Return the articles' indices grouped into events, each group in publish order."""
     if not articles:
         return []
-    labels = cluster_features(articles, article_features(articles), params, merges)
+    features = features if features is not None else article_features(articles)
+    labels = cluster_features(articles, features, params, merges)
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         groups.setdefault(label, []).append(index)
@@ -285,7 +289,8 @@ def _find(
     params: Params,
     merges: list[Merge] | None,
 ) -> tuple[tuple[Event, ...], tuple[EventExplanation, ...]]:
-    groups = cluster_articles(articles, params, merges)
+    features = article_features(articles) if articles else None
+    groups = cluster_articles(articles, params, merges, features)
     events = [
         Event(key=event_key([articles[i] for i in g]), articles=tuple(articles[i] for i in g))
         for g in groups
@@ -298,7 +303,8 @@ def _find(
     )
     if merges is None:
         return tuple(found[i] for i in order), ()
-    why = explain_groups(articles, groups, merges, [e.key for e in found])
+    meaning = features.meaning if features is not None else None
+    why = explain_groups(articles, groups, merges, [e.key for e in found], meaning)
     return tuple(found[i] for i in order), tuple(why[i] for i in order)
 
 

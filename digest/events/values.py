@@ -46,10 +46,10 @@ _WORD_FORMS = {
 }
 _WORDS = {form: value for value, forms in _WORD_FORMS.items() for form in forms.split()}
 _SCALE_WORDS = {
-    **dict.fromkeys("thousand thousands тыс".split(), 1e3),
-    **dict.fromkeys("million millions mln млн".split(), 1e6),
-    **dict.fromkeys("billion billions bn млрд".split(), 1e9),
-    **dict.fromkeys("trillion trillions tn трлн".split(), 1e12),
+    **dict.fromkeys(["thousand", "thousands", "тыс"], 1e3),
+    **dict.fromkeys(["million", "millions", "mln", "млн"], 1e6),
+    **dict.fromkeys(["billion", "billions", "bn", "млрд"], 1e9),
+    **dict.fromkeys(["trillion", "trillions", "tn", "трлн"], 1e12),
 }
 # Glued to digits only: "$5m", "2bn", "10k"; alone, "m" is as often metres.
 _SUFFIXES = {**_SCALE_WORDS, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9}
@@ -109,13 +109,16 @@ def _value(m: re.Match[str], language: str) -> float:
     return float(_WORDS.get(word, 0))
 
 
+def _adjacent(text: str, tokens: Sequence[re.Match[str]], k: int, end: int) -> bool:
+    """Return True when token k follows position `end` with only spaces or a hyphen between."""
+    return k < len(tokens) and _JOIN.fullmatch(text, end, tokens[k].start()) is not None
+
+
 def number_values(text: str, language: str) -> list[str]:
     """Return the numbers of `text` as values, in order: "Three" and «трое» give "3"."""
     # Only digits and words that can be part of a number are looked at twice.
     tokens = [
-        m
-        for m in _TOKEN.finditer(text)
-        if m.group("digits") or _candidate(m.group(0).lower())
+        m for m in _TOKEN.finditer(text) if m.group("digits") or _candidate(m.group(0).lower())
     ]
     out: list[str] = []
     k = 0
@@ -135,14 +138,19 @@ def number_values(text: str, language: str) -> list[str]:
         if not value:
             continue
 
-        def adjacent(j: int) -> bool:
-            return j < len(tokens) and _JOIN.fullmatch(text, end, tokens[j].start()) is not None
-
-        if value in range(20, 100, 10) and adjacent(k) and 0 < _value(tokens[k], language) < 10:
+        if (
+            value in range(20, 100, 10)
+            and _adjacent(text, tokens, k, end)
+            and 0 < _value(tokens[k], language) < 10
+        ):
             value += _value(tokens[k], language)  # "twenty-five", «двадцать пять»
             end = tokens[k].end()
             k += 1
-        if adjacent(k) and tokens[k].group("word") and _scale(tokens[k].group(0)):
+        if (
+            _adjacent(text, tokens, k, end)
+            and tokens[k].group("word")
+            and _scale(tokens[k].group(0))
+        ):
             value *= _scale(tokens[k].group(0))
             k += 1
         out.append(format_value(value))
@@ -152,7 +160,41 @@ def number_values(text: str, language: str) -> list[str]:
 _CYRILLIC = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia".split(),
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "iu",
+            "ia",
+        ],
         strict=True,
     )
 )
@@ -187,7 +229,6 @@ def name_key(stem: str) -> str:
     return folded if len(folded) >= 3 else latin
 
 
-
 def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
     """Return a text's identity terms as values: its names' keys, and its numbers' values.
 
@@ -200,3 +241,17 @@ def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
 def name_prefixes(stems: Sequence[str]) -> frozenset[str]:
     """Return the first four letters of each name's key: «Тулунском» and «Тулун» meet."""
     return frozenset(key[:4] for key in map(name_key, stems) if len(key) >= 3 and not key.isdigit())
+
+
+# "МОСКВА, 17 ноя — РИА Новости.", "ИРКУТСК, 10 августа. /ТАСС/.", "LONDON, Nov 3 (Reuters) -":
+# where and by whom a text was filed, not who or where its story is.
+_DATELINE = re.compile(
+    r"^\s*[A-ZА-ЯЁ][A-ZА-ЯЁ .\-]{1,40},\s*(?:\d{1,2}\s+\w+\.?|\w+\.?\s+\d{1,2})(?:,?\s+\d{4})?"
+    r"[^\w\n]{0,6}(?:[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*){0,2}(?=\s*[./)—–-])[^\w\n]{0,6})?"
+)
+
+
+def without_dateline(text: str) -> str:
+    """Return the text without a leading news-agency dateline."""
+    m = _DATELINE.match(text)
+    return text[m.end() :] if m else text

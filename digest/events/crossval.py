@@ -302,7 +302,7 @@ def cross_validate(
         choices.append(points[best])
         held = runs[best]
         if sets.gold:
-            events_sums += _bcubed(held.events, sets.gold, lambda n, x=fold: folds.events[n] == x)
+            events_sums += _bcubed(held.events, sets.gold, _topics_in(folds, fold))
         pair_counts += _pair_counts(held, sets, folds, _in(fold), False)
         with_negatives += _pair_counts(held, sets, folds, _in(fold), True)
         for lang in languages:

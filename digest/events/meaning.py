@@ -127,37 +127,54 @@ _LOADERS = {"ru": russian_vectors, "en": english_vectors}
 LANGUAGES = tuple(_LOADERS)
 
 
-def lead_words(article: Article, sentences: int = LEAD_SENTENCES + 1) -> list[str]:
+def lead_words(article: Article) -> list[str]:
     """Return the lower-cased words of the title and the lead's first sentences."""
     lead = split_sentences(f"{article.title}\n{article.text[:LEAD_CHARS]}", article.language)
-    text = " ".join(lead[:sentences])
-    return [w.lower().replace("ё", "е") for w in _WORD.findall(text)]
+    text = " ".join(lead[: LEAD_SENTENCES + 1]).lower().replace("ё", "е")
+    return _WORD.findall(text)
 
 
-def meaning_vectors(articles: Sequence[Article], sentences: int = LEAD_SENTENCES + 1) -> np.ndarray:
+def _block(articles: Sequence[Article], table: WordVectors) -> np.ndarray:
+    """Return the articles' L2-normalised SIF means in one language (a row each).
+
+    One sparse product of (article x word) weights by the vectors of the words met: a
+    quantised table unpacks only those rows.
+    """
+    from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
+
+    rows: list[int] = []
+    ids: list[int] = []
+    for row, article in enumerate(articles):
+        known = [i for i in map(table.index.get, lead_words(article)) if i is not None]
+        ids.extend(known)
+        rows.extend([row] * len(known))
+    if not ids:
+        return np.zeros((len(articles), table.dims), dtype=np.float32)
+    used, column = np.unique(np.array(ids), return_inverse=True)
+    weights = sparse.csr_matrix(
+        (table.weights[np.array(ids)], (np.array(rows), column)),
+        shape=(len(articles), len(used)),
+    )
+    totals = np.asarray(weights.sum(axis=1)).ravel()
+    means = np.asarray(weights @ table.rows(used.tolist()), dtype=np.float32)
+    means = means / np.maximum(totals, 1e-12)[:, None] - table.common
+    means[totals == 0] = 0.0
+    norms = np.linalg.norm(means, axis=1)
+    return means / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def meaning_vectors(articles: Sequence[Article]) -> np.ndarray:
     """Return one L2-normalised row per article, a block of columns per language.
 
     A row is 0 where the article's language has no vectors or none of its words is known.
     """
-    tables = {lang: _LOADERS[lang]() for lang in {a.language for a in articles} if lang in _LOADERS}
-    widths = {lang: t.dims for lang, t in tables.items() if t is not None}
-    offsets, width = {}, 0
+    blocks = []
     for lang in LANGUAGES:
-        if lang in widths:
-            offsets[lang] = width
-            width += widths[lang]
-    out = np.zeros((len(articles), width), dtype=np.float32)
-    for row, article in enumerate(articles):
-        table = tables.get(article.language)
+        table = _LOADERS[lang]() if any(a.language == lang for a in articles) else None
         if table is None:
             continue
-        ids = [i for i in map(table.index.get, lead_words(article, sentences)) if i is not None]
-        if not ids:
-            continue
-        w = table.weights[ids]
-        mean = (w @ table.rows(ids)) / w.sum() - table.common
-        norm = float(np.linalg.norm(mean))
-        if norm > 0:
-            start = offsets[article.language]
-            out[row, start : start + len(mean)] = mean / norm
-    return out
+        block = np.zeros((len(articles), table.dims), dtype=np.float32)
+        mine = [i for i, a in enumerate(articles) if a.language == lang]
+        block[mine] = _block([articles[i] for i in mine], table)
+        blocks.append(block)
+    return np.hstack(blocks) if blocks else np.zeros((len(articles), 0), dtype=np.float32)

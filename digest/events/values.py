@@ -54,17 +54,36 @@ _SCALE_WORDS = {
 # Glued to digits only: "$5m", "2bn", "10k"; alone, "m" is as often metres.
 _SUFFIXES = {**_SCALE_WORDS, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9}
 _SCALE_STEMS = {"тысяч": 1e3, "миллион": 1e6, "миллиард": 1e9, "триллион": 1e12}
-_TOKEN = re.compile(
-    r"(?P<digits>\d+(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
-    r"|(?P<word>[^\W\d_]+)"
+_DIGITS = r"(?P<digits>\d+(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
+_CANDIDATE_WORDS = frozenset({*_WORDS, *_SCALE_WORDS, "half", "a", "an", "пол"})
+_CANDIDATE_STEMS = ("пол", *_SCALE_STEMS)
+_TOKEN = re.compile(rf"{_DIGITS}|(?P<word>[^\W\d_]+)")
+
+
+WORD_CHARS = 1500  # number words are read in the lead (as identity terms are weighed)
+_SCALE_AFTER = "|".join(
+    [*(re.escape(w) for w in _SCALE_WORDS), *(f"{stem}[^\\W\\d_]*" for stem in _SCALE_STEMS)]
 )
-_CANDIDATE_WORDS = {*_WORDS, *_SCALE_WORDS, "half", "a", "an", "пол"}
-_CANDIDATE_STEMS = re.compile(r"пол|тысяч|миллион|миллиард|триллион")
+_BODY = re.compile(rf"{_DIGITS}(?:[\s\u00a0]+(?P<scale>{_SCALE_AFTER})(?![^\W\d_]))?", re.IGNORECASE)
 
 
-def _candidate(word: str) -> bool:
-    """Return True for a lower-cased word that may be part of a number."""
-    return word in _CANDIDATE_WORDS or _CANDIDATE_STEMS.match(word) is not None
+def _tokens(text: str) -> list[re.Match[str]]:
+    """Return the digits of `text` and the words a number can be made of, in order.
+
+    Number words ("three", «трое») are read in the lead only, each word looked up in a set;
+    after it, only digits (with a scale word: "5 млн") are matched, in C: a long text costs
+    what its lead does.
+    """
+    out = []
+    for m in _TOKEN.finditer(text, 0, WORD_CHARS):
+        if m.lastgroup == "word":
+            word = m.group(0).lower()
+            if word not in _CANDIDATE_WORDS and not word.startswith(_CANDIDATE_STEMS):
+                continue
+        out.append(m)
+    if len(text) > WORD_CHARS:
+        out.extend(_BODY.finditer(text, WORD_CHARS))
+    return out
 
 
 _JOIN = re.compile(r"[\s\u00a0-]*")  # what may stand between the words of one number
@@ -116,16 +135,13 @@ def _adjacent(text: str, tokens: Sequence[re.Match[str]], k: int, end: int) -> b
 
 def number_values(text: str, language: str) -> list[str]:
     """Return the numbers of `text` as values, in order: "Three" and «трое» give "3"."""
-    # Only digits and words that can be part of a number are looked at twice.
-    tokens = [
-        m for m in _TOKEN.finditer(text) if m.group("digits") or _candidate(m.group(0).lower())
-    ]
+    tokens = _tokens(text)
     out: list[str] = []
     k = 0
     while k < len(tokens):
         m = tokens[k]
         value = _value(m, language)
-        word = (m.group("word") or "").lower()
+        word = (m.groupdict().get("word") or "").lower()
         if not value and word in ("half", "пол") and k + 2 < len(tokens):
             # "half a billion": the article between
             nxt = tokens[k + 2] if tokens[k + 1].group(0).lower() in ("a", "an") else tokens[k + 1]
@@ -136,6 +152,10 @@ def number_values(text: str, language: str) -> list[str]:
         end = m.end()
         k += 1
         if not value:
+            continue
+        if m.re is _BODY:
+            scale = m.group("scale")
+            out.append(format_value(value * (_scale(scale) if scale else 1.0)))
             continue
 
         if (
@@ -148,7 +168,7 @@ def number_values(text: str, language: str) -> list[str]:
             k += 1
         if (
             _adjacent(text, tokens, k, end)
-            and tokens[k].group("word")
+            and tokens[k].groupdict().get("word")
             and _scale(tokens[k].group(0))
         ):
             value *= _scale(tokens[k].group(0))

@@ -160,7 +160,7 @@ def _block(articles: Sequence[Article], table: WordVectors) -> np.ndarray:
     means = means / np.maximum(totals, 1e-12)[:, None] - table.common
     means[totals == 0] = 0.0
     norms = np.linalg.norm(means, axis=1)
-    return means / np.where(norms > 0, norms, 1.0)[:, None]
+    return np.asarray(means / np.where(norms > 0, norms, 1.0)[:, None], dtype=np.float32)
 
 
 def meaning_vectors(articles: Sequence[Article]) -> np.ndarray:

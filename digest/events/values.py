@@ -64,7 +64,9 @@ WORD_CHARS = 1500  # number words are read in the lead (as identity terms are we
 _SCALE_AFTER = "|".join(
     [*(re.escape(w) for w in _SCALE_WORDS), *(f"{stem}[^\\W\\d_]*" for stem in _SCALE_STEMS)]
 )
-_BODY = re.compile(rf"{_DIGITS}(?:[\s\u00a0]+(?P<scale>{_SCALE_AFTER})(?![^\W\d_]))?", re.IGNORECASE)
+_BODY = re.compile(
+    rf"{_DIGITS}(?:[\s\u00a0]+(?P<scale>{_SCALE_AFTER})(?![^\W\d_]))?", re.IGNORECASE
+)
 
 
 def _tokens(text: str) -> list[re.Match[str]]:

@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from digest.events.crossval import Sets, cross_validate
-from digest.events.evaluate import read_jsonl
+from digest.eval.crossval import Sets, cross_validate
+from digest.eval.harness import read_jsonl
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from digest.eval.harness import read_jsonl
 from digest.events.cluster import find_events_explained
-from digest.events.evaluate import read_jsonl
-from digest.events.text import detect_language
 from digest.models import Article
+from digest.text import detect_language
 
 DAY = datetime(2019, 11, 18, tzinfo=UTC)
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digest.events.text import LEAD_CHARS, LEAD_SENTENCES, split_sentences
+from digest.events.text import LEAD_CHARS, LEAD_SENTENCES
 from digest.models import Article
+from digest.text import split_sentences
 
 SIF_A = 1e-3  # the smoothing of Arora et al.: words rarer than this weigh about fully
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+")
@@ -98,7 +99,9 @@ def russian_vectors() -> WordVectors | None:
     )
 
 
-GLOVE_WORDS = 100_000  # 97.5% of news lead words; the rarer rest are names, which identity terms weigh
+GLOVE_WORDS = (
+    100_000  # 97.5% of news lead words; the rarer rest are names, which identity terms weigh
+)
 
 
 @cache

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from digest.eval.harness import article_from, pair_articles
 from digest.events.cluster import cluster_features
-from digest.events.evaluate import article_from, pair_articles
 from digest.events.similarity import PARAMS, Params, article_features
 from digest.models import Article
 

@@ -145,8 +145,8 @@ def cv_command(
     typer.echo(f"  pairs with negatives {_figures(report.cv_pairs_negatives)}")
     typer.echo(f"  negatives merged: {report.cv_false_merges}")
     for k, chosen in enumerate(report.fold_choices):
-        typer.echo(f"  fold {k + 1} chose {_setting(chosen)}")
-    typer.echo(f"chosen on all data: {_setting(report.chosen)}")
+        typer.echo(f"  fold {k + 1} chose {_setting(chosen, crossval.GRID)}")
+    typer.echo(f"chosen on all data: {_setting(report.chosen, crossval.GRID)}")
     typer.echo(
         f"  on the data it was chosen on: events F1 {report.dev_events_f1}, "
         f"pairs {_figures(report.dev_pairs)}, negatives merged {report.dev_false_merges}"
@@ -166,10 +166,8 @@ def _figures(figures: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.3f}" for k, v in figures.items())
 
 
-def _setting(params: object) -> str:
-    from digest.eval.crossval import GRID
-
-    return ", ".join(f"{k} {getattr(params, k)}" for k in GRID)
+def _setting(params: object, grid: dict[str, list[float]]) -> str:
+    return ", ".join(f"{k} {getattr(params, k)}" for k in grid)
 
 
 @app.command("facts")

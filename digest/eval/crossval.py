@@ -25,8 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from digest.eval.harness import article_from, pair_articles
-from digest.events.cluster import cluster_features
-from digest.events.similarity import PARAMS, Params, article_features
+from digest.events import PARAMS, Params, article_features, cluster_features
 from digest.models import Article
 
 # Each list runs from the side of not merging to the other, so that ties go to not merging.

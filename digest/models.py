@@ -418,11 +418,16 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class MergeStep:
-    """One merge inside an event: an article of each side and their mean similarity then."""
+    """One merge inside an event: an article of each side and their mean similarity then.
+
+    `meaning` is the mean cosine of the two sides' meaning vectors (what they are about,
+    whatever words they use), None where their language has no word vectors.
+    """
 
     left: str
     right: str
     similarity: float
+    meaning: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

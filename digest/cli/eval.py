@@ -106,6 +106,71 @@ def pairs_command(
     _report(title, results, as_json)
 
 
+@app.command("cv")
+def cv_command(
+    events_file: Annotated[
+        Path, typer.Option("--events", help="Events set (text, event), e.g. ECB+ dev.")
+    ],
+    pairs_file: Annotated[
+        Path, typer.Option("--pairs", help="Same-story pairs (a, b, same_event).")
+    ],
+    negatives_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--negatives",
+            help="Articles of different stories (title, text), e.g. the categories set: "
+            "clustered with the pairs, each two of them put in one event is a false merge.",
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option("--cv", min=2, help="Number of folds (K).")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Choose the clustering settings by K-fold cross-validation over every labelled set.
+
+    Folds hold out whole topics of the events set and single pairs; the figures printed
+    first are those of held-out data only. Takes a minute or two.
+    """
+    from digest.eval import crossval  # only this command needs it
+
+    sets = crossval.Sets(
+        _load(events_file, "events", None),
+        _load(pairs_file, "pairs", None),
+        _load(negatives_file, "background", None) if negatives_file else (),
+    )
+    report = crossval.cross_validate(sets, folds)
+    typer.echo(f"{folds}-fold cross-validation (figures on held-out data):")
+    typer.echo(f"  events B-cubed F1 {report.cv_events_f1}")
+    typer.echo(f"  pairs {_figures(report.cv_pairs)}")
+    for language, figures in report.cv_pairs_by_language.items():
+        typer.echo(f"    {language}: {_figures(figures)}")
+    typer.echo(f"  pairs with negatives {_figures(report.cv_pairs_negatives)}")
+    typer.echo(f"  negatives merged: {report.cv_false_merges}")
+    for k, chosen in enumerate(report.fold_choices):
+        typer.echo(f"  fold {k + 1} chose {_setting(chosen, crossval.GRID)}")
+    typer.echo(f"chosen on all data: {_setting(report.chosen, crossval.GRID)}")
+    typer.echo(
+        f"  on the data it was chosen on: events F1 {report.dev_events_f1}, "
+        f"pairs {_figures(report.dev_pairs)}, negatives merged {report.dev_false_merges}"
+    )
+    if report.baseline is not None:
+        b = report.baseline
+        typer.echo(
+            f"current defaults on all data: events F1 {b['events_f1']}, "
+            f"pairs {_figures(b['pairs'])}, negatives merged {b['false_merges']}"
+        )
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    sys.stdout.flush()
+
+
+def _figures(figures: dict[str, float]) -> str:
+    return "  ".join(f"{k} {v:.3f}" for k, v in figures.items())
+
+
+def _setting(params: object, grid: dict[str, list[float]]) -> str:
+    return ", ".join(f"{k} {getattr(params, k)}" for k in grid)
+
+
 @app.command("facts")
 def facts_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
     """Print precision/recall/F1 of people, organisations and places, and ms per document."""

@@ -21,17 +21,23 @@ from typing import TYPE_CHECKING
 from digest import lazy_exports
 
 if TYPE_CHECKING:
-    from digest.events.cluster import find_events, find_events_explained, past_event_from
+    from digest.events.cluster import (
+        cluster_features,
+        find_events,
+        find_events_explained,
+        past_event_from,
+    )
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
     from digest.events.llm import LlmSummarizer, check_endpoint
     from digest.events.rank import news_first
     from digest.events.rules import RulesOutcome, apply_rules
-    from digest.events.similarity import PARAMS, Params
+    from digest.events.similarity import PARAMS, Params, article_features
     from digest.events.summarize import Summarizer, default_summarizer
 
 # Where each public name lives; `__getattr__` imports that module on first use.
 _HOMES = {
+    "cluster_features": "digest.events.cluster",
     "find_events": "digest.events.cluster",
     "find_events_explained": "digest.events.cluster",
     "past_event_from": "digest.events.cluster",
@@ -44,6 +50,7 @@ _HOMES = {
     "apply_rules": "digest.events.rules",
     "PARAMS": "digest.events.similarity",
     "Params": "digest.events.similarity",
+    "article_features": "digest.events.similarity",
     "Summarizer": "digest.events.summarize",
     "default_summarizer": "digest.events.summarize",
 }
@@ -55,7 +62,9 @@ __all__ = [
     "RulesOutcome",
     "Summarizer",
     "apply_rules",
+    "article_features",
     "check_endpoint",
+    "cluster_features",
     "default_summarizer",
     "find_events",
     "find_events_explained",

@@ -125,32 +125,38 @@ def _root(parent: dict[int, int], i: int) -> int:
 def _attach_loners(
     labels: list[int],
     edges: dict[int, dict[int, float]],
-    floor: float,
+    threshold: float,
     merges: list[Merge] | None = None,
-    margin: float = 0.0,
 ) -> None:
-    """Move each lone article into the cluster it is most similar to on average, if >= floor.
+    """Move each lone article into the story it is most similar to, if that is >= threshold.
 
-    A short article has few terms and so a low cosine to everything: it gets a lower bar,
-    but only to join an existing story, never to make a new one with another loner.
+    Compared with the story as a whole (the centroid of its articles), not with each of its
+    articles in turn: a short report matches the story's sum, but no single long telling of
+    it well. With unit vectors, cos(x, centroid) = sum of x's similarities to the members
+    divided by the centroid's length, sqrt(k + twice the members' similarities to each other).
+    The bar is the merge threshold itself: attaching is never easier than merging.
     """
-    members: dict[int, int] = {}
-    for label in labels:
-        members[label] = members.get(label, 0) + 1
+    members: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
-        if members[label] > 1:
+        members.setdefault(label, []).append(i)
+    inner: dict[int, float] = {}
+    for label, group in members.items():
+        if len(group) > 1:
+            inside = set(group)
+            inner[label] = sum(s for i in group for j, s in edges[i].items() if j in inside)
+    for i, label in enumerate(labels):
+        if len(members[label]) > 1:
             continue
         sums: dict[int, float] = {}
         for j, s in edges[i].items():
-            if members[labels[j]] > 1:
+            if labels[j] in inner:
                 sums[labels[j]] = sums.get(labels[j], 0.0) + s
-        best = max(sums, key=lambda c: sums[c] / members[c], default=None)
-        if best is not None and sums[best] / members[best] >= floor + margin / math.sqrt(
-            members[best]
-        ):
+        scores = {c: v / math.sqrt(len(members[c]) + inner[c]) for c, v in sums.items()}
+        best = max(scores, key=lambda c: scores[c], default=None)
+        if best is not None and scores[best] >= threshold:
             labels[i] = best
             if merges is not None:
-                merges.append((best, i, sums[best] / members[best]))
+                merges.append((best, i, scores[best]))
 
 
 def cluster_features(
@@ -162,23 +168,21 @@ def cluster_features(
     """Return a cluster label per article from precomputed features (cross-validation reuses them)."""
     edges = similarity_edges(articles, features, params)
     labels = average_linkage(edges, params.threshold, merges, params.margin)
-    _attach_loners(
-        labels,
-        edges,
-        params.attach_share * params.threshold,
-        merges,
-        params.attach_share * params.margin,
-    )
+    _attach_loners(labels, edges, params.threshold, merges)
     return labels
 
 
 def cluster_articles(
-    articles: Sequence[Article], params: Params = PARAMS, merges: list[Merge] | None = None
+    articles: Sequence[Article],
+    params: Params = PARAMS,
+    merges: list[Merge] | None = None,
+    features: Features | None = None,
 ) -> list[list[int]]:
     """Return the articles' indices grouped into events, each group in publish order."""
     if not articles:
         return []
-    labels = cluster_features(articles, article_features(articles), params, merges)
+    features = features if features is not None else article_features(articles)
+    labels = cluster_features(articles, features, params, merges)
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         groups.setdefault(label, []).append(index)
@@ -280,7 +284,8 @@ def _find(
     params: Params,
     merges: list[Merge] | None,
 ) -> tuple[tuple[Event, ...], tuple[EventExplanation, ...]]:
-    groups = cluster_articles(articles, params, merges)
+    features = article_features(articles) if articles else None
+    groups = cluster_articles(articles, params, merges, features)
     events = [
         Event(key=event_key([articles[i] for i in g]), articles=tuple(articles[i] for i in g))
         for g in groups
@@ -293,7 +298,8 @@ def _find(
     )
     if merges is None:
         return tuple(found[i] for i in order), ()
-    why = explain_groups(articles, groups, merges, [e.key for e in found])
+    meaning = features.meaning if features is not None else None
+    why = explain_groups(articles, groups, merges, [e.key for e in found], meaning)
     return tuple(found[i] for i in order), tuple(why[i] for i in order)
 
 

@@ -1,4 +1,4 @@
-"""ledger: the deliveries table's rules, on a real SQLite file."""
+"""ledger: the deliveries table's rules, on a real SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ LEASE = timedelta(minutes=2)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    s = open_store(database_url)
     yield s
     s.close()
 

@@ -53,6 +53,9 @@ class Deps:
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Hands a run's due ledger rows to `digest worker` jobs instead of sending them in this
+    # process (deliver.Dispatch); None sends here.
+    dispatch: Callable[[int, Sequence[int]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -481,6 +484,7 @@ def _deliver(
             now,
             connect=deps.connect,
             clock=deps.clock,
+            dispatch=deps.dispatch,
         )
     except StoreError:
         raise

@@ -28,7 +28,6 @@ from digest.cli.common import (
     store_for,
 )
 from digest.config import DigestSettings, Settings, load_settings
-from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
 from digest.models import FeedState
 from digest.service import next_slot, parse_address
@@ -37,6 +36,7 @@ from digest.store import (
     SERVICE_ROLE,
     Store,
     is_postgres,
+    ledger,
     lock_holder,
     lock_path,
     run_lock,
@@ -88,8 +88,20 @@ def serve_command(
             "DIGEST_UNSUBSCRIBE_SECRET) on HOST:PORT, e.g. 127.0.0.1:8080.",
         ),
     ] = None,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="On PostgreSQL, fetch, build and send in this process instead of enqueueing "
+            "jobs for `digest worker` (SQLite always works in-process).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time."""
+    """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time.
+
+    With storage_url on PostgreSQL it enqueues the work, and `digest worker` processes (on
+    this machine or others) run it; see docs/several-machines.md.
+    """
     settings = load(config, data_dir)
     configure_logging(log_level)
     try:
@@ -99,20 +111,66 @@ def serve_command(
     try:
         with run_lock(settings, role=SERVICE_ROLE):  # so `digest run` hands its run over
             store = store_for(settings)
-            code = service.serve_forever(
-                settings,
-                store,
-                load=lambda: load_settings(config, data_dir=data_dir),
-                health_host=health_host,
-                health_port=health_port,
-                stop_timeout=stop_timeout,
-                site_http=site_http,
-            )
+            queue = None
+            if is_postgres(settings) and not in_process:
+                from digest.service.worker import JobQueue, queued_stages
+
+                queue = JobQueue(settings, store)
+            try:
+                code = service.serve_forever(
+                    settings,
+                    store,
+                    load=lambda: load_settings(config, data_dir=data_dir),
+                    health_host=health_host,
+                    health_port=health_port,
+                    stop_timeout=stop_timeout,
+                    site_http=site_http,
+                    stages=queued_stages(queue) if queue else None,
+                )
+            finally:
+                if queue is not None:
+                    queue.close()
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
     except ConfigError as exc:  # --http or --health-port: the port is taken or not ours
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command("worker")
+def worker_command(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Jobs this process runs at once.")
+    ] = 1,
+    name: Annotated[
+        str | None, typer.Option("--name", help="How the worker is named (default HOST:PID).")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit when the queue is empty instead of waiting.")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = "info",
+) -> None:
+    """Run the jobs `digest serve` enqueues: fetch feeds, build periods, deliver mail.
+
+    Needs storage_url on PostgreSQL (the queue lives there); start as many as you like, on
+    any machine that reaches the database, with the same configuration. One process uses
+    one core: start one per core. SIGTERM lets the running job finish.
+    """
+    settings = load(config, data_dir)
+    configure_logging(log_level)
+    if not is_postgres(settings):
+        fail(
+            "digest worker needs storage_url on PostgreSQL (the job queue lives there); "
+            "with SQLite, `digest serve` does all the work itself"
+        )
+    from digest.service.worker import run_worker
+
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    run_worker(settings, concurrency=concurrency, name=name, once=once)
 
 
 def configure_logging(level: str) -> None:

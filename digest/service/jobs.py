@@ -76,6 +76,8 @@ class Stages:
         build_period
     )
     retry: Callable[[Store, Settings, datetime], tuple[Delivery, ...]] = retry_deliveries
+    # Run every few seconds when set: with `digest worker`, finding dead workers' jobs.
+    tick: Callable[[datetime], object] | None = None
 
 
 _STAGE_COUNTS = {

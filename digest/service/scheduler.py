@@ -22,14 +22,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest.config import CatchUp, DigestSettings, Settings, slot_key, trigger_for
-from digest.deliver import ledger
 from digest.errors import ConfigError, DigestError
 from digest.models import IngestReport
 from digest.service.health import JobOutcome, ServiceState
 from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
-from digest.store import Store
+from digest.store import Store, ledger
 
 # The ledger's first retry comes after a minute; checking each minute keeps it on time.
 RETRY_EVERY = timedelta(minutes=1)
@@ -37,6 +36,8 @@ RETRY_EVERY = timedelta(minutes=1)
 REQUESTS_EVERY = timedelta(seconds=2)
 FETCH_JOB, RETRY_JOB, DIGEST_PREFIX, CATCH_UP_PREFIX = "fetch", "retry", "digest:", "catch-up:"
 REQUESTS_JOB = "requests"
+# With `digest worker`: how often the scheduler looks for jobs of dead workers.
+TICK_EVERY, TICK_JOB = timedelta(seconds=5), "queue"
 
 
 class Service:
@@ -178,6 +179,15 @@ class Service:
             replace_existing=True,
             misfire_grace_time=None,  # behind a long job it runs late, never "missed"
         )
+        if self.stages.tick is not None:
+            sched.add_job(
+                self._guarded,
+                IntervalTrigger(seconds=TICK_EVERY.total_seconds(), timezone=UTC),
+                args=(TICK_JOB, self.tick),
+                id=TICK_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
         names = {d.name for d in s.digests}
         for job in sched.get_jobs():
             if job.id.startswith(DIGEST_PREFIX) and job.id.removeprefix(DIGEST_PREFIX) not in names:
@@ -308,6 +318,11 @@ class Service:
             )
         self.state.set_gauge("digest_deliveries_undelivered", ledger.undelivered(self.store))
         return f"{len(outcomes)} messages retried"
+
+    def tick(self) -> str:
+        """Run the stages' periodic check (the job queue's dead workers); return a summary."""
+        assert self.stages.tick is not None
+        return str(self.stages.tick(self.clock()))
 
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
         started = time.perf_counter()

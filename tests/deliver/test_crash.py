@@ -25,8 +25,8 @@ from pathlib import Path
 from smtpserver import NOW, SmtpServer
 
 from digest.config.settings import Recipient
-from digest.deliver import ledger
 from digest.models import Rendered
+from digest.store import ledger
 from digest.store.database import open_store
 
 HERE = Path(__file__).resolve().parent

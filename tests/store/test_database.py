@@ -115,40 +115,42 @@ def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
         open_store(f"sqlite:///{blocker / 'db' / 'd.sqlite3'}")
 
 
-def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(database_url: str) -> None:
-    import sqlalchemy as sa
-
-    from digest.store.schema import deliveries
+def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(
+    database_url: str,
+) -> None:
+    from digest.models import MessageParts
+    from digest.store import ledger
 
     store = open_store(database_url)
     old = NOW - timedelta(days=100)
     store.add_articles([article(1, published=old, fetched=old), article(2)])
-    run = store.claim_run("m", "old", old)
-    store.record_events(run.id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
-    with store.begin() as conn:
-        for who, status in (("a@x.org", "sent"), ("b@x.org", "retry")):
-            conn.execute(
-                sa.insert(deliveries).values(
-                    run_id=run.id,
-                    recipient=who,
-                    status=status,
-                    message=b"MIME",
-                    created_at=old,
-                    updated_at=old,
-                )
-            )
+    runs = [store.claim_run("m", key, old) for key in ("old", "older")]
+    store.record_events(runs[0].id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
+    made = [
+        ledger.create(
+            store, run.id, who, message=MessageParts(b"To: " + who.encode() + b"\r\n", b"\r\nMIME"),
+            message_id="<m@x>", now=old,
+        )
+        for run, who in ((runs[0], "a@x.org"), (runs[0], "b@x.org"), (runs[1], "c@x.org"))
+    ]  # fmt: skip
+    ledger.mark_done(store, made[0].id, "sent", old)
+    ledger.mark_done(store, made[2].id, "sent", old)
+    assert ledger.stored_bytes(store)["bodies"] == 2 * len(b"\r\nMIME")
     assert store.prune(NOW - timedelta(days=90)) == {
         "articles": 1,
         "events": 1,
-        "messages": 1,
+        "messages": 2,
         "llm_replies": 0,
     }
     assert [a.guid for a in store.articles_between(old, NOW + timedelta(1))] == ["g2"]
-    with store.begin() as conn:
-        rows = conn.execute(
-            sa.select(deliveries.c.recipient, deliveries.c.message).order_by(deliveries.c.recipient)
-        ).all()
-    assert [(r[0], r[1]) for r in rows] == [("a@x.org", None), ("b@x.org", b"MIME")]
+    kept = [(r.recipient, r.status, ledger.message(store, r.id)) for r in ledger.listing(store)]
+    assert sorted(kept, key=lambda k: k[0]) == [
+        ("a@x.org", "sent", None),
+        ("b@x.org", "pending", MessageParts(b"To: b@x.org\r\n", b"\r\nMIME")),
+        ("c@x.org", "sent", None),
+    ]
+    # The body of the run whose every message went is gone; the other's still serves b.
+    assert ledger.stored_bytes(store)["bodies"] == len(b"\r\nMIME")
     store.close()
 
 

@@ -7,10 +7,17 @@ A row is one (run, recipient) message. Its life:
        +------- retry <-------+ (4xx, refused, timeout)          \\--no answer--> sending (unknown)
                                                      (dropped before the dot was written --> retry)
 
-The message bytes are stored when the row is created (a transactional outbox), so a re-run
-sends the very same bytes and Message-ID. 'sent' and 'written' rows are never sent again;
-a row left in 'sending' (the process died after handing the message over) is not sent again
-automatically either: that is the at-most-once choice, see digest/deliver/send.py.
+The message is stored when the row is created (a transactional outbox), so a re-run sends
+the very same bytes and Message-ID. It is kept in two parts (digest.models.MessageParts):
+the row holds the recipient's header block and unsubscribe token, and the body (HTML, text,
+PDF, EPUB, .ics) is kept once per run in delivery_bodies, shared by every recipient with the
+same body; digest/deliver/message.py joins them into the exact bytes.
+
+'sent' and 'written' rows are never sent again; a row left in 'sending' (the process died
+after handing the message over) is not sent again automatically either: that is the
+at-most-once choice, see digest/deliver/send.py. A claim names its holder (a `digest worker`
+job): when that worker is found dead, `release` makes its claimed rows due at once instead
+of after the lease.
 
 A recipient whose message could not be built (rendering failed, a malformed address) gets
 a 'failed' row without bytes (`built` False), so it shows in `digest deliveries`; the next
@@ -26,8 +33,9 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from digest.models import Delivery, DeliveryStatus
-from digest.store import Store, deliveries, runs
+from digest.models import Delivery, DeliveryStatus, MessageParts
+from digest.store.database import Store
+from digest.store.schema import deliveries, delivery_bodies, runs, store_body
 
 DONE = ("sent", "written")
 DUE = ("pending", "retry")
@@ -71,11 +79,11 @@ class LedgerRow:
         )
 
 
-_COLUMNS = [c for c in deliveries.c if c.name != "message"]
+_COLUMNS = [c for c in deliveries.c if c.name not in ("head", "body_id", "token", "claimed_by")]
 
 
 def _select() -> sa.Select[Any]:
-    built = deliveries.c.message.is_not(None).label("built")
+    built = deliveries.c.head.is_not(None).label("built")
     return sa.select(*_COLUMNS, built, runs.c.digest, runs.c.period_key).join(
         runs, runs.c.id == deliveries.c.run_id
     )
@@ -148,31 +156,42 @@ def create(
     run_id: int,
     recipient: str,
     *,
-    message: bytes | None,
+    message: MessageParts | None,
     message_id: str,
     now: datetime,
     status: str = "pending",
     error: str | None = None,
 ) -> LedgerRow:
-    """Insert the row with its message bytes (unless one exists); return the stored row."""
-    # Store.insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
-    insert = store.insert_ignore(deliveries).values(
-        run_id=run_id,
-        recipient=recipient,
-        status=status,
-        message_id=message_id,
-        message=message,
-        attempts=0,
-        error=error,
-        created_at=now,
-        updated_at=now,
-        next_attempt_at=now if status in DUE else None,
-    )
+    """Insert the row with its message (unless one exists); return the stored row."""
     with store.begin() as conn:
+        values = _message_values(conn, run_id, message)
+        # Store.insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
+        insert = store.insert_ignore(deliveries).values(
+            run_id=run_id,
+            recipient=recipient,
+            status=status,
+            message_id=message_id,
+            attempts=0,
+            error=error,
+            created_at=now,
+            updated_at=now,
+            next_attempt_at=now if status in DUE else None,
+            **values,
+        )
         conn.execute(insert)  # a row made meanwhile by another process wins; never two
     row = find(store, run_id, recipient)
     assert row is not None
     return row
+
+
+def _message_values(
+    conn: sa.Connection, run_id: int, message: MessageParts | None
+) -> dict[str, Any]:
+    """Return a row's message columns, keeping the body once per run."""
+    if message is None:
+        return {"head": None, "body_id": None, "token": None}
+    body_id = store_body(conn, run_id, message.body)
+    return {"head": message.head, "body_id": body_id, "token": message.token}
 
 
 def for_run(store: Store, run_id: int) -> tuple[LedgerRow, ...]:
@@ -214,8 +233,13 @@ def undelivered(store: Store) -> int:
         return int(conn.execute(query.select_from(deliveries)).scalar_one())
 
 
-def claim(store: Store, row_id: int, now: datetime, lease: timedelta) -> bytes | None:
-    """Take a due row for one attempt (attempts+1, leased); return its bytes, None if taken."""
+def claim(
+    store: Store, row_id: int, now: datetime, lease: timedelta, by: str | None = None
+) -> MessageParts | None:
+    """Take a due row for one attempt (attempts+1, leased); return its message, None if taken.
+
+    `by` names the holder (a worker's job), so that `release` can end its lease early.
+    """
     with store.begin() as conn:
         taken = conn.execute(
             sa.update(deliveries)
@@ -224,19 +248,73 @@ def claim(store: Store, row_id: int, now: datetime, lease: timedelta) -> bytes |
                 deliveries.c.status.in_(DUE),
                 sa.or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now),
             )
-            .values(attempts=deliveries.c.attempts + 1, updated_at=now, next_attempt_at=now + lease)
+            .values(
+                attempts=deliveries.c.attempts + 1,
+                updated_at=now,
+                next_attempt_at=now + lease,
+                claimed_by=by,
+            )
+            .returning(deliveries.c.id)
         )
-        if taken.rowcount != 1:
+        if taken.first() is None:
             return None
-        data = conn.execute(
-            sa.select(deliveries.c.message).where(deliveries.c.id == row_id)
-        ).scalar_one()
-    return bytes(data) if data is not None else None
+        return _parts(conn, row_id)
+
+
+def _parts(conn: sa.Connection, row_id: int) -> MessageParts | None:
+    d, b = deliveries.c, delivery_bodies.c
+    found = conn.execute(
+        sa.select(d.head, d.token, b.body)
+        .select_from(deliveries.outerjoin(delivery_bodies, b.id == d.body_id))
+        .where(d.id == row_id)
+    ).first()
+    if found is None or found.head is None:
+        return None
+    body = bytes(found.body) if found.body is not None else b""
+    return MessageParts(head=bytes(found.head), body=body, token=found.token)
 
 
 def _update(store: Store, row_id: int, **values: Any) -> None:
     with store.begin() as conn:
-        conn.execute(sa.update(deliveries).where(deliveries.c.id == row_id).values(**values))
+        query = sa.update(deliveries).where(deliveries.c.id == row_id)
+        conn.execute(query.values(claimed_by=None, **values))
+
+
+def release(store: Store, by: str, now: datetime) -> int:
+    """Make the rows a dead holder claimed and left due-but-leased due now; return how many.
+
+    Only rows still 'pending' or 'retry' under that holder's claim change: a row it marked
+    'sending' stays so (the at-most-once rule), and one it finished is not claimed any more.
+    """
+    with store.begin() as conn:
+        released = conn.execute(
+            sa.update(deliveries)
+            .where(
+                deliveries.c.claimed_by == by,
+                deliveries.c.status.in_(DUE),
+                deliveries.c.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now, claimed_by=None)
+            .returning(deliveries.c.id)
+        )
+        return len(released.all())
+
+
+def due_ids(store: Store, now: datetime, run_id: int | None = None) -> tuple[int, ...]:
+    """Return the ids of the due rows, oldest first (what `digest worker` jobs are given)."""
+    d = deliveries.c
+    query = sa.select(d.id).where(
+        d.status.in_(DUE), sa.or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now)
+    )
+    if run_id is not None:
+        query = query.where(d.run_id == run_id)
+    with store.begin() as conn:
+        return tuple(int(i) for i in conn.execute(query.order_by(d.id)).scalars())
+
+
+def rows(store: Store, ids: Sequence[int]) -> tuple[LedgerRow, ...]:
+    """Return the rows with these ids, in id order."""
+    return _many(store, _select().where(deliveries.c.id.in_(list(ids))).order_by(deliveries.c.id))
 
 
 def mark_sending(store: Store, row_id: int, now: datetime) -> None:
@@ -268,53 +346,77 @@ def mark_unknown(store: Store, row_id: int, error: str, now: datetime) -> None:
     _update(store, row_id, status="sending", error=error, updated_at=now, next_attempt_at=None)
 
 
-def requeue(store: Store, row_id: int, message: bytes, message_id: str, now: datetime) -> None:
-    """Make a row due now with new message bytes: a resend asked for on purpose."""
-    _update(
-        store,
-        row_id,
-        status="pending",
-        message=message,
-        message_id=message_id,
-        error=None,
-        updated_at=now,
-        next_attempt_at=now,
-    )
+def requeue(
+    store: Store, row_id: int, message: MessageParts, message_id: str, now: datetime
+) -> None:
+    """Make a row due now with a new message: a resend asked for on purpose."""
+    run_id = get(store, row_id)
+    assert run_id is not None
+    with store.begin() as conn:
+        conn.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id == row_id)
+            .values(
+                status="pending",
+                message_id=message_id,
+                error=None,
+                updated_at=now,
+                next_attempt_at=now,
+                **_message_values(conn, run_id.run_id, message),
+            )
+        )
 
 
 def rebuild(
     store: Store,
     row_id: int,
     *,
-    message: bytes | None,
+    message: MessageParts | None,
     message_id: str,
     now: datetime,
     error: str | None = None,
 ) -> None:
     """Give a row that could not be built its message (due now), or record why it failed again.
 
-    Only a 'failed' row without bytes changes: a built row keeps its bytes and Message-ID.
+    Only a 'failed' row without a message changes: a built row keeps its message and Message-ID.
     """
-    values: dict[str, Any] = (
-        {"status": "pending", "message": message, "error": None, "next_attempt_at": now}
-        if message is not None
-        else {"status": "failed", "error": error, "next_attempt_at": None}
-    )
+    row = get(store, row_id)
+    if row is None:
+        return
     with store.begin() as conn:
+        values: dict[str, Any] = (
+            {"status": "pending", "error": None, "next_attempt_at": now}
+            | _message_values(conn, row.run_id, message)
+            if message is not None
+            else {"status": "failed", "error": error, "next_attempt_at": None}
+        )
         conn.execute(
             sa.update(deliveries)
             .where(
                 deliveries.c.id == row_id,
                 deliveries.c.status == "failed",
-                deliveries.c.message.is_(None),
+                deliveries.c.head.is_(None),
             )
             .values(message_id=message_id, updated_at=now, **values)
         )
 
 
-def message(store: Store, row_id: int) -> bytes | None:
-    """Return a row's stored message bytes (None when it could not be built)."""
+def message(store: Store, row_id: int) -> MessageParts | None:
+    """Return a row's stored message (None when it could not be built)."""
     with store.begin() as conn:
-        query = sa.select(deliveries.c.message).where(deliveries.c.id == row_id)
-        data = conn.execute(query).scalar_one_or_none()
-    return bytes(data) if data is not None else None
+        return _parts(conn, row_id)
+
+
+def stored_bytes(store: Store) -> dict[str, int]:
+    """Return the bytes of messages kept: the shared bodies and the rows' own parts."""
+    d, b = deliveries.c, delivery_bodies.c
+    with store.begin() as conn:
+        bodies = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(b.body)), 0)))
+        own = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(sa.func.length(d.head)), 0)
+                + sa.func.coalesce(sa.func.sum(sa.func.length(d.token)), 0),
+                sa.func.count(),
+            ).select_from(deliveries)
+        ).one()
+        return {"bodies": int(bodies.scalar_one()), "rows_own": int(own[0]), "rows": int(own[1])}

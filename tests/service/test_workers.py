@@ -1,0 +1,162 @@
+"""`digest serve` and two `digest worker` processes on PostgreSQL, one of them killed mid-delivery.
+
+Real components throughout: a throwaway PostgreSQL server, 200 feeds on a loopback HTTP
+server, 300 recipients on a loopback SMTP server, and the `digest` commands as processes.
+The SMTP server holds one session at RCPT once 100 messages are in, the worker owning that
+session is killed with SIGKILL, and the scheduler hands its job to the other worker: every
+recipient gets the digest exactly once and every feed's items are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpserver import LOOPBACK_FETCH, LoopbackServer, Reply, rss
+from smtpserver import Handler, SmtpServer
+
+from digest.store import ledger, open_store
+
+FEEDS, ITEMS, RECIPIENTS = 200, 3, 300
+
+
+class _HoldingHandler(Handler):
+    """Records messages; once 100 are in, holds the next RCPT and says whose session it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = threading.Event()
+        self.peer_port = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            hold = len(self.messages) >= 100 and not self.held.is_set()
+            if hold:
+                self.peer_port = int(session.peer[1])
+                self.held.set()
+        if hold:
+            await asyncio.sleep(5)  # the client waits for this reply when it is killed
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+
+def _owner(port: int, pids: list[int]) -> int:
+    """Return which of pids has the TCP socket bound to local port 127.0.0.1:port."""
+    inode = ""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}":
+            inode = fields[9]
+    assert inode, f"no socket on local port {port}"
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    raise AssertionError(f"no worker owns the socket on port {port}")
+
+
+def _config(tmp: Path, db_url: str, feed_base: str, smtp_port: int) -> Path:
+    feeds = "".join(
+        f'[[feed]]\nurl = "{feed_base}/f{i}.xml"\nname = "Feed {i}"\nfull_text = "never"\n'
+        for i in range(FEEDS)
+    )
+    (tmp / "feeds.toml").write_text(feeds, encoding="utf-8")
+    slot = datetime.now(UTC) - timedelta(minutes=2)  # a period that is due at start
+    people = ", ".join(f'"r{i:03d}@example.org"' for i in range(RECIPIENTS))
+    config = tmp / "digest.toml"
+    config.write_text(
+        f'storage_url = "{db_url}"\nfetch_every = "1h"\n{LOOPBACK_FETCH}\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+        'from = "Digest <digest@example.org>"\n\n'
+        f'[[digest]]\nname = "morning"\nfeeds = ["feeds.toml"]\nformats = ["pdf", "html"]\n'
+        f'schedule = "{slot.minute} {slot.hour} * * *"\ntimezone = "UTC"\nwindow = "3650d"\n'
+        f"recipients = [{people}]\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.mark.slow
+def test_serve_and_two_workers_deliver_once_when_one_is_killed(
+    tmp_path: Path, postgres_server: Any
+) -> None:
+    db_url = postgres_server.new_database()
+    web = LoopbackServer()
+    for i in range(FEEDS):
+        items = [
+            (f"Story {i}-{n} about event {n}", f"https://example.org/{i}/{n}", f"Text {n}. " * 20)
+            for n in range(ITEMS)
+        ]
+        web.routes[f"/f{i}.xml"] = Reply(body=rss(items, title=f"Feed {i}"))
+    smtp = SmtpServer(tmp_path, mode="none")
+    smtp.handler = _HoldingHandler()
+    procs: list[subprocess.Popen[bytes]] = []
+    with web:
+        smtp.start()
+        try:
+            config = _config(tmp_path, db_url, web.url("").rstrip("/"), smtp.port)
+            base = [sys.executable, "-m", "digest"]
+            args = ["-c", str(config), "--data-dir", str(tmp_path / "data")]
+            env = {k: v for k, v in os.environ.items() if k != "DIGEST_CONFIG"}
+            logs = [open(tmp_path / f"{n}.log", "wb") for n in ("serve", "w1", "w2")]  # noqa: SIM115
+            for cmd, log in zip(("serve", "worker", "worker"), logs, strict=True):
+                procs.append(subprocess.Popen([*base, cmd, *args], stderr=log, env=env))
+            handler = smtp.handler
+            assert isinstance(handler, _HoldingHandler)
+            assert handler.held.wait(240), _logs(tmp_path)
+            victim = _owner(handler.peer_port, [p.pid for p in procs[1:]])
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and len(handler.messages) < RECIPIENTS:
+                time.sleep(0.5)
+            time.sleep(2)  # nothing more may arrive
+            counts = {
+                f"r{i:03d}@example.org": handler.count(f"r{i:03d}@example.org")
+                for i in range(RECIPIENTS)
+            }
+            assert sorted(set(counts.values())) == [1], (
+                {a: n for a, n in counts.items() if n != 1},
+                _logs(tmp_path),
+            )
+            assert "event=recover" in (tmp_path / "serve.log").read_text()
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+            smtp.stop()
+    store = open_store(db_url)
+    try:
+        assert store.article_count() == FEEDS * ITEMS
+        for i in range(FEEDS):
+            assert len(store.stored_guids(web.url(f"/f{i}.xml"))) == ITEMS
+        rows = ledger.listing(store, limit=RECIPIENTS + 10)
+        assert len(rows) == RECIPIENTS and {r.status for r in rows} == {"sent"}
+    finally:
+        store.close()
+
+
+def _logs(tmp: Path) -> str:
+    return "\n".join(
+        f"--- {n}\n" + (tmp / f"{n}.log").read_text(errors="replace")[-3000:]
+        for n in ("serve", "w1", "w2")
+        if (tmp / f"{n}.log").exists()
+    )

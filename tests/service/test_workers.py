@@ -104,6 +104,7 @@ def test_serve_and_two_workers_deliver_once_when_one_is_killed(
     smtp = SmtpServer(tmp_path, mode="none")
     smtp.handler = _HoldingHandler()
     procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
     with web:
         smtp.start()
         try:
@@ -111,7 +112,7 @@ def test_serve_and_two_workers_deliver_once_when_one_is_killed(
             base = [sys.executable, "-m", "digest"]
             args = ["-c", str(config), "--data-dir", str(tmp_path / "data")]
             env = {k: v for k, v in os.environ.items() if k != "DIGEST_CONFIG"}
-            logs = [open(tmp_path / f"{n}.log", "wb") for n in ("serve", "w1", "w2")]  # noqa: SIM115
+            logs += [open(tmp_path / f"{n}.log", "wb") for n in ("serve", "w1", "w2")]  # noqa: SIM115
             for cmd, log in zip(("serve", "worker", "worker"), logs, strict=True):
                 procs.append(subprocess.Popen([*base, cmd, *args], stderr=log, env=env))
             handler = smtp.handler
@@ -142,6 +143,8 @@ def test_serve_and_two_workers_deliver_once_when_one_is_killed(
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(5)
+            for log in logs:
+                log.close()
             smtp.stop()
     store = open_store(db_url)
     try:

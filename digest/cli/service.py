@@ -41,6 +41,7 @@ from digest.store import (
     lock_path,
     run_lock,
 )
+from digest.store import queue as job_queue
 
 app = typer.Typer()
 
@@ -193,6 +194,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     store = store_for(settings)
     now = datetime.now(UTC)
     _print_service(settings)
+    _print_queue(store)
     for d in settings.digests:
         _print_digest(d, store, now)
     _print_feeds(settings, store.feed_states())
@@ -209,6 +211,18 @@ def _print_service(settings: Settings) -> None:
         state = f"unknown ({exc})"
     _say(f"service: {state}; lock: {where}")
     _say(f"database: {_safe_url(settings.storage_url)}")
+
+
+def _print_queue(store: Store) -> None:
+    """Say how many jobs wait, by state, and how many `digest worker` processes are alive."""
+    stats = job_queue.stats(store)
+    if stats is None:
+        return
+    states = ", ".join(f"{state} {n}" for state, n in stats.by_state if n)
+    _say(
+        f"job queue: {stats.depth} waiting; jobs: {states or 'none'}; "
+        f"workers seen in the last minute: {stats.workers}"
+    )
 
 
 def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:

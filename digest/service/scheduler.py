@@ -29,6 +29,7 @@ from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import Store, ledger
+from digest.store import queue as job_queue
 
 # The ledger's first retry comes after a minute; checking each minute keeps it on time.
 RETRY_EVERY = timedelta(minutes=1)
@@ -322,7 +323,14 @@ class Service:
     def tick(self) -> str:
         """Run the stages' periodic check (the job queue's dead workers); return a summary."""
         assert self.stages.tick is not None
-        return str(self.stages.tick(self.clock()))
+        summary = str(self.stages.tick(self.clock()))
+        stats = job_queue.stats(self.store)
+        if stats is not None:
+            self.state.set_gauge("digest_queue_depth", stats.depth)
+            for state, n in stats.by_state:
+                self.state.set_gauge("digest_queue_jobs", n, state=state)
+            self.state.set_gauge("digest_workers", stats.workers)
+        return summary
 
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
         started = time.perf_counter()

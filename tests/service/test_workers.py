@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from httpserver import LOOPBACK_FETCH, LoopbackServer, Reply, rss
 from smtpserver import Handler, SmtpServer
@@ -113,8 +115,9 @@ def test_serve_and_two_workers_deliver_once_when_one_is_killed(
             args = ["-c", str(config), "--data-dir", str(tmp_path / "data")]
             env = {k: v for k, v in os.environ.items() if k != "DIGEST_CONFIG"}
             logs += [open(tmp_path / f"{n}.log", "wb") for n in ("serve", "w1", "w2")]  # noqa: SIM115
-            for cmd, log in zip(("serve", "worker", "worker"), logs, strict=True):
-                procs.append(subprocess.Popen([*base, cmd, *args], stderr=log, env=env))
+            commands = (["serve", "--health-port", "0"], ["worker"], ["worker"])
+            for cmd, log in zip(commands, logs, strict=True):
+                procs.append(subprocess.Popen([*base, *cmd, *args], stderr=log, env=env))
             handler = smtp.handler
             assert isinstance(handler, _HoldingHandler)
             assert handler.held.wait(240), _logs(tmp_path)
@@ -132,7 +135,21 @@ def test_serve_and_two_workers_deliver_once_when_one_is_killed(
                 {a: n for a, n in counts.items() if n != 1},
                 _logs(tmp_path),
             )
-            assert "event=recover" in (tmp_path / "serve.log").read_text()
+            serve_log = (tmp_path / "serve.log").read_text()
+            assert "event=recover" in serve_log
+            # What an operator sees: `digest status` and /metrics count jobs and workers.
+            status = subprocess.run(
+                [*base, "status", *args], capture_output=True, text=True, env=env, timeout=60
+            )
+            assert "job queue: 0 waiting; jobs: " in status.stdout, status.stdout + status.stderr
+            assert "workers seen in the last minute: " in status.stdout
+            port = re.search(r"event=health host=127.0.0.1 port=(\d+)", serve_log)
+            assert port is not None
+            time.sleep(6)  # one more queue check sets the gauges
+            metrics = httpx.get(f"http://127.0.0.1:{port[1]}/metrics", timeout=10).text
+            assert "digest_queue_depth 0.0" in metrics, metrics
+            workers = re.search(r"^digest_workers (\d+)", metrics, re.M)
+            assert workers is not None and int(workers[1]) >= 1
         finally:
             for p in procs:
                 if p.poll() is None:

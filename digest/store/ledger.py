@@ -33,6 +33,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from digest.errors import StoreError
 from digest.models import Delivery, DeliveryStatus, MessageParts
 from digest.store.database import Store
 from digest.store.schema import deliveries, delivery_bodies, runs, store_body
@@ -180,7 +181,8 @@ def create(
         )
         conn.execute(insert)  # a row made meanwhile by another process wins; never two
     row = find(store, run_id, recipient)
-    assert row is not None
+    if row is None:  # the insert succeeded or lost to another's: either way a row is there
+        raise StoreError(f"deliveries of run {run_id}", f"no row for {recipient} after its insert")
     return row
 
 
@@ -350,8 +352,9 @@ def requeue(
     store: Store, row_id: int, message: MessageParts, message_id: str, now: datetime
 ) -> None:
     """Make a row due now with a new message: a resend asked for on purpose."""
-    run_id = get(store, row_id)
-    assert run_id is not None
+    row = get(store, row_id)
+    if row is None:
+        raise StoreError(f"delivery {row_id}", "no such delivery to send again")
     with store.begin() as conn:
         conn.execute(
             sa.update(deliveries)
@@ -362,7 +365,7 @@ def requeue(
                 error=None,
                 updated_at=now,
                 next_attempt_at=now,
-                **_message_values(conn, run_id.run_id, message),
+                **_message_values(conn, row.run_id, message),
             )
         )
 

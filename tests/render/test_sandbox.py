@@ -1,4 +1,4 @@
-"""User templates are data, not code (issue 14): every template renders sandboxed, and the
+"""User templates are data, not code: every template renders sandboxed, and the
 placeholders of strings.toml are names only. Through the real command, too."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from factories import make_digest
 from digest.config.settings import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 
 
 def settings_for(digest: Digest, templates_dir: Path) -> DigestSettings:

@@ -180,3 +180,14 @@ def _logs(tmp: Path) -> str:
         for n in ("serve", "w1", "w2")
         if (tmp / f"{n}.log").exists()
     )
+
+
+def test_a_worker_on_sqlite_refuses_to_start_and_says_why(tmp_path: Path) -> None:
+    from digestcli import cli, write_config
+
+    done = cli("worker", "-c", str(write_config(tmp_path)), "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: digest worker needs storage_url on PostgreSQL (the job queue lives there); "
+        "with SQLite, `digest serve` does all the work itself"
+    )

@@ -204,8 +204,8 @@ def _add_content(
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
         if slots:
             html_part = msg.get_payload()[-1]  # type: ignore[index]
-            assert isinstance(html_part, EmailMessage)
-            _slot_tokens(html_part, html)
+            if isinstance(html_part, EmailMessage):  # what add_alternative just made
+                _slot_tokens(html_part, html)
     if attach and rendered.pdf is not None:
         name = attachment_name or f"digest-{now:%Y-%m-%d}.pdf"
         msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)

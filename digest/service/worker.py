@@ -304,7 +304,8 @@ def _register(
 
     @app.task(name=DELIVER_TASK, queue=QUEUE, pass_context=True)
     def deliver_batch(context: procrastinate.JobContext, run_id: int, ids: list[int]) -> None:
-        assert context.job is not None and context.job.id is not None
+        if context.job is None or context.job.id is None:  # Procrastinate always gives both
+            raise StoreError(DELIVER_TASK, "the job context names no job")
         started = time.perf_counter()
         out = deliver.send_batch(store, settings, ids, by=job_tag(context.job.id), connect=connect)
         statuses = [x.status for x in out]

@@ -58,6 +58,7 @@ RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
 # Hands a run's due ledger rows (by id) to `digest worker` jobs instead of sending them here.
 Dispatch = Callable[[int, Sequence[int]], None]
 DEFAULT_SENDER = "digest@localhost"
+ROWS_PER_INSERT = 500  # ledger rows written per transaction while a period is prepared
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
@@ -114,13 +115,23 @@ def prepare_deliveries(
     existing = {row.recipient: row for row in ledger.for_run(store, run_id)}
     earlier = {r.recipient: r.updated_at for r in existing.values() if r.status in ledger.DONE}
     template = mail.MessageTemplate()
+    new: list[ledger.NewRow] = []
     for recipient in active_recipients(store, digest_settings):
         row = existing.get(recipient.address)
-        if row is None or (row.status == "failed" and not row.built):
-            _build_row(
-                store, settings, digest_settings, run_id, key, recipient, render_for, row,
-                clock, template,
+        if row is None:
+            new.append(
+                _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+            )
+        elif row.status == "failed" and not row.built:
+            made = _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+            ledger.rebuild(
+                store, row.id, message=made.message, message_id=made.message_id, now=clock(),
+                error=made.error,
             )  # fmt: skip
+        if len(new) >= ROWS_PER_INSERT:
+            ledger.create_many(store, run_id, new, clock())
+            new = []
+    ledger.create_many(store, run_id, new, clock())
     return earlier
 
 
@@ -153,19 +164,16 @@ def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
     return [r for r in unique if r.address.strip().casefold() not in gone]
 
 
-def _build_row(
-    store: Store,
+def _new_row(
     settings: Settings,
     d: DigestSettings,
-    run_id: int,
     key: tuple[str, str],
     recipient: Recipient,
     render_for: RenderFor,
-    row: LedgerRow | None,
     clock: Clock,
     template: mail.MessageTemplate,
-) -> None:
-    """Build a recipient's message and store it in its row (a 'failed' row if it cannot be)."""
+) -> ledger.NewRow:
+    """Build a recipient's message for their row (or say why it cannot be built)."""
     sender = settings.smtp.from_addr if settings.smtp else DEFAULT_SENDER
     message_id = mail.message_id_for(f"{key[0]}|{key[1]}|{recipient.address}", sender)
     data: MessageParts | None = None
@@ -178,13 +186,7 @@ def _build_row(
         error = str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
         error = str(Failure.unexpected("render", recipient.address, exc))
-    if row is None:
-        ledger.create(
-            store, run_id, recipient.address, message=data, message_id=message_id,
-            now=clock(), status="pending" if data is not None else "failed", error=error,
-        )  # fmt: skip
-    else:
-        ledger.rebuild(store, row.id, message=data, message_id=message_id, now=clock(), error=error)
+    return ledger.NewRow(recipient.address, data, message_id, error)
 
 
 def _build(

@@ -186,6 +186,43 @@ def create(
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """A ledger row to create: a recipient's message, or why it could not be built."""
+
+    recipient: str
+    message: MessageParts | None
+    message_id: str
+    error: str | None = None
+
+
+def create_many(store: Store, run_id: int, rows: Sequence[NewRow], now: datetime) -> None:
+    """Insert the rows (those without a message as 'failed') in one transaction.
+
+    A row that exists already (made meanwhile by another process) is kept as it is.
+    """
+    if not rows:
+        return
+    with store.begin() as conn:
+        body_ids: dict[bytes, int] = {}
+        values = []
+        for r in rows:
+            own: dict[str, Any] = {"head": None, "body_id": None, "token": None}
+            if r.message is not None:
+                body = r.message.body
+                if body not in body_ids:
+                    body_ids[body] = store_body(conn, run_id, body)
+                own = {"head": r.message.head, "body_id": body_ids[body], "token": r.message.token}
+            status = "pending" if r.message is not None else "failed"
+            values.append({
+                "run_id": run_id, "recipient": r.recipient, "status": status,
+                "message_id": r.message_id, "attempts": 0, "error": r.error,
+                "created_at": now, "updated_at": now,
+                "next_attempt_at": now if status in DUE else None, **own,
+            })  # fmt: skip
+        conn.execute(store.insert_ignore(deliveries), values)
+
+
 def _message_values(
     conn: sa.Connection, run_id: int, message: MessageParts | None
 ) -> dict[str, Any]:
@@ -264,16 +301,29 @@ def claim(
 
 
 def _parts(conn: sa.Connection, row_id: int) -> MessageParts | None:
-    d, b = deliveries.c, delivery_bodies.c
-    found = conn.execute(
-        sa.select(d.head, d.token, b.body)
-        .select_from(deliveries.outerjoin(delivery_bodies, b.id == d.body_id))
-        .where(d.id == row_id)
-    ).first()
+    d = deliveries.c
+    found = conn.execute(sa.select(d.head, d.token, d.body_id).where(d.id == row_id)).first()
     if found is None or found.head is None:
         return None
-    body = bytes(found.body) if found.body is not None else b""
+    body = _body(conn, found.body_id) if found.body_id is not None else b""
     return MessageParts(head=bytes(found.head), body=body, token=found.token)
+
+
+# A body never changes once stored (a new body is a new row), so a process sending a
+# period's messages reads it once instead of once per recipient; keyed by database too.
+_BODIES: dict[tuple[str, int], bytes] = {}
+_BODIES_KEPT = 8
+
+
+def _body(conn: sa.Connection, body_id: int) -> bytes:
+    key = (conn.engine.url.render_as_string(hide_password=True), int(body_id))
+    if key not in _BODIES:
+        b = delivery_bodies.c
+        data = conn.execute(sa.select(b.body).where(b.id == body_id)).scalar_one()
+        if len(_BODIES) >= _BODIES_KEPT:
+            _BODIES.pop(next(iter(_BODIES)))
+        _BODIES[key] = bytes(data)
+    return _BODIES[key]
 
 
 def _update(store: Store, row_id: int, **values: Any) -> None:

@@ -526,7 +526,9 @@ def _with_deliveries(
         ),
         already_delivered=sum(1 for x in deliveries if x.earlier_at),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
-        delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
+        delivery_retry=sum(1 for x in deliveries if x.status == "retry"),
+        # Handed to `digest worker` jobs, not sent yet (or, in one process, not tried yet).
+        delivery_queued=sum(1 for x in deliveries if x.status == "pending"),
     )
     return replace(
         report,

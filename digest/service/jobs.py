@@ -86,7 +86,7 @@ _STAGE_COUNTS = {
     "events": ("articles", "events_found"),
     "summarize": ("events",),
     "render": (),
-    "deliver": ("delivered", "delivery_failed", "delivery_retry"),
+    "deliver": ("delivered", "delivery_failed", "delivery_retry", "delivery_queued"),
 }
 
 

@@ -191,3 +191,15 @@ def test_a_worker_on_sqlite_refuses_to_start_and_says_why(tmp_path: Path) -> Non
         "error: digest worker needs storage_url on PostgreSQL (the job queue lives there); "
         "with SQLite, `digest serve` does all the work itself"
     )
+
+
+def test_one_hosts_feeds_are_fetched_in_one_batch() -> None:
+    from digest.models import FeedSource
+    from digest.service.worker import FETCH_BUCKETS, batches
+
+    sources = [FeedSource(url=f"https://h{n % 40}.example/feed{n}.xml") for n in range(400)]
+    grouped = batches(sources)
+    assert 1 < len(grouped) <= FETCH_BUCKETS
+    assert sorted(u for urls in grouped.values() for u in urls) == sorted(s.url for s in sources)
+    for host in {s.url.split("/")[2] for s in sources}:  # each host in exactly one batch
+        assert sum(any(f"//{host}/" in u for u in urls) for urls in grouped.values()) == 1

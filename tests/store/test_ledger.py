@@ -130,3 +130,15 @@ def test_rebuild_fills_only_a_failed_row_without_bytes(store: Store) -> None:
         now=later,
     )
     assert ledger.message(store, unbuilt.id) == MSG
+
+
+def test_release_frees_only_the_dead_holders_leased_rows(store: Store) -> None:
+    rows = [_row(store, f"{n}@example.org") for n in "abc"]
+    assert ledger.claim(store, rows[0].id, NOW, LEASE, by="job:7") is not None
+    assert ledger.claim(store, rows[1].id, NOW, LEASE, by="job:7") is not None
+    assert ledger.claim(store, rows[2].id, NOW, LEASE, by="job:8") is not None
+    ledger.mark_sending(store, rows[1].id, NOW)  # its final dot may have gone: stays sending
+    assert ledger.due_ids(store, NOW + timedelta(seconds=1)) == ()
+    assert ledger.release(store, "job:7", NOW + timedelta(seconds=1)) == 1
+    assert ledger.due_ids(store, NOW + timedelta(seconds=1)) == (rows[0].id,)
+    assert ledger.release(store, "job:7", NOW + timedelta(seconds=2)) == 0

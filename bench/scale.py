@@ -33,7 +33,6 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,10 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 import fetch as fetch_bench  # noqa: E402  (bench/fetch.py: corpus and feed server)
 from aiosmtpd.controller import Controller  # noqa: E402
 from pgserver import PostgresServer, server_binaries  # noqa: E402
+from smtpserver import linked_rendered  # noqa: E402
 
 from digest.config import Recipient, load_settings  # noqa: E402
 from digest.deliver.send import deliver_digest, prepare_deliveries  # noqa: E402
-from digest.models import Rendered  # noqa: E402
 from digest.service.worker import JobQueue  # noqa: E402
 from digest.store import ledger, open_store  # noqa: E402
 
@@ -63,31 +62,6 @@ class _Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += len(envelope.rcpt_tos)
         return "250 OK"
-
-
-def _pdf(pages: int = 12) -> bytes:
-    """A real PDF of text pages, about the size of a digest's."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    buffer = BytesIO()
-    canvas = Canvas(buffer)
-    for page in range(pages):
-        for line in range(50):
-            canvas.drawString(40, 800 - 15 * line, f"Page {page} line {line}: " + "news " * 12)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def _rendered() -> Rendered:
-    para = "<p>" + "Stories of the day, in some detail. " * 40 + "</p>"
-    link = "https://example.org/u/{token}"
-    return Rendered(
-        subject="Morning digest",
-        html=f"<html><body>{para * 20}<a href='{link}'>Unsubscribe</a></body></html>",
-        text="Morning digest\n\n" + "A story. " * 400 + f"\n\nUnsubscribe: {link}\n",
-        pdf=_pdf(),
-    )
 
 
 def _config(folder: Path, urls: list[str], storage_url: str, smtp_port: int) -> Path:
@@ -176,7 +150,7 @@ def deliver_with_workers(
         store = open_store(url)
         queue = JobQueue(settings, store)
         run = store.claim_run(d.name, "2026-12-01", NOW)
-        rendered = _rendered()
+        rendered = linked_rendered()
         before = _db_size(store)
         started = time.perf_counter()
         prepare_deliveries(store, settings, d, run.id, lambda r: (rendered, r.formats), lambda: NOW)
@@ -207,7 +181,7 @@ def deliver_one_process(recipients: int, sink: _Sink, smtp_port: int) -> dict[st
         d = replace(settings.digests[0], recipients=_people(recipients))
         store = open_store(settings.storage_url)
         run = store.claim_run(d.name, "2026-12-01", NOW)
-        rendered = _rendered()
+        rendered = linked_rendered()
         sent_before, load = sink.count, _load()
         started = time.perf_counter()
         deliver_digest(store, settings, d, run.id, lambda r: (rendered, r.formats), NOW)

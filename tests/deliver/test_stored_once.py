@@ -15,11 +15,10 @@ import shutil
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
-from io import BytesIO
 from pathlib import Path
 
 import sqlalchemy as sa
-from smtpserver import NOW, SmtpServer, make_settings, recipients
+from smtpserver import NOW, SmtpServer, linked_rendered, make_settings, recipients
 
 from digest.config.settings import Recipient
 from digest.deliver.message import assemble
@@ -34,30 +33,6 @@ SECRET = "s3cret"
 LINK = "https://example.org/u/{token}"
 
 
-def _pdf() -> bytes:
-    """A real PDF of a few pages (tens of KB), as a digest's attachment."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    buffer = BytesIO()
-    canvas = Canvas(buffer)
-    for page in range(12):
-        for line in range(50):
-            canvas.drawString(40, 800 - 15 * line, f"Page {page} line {line}: " + "news " * 12)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def _rendered() -> Rendered:
-    para = "<p>" + "Stories of the day, in some detail. " * 40 + "</p>"
-    return Rendered(
-        subject="Morning digest",
-        html=f"<html><body>{para * 20}<p><a href='{LINK}'>Unsubscribe</a> ({LINK})</p></body></html>",
-        text="Morning digest\n\n" + "A story. " * 400 + f"\n\nUnsubscribe: {LINK}\n",
-        pdf=_pdf(),
-    )
-
-
 def _parts_of(data: bytes) -> dict[str, object]:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     out: dict[str, object] = {"List-Unsubscribe": str(msg["List-Unsubscribe"])}
@@ -70,7 +45,7 @@ def _parts_of(data: bytes) -> dict[str, object]:
 def test_one_body_per_period_and_each_recipient_gets_their_own_token(
     tmp_path: Path, database_url: str
 ) -> None:
-    r = _rendered()
+    r = linked_rendered(LINK)
     people = (
         *recipients(30),
         Recipient(address="a.rather.long.address.of.someone@subdomain.example.org", name="Ann"),

@@ -114,9 +114,7 @@ def serve_command(
             store = store_for(settings)
             queue = None
             if is_postgres(settings) and not in_process:
-                from digest.service.worker import JobQueue, queued_stages
-
-                queue = JobQueue(settings, store)
+                queue = service.JobQueue(settings, store)
             try:
                 code = service.serve_forever(
                     settings,
@@ -126,7 +124,7 @@ def serve_command(
                     health_port=health_port,
                     stop_timeout=stop_timeout,
                     site_http=site_http,
-                    stages=queued_stages(queue) if queue else None,
+                    stages=service.queued_stages(queue) if queue else None,
                 )
             finally:
                 if queue is not None:
@@ -168,10 +166,8 @@ def worker_command(
             "digest worker needs storage_url on PostgreSQL (the job queue lives there); "
             "with SQLite, `digest serve` does all the work itself"
         )
-    from digest.service.worker import run_worker
-
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    run_worker(settings, concurrency=concurrency, name=name, once=once)
+    service.run_worker(settings, concurrency=concurrency, name=name, once=once)
 
 
 def configure_logging(level: str) -> None:

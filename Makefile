@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: pdftoppm/pdftotext for PDF previews and visual tests, Chromium for the
 # email screenshot, DejaVu fonts for Chromium's rendering of the email, epubcheck (Java) for
-# the EPUB test.
-DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core epubcheck
+# the EPUB test, and the PostgreSQL server the store, ledger and worker tests start a
+# throwaway cluster of (Debian keeps initdb in /usr/lib/postgresql/N/bin, off PATH).
+DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core epubcheck postgresql
 DEMO         := $(BIN)/digest run --config examples/demo.toml --data-dir out/.data --out out --site out/site
 
 .PHONY: demo test lint typecheck unit system-deps bench wheel clean
@@ -28,11 +29,13 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	command -v epubcheck >/dev/null 2>&1 || missing="$$missing epubcheck"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "note: install$$missing (Debian) for PNG previews, the visual and EPUB tests"; fi; \
+	  else echo "note: install$$missing (Debian) for PNG previews, the visual, EPUB and PostgreSQL tests"; fi; \
 	fi
 
 demo: $(STAMP) system-deps

@@ -370,6 +370,22 @@ class Rendered:
     ics: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MessageParts:
+    """One recipient's message as the ledger keeps it: what differs, and the period's body.
+
+    `head` is the recipient's header block (To, Date, Message-ID, List-Unsubscribe, ...,
+    ending in CRLF); `body` (from the blank line on) is shared by every recipient of the
+    period who asked for the same formats, with each place their unsubscribe token goes
+    marked; `token` fills those places. digest/deliver/message.py joins them into the exact
+    bytes sent, the same on every retry.
+    """
+
+    head: bytes
+    body: bytes
+    token: str | None = None
+
+
 DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]
 
 

@@ -61,6 +61,9 @@ class Deps:
     # Shown each digest once composed, before it is rendered: `digest eval reader` audits
     # what a subscriber reads from the very digest a run builds.
     on_digest: Callable[[Digest], None] = field(default=lambda _digest: None)
+    # Hands a run's due ledger rows to `digest worker` jobs instead of sending them in this
+    # process (deliver.Dispatch); None sends here.
+    dispatch: Callable[[int, Sequence[int]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -494,6 +497,7 @@ def _deliver(
             now,
             connect=deps.connect,
             clock=deps.clock,
+            dispatch=deps.dispatch,
         )
     except StoreError:
         raise
@@ -538,7 +542,9 @@ def _with_deliveries(
         ),
         already_delivered=sum(1 for x in deliveries if x.earlier_at),
         delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
-        delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
+        delivery_retry=sum(1 for x in deliveries if x.status == "retry"),
+        # Handed to `digest worker` jobs, not sent yet (or, in one process, not tried yet).
+        delivery_queued=sum(1 for x in deliveries if x.status == "pending"),
     )
     return replace(
         report,

@@ -34,3 +34,39 @@ def serve_dir() -> Iterator[Any]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+# -- databases: every store, ledger, request and lock test runs on SQLite and on PostgreSQL --
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """Start one throwaway PostgreSQL cluster for the session (see tests/pgserver.py).
+
+    Skipped only when the server is not installed and cannot be (not root): as root, as on
+    CI after `make system-deps`, a server that does not start fails the tests loudly.
+    """
+    import os
+
+    from pgserver import PostgresServer, server_binaries
+
+    bindir = server_binaries()
+    if bindir is None:
+        if os.geteuid() != 0 and not os.environ.get("CI"):
+            pytest.skip(
+                "PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
+                "`make system-deps` as root installs Debian's postgresql"
+            )
+        pytest.fail("PostgreSQL server binaries are missing: run `make system-deps` as root")
+    server = PostgresServer(bindir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty database: an SQLite file, then a database on the test server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'digest.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return str(server.new_database())

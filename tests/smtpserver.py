@@ -292,7 +292,7 @@ def client_settings(
 class _DotFails(smtplib.SMTP):
     """A client whose socket dies just as the final "." is written (body already sent)."""
 
-    def send(self, s: bytes | str) -> None:
+    def send(self, s: Any) -> None:  # smtplib's own type (Buffer | str) needs Python 3.12
         if s == b".\r\n" and self.sock is not None:
             # The write below then fails as on a reset connection; the server sees EOF.
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -308,7 +308,7 @@ class _WaitsAfterBody(smtplib.SMTP):
 
     hung_up: threading.Event
 
-    def send(self, s: bytes | str) -> None:
+    def send(self, s: Any) -> None:
         super().send(s)
         if isinstance(s, bytes) and len(s) > 2048:
             self.hung_up.wait(5)
@@ -341,6 +341,31 @@ def small_pdf() -> bytes:
     canvas.drawString(72, 720, "Morning digest")
     canvas.save()
     return buffer.getvalue()
+
+
+def pages_pdf(pages: int = 12) -> bytes:
+    """Return a real PDF of text pages (tens of KB), about a digest's size."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = BytesIO()
+    canvas = Canvas(buffer)
+    for page in range(pages):
+        for line in range(50):
+            canvas.drawString(40, 800 - 15 * line, f"Page {page} line {line}: " + "news " * 12)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def linked_rendered(link: str = "https://example.org/u/{token}") -> Rendered:
+    """Return a Rendered of digest size: long HTML and text ending in an unsubscribe link."""
+    para = "<p>" + "Stories of the day, in some detail. " * 40 + "</p>"
+    return Rendered(
+        subject="Morning digest",
+        html=f"<html><body>{para * 20}<p><a href='{link}'>Unsubscribe</a> ({link})</p></body></html>",
+        text="Morning digest\n\n" + "A story. " * 400 + f"\n\nUnsubscribe: {link}\n",
+        pdf=pages_pdf(),
+    )
 
 
 def rendered(subject: str = "Morning digest — 25 November", pdf: bytes | None = b"") -> Rendered:

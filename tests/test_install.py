@@ -236,18 +236,26 @@ def _unit(path: Path) -> dict[str, list[str]]:
     return settings
 
 
-def test_systemd_analyze_verifies_the_unit(root: Path, venv: Path) -> None:
+@pytest.mark.parametrize(
+    ("unit", "instance"),
+    [(UNIT, UNIT), ("digest-worker@.service", "digest-worker@1.service")],
+)
+def test_systemd_analyze_verifies_the_unit(
+    root: Path, venv: Path, unit: str, instance: str
+) -> None:
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (Debian: systemd)")
-    folder = root / "verify"
+    folder = root / f"verify-{instance}"
     folder.mkdir()
-    text = (REPO / "contrib" / UNIT).read_text(encoding="utf-8")
+    text = (REPO / "contrib" / unit).read_text(encoding="utf-8")
     assert "ExecStart=/opt/digest/bin/digest " in text
     # The unit's program as installed here: verify checks that ExecStart is executable.
-    (folder / UNIT).write_text(text.replace("/opt/digest/", f"{venv.parent.parent}/opt/digest/"))
-    verified = _run(["systemd-analyze", "verify", str(folder / UNIT)], folder)
+    (folder / unit).write_text(text.replace("/opt/digest/", f"{venv.parent.parent}/opt/digest/"))
+    if instance != unit:  # a template is verified as one of its instances
+        (folder / instance).symlink_to(folder / unit)
+    verified = _run(["systemd-analyze", "verify", str(folder / instance)], folder)
     assert verified.returncode == 0, verified.stderr
-    assert UNIT not in verified.stderr, verified.stderr
+    assert unit not in verified.stderr, verified.stderr
 
 
 def _free_port() -> int:

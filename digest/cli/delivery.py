@@ -22,10 +22,9 @@ from digest.cli.common import (
     load,
     store_for,
 )
-from digest.deliver import LedgerRow, ledger
 from digest.errors import DigestError, LockError, StoreError
 from digest.models import wall_clock
-from digest.store import run_lock
+from digest.store import LedgerRow, ledger, run_lock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 

@@ -29,7 +29,6 @@ from digest.cli.common import (
 )
 from digest.cli.reports import llm_events, llm_fallbacks
 from digest.config import DigestSettings, Settings, load_settings
-from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
 from digest.models import FeedState, LlmRun, wall_clock
 from digest.service import next_slot, parse_address
@@ -38,10 +37,12 @@ from digest.store import (
     SERVICE_ROLE,
     Store,
     is_postgres,
+    ledger,
     lock_holder,
     lock_path,
     run_lock,
 )
+from digest.store import queue as job_queue
 
 app = typer.Typer()
 
@@ -89,8 +90,20 @@ def serve_command(
             "DIGEST_UNSUBSCRIBE_SECRET) on HOST:PORT, e.g. 127.0.0.1:8080.",
         ),
     ] = None,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="On PostgreSQL, fetch, build and send in this process instead of enqueueing "
+            "jobs for `digest worker` (SQLite always works in-process).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time."""
+    """Run the scheduler: fetch feeds every fetch_every, build and send each digest on time.
+
+    With storage_url on PostgreSQL it enqueues the work, and `digest worker` processes (on
+    this machine or others) run it; see docs/several-machines.md.
+    """
     settings = load(config, data_dir)
     configure_logging(log_level)
     try:
@@ -100,20 +113,62 @@ def serve_command(
     try:
         with run_lock(settings, role=SERVICE_ROLE):  # so `digest run` hands its run over
             store = store_for(settings)
-            code = service.serve_forever(
-                settings,
-                store,
-                load=lambda: load_settings(config, data_dir=data_dir),
-                health_host=health_host,
-                health_port=health_port,
-                stop_timeout=stop_timeout,
-                site_http=site_http,
-            )
+            queue = None
+            if is_postgres(settings) and not in_process:
+                queue = service.JobQueue(settings, store)
+            try:
+                code = service.serve_forever(
+                    settings,
+                    store,
+                    load=lambda: load_settings(config, data_dir=data_dir),
+                    health_host=health_host,
+                    health_port=health_port,
+                    stop_timeout=stop_timeout,
+                    site_http=site_http,
+                    stages=service.queued_stages(queue) if queue else None,
+                )
+            finally:
+                if queue is not None:
+                    queue.close()
     except LockError as exc:
         fail(f"{exc} (another digest serve or digest run is using this database)", EXIT_FAILED)
     except ConfigError as exc:  # --http or --health-port: the port is taken or not ours
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command("worker")
+def worker_command(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Jobs this process runs at once.")
+    ] = 1,
+    name: Annotated[
+        str | None, typer.Option("--name", help="How the worker is named (default HOST:PID).")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit when the queue is empty instead of waiting.")
+    ] = False,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = "info",
+) -> None:
+    """Run the jobs `digest serve` enqueues: fetch feeds, build periods, deliver mail.
+
+    Needs storage_url on PostgreSQL (the queue lives there); start as many as you like, on
+    any machine that reaches the database, with the same configuration. One process uses
+    one core: start one per core. SIGTERM lets the running job finish.
+    """
+    settings = load(config, data_dir)
+    configure_logging(log_level)
+    if not is_postgres(settings):
+        fail(
+            "digest worker needs storage_url on PostgreSQL (the job queue lives there); "
+            "with SQLite, `digest serve` does all the work itself"
+        )
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    service.run_worker(settings, concurrency=concurrency, name=name, once=once)
 
 
 def configure_logging(level: str) -> None:
@@ -140,6 +195,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     store = store_for(settings)
     now = wall_clock()
     _print_service(settings)
+    _print_queue(store)
     for d in settings.digests:
         _print_digest(d, store, now)
         _print_llm(store.last_llm_run(d.name))
@@ -157,6 +213,18 @@ def _print_service(settings: Settings) -> None:
         state = f"unknown ({exc})"
     _say(f"service: {state}; lock: {where}")
     _say(f"database: {_safe_url(settings.storage_url)}")
+
+
+def _print_queue(store: Store) -> None:
+    """Say how many jobs wait, by state, and how many `digest worker` processes are alive."""
+    stats = job_queue.stats(store)
+    if stats is None:
+        return
+    states = ", ".join(f"{state} {n}" for state, n in stats.by_state if n)
+    _say(
+        f"job queue: {stats.depth} waiting; jobs: {states or 'none'}; "
+        f"workers seen in the last minute: {stats.workers}"
+    )
 
 
 def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:

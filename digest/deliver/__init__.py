@@ -1,7 +1,8 @@
-"""Deliver: MIME messages, SMTP sessions, the outbox or Maildir, and the delivery ledger.
+"""Deliver: MIME messages, SMTP sessions, the outbox or Maildir, through the delivery ledger.
 
 `deliver_digest` sends (or writes) one rendered digest to each recipient through the
-`ledger`, which keeps a period to one message per recipient across crashes and restarts;
+store's `ledger`, which keeps a period to one message per recipient across crashes and
+restarts; `send_batch` sends some of a run's rows (a `digest worker` job);
 `retry_pending` retries what is due; `resend_delivery` sends one ledger row again;
 `doctor` checks the SMTP settings; `unsubscribe_link` builds a recipient's link, signed per
 recipient by `make_token` (`read_token` checks one); `issue_stem` names an issue's files and
@@ -15,8 +16,6 @@ from typing import TYPE_CHECKING
 from digest import lazy_exports
 
 if TYPE_CHECKING:
-    from digest.deliver import ledger
-    from digest.deliver.ledger import LedgerRow
     from digest.deliver.message import unsubscribe_link
     from digest.deliver.naming import issue_stem, period_time
     from digest.deliver.report import send_report
@@ -25,14 +24,13 @@ if TYPE_CHECKING:
         deliver_digest,
         resend_delivery,
         retry_pending,
+        send_batch,
     )
     from digest.deliver.smtp import Connect, doctor
     from digest.deliver.unsubscribe import make_token, read_token
 
 # Loaded on first use (digest.lazy_exports): where each public name lives.
 _HOMES = {
-    "ledger": "digest.deliver.ledger",
-    "LedgerRow": "digest.deliver.ledger",
     "unsubscribe_link": "digest.deliver.message",
     "issue_stem": "digest.deliver.naming",
     "period_time": "digest.deliver.naming",
@@ -41,6 +39,7 @@ _HOMES = {
     "deliver_digest": "digest.deliver.send",
     "resend_delivery": "digest.deliver.send",
     "retry_pending": "digest.deliver.send",
+    "send_batch": "digest.deliver.send",
     "Connect": "digest.deliver.smtp",
     "doctor": "digest.deliver.smtp",
     "make_token": "digest.deliver.unsubscribe",
@@ -49,17 +48,16 @@ _HOMES = {
 
 __all__ = [
     "Connect",
-    "LedgerRow",
     "active_recipients",
     "deliver_digest",
     "doctor",
     "issue_stem",
-    "ledger",
     "make_token",
     "period_time",
     "read_token",
     "resend_delivery",
     "retry_pending",
+    "send_batch",
     "send_report",
     "unsubscribe_link",
 ]

@@ -17,6 +17,7 @@ import re
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from email import quoprimime
 from email.errors import HeaderParseError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
@@ -24,8 +25,9 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from digest.config import Recipient
+from digest.deliver.unsubscribe import PLACEHOLDER
 from digest.errors import DeliveryError, PermanentDeliveryError
-from digest.models import Rendered
+from digest.models import MessageParts, Rendered
 
 
 class _OneLineHeader(UnstructuredHeader, BaseHeader):
@@ -147,6 +149,23 @@ def build_message(
 ) -> EmailMessage:
     """Return the MIME message of a rendered digest for one recipient."""
     msg = EmailMessage(policy=POLICY)
+    _add_headers(msg, rendered.subject, recipient, sender, reply_to, list_id, unsubscribe, now)
+    msg["Message-ID"] = message_id or make_msgid("digest", domain=sender_domain(sender))
+    _add_content(msg, rendered, formats, attachment_name, now, slots=False)
+    return msg
+
+
+def _add_headers(
+    msg: EmailMessage,
+    subject: str,
+    recipient: Recipient,
+    sender: str,
+    reply_to: str | None,
+    list_id: str,
+    unsubscribe: str | None,
+    now: datetime,
+) -> None:
+    """Add the headers of one recipient's message (all but Message-ID and the MIME ones)."""
     if not _ADDRESS.fullmatch(recipient.address):
         raise PermanentDeliveryError(recipient.address, "not an email address")
     try:
@@ -156,21 +175,37 @@ def build_message(
             msg["Reply-To"] = one_line(reply_to)
     except (ValueError, IndexError, HeaderParseError) as exc:  # headerregistry's errors
         raise PermanentDeliveryError(recipient.address, f"bad address: {exc}") from exc
-    msg["Subject"] = one_line(rendered.subject)
+    msg["Subject"] = one_line(subject)
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id or make_msgid("digest", domain=sender_domain(sender))
     list_id = one_line(list_id)
     msg["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
     _add_unsubscribe(msg, unsubscribe)
     msg["Auto-Submitted"] = "auto-generated"  # vacation responders must not answer
 
+
+def _add_content(
+    msg: EmailMessage,
+    rendered: Rendered,
+    formats: Sequence[str],
+    attachment_name: str | None,
+    now: datetime,
+    *,
+    slots: bool,
+) -> None:
+    """Add the text, HTML and attachments; with slots, each {token} becomes a TOKEN_SLOT."""
     attach = "pdf" in formats and rendered.pdf is not None and not rendered.pdf_note
     note = rendered.pdf_note if "pdf" in formats and rendered.pdf_note else None
     text = rendered.text + (f"\n\n{note}\n" if note else "")
     msg.set_content(text, charset="utf-8", cte="quoted-printable")
+    if slots:
+        _slot_tokens(msg, text)
     if "html" in formats:
         html = _with_note(rendered.html, note) if note else rendered.html
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        if slots:
+            html_part = msg.get_payload()[-1]  # type: ignore[index]
+            if isinstance(html_part, EmailMessage):  # what add_alternative just made
+                _slot_tokens(html_part, html)
     if attach and rendered.pdf is not None:
         name = attachment_name or f"digest-{now:%Y-%m-%d}.pdf"
         msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
@@ -178,7 +213,98 @@ def build_message(
         msg.make_mixed()  # the same tree shape for every recipient, attachment or not
     stem = (attachment_name or f"digest-{now:%Y-%m-%d}.pdf").rpartition(".")[0]
     _attach_extras(msg, rendered, formats, stem)
-    return msg
+
+
+# Where a recipient's unsubscribe token goes in a shared body: a line that quoted-printable
+# never produces ("=?" is no escape) and base64 has no "=" inside a line, so it is never
+# found in other content. `fill_tokens` replaces it with the token as soft-broken lines.
+TOKEN_SLOT = b"=?digest-token?="
+_QP_LINE = 76
+
+
+def _slot_tokens(part: EmailMessage, text: str) -> None:
+    """Encode a text part's {token} places as TOKEN_SLOT lines between quoted-printable runs."""
+    if PLACEHOLDER not in text:
+        return
+    lines = text.encode("utf-8").splitlines()
+    normal = (b"\n".join(lines) + b"\n").decode("latin-1")  # as set_content normalises it
+    slot = "=\n" + TOKEN_SLOT.decode("ascii") + "=\n"
+    # Each run ends in a soft line break before the slot ("=" at the end of a line), so one
+    # line of a run with its break stays within quoted-printable's 76 characters.
+    encoded = slot.join(quoprimime.body_encode(p, _QP_LINE - 1) for p in normal.split(PLACEHOLDER))
+    part.set_payload(encoded)
+
+
+def fill_tokens(body: bytes, token: str | None) -> bytes:
+    """Return a shared body with each TOKEN_SLOT replaced by the token (quoted-printable lines)."""
+    if token is None or TOKEN_SLOT not in body:
+        return body
+    step = _QP_LINE - 1
+    lines = [token[i : i + step] for i in range(0, len(token), step)] or [""]
+    return body.replace(TOKEN_SLOT, "=\r\n".join(lines).encode("ascii"))
+
+
+def assemble(parts: MessageParts) -> bytes:
+    """Return the exact bytes of a stored message: its head, then the body with its token."""
+    return parts.head + fill_tokens(parts.body, parts.token)
+
+
+class MessageTemplate:
+    """A period's message body built once per distinct (rendered, formats); heads per recipient.
+
+    Sharing the body is what lets the ledger keep it once: the MIME boundaries are derived
+    from the content (the same for every recipient), and each {token} is a TOKEN_SLOT.
+    """
+
+    def __init__(self) -> None:
+        self._bodies: dict[tuple[int, tuple[str, ...], str, bool], tuple[Rendered, str, bytes]] = {}
+
+    def body(
+        self, rendered: Rendered, formats: Sequence[str], attachment_name: str, slots: bool
+    ) -> tuple[str, bytes]:
+        """Return (the top Content-Type, the body from the blank line on) of a message."""
+        key = (id(rendered), tuple(formats), attachment_name, slots)
+        if key not in self._bodies:
+            msg = EmailMessage(policy=POLICY)
+            _add_content(msg, rendered, formats, attachment_name, _EPOCH, slots=slots)
+            seed = hashlib.sha256(repr(key[1:]).encode() + rendered.html.encode()).hexdigest()
+            for n, part in enumerate(msg.walk()):
+                if part.is_multipart():
+                    part.set_boundary(f"===============digest{n}{seed[:20]}==")
+            data = message_bytes(msg)
+            end = data.index(b"\r\n\r\n")
+            content_type = str(msg["Content-Type"])
+            self._bodies[key] = (rendered, content_type, data[end + 2 :])
+        _, content_type, body = self._bodies[key]
+        return content_type, body
+
+    def parts(
+        self,
+        rendered: Rendered,
+        *,
+        recipient: Recipient,
+        sender: str,
+        reply_to: str | None,
+        list_id: str,
+        unsubscribe: str | None,
+        now: datetime,
+        formats: Sequence[str],
+        message_id: str,
+        attachment_name: str,
+        token: str | None,
+    ) -> MessageParts:
+        """Return one recipient's message as the ledger keeps it (see MessageParts)."""
+        content_type, body = self.body(rendered, formats, attachment_name, token is not None)
+        msg = EmailMessage(policy=POLICY)
+        _add_headers(msg, rendered.subject, recipient, sender, reply_to, list_id, unsubscribe, now)
+        msg["Message-ID"] = message_id
+        msg["MIME-Version"] = "1.0"
+        msg["Content-Type"] = content_type
+        head = message_bytes(msg)
+        return MessageParts(head=head[: head.index(b"\r\n\r\n") + 2], body=body, token=token)
+
+
+_EPOCH = datetime(1970, 1, 1)  # the content's own date is never used: attachments are named
 
 
 def _attach_extras(

@@ -46,18 +46,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
-from digest.deliver import ledger
 from digest.deliver import message as mail
-from digest.deliver.ledger import LedgerRow
 from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.deliver.unsubscribe import make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
-from digest.models import Clock, Delivery, Failure, Rendered, wall_clock
-from digest.store import Store
+from digest.models import Clock, Delivery, Failure, MessageParts, Rendered, wall_clock
+from digest.store import LedgerRow, Store, ledger
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
+# Hands a run's due ledger rows (by id) to `digest worker` jobs instead of sending them here.
+Dispatch = Callable[[int, Sequence[int]], None]
 DEFAULT_SENDER = "digest@localhost"
+ROWS_PER_INSERT = 500  # ledger rows written per transaction while a period is prepared
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
@@ -74,33 +75,86 @@ def deliver_digest(
     connect: Connect | None = None,
     out_dir: Path | None = None,
     clock: Clock | None = None,
+    dispatch: Dispatch | None = None,
 ) -> tuple[Delivery, ...]:
     """Record each recipient's message in the ledger, send the due ones; return each outcome.
 
     `now` is the period's time and is not used as a timestamp (see the module docstring);
     `clock` (default: the wall clock in UTC) times the Date header, ledger rows and retries.
+    With `dispatch` (`digest worker` jobs), the due rows' ids are handed to it instead of
+    being sent here: the outcomes returned are then mostly 'pending'.
     """
     clock = clock or wall_clock
-    key = ledger.run_key(store, run_id)
+    earlier = prepare_deliveries(store, settings, digest_settings, run_id, render_for, clock)
     recipients = active_recipients(store, digest_settings)
-    earlier = {
-        row.recipient: row.updated_at
-        for row in ledger.for_run(store, run_id)
-        if row.status in ledger.DONE
-    }
-    for recipient in recipients:
-        row = ledger.find(store, run_id, recipient.address)
-        if row is None or (row.status == "failed" and not row.built):
-            _build_row(
-                store, settings, digest_settings, run_id, key, recipient, render_for, row, clock
-            )
-    _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
+    if dispatch is not None:
+        dispatch(run_id, ledger.due_ids(store, clock(), run_id))
+    else:
+        _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
     rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
     return tuple(
         replace(rows[r.address].to_delivery(), earlier_at=earlier.get(r.address))
         for r in recipients
         if r.address in rows
     )
+
+
+def prepare_deliveries(
+    store: Store,
+    settings: Settings,
+    digest_settings: DigestSettings,
+    run_id: int,
+    render_for: RenderFor,
+    clock: Clock,
+) -> dict[str, datetime]:
+    """Give each active recipient without a built message its ledger row, message included.
+
+    Return when each recipient that an earlier pass sent or wrote to got theirs.
+    """
+    key = ledger.run_key(store, run_id)
+    existing = {row.recipient: row for row in ledger.for_run(store, run_id)}
+    earlier = {r.recipient: r.updated_at for r in existing.values() if r.status in ledger.DONE}
+    template = mail.MessageTemplate()
+    new: list[ledger.NewRow] = []
+    for recipient in active_recipients(store, digest_settings):
+        row = existing.get(recipient.address)
+        if row is None:
+            new.append(
+                _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+            )
+        elif row.status == "failed" and not row.built:
+            made = _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+            ledger.rebuild(
+                store, row.id, message=made.message, message_id=made.message_id, now=clock(),
+                error=made.error,
+            )  # fmt: skip
+        if len(new) >= ROWS_PER_INSERT:
+            ledger.create_many(store, run_id, new, clock())
+            new = []
+    ledger.create_many(store, run_id, new, clock())
+    return earlier
+
+
+def send_batch(
+    store: Store,
+    settings: Settings,
+    row_ids: Sequence[int],
+    *,
+    by: str | None = None,
+    connect: Connect | None = None,
+    clock: Clock | None = None,
+) -> tuple[Delivery, ...]:
+    """Send the due rows among row_ids (a `digest worker` job); return their outcomes.
+
+    `by` names the job in each claim, so that the rows of a worker found dead are released
+    at once. Rows another process holds, or that are not due, are left alone.
+    """
+    clock = clock or wall_clock
+    now = clock()
+    due = [r for r in ledger.rows(store, row_ids) if r.status in ledger.DUE]
+    due = [r for r in due if r.next_attempt_at is None or r.next_attempt_at <= now]
+    _send_rows(store, settings, due, clock, connect, None, by=by)
+    return tuple(r.to_delivery() for r in ledger.rows(store, [r.id for r in due]))
 
 
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
@@ -110,35 +164,29 @@ def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
     return [r for r in unique if r.address.strip().casefold() not in gone]
 
 
-def _build_row(
-    store: Store,
+def _new_row(
     settings: Settings,
     d: DigestSettings,
-    run_id: int,
     key: tuple[str, str],
     recipient: Recipient,
     render_for: RenderFor,
-    row: LedgerRow | None,
     clock: Clock,
-) -> None:
-    """Build a recipient's message and store it in its row (a 'failed' row if it cannot be)."""
+    template: mail.MessageTemplate,
+) -> ledger.NewRow:
+    """Build a recipient's message for their row (or say why it cannot be built)."""
     sender = settings.smtp.from_addr if settings.smtp else DEFAULT_SENDER
     message_id = mail.message_id_for(f"{key[0]}|{key[1]}|{recipient.address}", sender)
-    data: bytes | None = None
+    data: MessageParts | None = None
     error: str | None = None
     try:
-        data = _build(settings, d, key, recipient, render_for, sender, message_id, clock())
+        data = _build(
+            settings, d, key, recipient, render_for, sender, message_id, clock(), template
+        )
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
         error = str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
         error = str(Failure.unexpected("render", recipient.address, exc))
-    if row is None:
-        ledger.create(
-            store, run_id, recipient.address, message=data, message_id=message_id,
-            now=clock(), status="pending" if data is not None else "failed", error=error,
-        )  # fmt: skip
-    else:
-        ledger.rebuild(store, row.id, message=data, message_id=message_id, now=clock(), error=error)
+    return ledger.NewRow(recipient.address, data, message_id, error)
 
 
 def _build(
@@ -150,16 +198,14 @@ def _build(
     sender: str,
     message_id: str,
     when: datetime,
-) -> bytes:
-    """Return the bytes of a recipient's message, dated when."""
+    template: mail.MessageTemplate,
+) -> MessageParts:
+    """Return a recipient's message as the ledger keeps it, dated when."""
     rendered, formats = render_for(recipient)
     secret = settings.unsubscribe_secret
+    # The same render for everyone: the body is shared, its link places filled per recipient.
     token = make_token(secret, d.name, recipient.address) if secret else None
-    if token is not None:  # the same render for everyone; the link is this recipient's own
-        rendered = replace(
-            rendered, html=personalise(rendered.html, token), text=personalise(rendered.text, token)
-        )
-    msg = mail.build_message(
+    return template.parts(
         rendered,
         recipient=recipient,
         sender=sender,
@@ -170,8 +216,8 @@ def _build(
         formats=formats,
         message_id=message_id,
         attachment_name=mail.safe_name(issue_stem(d, key[1])) + ".pdf",
+        token=token,
     )
-    return mail.message_bytes(msg)
 
 
 def _send_rows(
@@ -181,18 +227,20 @@ def _send_rows(
     clock: Clock,
     connect: Connect | None,
     out_dir: Path | None,
+    *,
+    by: str | None = None,
 ) -> None:
     """Send (or write) each row, recording the outcome in the ledger as it happens."""
     if not rows:
         return
     if settings.smtp is None:
         for row in rows:
-            _write_row(store, settings, row, clock, out_dir)
+            _write_row(store, settings, row, clock, out_dir, by)
         return
     session = SmtpSession(settings.smtp, connect)
     try:
         for row in rows:
-            _send_row(store, settings.smtp, session, row, clock)
+            _send_row(store, settings.smtp, session, row, clock, by)
     finally:
         session.close()
 
@@ -203,14 +251,19 @@ def _lease(smtp: SmtpSettings | None) -> timedelta:
 
 
 def _send_row(
-    store: Store, smtp: SmtpSettings, session: SmtpSession, row: LedgerRow, clock: Clock
+    store: Store,
+    smtp: SmtpSettings,
+    session: SmtpSession,
+    row: LedgerRow,
+    clock: Clock,
+    by: str | None,
 ) -> None:
-    data = ledger.claim(store, row.id, clock(), _lease(smtp))
-    if data is None:
+    parts = ledger.claim(store, row.id, clock(), _lease(smtp), by)
+    if parts is None:
         return  # another process took it, or there is nothing to send
     try:
         session.send(
-            data,
+            mail.assemble(parts),
             sender=smtp.from_addr,
             recipients=[row.recipient],
             before_dot=lambda: ledger.mark_sending(store, row.id, clock()),
@@ -225,11 +278,17 @@ def _send_row(
 
 
 def _write_row(
-    store: Store, settings: Settings, row: LedgerRow, clock: Clock, out_dir: Path | None
+    store: Store,
+    settings: Settings,
+    row: LedgerRow,
+    clock: Clock,
+    out_dir: Path | None,
+    by: str | None,
 ) -> None:
-    data = ledger.claim(store, row.id, clock(), _lease(None))
-    if data is None:
+    parts = ledger.claim(store, row.id, clock(), _lease(None), by)
+    if parts is None:
         return
+    data = mail.assemble(parts)
     try:
         if settings.maildir is not None:
             tag = hashlib.sha256(row.message_id.encode()).hexdigest()[:10]
@@ -292,15 +351,16 @@ def resend_delivery(
     """
     clock = clock or wall_clock
     row = ledger.get(store, row_id)
-    data = ledger.message(store, row_id) if row else None
-    if row is None or data is None:
+    parts = ledger.message(store, row_id) if row else None
+    if row is None or parts is None:
         why = "no such delivery" if row is None else "no stored message (it could not be built)"
         raise DeliveryError(f"delivery {row_id}", why)
     sender = settings.smtp.from_addr if settings.smtp else DEFAULT_SENDER
     new_id = mail.message_id_for(f"{row.digest}|{row.period_key}|{row.recipient}|{now}", sender)
-    head, sep, body = data.partition(b"\r\n\r\n")
-    head = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), head, count=1)
-    ledger.requeue(store, row_id, head + sep + body, new_id, clock())
+    head = re.sub(
+        rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), parts.head, count=1
+    )
+    ledger.requeue(store, row_id, replace(parts, head=head), new_id, clock())
     requeued = ledger.get(store, row_id)
     if requeued is None:
         raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")

@@ -4,13 +4,16 @@
 (`client`), feed parsing (`parse`, feedparser), full-text extraction and cleaning
 (`extract`, trafilatura), near-duplicate detection (`dedup`) and storage. `fetch_page` fetches
 one page under the same rules; `find_feed`/`export_opml`/`importable` discover, export and vet imported feeds;
-`preview_article` shows what one item would store.
+`preview_article` shows what one item would store; `report_states` reports feeds' health
+from their stored state; `steps_in_threads` keeps a pass in one process (`digest worker`).
 """
 
 from digest.fetch.bodies import is_local
 from digest.fetch.client import fetch_page
 from digest.fetch.discover import export_opml, find_feed, importable
 from digest.fetch.ingest import fetch_and_store, preview_article
+from digest.fetch.outcomes import report_states
+from digest.fetch.workers import steps_in_threads
 
 __all__ = [
     "export_opml",
@@ -20,4 +23,6 @@ __all__ = [
     "importable",
     "is_local",
     "preview_article",
+    "report_states",
+    "steps_in_threads",
 ]

@@ -13,6 +13,7 @@ all go through it. The resolver is a parameter so tests can play public and priv
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
@@ -134,6 +135,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """Return the process's TLS context (certifi's CAs), made once.
+
+    Loading the CA bundle costs about 0.1 CPU-s; httpx made it twice for every client (the
+    transport's own context, then ours), that is twice per fetch pass and per page fetch. A
+    context is safe to share between clients and threads once made.
+    """
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over a connection pool whose every connection is address-checked."""
 
@@ -143,13 +155,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits = httpx.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
-        super().__init__(limits=limits, trust_env=False)
+        context = context or default_ssl_context()
+        super().__init__(limits=limits, trust_env=False, verify=context)
         # httpx takes no network backend, so the pool is made again with the same settings
         # and the guarded backend (httpcore's documented extension point). Should httpx
         # ever rename its pool, fail loudly rather than fetch unguarded.
         if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
             raise RuntimeError("httpx.AsyncHTTPTransport has no _pool: cannot guard fetches")
-        context = context or httpx.create_ssl_context(trust_env=False)
         backend = GuardedBackend(resolve, parse_networks(settings.allow_private))
         # One pool per origin (digest/fetch/pools.py): httpcore's pool scans all of its
         # connections on every request. The fetcher limits requests overall and per host, so

@@ -59,3 +59,11 @@ def report_outcomes(
         not_modified=sum(1 for o in done if o.not_modified),
         failures=tuple(o.failure for o in done if o.failure is not None),
     )
+
+
+def report_states(sources: Sequence[FeedSource], states: dict[str, FeedState]) -> IngestReport:
+    """Return an IngestReport of the sources' health from their stored states (no pass run).
+
+    The scheduler reports this after `digest worker` jobs fetched the feeds.
+    """
+    return report_outcomes(sources, states, {})

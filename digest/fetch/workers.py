@@ -24,6 +24,16 @@ T = TypeVar("T")
 J = TypeVar("J")
 R = TypeVar("R")
 POOL_MIN_FEEDS = 24  # below this, starting worker processes costs more than it saves
+_threads_only = False
+
+
+def steps_in_threads(on: bool) -> None:
+    """Run every pass's CPU-bound steps in a thread, never in worker processes.
+
+    `digest worker` does: it is one process of many, and more workers use more cores.
+    """
+    global _threads_only
+    _threads_only = on
 
 
 class Workers:
@@ -31,7 +41,9 @@ class Workers:
 
     def __init__(self, feeds: int) -> None:
         self.count = min(os.cpu_count() or 1, 4)
-        self.wanted = feeds >= POOL_MIN_FEEDS and self.count > 1 and _main_importable()
+        self.wanted = (
+            feeds >= POOL_MIN_FEEDS and self.count > 1 and not _threads_only and _main_importable()
+        )
         self.pool: Executor | None = None
 
     async def run(self, func: Callable[..., T], *args: object) -> T:

@@ -3,6 +3,8 @@
 `serve_forever` runs the scheduler with its signal handlers and the health/metrics server;
 `next_slot` tells when a digest is next due (for `digest status`); `report_from_json` and
 `ingest_from_json` read back the reports of a run handed to the service by `digest run`.
+With PostgreSQL, `JobQueue` and `queued_stages` make the service enqueue its work and
+`run_worker` runs it (`digest worker`).
 Jobs call the pipeline, so a scheduled run and `digest run` do the same work.
 """
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from digest.service.schedule import next_slot
     from digest.service.site import parse_address, start_site_server
     from digest.service.wire import ingest_from_json, report_from_json
+    from digest.service.worker import JobQueue, queued_stages, run_worker
 
 # Loaded on first use (digest.lazy_exports): where each public name lives.
 _HOMES = {
@@ -26,13 +29,20 @@ _HOMES = {
     "start_site_server": "digest.service.site",
     "ingest_from_json": "digest.service.wire",
     "report_from_json": "digest.service.wire",
+    # Procrastinate is imported only by processes that use the job queue (PostgreSQL).
+    "JobQueue": "digest.service.worker",
+    "queued_stages": "digest.service.worker",
+    "run_worker": "digest.service.worker",
 }
 
 __all__ = [
+    "JobQueue",
     "ingest_from_json",
     "next_slot",
     "parse_address",
+    "queued_stages",
     "report_from_json",
+    "run_worker",
     "serve_forever",
     "start_site_server",
 ]

@@ -31,6 +31,9 @@ from digest.service.unsubscribe import Unsubscriber
 GAUGE_HELP = {
     "digest_feeds": "Configured and added feeds by state (ok, failing) after the last fetch.",
     "digest_deliveries_undelivered": "Messages still due in the delivery ledger.",
+    "digest_queue_depth": "Jobs waiting for a `digest worker` (PostgreSQL job queue).",
+    "digest_queue_jobs": "Jobs in the job queue by state (todo, doing, failed, ...).",
+    "digest_workers": "`digest worker` processes with a heartbeat in the last minute.",
 }
 
 

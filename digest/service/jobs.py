@@ -78,13 +78,15 @@ class Stages:
         build_period
     )
     retry: Callable[[Store, Settings, datetime], tuple[Delivery, ...]] = retry_deliveries
+    # Run every few seconds when set: with `digest worker`, finding dead workers' jobs.
+    tick: Callable[[datetime], object] | None = None
 
 
 _STAGE_COUNTS = {
     "events": ("articles", "events_found"),
     "summarize": ("events",),
     "render": (),
-    "deliver": ("delivered", "delivery_failed", "delivery_retry"),
+    "deliver": ("delivered", "delivery_failed", "delivery_retry", "delivery_queued"),
 }
 
 

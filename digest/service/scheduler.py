@@ -22,14 +22,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest.config import CatchUp, DigestSettings, Settings, slot_key, trigger_for
-from digest.deliver import ledger
 from digest.errors import ConfigError, DigestError
 from digest.models import Clock, IngestReport, wall_clock
 from digest.service.health import JobOutcome, ServiceState
 from digest.service.jobs import Stages, log_crash, log_event, log_report
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
-from digest.store import Store
+from digest.store import Store, ledger
+from digest.store import queue as job_queue
 
 # The ledger's first retry comes after a minute; checking each minute keeps it on time.
 RETRY_EVERY = timedelta(minutes=1)
@@ -37,6 +37,8 @@ RETRY_EVERY = timedelta(minutes=1)
 REQUESTS_EVERY = timedelta(seconds=2)
 FETCH_JOB, RETRY_JOB, DIGEST_PREFIX, CATCH_UP_PREFIX = "fetch", "retry", "digest:", "catch-up:"
 REQUESTS_JOB = "requests"
+# With `digest worker`: how often the scheduler looks for jobs of dead workers.
+TICK_EVERY, TICK_JOB = timedelta(seconds=5), "queue"
 
 
 class Service:
@@ -182,6 +184,15 @@ class Service:
             replace_existing=True,
             misfire_grace_time=None,  # behind a long job it runs late, never "missed"
         )
+        if self.stages.tick is not None:
+            sched.add_job(
+                self._guarded,
+                IntervalTrigger(seconds=TICK_EVERY.total_seconds(), timezone=UTC),
+                args=(TICK_JOB, self.tick),
+                id=TICK_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
         names = {d.name for d in s.digests}
         for job in sched.get_jobs():
             if job.id.startswith(DIGEST_PREFIX) and job.id.removeprefix(DIGEST_PREFIX) not in names:
@@ -312,6 +323,18 @@ class Service:
             )
         self.state.set_gauge("digest_deliveries_undelivered", ledger.undelivered(self.store))
         return f"{len(outcomes)} messages retried"
+
+    def tick(self) -> str:
+        """Run the stages' periodic check (the job queue's dead workers); return a summary."""
+        assert self.stages.tick is not None
+        summary = str(self.stages.tick(self.clock()))
+        stats = job_queue.stats(self.store)
+        if stats is not None:
+            self.state.set_gauge("digest_queue_depth", stats.depth)
+            for state, n in stats.by_state:
+                self.state.set_gauge("digest_queue_jobs", n, state=state)
+            self.state.set_gauge("digest_workers", stats.workers)
+        return summary
 
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
         started = time.perf_counter()

@@ -3,11 +3,13 @@
 `open_store` opens (and migrates) the SQLite file or the `storage_url` database and returns a
 `Store` with the feed, article, run and event queries; `run_lock` is the one lock that keeps
 two runs of the same data directory apart. It also keeps opt-outs (who unsubscribed) and the
-requests `digest run` hands to a running `digest serve`. The `runs` and `deliveries` tables are exported for
-the delivery ledger, which keeps its own queries beside the SMTP code that uses them.
+requests `digest run` hands to a running `digest serve`. `ledger` holds the delivery ledger's
+queries (one row per recipient and period; the period's message body kept once).
 """
 
+from digest.store import ledger
 from digest.store.database import Store, open_store
+from digest.store.ledger import LedgerRow
 from digest.store.lock import (
     SERVICE_ROLE,
     held_by_service,
@@ -23,12 +25,14 @@ __all__ = [
     "ALL_DIGESTS",
     "SERVICE_ROLE",
     "STALE_FINGERPRINT",
+    "LedgerRow",
     "OptOut",
     "Request",
     "Store",
     "deliveries",
     "held_by_service",
     "is_postgres",
+    "ledger",
     "lock_holder",
     "lock_path",
     "open_store",

@@ -25,6 +25,7 @@ from digest.store.schema import (
     MIGRATIONS,
     articles,
     deliveries,
+    delivery_bodies,
     digest_events,
     llm_replies,
     schema_version,
@@ -38,7 +39,7 @@ class Store(FeedQueries, RunQueries, LlmQueries, RequestQueries):
         """Forget what is older than before; return how many rows each table lost.
 
         Articles published and fetched before it and the events digests showed go; delivery
-        rows stay (they keep a period from being sent twice) but lose their message bytes
+        rows stay (they keep a period from being sent twice) but lose their message
         once sent or written, as only `digest resend` would need them.
         """
         with self.begin() as conn:
@@ -55,10 +56,13 @@ class Store(FeedQueries, RunQueries, LlmQueries, RequestQueries):
                 .where(
                     deliveries.c.status.in_(("sent", "written")),
                     deliveries.c.updated_at < before,
-                    deliveries.c.message.is_not(None),
+                    deliveries.c.head.is_not(None),
                 )
-                .values(message=None)
+                .values(head=None, body_id=None, token=None)
             ).rowcount
+            # A body goes with the last row that used it.
+            used = sa.select(deliveries.c.body_id).where(deliveries.c.body_id.is_not(None))
+            conn.execute(sa.delete(delivery_bodies).where(delivery_bodies.c.id.not_in(used)))
             gone_replies = conn.execute(
                 sa.delete(llm_replies).where(llm_replies.c.created_at < before)
             ).rowcount
@@ -128,9 +132,17 @@ def _refuse_lost_database(path: Path, marker: Path) -> None:
         )
 
 
+# ('dige', 'st\0\2'): beside the run lock's ('dige', 'st\0\1') of digest/store/lock.py.
+MIGRATION_LOCK_KEYS = (0x64696765, 0x73740002)
+
+
 def migrate(store: Store) -> int:
     """Apply pending migrations in order; return the schema version reached."""
     with store.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Processes started together (`digest serve` and its workers) migrate one at a
+            # time; the lock ends with the transaction.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(*MIGRATION_LOCK_KEYS)))
         schema_version.create(conn, checkfirst=True)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
         for version in range(current, len(MIGRATIONS)):

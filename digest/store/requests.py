@@ -53,8 +53,10 @@ class RequestQueries(StoreBase):
         stmt = self.insert_ignore(opt_outs).values(
             digest=digest, address=_address(address), how=how, at=now
         )
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy runs
+        # with its implicit RETURNING, which read as "recorded" even when the row existed.
         with self.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
+            return conn.execute(stmt.returning(opt_outs.c.id)).first() is not None
 
     def opt_in(self, digest: str, address: str) -> bool:
         """Forget an unsubscription; return False when there was none."""

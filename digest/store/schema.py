@@ -2,19 +2,22 @@
 
 Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
-in the row: a transactional outbox), digest_events (what each digest showed, so a later
-digest can mark a continuing story as developing), opt_outs (who unsubscribed), requests
-(runs handed to a running `digest serve`) and the language model's cache, daily tokens and
-latest run per digest (llm_replies, llm_usage, llm_runs).
+with the row: a transactional outbox; the recipient's headers in the row, the period's body
+once in delivery_bodies), digest_events (what each digest showed, so a later digest can mark
+a continuing story as developing), opt_outs (who unsubscribed), requests (runs handed to a
+running `digest serve`) and the language model's cache, daily tokens and latest run per
+digest (llm_replies, llm_usage, llm_runs).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from digest.errors import StoreError
@@ -105,6 +108,18 @@ runs = sa.Table(
     sa.UniqueConstraint("digest", "period_key", name="uq_runs_digest_period"),
 )
 
+# A period's message body (MIME parts: HTML, text, PDF, EPUB, .ics), once per run and per
+# distinct content (recipients asking for other formats get another body), by its SHA-256.
+delivery_bodies = sa.Table(
+    "delivery_bodies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("run_id", "sha256", name="uq_delivery_bodies_run_sha"),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,
@@ -113,7 +128,13 @@ deliveries = sa.Table(
     sa.Column("recipient", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("message_id", sa.Text, nullable=False, default=""),
-    sa.Column("message", sa.LargeBinary),
+    # The recipient's own part of the message: its header block and unsubscribe token; the
+    # body is the period's shared one (v8: before, the whole message was kept per row).
+    sa.Column("head", sa.LargeBinary),
+    sa.Column("body_id", sa.Integer, sa.ForeignKey("delivery_bodies.id")),
+    sa.Column("token", sa.Text),
+    # Who holds the claim on a due row (a `digest worker` job), so a dead one's is released.
+    sa.Column("claimed_by", sa.Text),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),
     sa.Column("path", sa.Text),
@@ -195,7 +216,8 @@ requests = sa.Table(
 
 
 def _v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[feeds, articles, runs, deliveries, digest_events])
+    tables = [feeds, articles, runs, delivery_bodies, deliveries, digest_events]
+    metadata.create_all(conn, tables=tables)
 
 
 def _v2(conn: Connection) -> None:
@@ -245,5 +267,70 @@ def _add_columns(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> N
             conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
 
 
+def _v8(conn: Connection) -> None:
+    # A period's message is kept once: each row's stored message is split into its header
+    # block (kept in the row) and its body (kept once per distinct body in delivery_bodies),
+    # which joined again give the very bytes stored before (no token to fill: the old rows
+    # hold it written out).
+    delivery_bodies.create(conn, checkfirst=True)
+    have = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
+    for name in ("head", "body_id", "token", "claimed_by"):
+        if name not in have:
+            column = sa.schema.CreateColumn(deliveries.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN {column}"))
+    if "message" not in have:
+        return  # made by v1 as defined now
+    last = 0
+    while True:  # a few hundred rows at a time: each may hold a few hundred KB
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, run_id, message FROM deliveries WHERE id > :last "
+                "AND message IS NOT NULL ORDER BY id LIMIT 200"
+            ),
+            {"last": last},
+        ).all()
+        if not rows:
+            break
+        for row_id, run_id, message in rows:
+            head, body = split_message(bytes(message))
+            body_id = store_body(conn, int(run_id), body)
+            conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.id == row_id)
+                .values(head=head, body_id=body_id, token=None)
+            )
+            last = int(row_id)
+    conn.execute(sa.text("ALTER TABLE deliveries DROP COLUMN message"))
+
+
+def split_message(data: bytes) -> tuple[bytes, bytes]:
+    """Split a message into its header block (ending in CRLF) and the rest (from the blank line).
+
+    A message without a blank line is all head, with an empty body.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return data, b""
+    return data[: end + 2], data[end + 2 :]
+
+
+def store_body(conn: Connection, run_id: int, body: bytes) -> int:
+    """Keep a message body once per run (by its SHA-256); return its id."""
+    sha = hashlib.sha256(body).hexdigest()
+    c = delivery_bodies.c
+    found = conn.execute(sa.select(c.id).where(c.run_id == run_id, c.sha256 == sha)).scalar()
+    if found is None:
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+            delivery_bodies
+        ).on_conflict_do_nothing()  # another writer may store it meanwhile
+        conn.execute(insert.values(run_id=run_id, sha256=sha, body=body))
+        found = conn.execute(
+            sa.select(c.id).where(c.run_id == run_id, c.sha256 == sha)
+        ).scalar_one()
+    return int(found)
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+)  # fmt: skip

@@ -29,10 +29,11 @@ from typer.testing import CliRunner
 
 from digest.cli.delivery import app as cli_app
 from digest.config.settings import Recipient, load_settings
-from digest.deliver import ledger
+from digest.deliver.message import assemble
 from digest.deliver.send import deliver_digest, resend_delivery, retry_pending
 from digest.errors import RenderError
 from digest.models import Rendered
+from digest.store import ledger
 from digest.store.database import Store, open_store
 from digest.store.lock import run_lock
 
@@ -239,9 +240,9 @@ def test_catch_up_of_an_old_period_times_retries_by_the_wall_clock(
     assert row is not None and row.next_attempt_at is not None
     assert before <= row.created_at <= after
     assert before + timedelta(minutes=1) <= row.next_attempt_at <= after + timedelta(minutes=1)
-    data = ledger.message(store, row.id)
-    assert data is not None
-    date = email.message_from_bytes(data, policy=email.policy.default)["Date"].datetime
+    parts = ledger.message(store, row.id)
+    assert parts is not None
+    date = email.message_from_bytes(assemble(parts), policy=email.policy.default)["Date"].datetime
     assert before - timedelta(seconds=1) <= date <= after
     (later,) = retry_pending(store, settings, row.next_attempt_at)
     assert later.status == "sent" and server.handler.count("r000@example.org") == 1
@@ -298,8 +299,8 @@ def test_a_connection_dropped_before_the_dot_is_retried_and_delivered_once(
         (later,) = retry_pending(store, settings, NOW + timedelta(minutes=1))
         assert (later.status, later.attempts) == ("sent", 2), later.error
         assert srv.handler.count("r000@example.org") == 1
-        data = ledger.message(store, row.id)
-        assert data is not None and len(data) > 8000
+        parts = ledger.message(store, row.id)
+        assert parts is not None and len(assemble(parts)) > 8000
     finally:
         srv.stop()
 

@@ -42,8 +42,8 @@ def test_sqlite_file_is_wal_and_migrated(tmp_path: Path) -> None:
     open_store(f"sqlite:///{db}").close()  # reopening applies nothing twice
 
 
-def test_articles_deduplicated_by_guid_and_url(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+def test_articles_deduplicated_by_guid_and_url(database_url: str) -> None:
+    store = open_store(database_url)
     first = store.add_articles([article(1), article(2)])
     assert [a.title for a in first] == ["Title 1", "Title 2"] and all(a.id for a in first)
     again = store.add_articles(
@@ -55,19 +55,21 @@ def test_articles_deduplicated_by_guid_and_url(tmp_path: Path) -> None:
     )
     assert [a.guid for a in again] == ["g1"]  # same guid in another feed with a new URL is new
     assert store.article_count() == 3
+    store.close()
 
 
-def test_articles_between_returns_aware_times_in_order(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+def test_articles_between_returns_aware_times_in_order(database_url: str) -> None:
+    store = open_store(database_url)
     store.add_articles([article(n) for n in range(1, 6)])
     got = store.articles_between(NOW - timedelta(hours=3, minutes=30), NOW)
     assert [a.guid for a in got] == ["g3", "g2", "g1"]
     assert got[0].published.tzinfo is not None and got[0].tags == ("world",)
     assert store.articles_between(NOW - timedelta(days=1), NOW, ["https://b.example/rss"]) == ()
+    store.close()
 
 
-def test_feed_state_round_trip(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+def test_feed_state_round_trip(database_url: str) -> None:
+    store = open_store(database_url)
     assert store.feed_state("https://x/rss") == FeedState(url="https://x/rss")
     state = FeedState(
         url="https://x/rss",
@@ -83,10 +85,11 @@ def test_feed_state_round_trip(tmp_path: Path) -> None:
     store.add_feed(FeedSource(url="https://y/rss", name="Y", tags=("tech",)))
     assert store.added_feeds() == (FeedSource(url="https://y/rss", name="Y", tags=("tech",)),)
     assert store.remove_feed("https://y/rss") and not store.remove_feed("https://y/rss")
+    store.close()
 
 
-def test_runs_are_unique_per_period(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+def test_runs_are_unique_per_period(database_url: str) -> None:
+    store = open_store(database_url)
     run = store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
     assert store.claim_run("morning", "2026-11-25T07:00+0000", NOW).id == run.id
     store.finish_run(run.id, "done", "{}", NOW)
@@ -95,12 +98,14 @@ def test_runs_are_unique_per_period(tmp_path: Path) -> None:
     store.record_events(run.id, "morning", NOW, [PastEvent("k", "H", NOW, ("https://u",))])
     past = store.past_events("morning", NOW - timedelta(days=1), NOW + timedelta(seconds=1))
     assert past == (PastEvent("k", "H", NOW, ("https://u",)),)
+    store.close()
 
 
-def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+def test_naive_datetimes_are_refused(database_url: str) -> None:
+    store = open_store(database_url)
     with pytest.raises(StoreError, match="naive datetime"):
         store.add_articles([article(1, published=datetime(2026, 1, 1))])
+    store.close()
 
 
 def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
@@ -110,40 +115,43 @@ def test_unwritable_data_dir_is_a_store_error(tmp_path: Path) -> None:
         open_store(f"sqlite:///{blocker / 'db' / 'd.sqlite3'}")
 
 
-def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(tmp_path: Path) -> None:
-    import sqlalchemy as sa
+def test_prune_forgets_old_articles_and_sent_messages_but_keeps_the_ledger(
+    database_url: str,
+) -> None:
+    from digest.models import MessageParts
+    from digest.store import ledger
 
-    from digest.store.schema import deliveries
-
-    store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    store = open_store(database_url)
     old = NOW - timedelta(days=100)
     store.add_articles([article(1, published=old, fetched=old), article(2)])
-    run = store.claim_run("m", "old", old)
-    store.record_events(run.id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
-    with store.begin() as conn:
-        for who, status in (("a@x.org", "sent"), ("b@x.org", "retry")):
-            conn.execute(
-                sa.insert(deliveries).values(
-                    run_id=run.id,
-                    recipient=who,
-                    status=status,
-                    message=b"MIME",
-                    created_at=old,
-                    updated_at=old,
-                )
-            )
+    runs = [store.claim_run("m", key, old) for key in ("old", "older")]
+    store.record_events(runs[0].id, "m", old, [PastEvent("k", "H", old, ("https://u",))])
+    made = [
+        ledger.create(
+            store, run.id, who, message=MessageParts(b"To: " + who.encode() + b"\r\n", b"\r\nMIME"),
+            message_id="<m@x>", now=old,
+        )
+        for run, who in ((runs[0], "a@x.org"), (runs[0], "b@x.org"), (runs[1], "c@x.org"))
+    ]  # fmt: skip
+    ledger.mark_done(store, made[0].id, "sent", old)
+    ledger.mark_done(store, made[2].id, "sent", old)
+    assert ledger.stored_bytes(store)["bodies"] == 2 * len(b"\r\nMIME")
     assert store.prune(NOW - timedelta(days=90)) == {
         "articles": 1,
         "events": 1,
-        "messages": 1,
+        "messages": 2,
         "llm_replies": 0,
     }
     assert [a.guid for a in store.articles_between(old, NOW + timedelta(1))] == ["g2"]
-    with store.begin() as conn:
-        rows = conn.execute(
-            sa.select(deliveries.c.recipient, deliveries.c.message).order_by(deliveries.c.recipient)
-        ).all()
-    assert [(r[0], r[1]) for r in rows] == [("a@x.org", None), ("b@x.org", b"MIME")]
+    kept = [(r.recipient, r.status, ledger.message(store, r.id)) for r in ledger.listing(store)]
+    assert sorted(kept, key=lambda k: k[0]) == [
+        ("a@x.org", "sent", None),
+        ("b@x.org", "pending", MessageParts(b"To: b@x.org\r\n", b"\r\nMIME")),
+        ("c@x.org", "sent", None),
+    ]
+    # The body of the run whose every message went is gone; the other's still serves b.
+    assert ledger.stored_bytes(store)["bodies"] == len(b"\r\nMIME")
+    store.close()
 
 
 def test_the_marker_is_written_with_the_first_run_and_guards_the_file(tmp_path: Path) -> None:

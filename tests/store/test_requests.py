@@ -25,8 +25,8 @@ def test_a_version_2_database_gains_the_new_tables(tmp_path: Path) -> None:
     store.close()
 
 
-def test_opt_outs_per_digest_and_for_all(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+def test_opt_outs_per_digest_and_for_all(database_url: str) -> None:
+    store = open_store(database_url)
     assert store.opt_out("morning", "a@example.org", "one-click", NOW)
     assert not store.opt_out("morning", "A@example.org", "cli", NOW)  # recorded once
     assert store.opt_out(ALL_DIGESTS, "b@example.org", "cli", NOW)
@@ -39,8 +39,8 @@ def test_opt_outs_per_digest_and_for_all(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_request_is_taken_once_and_a_taken_one_cannot_be_cancelled(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+def test_a_request_is_taken_once_and_a_taken_one_cannot_be_cancelled(database_url: str) -> None:
+    store = open_store(database_url)
     first = store.add_request("run", '{"digests": []}', NOW)
     second = store.add_request("run", "{}", NOW)
     assert store.cancel_request(second, NOW)

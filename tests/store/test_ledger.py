@@ -1,23 +1,25 @@
-"""ledger: the deliveries table's rules, on a real SQLite file."""
+"""ledger: the deliveries table's rules, on a real SQLite file and a PostgreSQL server."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from smtpserver import NOW
 
-from digest.deliver import ledger
+from digest.models import MessageParts
+from digest.store import ledger
 from digest.store.database import Store, open_store
 
 LEASE = timedelta(minutes=2)
+MSG = MessageParts(head=b"Subject: x\r\n", body=b"\r\nbody\r\n")
+NEW = MessageParts(head=b"Subject: new\r\n", body=b"\r\nbody\r\n", token="t0k")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    s = open_store(database_url)
     yield s
     s.close()
 
@@ -28,7 +30,7 @@ def _row(store: Store, recipient: str = "a@example.org", period: str = "p1") -> 
         store,
         run.id,
         recipient,
-        message=b"Subject: x\r\n\r\nbody\r\n",
+        message=MSG,
         message_id="<m1@x>",
         now=NOW,
     )
@@ -37,10 +39,15 @@ def _row(store: Store, recipient: str = "a@example.org", period: str = "p1") -> 
 def test_create_keeps_the_first_row_and_its_bytes(store: Store) -> None:
     first = _row(store)
     again = ledger.create(
-        store, first.run_id, first.recipient, message=b"other", message_id="<m2@x>", now=NOW
+        store,
+        first.run_id,
+        first.recipient,
+        message=MessageParts(b"Subject: y\r\n", b"\r\nother\r\n"),
+        message_id="<m2@x>",
+        now=NOW,
     )
     assert again == first and again.message_id == "<m1@x>"
-    assert ledger.message(store, first.id) == b"Subject: x\r\n\r\nbody\r\n"
+    assert ledger.message(store, first.id) == MSG
     assert (first.digest, first.period_key, first.status) == ("morning", "p1", "pending")
     assert ledger.find_by(store, "morning", "p1", "a@example.org") == first
     assert ledger.run_key(store, first.run_id) == ("morning", "p1")
@@ -48,7 +55,7 @@ def test_create_keeps_the_first_row_and_its_bytes(store: Store) -> None:
 
 def test_claim_is_exclusive_until_the_lease_ends(store: Store) -> None:
     row = _row(store)
-    assert ledger.claim(store, row.id, NOW, LEASE) == b"Subject: x\r\n\r\nbody\r\n"
+    assert ledger.claim(store, row.id, NOW, LEASE) == MSG
     assert ledger.claim(store, row.id, NOW, LEASE) is None  # a second process gets nothing
     assert ledger.due(store, NOW + timedelta(minutes=1)) == ()
     # The claimer died before the final dot: after the lease the row is due again.
@@ -82,10 +89,10 @@ def test_retry_is_due_at_its_time_and_requeue_makes_it_due_now(store: Store) -> 
     (due,) = ledger.due(store, NOW + timedelta(minutes=1))
     assert (due.status, due.error, due.attempts) == ("retry", "deliver: x: 451 busy", 1)
     ledger.mark_done(store, row.id, "sent", NOW)
-    ledger.requeue(store, row.id, b"new bytes", "<m3@x>", NOW + timedelta(hours=1))
+    ledger.requeue(store, row.id, NEW, "<m3@x>", NOW + timedelta(hours=1))
     (due,) = ledger.due(store, NOW + timedelta(hours=1))
     assert (due.status, due.message_id) == ("pending", "<m3@x>")
-    assert ledger.message(store, row.id) == b"new bytes"
+    assert ledger.message(store, row.id) == NEW
 
 
 def test_listing_filters_by_digest_and_status(store: Store) -> None:
@@ -111,9 +118,27 @@ def test_rebuild_fills_only_a_failed_row_without_bytes(store: Store) -> None:
     assert failed is not None and (failed.status, failed.error, failed.built) == (
         "failed", "again", False,
     )  # fmt: skip
-    ledger.rebuild(store, unbuilt.id, message=b"bytes", message_id="<m1@x>", now=later)
+    ledger.rebuild(store, unbuilt.id, message=MSG, message_id="<m1@x>", now=later)
     (due,) = ledger.due(store, later)
     assert (due.id, due.status, due.built, due.error) == (unbuilt.id, "pending", True, None)
     # A built row is never rebuilt: its bytes and Message-ID stay.
-    ledger.rebuild(store, unbuilt.id, message=b"other", message_id="<m2@x>", now=later)
-    assert ledger.message(store, unbuilt.id) == b"bytes"
+    ledger.rebuild(
+        store,
+        unbuilt.id,
+        message=MessageParts(b"Subject: y\r\n", b"\r\nother\r\n"),
+        message_id="<m2@x>",
+        now=later,
+    )
+    assert ledger.message(store, unbuilt.id) == MSG
+
+
+def test_release_frees_only_the_dead_holders_leased_rows(store: Store) -> None:
+    rows = [_row(store, f"{n}@example.org") for n in "abc"]
+    assert ledger.claim(store, rows[0].id, NOW, LEASE, by="job:7") is not None
+    assert ledger.claim(store, rows[1].id, NOW, LEASE, by="job:7") is not None
+    assert ledger.claim(store, rows[2].id, NOW, LEASE, by="job:8") is not None
+    ledger.mark_sending(store, rows[1].id, NOW)  # its final dot may have gone: stays sending
+    assert ledger.due_ids(store, NOW + timedelta(seconds=1)) == ()
+    assert ledger.release(store, "job:7", NOW + timedelta(seconds=1)) == 1
+    assert ledger.due_ids(store, NOW + timedelta(seconds=1)) == (rows[0].id,)
+    assert ledger.release(store, "job:7", NOW + timedelta(seconds=2)) == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -157,9 +157,7 @@ def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
                 label = item.label
                 if headline and _PRONOUN.match(label):
                     label = f"{headline}: {label}"
-                items.append(
-                    DatedItem(item.when, label, item.text, a.source, a.url, item.approximate)
-                )
+                items.append(replace(item, label=label, source=a.source, url=a.url))
     return tuple(sorted(items, key=lambda i: i.when))
 
 

@@ -1,0 +1,69 @@
+"""Dates that are true: no invented day, no word read as a date, ranges by their start.
+
+Each case is a date a reader found wrong in a digest of real Russian and English news.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from digest.events.dates import find_dates
+
+PUBLISHED = datetime(2019, 11, 18, 9, 0, tzinfo=UTC)
+LABEL_CHARS = 160  # a label is one line of the digest
+
+
+def _found(text: str, language: str = "ru") -> list[tuple[date, str]]:
+    return [(d.when, getattr(d, "part", "?")) for d in find_dates(text, PUBLISHED, language)]
+
+
+def test_a_word_that_starts_like_a_date_word_is_no_date() -> None:
+    assert _found("Учёные рассказали об идеальной диете для завтрака и ужина.") == []
+    assert _found("Завтра в Москве пройдёт парад.") == [(date(2019, 11, 19), "")]
+
+
+def test_a_date_inside_a_name_is_no_date() -> None:
+    text = "Фестиваль японского кино пройдёт в кинотеатре «КАРО 11 Октябрь» с 19 по 24 ноября."
+    assert _found(text) == [(date(2019, 11, 19), "")]
+
+
+def test_a_range_gives_its_start() -> None:
+    assert _found("Биеннале пройдёт с 20 по 25 ноября в Баку.") == [(date(2019, 11, 20), "")]
+    assert _found("Распродажа пройдёт 23 и 24 ноября.") == [(date(2019, 11, 23), "")]
+    assert _found("The fair runs 30 November – 2 December in Leeds.", "en") == [
+        (date(2019, 11, 30), "")
+    ]
+    assert _found("The show runs November 20-24 in Paris.", "en") == [(date(2019, 11, 20), "")]
+
+
+def test_vague_dates_keep_how_vague_they_are() -> None:
+    assert _found("Итоги экспертизы будут известны в конце ноября.") == [
+        (date(2019, 11, 25), "late")
+    ]
+    assert _found("Prices will rise again in mid-February.", "en") == [(date(2020, 2, 15), "mid")]
+    assert _found("Talks took place in July this year.", "en") == [(date(2019, 7, 15), "month")]
+    assert _found("Смартфон поступит в продажу в январе следующего года.") == [
+        (date(2020, 1, 15), "month")
+    ]
+
+
+def test_a_concert_that_took_place_is_in_the_past() -> None:
+    # published in November: «20 декабря» in a past-tense sentence is last December's
+    assert _found("Концерт прошёл 20 декабря в Москве.") == [(date(2018, 12, 20), "")]
+    assert _found("Концерт состоялся 20 декабря в Москве.") == [(date(2018, 12, 20), "")]
+    assert _found("В прошлом году 20 декабря группа выступила в Москве.") == [
+        (date(2018, 12, 20), "")
+    ]
+    assert _found("Концерт состоится 20 декабря в Москве.") == [(date(2019, 12, 20), "")]
+
+
+def test_a_long_sentence_keeps_the_clause_with_its_date() -> None:
+    sentence = (
+        "Министерство, которое в последние годы неоднократно пересматривало правила "
+        "проведения экспертизы и публикации её результатов для всех участников рынка, "
+        "сообщило, что итоги экспертизы будут известны 20 декабря, после заседания комиссии."
+    )
+    (item,) = find_dates(sentence, PUBLISHED, "ru")
+    assert len(item.label) <= LABEL_CHARS + 1
+    assert "итоги экспертизы будут известны 20 декабря" in item.label
+    assert item.label.startswith("…")

@@ -18,7 +18,7 @@ from digest.config.settings import DigestSettings
 from digest.events.summarize import summarize_event
 from digest.models import Article, Digest, Event, Rendered
 from digest.render.compose import compose_digest
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 
 NOW = datetime(2019, 11, 18, 9, 0, tzinfo=UTC)
 FORMATS = ("pdf", "html", "epub", "ics")

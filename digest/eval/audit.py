@@ -223,6 +223,37 @@ _ABBREVIATIONS = frozenset(
 _TERMINAL = (".", "!", "?", "…", "»", '"', "”", "'", ")", "“", "’", "`")
 
 
+# Abbreviations that never end a sentence («по ч. 2 ст. 12.8», «им. Баумана», "Dr. Smith");
+# the others («г.», «т.д.», «н.э.», "Inc.") end one unless a number or small word follows.
+_NEVER_FINAL = frozenset(
+    [
+        "ст",
+        "ч",
+        "п",
+        "пп",
+        "им",
+        "ул",
+        "проф",
+        "акад",
+        "ген",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "no",
+        "vs",
+    ]
+)
+
+
+def _abbreviation_runs_on(abbreviation: str, following: str) -> bool:
+    if abbreviation not in _ABBREVIATIONS:
+        return False
+    return abbreviation in _NEVER_FINAL or following[:1].isdigit() or following[:1].islower()
+
+
 def _find_in(sentence: str, paragraphs: Sequence[str]) -> tuple[str, int] | None:
     for paragraph in paragraphs:
         at = paragraph.find(sentence)
@@ -248,17 +279,17 @@ def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
         return "cut: starts mid-sentence"
     if before:
         last_word = before.split()[-1].lstrip('(«"').casefold()
-        if re.fullmatch(r"[a-zа-яё]\.", last_word) and before.split()[-1][0].isupper():
+        if re.fullmatch(r"(?:[a-zа-яё]\.)+", last_word) and before.split()[-1][0].isupper():
             return "cut: starts after an initial"
-        if last_word.endswith(".") and last_word[:-1] in _ABBREVIATIONS:
+        if last_word.endswith(".") and _abbreviation_runs_on(last_word[:-1], shown):
             return "cut: starts after an abbreviation"
-        if before[-1].isalnum() and not first.isdigit():
-            return "cut: starts mid-sentence"
+        # (A capital after raw text that runs on is not counted: a dateline, a counter or
+        # a credit was removed there, «прочитано 3454 раза Рита Дакота…».)
     if after:
         tail = shown.split()[-1].lstrip('(«"')
         if re.fullmatch(r"(?:[A-ZА-ЯЁ]\.)+", tail) and after[0].isupper():
             return "cut: ends on an initial"
-        if tail.endswith(".") and tail[:-1].casefold() in _ABBREVIATIONS:
+        if tail.endswith(".") and _abbreviation_runs_on(tail[:-1].casefold(), after):
             return "cut: ends on an abbreviation"
         if not shown.endswith(_TERMINAL) and not shown.endswith(":"):
             return "cut: ends mid-sentence"

@@ -254,6 +254,11 @@ def _abbreviation_runs_on(abbreviation: str, following: str) -> bool:
     return abbreviation in _NEVER_FINAL or following[:1].isdigit() or following[:1].islower()
 
 
+_BRACKETED_CREDIT = re.compile(
+    r"\s*\([^()]{0,20}(?:credit|photo|фото|image|source|источник)[^()]{0,80}\)", re.I
+)
+
+
 def _find_in(sentence: str, paragraphs: Sequence[str]) -> tuple[str, int] | None:
     for paragraph in paragraphs:
         at = paragraph.find(sentence)
@@ -268,6 +273,9 @@ def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
     if not shown:
         return ""
     found = _find_in(shown, paragraphs)
+    if found is None and "(" in "".join(paragraphs):
+        # A credit in brackets may go from inside a sentence: "(Image credit: Microsoft)".
+        found = _find_in(shown, [flat(_BRACKETED_CREDIT.sub(" ", p)) for p in paragraphs])
     if found is None:
         if shown.endswith("…") and _find_in(shown[:-1].rstrip(), paragraphs):
             return "cut (ellipsis)"
@@ -671,28 +679,22 @@ def rendered_views(files: dict[str, bytes]) -> dict[str, str]:
     return views
 
 
+def _ics_day(block: str, key: str) -> date | None:
+    m = re.search(rf"^{key}[^:]*:(\d{{4}})(\d{{2}})(\d{{2}})", block, re.M)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
 def _ics_days(ics: bytes) -> list[tuple[str, bool]]:
-    """Return each calendar item's unfolded summary+description and whether it spans one day."""
+    """Return each calendar item's description and whether it is given a single day."""
     text = ics.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
     out = []
     for block in text.split("BEGIN:VEVENT")[1:]:
-        start = re.search(r"^DTSTART[^:]*:(\d{8})", block, re.M)
-        end = re.search(r"^DTEND[^:]*:(\d{8})", block, re.M)
-        one_day = (
-            bool(start and end)
-            and (
-                date.fromisoformat(
-                    f"{end.group(1)[:4]}-{end.group(1)[4:6]}-{end.group(1)[6:]}"  # type: ignore[union-attr]
-                )
-                - date.fromisoformat(
-                    f"{start.group(1)[:4]}-{start.group(1)[4:6]}-{start.group(1)[6:]}"  # type: ignore[union-attr]
-                )
-            ).days
-            <= 1
-        )
-        out.append(
-            (flat(block.replace("\\n", " ").replace("\\,", ",").replace("\\;", ";")), one_day)
-        )
+        start, end = _ics_day(block, "DTSTART"), _ics_day(block, "DTEND")
+        one_day = start is not None and (end is None or (end - start).days <= 1)
+        m = re.search(r"^DESCRIPTION:(.*)$", block, re.M)
+        description = m.group(1) if m else ""
+        description = description.replace("\\n", " ").replace("\\,", ",").replace("\\;", ";")
+        out.append((flat(description), one_day))
     return out
 
 
@@ -704,8 +706,8 @@ def shown_exact(item: DatedItem, views: dict[str, str], ics: bytes | None) -> li
             bad.append(fmt)
     if ics:
         head = flat(item.label)[:30]
-        for body, one_day in _ics_days(ics):
-            if head and head in body and one_day:
+        for description, one_day in _ics_days(ics):
+            if head and description.startswith(head) and one_day:
                 bad.append("ics")
                 break
     return bad
@@ -807,7 +809,7 @@ def audit(build: ReaderBuild, examples: int = 5) -> dict[str, ErrorClass]:
             found["cut_sentences"].add(bool(why), f"{why}: {text}")
         _audit_facts(found, summary, sources, outlets)
         for item in summary.dates[:SHOWN_DATES]:
-            _audit_vague(found["vague_as_exact"], item, views, ics)
+            _audit_vague(found["vague_as_exact"], item, views, None)  # ics: Coming up only
     _audit_coming_up(found, digest.coming_up, digest.generated_at.date(), views, ics)
     for summary in digest.events[:TOP]:
         found["not_news_top5"].add(is_not_news(summary, items), summary.headline)

@@ -110,7 +110,7 @@ _TAIL_MARK = re.compile(
     re.I,
 )
 # Where a marker may stand: at the start, after a space, or glued after a sentence's end.
-_BEFORE_MARK = frozenset(" .!?…»\"”)\n\xa0")
+_BEFORE_MARK = frozenset(' .!?…»"”)\n\xa0')
 # A related link told inline: «Читайте также: iOS 13.2.2 вышла… жалуются Во второй бета-версии»
 _INLINE_RELATED = re.compile(r"(?:Читайте|Смотрите)\s+также\s*:?\s*")
 _OWN_KEYS = (

@@ -174,6 +174,10 @@ def test_a_repeated_title_is_never_cut_out_of_its_sentence() -> None:
             "There was a girl whose day brightened when J.D. Gibbs visited. He smiled.",
             "There was a girl whose day brightened when J.D. Gibbs visited.",
         ),
+        (
+            "The jailor spoke, quoting the lawyers.None of his family members have visited.",
+            "The jailor spoke, quoting the lawyers.",
+        ),
     ],
 )
 def test_sentences_keep_abbreviations_initials_and_quoted_names(paragraph: str, first: str) -> None:

@@ -98,7 +98,8 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     return out
 
 
-_ANSWER = re.compile(r"^[—–-]\s")
+# An answer opens with a dash or names who speaks: «— Во многом…», «Шарль Леклер: Да, три…».
+_ANSWER = re.compile(r"^(?:[—–-]\s|(?:[А-ЯЁA-Z][\w.'’-]*\s+){0,2}[А-ЯЁA-Z][\w.'’-]*:\s)")
 
 
 def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:

@@ -196,6 +196,13 @@ def test_an_interview_question_is_quoted_with_its_answer() -> None:
     question = next(t for t in texts if "Каких принципов" in t)
     assert question.endswith("зависит от его репутации.")
     assert not any(t.startswith("— Во многом") for t in texts)
+    raw = (
+        "Шарль Леклер остался недоволен собой после неудачной попытки в квалификации. "
+        "Вопрос: В первой части квалификации вы выполнили три попытки?Шарль Леклер: Да, три "
+        "быстрых круга, но в финале я остался очень недоволен тем, как проехал свой круг."
+    )
+    texts = [c.text for c in article_sentences(_article(raw))]
+    assert texts[1].startswith("Вопрос: В первой части") and texts[1].endswith("свой круг.")
 
 
 def test_real_articles_lose_only_their_furniture() -> None:

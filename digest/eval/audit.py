@@ -156,95 +156,28 @@ def boilerplate(sentence: str) -> str:
 
 # --- cut or altered sentences ------------------------------------------------------------
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Abbreviations after which a period does not end a sentence (lower-case, without it).
-_ABBREVIATIONS = frozenset(
-    [
-        "ст",
-        "ч",
-        "п",
-        "пп",
-        "г",
-        "гг",
-        "им",
-        "ул",
-        "д",
-        "тыс",
-        "млн",
-        "млрд",
-        "руб",
-        "долл",
-        "см",
-        "т",
-        "др",
-        "пр",
-        "проф",
-        "акад",
-        "ген",
-        "рис",
-        "стр",
-        "т.е",
-        "т.д",
-        "т.п",
-        "т.к",
-        "т.н",
-        "обл",
-        "р-н",
-        "н.э",
-        "кв",
-        "тел",
-        "каб",
-        "с",
-        "мр",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "no",
-        "vs",
-        "gen",
-        "gov",
-        "sen",
-        "rep",
-        "jr",
-        "sr",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "etc",
-        "u.s",
-        "u.k",
-        "fig",
-        "approx",
-    ]
+_ABBREVIATIONS = _wordset(
+    """
+    ст ч п пп г гг им ул д тыс млн млрд руб долл см т др пр проф акад ген рис стр т.е
+    т.д т.п т.к т.н обл р-н н.э кв тел каб с мр mr mrs ms dr prof st no vs gen gov sen
+    rep jr sr inc corp co ltd etc u.s u.k fig approx
+    """
 )
 _TERMINAL = (".", "!", "?", "…", "»", '"', "”", "'", ")", "“", "’", "`")
 
 
 # Abbreviations that never end a sentence («по ч. 2 ст. 12.8», «им. Баумана», "Dr. Smith");
 # the others («г.», «т.д.», «н.э.», "Inc.") end one unless a number or small word follows.
-_NEVER_FINAL = frozenset(
-    [
-        "ст",
-        "ч",
-        "п",
-        "пп",
-        "им",
-        "ул",
-        "проф",
-        "акад",
-        "ген",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "no",
-        "vs",
-    ]
+_NEVER_FINAL = _wordset(
+    """
+    ст ч п пп им ул проф акад ген mr mrs ms dr prof st no vs
+    """
 )
 
 

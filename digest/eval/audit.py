@@ -93,7 +93,7 @@ BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "dateline",
             rf"^[A-ZА-ЯЁ][A-ZА-ЯЁ.'\- ]{{2,40}}(?:\s*\([^)]{{1,40}}\))?[,.]\s*"
             rf"(?:\d{{1,2}}\s+{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}})",
-            re.I * 0,
+            0,
         ),
         ("dateline", rf"^\s*(?:Москва|Moscow)\.\s+\d{{1,2}}\s+{_MONTH_WORD}\s", re.I),
         ("agency tag", rf"^[^.!?]{{0,60}}(?:—|–|-|/)\s*{_AGENCY}\s*(?:/|\.|—|–|-)", 0),

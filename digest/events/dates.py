@@ -98,6 +98,51 @@ _YEAR_CUE = re.compile(
 )
 _YEAR_SHIFT = {"last": -1, "next": 1, "this": 0, "прошлом": -1, "следующем": 1, "этом": 0}
 _YEAR_SHIFT["текущем"] = 0
+_CUE_CHARS = (
+    30  # a year cue this near a date is about it: "last year's Nov. 22", "Nov. 28 this year"
+)
+# A weekday named beside a day: "Saturday, November 9", "Sunday (November 17)", «в субботу, 16
+# ноября». The year whose calendar agrees is the date's, whatever the publish date says.
+_WEEKDAY_BEFORE = {
+    "en": re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b,?\s*\(?\s*$"),
+    "ru": re.compile(
+        r"(?<![\w-])(понедельник|вторник|сред[уа]|четверг|пятниц[уа]|суббот[уа]|воскресенье)"
+        r",?\s*\(?\s*$",
+        re.I,
+    ),
+}
+_WEEKDAY_CHARS = 20
+
+
+def _year_cue(sentence: str, start: int, end: int) -> int | None:
+    """Return the year shift a cue near the date says ("last year's Nov. 22"), else None."""
+    near = [
+        c
+        for c in _YEAR_CUE.finditer(sentence)
+        if c.end() >= start - _CUE_CHARS and c.start() <= end + _CUE_CHARS
+    ]
+    if not near:
+        return None
+    cue = min(near, key=lambda c: min(abs(c.end() - start), abs(c.start() - end)))
+    return _YEAR_SHIFT[(cue.group(1) or cue.group(2)).lower()]
+
+
+def _weekday_named(sentence: str, start: int, end: int, lang: str) -> int | None:
+    """Return the weekday (0 = Monday) named just before the date, else None."""
+    m = _WEEKDAY_BEFORE[lang].search(sentence[max(0, start - _WEEKDAY_CHARS) : start])
+    if m is None:
+        return None
+    return next(i for i, w in enumerate(_WEEKDAYS[lang]) if m.group(1).lower().startswith(w))
+
+
+def _with_weekday(month: int, day: int, weekday: int, published: date) -> date:
+    """Return the month/day nearest to the publish date that falls on that weekday."""
+    options = []
+    for year in (published.year - 1, published.year, published.year + 1):
+        candidate = date(year, month, min(day, 28) if month == 2 else day)
+        if candidate.weekday() == weekday:
+            options.append(candidate)
+    return min(options or [_in_year(month, day, published, 0)], key=lambda d: abs(d - published))
 
 
 def _month(word: str, language: str) -> int:
@@ -117,9 +162,10 @@ def _in_year(month: int, day: int, published: date, tense: int) -> date:
 
 
 def _resolve(
-    kind: str, g: tuple[str, ...], published: date, lang: str, sentence: str
+    kind: str, m: re.Match[str], published: date, lang: str, sentence: str
 ) -> tuple[date, DatePart] | None:
     """Return the date that one match of the pattern of `kind` names and its vagueness."""
+    g = m.groups()
     if kind in ("day", "mday", "part"):
         first, word = (g[1], g[0]) if kind == "mday" else (g[0], g[1])
         month = _month(word, lang)
@@ -129,10 +175,12 @@ def _resolve(
             return None
         if g[2]:
             return date(int(g[2]), month, day), part
-        cue = _YEAR_CUE.search(sentence)
-        if cue:
-            shift = _YEAR_SHIFT[(cue.group(1) or cue.group(2)).lower()]
+        shift = _year_cue(sentence, m.start(), m.end())
+        if shift is not None:
             return date(published.year + shift, month, day), part
+        weekday = None if part else _weekday_named(sentence, m.start(), m.end(), lang)
+        if weekday is not None:
+            return _with_weekday(month, day, weekday, published), part
         return _in_year(month, day, published, _tense(sentence)), part
     if kind == "year":
         month = _month(g[0], lang)
@@ -155,6 +203,9 @@ _NAMED_AFTER = re.compile(
 _NAMED_BEFORE = re.compile(r"(?:теракт|трагеди|годовщин|атак)\w*\s+$", re.I)
 # The end of a range told as two dates: "30 November – 2 December", «с 30 ноября по 2 декабря».
 _RANGE_END = re.compile(r"^\s*(?:-|–|—|to|until|till|through|по|до)\s*$", re.I)
+# "between Nov. 1 and Dec. 24", «между 1 и 24 декабря»: "and" joins a range after "between".
+_BETWEEN = re.compile(r"(?:\bbetween|\bмежду)\s+$", re.I)
+_AND = re.compile(r"^\s*(?:and|и)\s*$", re.I)
 
 
 def _names_something(sentence: str, start: int, end: int) -> bool:
@@ -225,17 +276,21 @@ def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]
                     if _names_something(sentence, m.start(), m.end()):
                         continue
                     try:
-                        resolved = _resolve(kind, m.groups(), day0, lang, sentence)
+                        resolved = _resolve(kind, m, day0, lang, sentence)
                     except ValueError:  # 31 February and the like
                         continue
                     if resolved is not None:
                         found.append((m.start(), m.end(), *resolved, m.group(0).rstrip(".")))
             found.sort()
-            previous_end = -1
+            previous_start, previous_end = -1, -1
             for start, end, when, part, said in found:
-                if previous_end >= 0 and _RANGE_END.match(sentence[previous_end:start]):
+                between = sentence[previous_end:start] if previous_end >= 0 else ""
+                if previous_end >= 0 and (
+                    _RANGE_END.match(between)
+                    or (_AND.match(between) and _BETWEEN.search(sentence[:previous_start]))
+                ):
                     continue  # a range's end: its start stands for it
-                previous_end = end
+                previous_start, previous_end = start, end
                 items.append(
                     DatedItem(
                         when,

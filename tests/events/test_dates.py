@@ -67,3 +67,25 @@ def test_a_long_sentence_keeps_the_clause_with_its_date() -> None:
     assert len(item.label) <= LABEL_CHARS + 1
     assert "итоги экспертизы будут известны 20 декабря" in item.label
     assert item.label.startswith("…")
+
+
+def test_a_weekday_beside_the_day_fixes_its_year() -> None:
+    # published 18 November 2019: "Saturday, November 9" is the 9th just gone (a Saturday in
+    # 2019), not November 2020; «в субботу, 16 ноября» likewise
+    assert _found("NEXT UP: Fulham (h), Saturday, November 9, 3pm kick-off", "en") == [
+        (date(2019, 11, 9), "")
+    ]
+    assert _found("Ariana is next scheduled to perform on Sunday (November 17).", "en") == [
+        (date(2019, 11, 17), "")
+    ]
+    assert _found("Матч пройдёт в субботу, 16 ноября.") == [(date(2019, 11, 16), "")]
+
+
+def test_a_year_cue_belongs_to_the_date_beside_it() -> None:
+    text = "Thanksgiving falls on Nov. 28 this year, a week later than last year's Nov. 22."
+    assert _found(text, "en") == [(date(2019, 11, 28), ""), (date(2018, 11, 22), "")]
+
+
+def test_between_one_day_and_another_is_a_range() -> None:
+    text = "Retail sales will grow 3.1 per cent between Nov. 1 and Dec. 24."
+    assert _found(text, "en") == [(date(2019, 11, 1), "")]

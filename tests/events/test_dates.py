@@ -87,5 +87,5 @@ def test_a_year_cue_belongs_to_the_date_beside_it() -> None:
 
 
 def test_between_one_day_and_another_is_a_range() -> None:
-    text = "Retail sales will grow 3.1 per cent between Nov. 1 and Dec. 24."
+    text = "Retail sales are expected to rise 3.1 per cent between Nov. 1 and Dec. 24."
     assert _found(text, "en") == [(date(2019, 11, 1), "")]

@@ -648,7 +648,7 @@ def shown_exact(item: DatedItem, views: dict[str, str], ics: bytes | None) -> li
 
 _PAST = re.compile(
     r"\b(?:прош[её]л|прошла|прошло|прошли|состоял[аиос]?[сь]?|завершил\w*|took place|was held"
-    r"|were held|happened|ended)\b",
+    r"|were held|happened|ended|\w{3,}(?:лся|лась|лось|лись))\b",
     re.I,
 )
 _FUTURE = re.compile(

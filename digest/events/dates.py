@@ -112,6 +112,9 @@ _WEEKDAY_BEFORE = {
     ),
 }
 _WEEKDAY_CHARS = 20
+_NEAR_TODAY = re.compile(
+    r"(?:\b(?:today|yesterday|tomorrow)|(?<![\w-])(?:сегодня|вчера|завтра))\W{0,4}$", re.I
+)
 
 
 def _year_cue(sentence: str, start: int, end: int) -> int | None:
@@ -156,7 +159,8 @@ def _in_year(month: int, day: int, published: date, tense: int) -> date:
     options = []
     for year in (published.year - 1, published.year, published.year + 1):
         candidate = date(year, month, min(day, 28) if month == 2 else day)
-        if tense == 0 or (candidate >= published) == (tense > 0):
+        # The publish day itself is both: "was published on 18 November" that very day.
+        if tense == 0 or candidate == published or (candidate > published) == (tense > 0):
             options.append(candidate)
     return min(options or [published], key=lambda d: abs(d - published))
 
@@ -181,7 +185,10 @@ def _resolve(
         weekday = None if part else _weekday_named(sentence, m.start(), m.end(), lang)
         if weekday is not None:
             return _with_weekday(month, day, weekday, published), part
-        return _in_year(month, day, published, _tense(sentence)), part
+        # «сегодня, 17 ноября», "yesterday (Nov 17)": the day is by the publish date.
+        today = _NEAR_TODAY.search(sentence[max(0, m.start() - _WEEKDAY_CHARS) : m.start()])
+        tense = 0 if today else _tense(sentence)
+        return _in_year(month, day, published, tense), part
     if kind == "year":
         month = _month(g[0], lang)
         return date(published.year + _SHIFT[g[1].lower()], month, PART_DAY["month"]), "month"

@@ -89,3 +89,11 @@ def test_a_year_cue_belongs_to_the_date_beside_it() -> None:
 def test_between_one_day_and_another_is_a_range() -> None:
     text = "Retail sales are expected to rise 3.1 per cent between Nov. 1 and Dec. 24."
     assert _found(text, "en") == [(date(2019, 11, 1), "")]
+
+
+def test_today_beside_a_day_and_the_publish_day_itself() -> None:
+    # «сегодня, 17 ноября» in a story filed a day late is not next year's 17 November
+    assert _found("Матч Сербия – Украина состоится сегодня, 17 ноября, в Белграде.") == [
+        (date(2019, 11, 17), "")
+    ]
+    assert _found("Сообщение было опубликовано 18 ноября.") == [(date(2019, 11, 18), "")]

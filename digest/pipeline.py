@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from digest.models import (
     FeedHealth,
     FeedSource,
     IngestReport,
+    LlmRun,
     Progress,
     Rendered,
     RunReport,
@@ -205,6 +207,7 @@ def _run_once(
                 summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
         counts.update(summarizer.counts)
+        _record_llm(store, d.name, key, deps.clock(), options, summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = render.compose_digest(
         d,
@@ -256,6 +259,14 @@ def _run_once(
 
 
 NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _record_llm(
+    store: Store, digest: str, key: str, at: datetime, options: RunOptions, counts: Counter[str]
+) -> None:
+    """Keep what the model did for `digest status`, whether this run sends or only builds."""
+    kind = "run" if options.send else "run --no-send" if options.fetch else "build"
+    store.record_llm_run(LlmRun(digest, key, at, kind, tuple(sorted(counts.items()))))
 
 
 def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:

@@ -3,8 +3,9 @@
 Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
-digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
-(runs handed to a running `digest serve`).
+digest can mark a continuing story as developing), opt_outs (who unsubscribed), requests
+(runs handed to a running `digest serve`) and the language model's cache, daily tokens and
+latest run per digest (llm_replies, llm_usage, llm_runs).
 """
 
 from __future__ import annotations
@@ -151,6 +152,18 @@ llm_usage = sa.Table(
     sa.Column("tokens", sa.Integer, nullable=False, default=0),
 )
 
+# What the language model did in each digest's latest run, by outcome (one row a digest):
+# `digest status` shows it for builds and --no-send runs too, which leave no runs row.
+llm_runs = sa.Table(
+    "llm_runs",
+    metadata,
+    sa.Column("digest", sa.Text, primary_key=True),
+    sa.Column("period_key", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+)
+
 # Recipients who unsubscribed: digest "*" means from every digest of this database.
 opt_outs = sa.Table(
     "opt_outs",
@@ -215,5 +228,9 @@ def _v5(conn: Connection) -> None:
     conn.execute(sa.update(articles).where(c.fingerprint != "").values(fingerprint=stale))
 
 
+def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[llm_runs])
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)

@@ -62,6 +62,15 @@ _LEADS: tuple[re.Pattern[str], ...] = tuple(
 _FIRST_LEAD = re.compile(
     r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?\s+[—–-]\s+(?=[A-Z])"
 )
+# A photo's caption glued to the lead, ending in the bare date the picture was taken:
+# «Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года Обширные пожары…»
+# (a story's own sentence never starts with a day, month and year run into a capitalised
+# word with no comma).
+_GLUED_CAPTION = re.compile(
+    rf"^[^.!?]{{10,150}}[.!?]\s+\d{{1,2}}\s+{_RU_MONTH}\s+\d{{4}}(?:\s*(?:г\.|года))?\s+"
+    r"(?=[А-ЯЁ][а-яё]+\s+[а-яё])"
+    rf"|^[^.!?]{{10,150}}[.!?]\s+(?:{_EN_MONTH}\s+\d{{1,2}},\s+\d{{4}})\s+(?=[A-Z][a-z]+\s+[a-z])"
+)
 # A site's furniture before the lead: view and share counters, timestamps, reward notes.
 _FURNITURE = re.compile(
     r"^(?:прочитано\s+\d+\s+раза?\s*"
@@ -182,7 +191,7 @@ def _strip_leads(text: str, first: bool) -> str:
                 text = text[m.end() :].lstrip()
                 break
         if first:
-            m = _FIRST_LEAD.match(text)
+            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text)
             if m and len(text) > m.end() + 40:
                 text = text[m.end() :]
         if text == before:

@@ -131,6 +131,22 @@ def test_agency_and_site_furniture_is_removed(raw: str, clean: str) -> None:
     assert strip_wire(clean) == clean  # cleaning twice changes nothing
 
 
+def test_a_caption_glued_to_the_lead_goes() -> None:
+    raw = (
+        "Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года Обширные "
+        "лесные пожары продолжаются в Сибири уже месяц, площадь огня растёт каждый день."
+    )
+    stored, read = _both(raw)
+    assert (
+        stored
+        == read
+        == (
+            "Обширные лесные пожары продолжаются в Сибири уже месяц, площадь огня растёт "
+            "каждый день."
+        )
+    )
+
+
 def test_a_story_opening_with_its_photo_credit_keeps_its_text() -> None:
     raw = (
         "Фото предоставлено пресс-службой Народного Хурала РБ В день рождения народного поэта "

@@ -224,6 +224,24 @@ def _tense(sentence: str) -> int:
     return 1 if _FUTURE.search(sentence) else -1 if _PAST.search(sentence) else 0
 
 
+# Verbs that can only tell of the past: a reflexive past («перевернулся», «открылась»),
+# «прошёл», «состоялся», "took place". Nouns never end so (unlike «финал», «канал»).
+_CLEARLY_PAST = re.compile(
+    r"\b(?:\w{3,}(?:лся|лась|лось|лись)|прош[её]л|прошла|прошло|прошли|took place|was held"
+    r"|were held|happened)\b",
+    re.I,
+)
+
+
+def told_as_past(sentence: str) -> bool:
+    """Tell a sentence that can only be about the past («…перевернулся автомобиль»).
+
+    Its date is no "Coming up" item even when the calendar puts it after the publish date
+    ("В среду, 20 ноября, … перевернулся автомобиль" in a story filed with a wrong date).
+    """
+    return _FUTURE.search(sentence) is None and _CLEARLY_PAST.search(sentence) is not None
+
+
 LABEL_CHARS = 160
 _CLAUSE = re.compile(r"(?:[,;:]|\s[—–-])\s")
 

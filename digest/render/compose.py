@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from digest.config import DigestSettings
+from digest.events.dates import told_as_past
 from digest.models import DatedItem, Digest, EventSummary, FeedHealth, Section
 
 MAX_COMING_UP = 10
@@ -63,7 +64,11 @@ def coming_up(summaries: Sequence[EventSummary], local_now: datetime) -> tuple[D
     today = local_now.date()
     items: list[tuple[DatedItem, int]] = []
     for n, summary in enumerate(summaries):
-        items.extend((item, n) for item in summary.dates if item.when > today)
+        items.extend(
+            (item, n)
+            for item in summary.dates
+            if item.when > today and not told_as_past(item.label)
+        )
     items.sort(key=lambda pair: (pair[0].when, pair[0].approximate))
     kept: list[tuple[DatedItem, int]] = []
     seen: set[str] = set()

@@ -117,3 +117,16 @@ def test_coming_up_lists_each_thing_once() -> None:
         one_event=True,
     )
     assert [d.when.isoformat() for d in digest.coming_up] == ["2019-12-17"]
+
+
+def test_a_sentence_about_the_past_is_not_coming_up() -> None:
+    # the story was filed with a wrong date: «В среду, 20 ноября» is after it, yet the car
+    # overturned already
+    digest, _ = _built(
+        [
+            "В среду, 20 ноября, на Северной окружной перевернулся автомобиль. "
+            "Финал турнира пройдёт в субботу, 23 ноября, в Казани.",
+        ],
+        "ru",
+    )
+    assert [d.when.isoformat() for d in digest.coming_up] == ["2019-11-23"]

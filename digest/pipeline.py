@@ -197,6 +197,7 @@ def _run_once(
         found, why = events.find_events_explained(
             articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
         )
+        found, why = events.news_first(found, why, d.not_news)
     counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)

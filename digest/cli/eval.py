@@ -188,3 +188,21 @@ def reader_command(
         totals = {"articles": len(items), "events": len(events)}
         typer.echo(json.dumps({"reader": figures, **totals}, ensure_ascii=False))
     sys.stdout.flush()
+
+
+@app.command("news")
+def news_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
+    """Print precision/recall/F1 of telling not-news pages (horoscopes, adverts, how-to pages)
+    from news, by language, for the title rules and for titles with the lead."""
+    items = _load(file, "news", limit)
+    results = harness.score_news(items)
+    typer.echo(f"{file.name}: {len(items)} pages")
+    for method, found in results.items():
+        for group, figures in found["figures"].items():
+            line = "  ".join(f"{k} {v:.3f}" for k, v in figures.items() if k != "pages")
+            typer.echo(f"{method:<11} {group:<4} {line}  not-news pages {figures['pages']}")
+        for page in found["flagged_news"]:
+            typer.echo(f"{'':<11} flagged, labelled otherwise: {page}")
+    if as_json:
+        typer.echo(json.dumps({m: found["figures"] for m, found in results.items()}))
+    sys.stdout.flush()

@@ -2,7 +2,8 @@
 
 The text toolkit underneath (language, sentences, stems, caps, credits) is `digest.text`;
 `find_events` clusters a period's articles into events across sources and ranks them
-(`find_events_explained` also says why each event's articles were joined);
+(`find_events_explained` also says why each event's articles were joined), `news_first`
+puts horoscopes, forecasts and adverts after the news;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
 (`find_violations`) checks against the sources. The `digest eval` harness that scores
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
     from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.rank import news_first
     from digest.events.rules import RulesOutcome, apply_rules
     from digest.events.similarity import PARAMS, Params
     from digest.events.summarize import Summarizer, default_summarizer
@@ -37,6 +39,7 @@ _HOMES = {
     "find_violations": "digest.events.guard",
     "LlmSummarizer": "digest.events.llm",
     "check_endpoint": "digest.events.llm",
+    "news_first": "digest.events.rank",
     "RulesOutcome": "digest.events.rules",
     "apply_rules": "digest.events.rules",
     "PARAMS": "digest.events.similarity",
@@ -58,6 +61,7 @@ __all__ = [
     "find_events_explained",
     "find_facts",
     "find_violations",
+    "news_first",
     "past_event_from",
 ]
 

@@ -13,9 +13,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from digest.events.explain import explain_groups
+from digest.events.rank import importance
 from digest.events.similarity import (
     PARAMS,
     Features,
@@ -26,8 +28,6 @@ from digest.events.similarity import (
 from digest.events.text import event_features
 from digest.models import Article, Event, EventExplanation, EventSummary, PastEvent
 
-# Recency half-life for ranking: a story from 12 h ago counts half as much as a fresh one.
-RECENCY_HALF_LIFE_HOURS = 12.0
 # Share of a past event's terms that a new event must repeat to count as its continuation.
 CONTINUES_MIN_OVERLAP = 0.4
 TERMS_PER_EVENT = 20
@@ -196,13 +196,8 @@ def event_terms(articles: Sequence[Article], limit: int = TERMS_PER_EVENT) -> tu
 
 
 def _score(event: Event, now: datetime, tag_weights: Mapping[str, float]) -> float:
-    """Return the rank score: distinct sources, feed weight, tag weight and recency."""
-    hours = max(0.0, (now - event.last_seen).total_seconds() / 3600.0)
-    recency = 0.5 ** (hours / RECENCY_HALF_LIFE_HOURS)
-    feed_weight = max(a.weight for a in event.articles)
-    tag_weight = max((tag_weights.get(t, 1.0) for t in event.tags), default=1.0)
-    breadth = 1.0 + math.log2(len(event.sources)) + 0.1 * math.log2(len(event.articles))
-    return round(float(breadth * feed_weight * tag_weight * (0.5 + 0.5 * recency)), 6)
+    """Return the rank score (events.rank: outlets, weights, names and novelty)."""
+    return importance(event, now, tag_weights)
 
 
 def _overlap(event: Event, terms: set[str], old: PastEvent) -> float:
@@ -237,16 +232,16 @@ def _finish(
     if old is None:
         return Event(key=event.key, articles=event.articles, score=_score(event, now, weights))
     seen = set(old.article_urls)
-    return Event(
+    developing = Event(
         key=old.key,  # the story keeps its identity across digests
         articles=event.articles,
-        score=_score(event, now, weights),
         developing_since=min(old.first_seen, event.first_seen),
         continues=old.key,
         new_article_ids=tuple(
             a.id for a in event.articles if a.url not in seen and a.id is not None
         ),
     )
+    return replace(developing, score=_score(developing, now, weights))  # novelty counts
 
 
 def find_events(

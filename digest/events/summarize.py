@@ -131,7 +131,7 @@ def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
 
 def _quote(candidate: Candidate) -> SummarySentence:
     a = candidate.article
-    return SummarySentence(text=candidate.text, source=a.source, url=a.url, article_id=a.id)
+    return SummarySentence(text=candidate.text, source=a.outlet_name, url=a.url, article_id=a.id)
 
 
 # A sentence that opens with a pronoun needs its story: "She will make her second appearance…"
@@ -158,7 +158,7 @@ def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
                 label = item.label
                 if headline and _PRONOUN.match(label):
                     label = f"{headline}: {label}"
-                items.append(replace(item, label=label, source=a.source, url=a.url))
+                items.append(replace(item, label=label, source=a.outlet_name, url=a.url))
     return tuple(sorted(items, key=lambda i: i.when))
 
 
@@ -231,22 +231,35 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
     return [pool[i] for i in chosen]
 
 
-def event_facts(event: Event) -> KeyFacts:
-    """Return the key facts of the event, read from the text its summary is quoted from."""
-    texts = ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]]
-    return find_facts(texts, event.articles[0].language)
+def event_facts(event: Event, shown: Sequence[Article] = ()) -> KeyFacts:
+    """Return the key facts of the event, read from the articles a reader is shown (the
+    first ones when none are given): no fact is quoted from an article not linked.
+
+    The event's own outlets are left out of them; its titles tell which lower-case words
+    of a machine translation are names.
+    """
+    articles = list(shown or event.articles)[:FACT_ARTICLES]
+    texts = ["\n".join(story_paragraphs(a)) for a in articles]
+    suffixes = _feed_suffixes(event)
+    names = {n for a in articles for n in outlets(a, suffixes) if n}
+    titles = [a.title for a in articles]
+    return find_facts(texts, event.articles[0].language, outlets=names, titles=titles)
 
 
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
     headline = representative_title(event) or (chosen[0].text if chosen else "")
-    return EventSummary(
+    summary = EventSummary(
         event=event,
         headline=headline,
         sentences=tuple(_quote(c) for c in chosen),
-        # Titles are left out: headline case capitalises every word, names or not.
-        facts=event_facts(event),
-        dates=event_dates(event, headline),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
+    )
+    # Facts and dates come from the articles the reader is shown (and can follow) only.
+    shown = summary.shown
+    return replace(
+        summary,
+        facts=event_facts(event, shown),
+        dates=event_dates(replace(event, articles=shown), headline),
     )
 
 

@@ -84,6 +84,9 @@ articles = sa.Table(
     # and later passes try the page again, up to a few attempts (added by migration v4).
     sa.Column("page_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("page_attempts", sa.Integer, nullable=False, server_default="0"),
+    # The outlet an aggregator's item names in its `<source>` ("" when the feed is the
+    # outlet): events count outlets, not feeds (added by migration v7).
+    sa.Column("outlet", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("feed_url", "guid", name="uq_articles_feed_guid"),
     sa.UniqueConstraint("url", name="uq_articles_url"),
     sa.Index("ix_articles_page_pending", "page_pending"),
@@ -206,11 +209,7 @@ def _v3(conn: Connection) -> None:
 def _v4(conn: Connection) -> None:
     # A database made by v1 before these columns existed lacks them; one made since has them
     # (v1 creates the table as defined now).
-    have = {c["name"] for c in sa.inspect(conn).get_columns("articles")}
-    for name in ("page_pending", "page_attempts"):
-        if name not in have:
-            column = sa.schema.CreateColumn(articles.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE articles ADD COLUMN {column}"))
+    _add_columns(conn, articles, ("page_pending", "page_attempts"))
     next(i for i in articles.indexes if i.name == "ix_articles_page_pending").create(
         conn, checkfirst=True
     )
@@ -232,5 +231,19 @@ def _v6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[llm_runs])
 
 
+def _v7(conn: Connection) -> None:
+    # Articles stored before have no outlet of their own: their feed is their outlet.
+    _add_columns(conn, articles, ("outlet",))
+
+
+def _add_columns(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> None:
+    """Add the table's columns a database made before they existed lacks."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            column = sa.schema.CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)

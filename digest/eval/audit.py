@@ -252,7 +252,7 @@ _NOMINATIVE_OF = (
     ("ых", ("ые", "ый")), ("их", ("ие", "ий")), ("ую", ("ая",)), ("юю", ("яя",)),
     ("ией", ("ия",)), ("ием", ("ий",)), ("ии", ("ия", "ий", "ие")),
     ("ию", ("ия", "ий", "ие")), ("ой", ("ая", "а", "ой")), ("ей", ("яя", "я", "ь", "ей")),
-    ("ом", ("", "о", "ое", "ый", "ой")), ("ем", ("ь", "й", "е", "", "ий", "ее")),
+    ("ом", ("", "о", "ое", "ый", "ой", "ий")), ("ем", ("ь", "й", "е", "", "ий", "ее")),
     ("ам", ("а", "ы", "и")), ("ям", ("я", "и")), ("ами", ("ы", "а", "и")),
     ("ями", ("и", "я")), ("ах", ("ы", "а", "и")), ("ях", ("и", "я")),
     ("а", ("", "а", "о", "ь")), ("я", ("й", "ь", "я", "е")), ("у", ("", "а", "о")),
@@ -339,6 +339,8 @@ def not_derivable(name: str, text: TextWords) -> str:
 
 @cache
 def _morph() -> Any:
+    # natasha's import mends pymorphy2 for Python 3.11 (inspect.getargspec is gone).
+    import natasha  # type: ignore[import-untyped]  # noqa: F401
     import pymorphy2  # type: ignore[import-untyped]  # comes with natasha
 
     return pymorphy2.MorphAnalyzer()
@@ -349,10 +351,19 @@ _PARTICLES = frozenset(
 )
 
 
-def _cases(word: str) -> list[tuple[str, str, bool]]:
-    """Return (case, number, pluralia tantum or indeclinable) for each parse of the word."""
+_NAME_TAGS = {"people": {"Name", "Surn", "Patr"}, "places": {"Geox"}, "organisations": {"Orgn"}}
+
+
+def _cases(word: str, kind: str) -> list[tuple[str, str, bool]]:
+    """Return (case, number, pluralia tantum or indeclinable) for each parse of the word:
+    of its parses as a name of the kind when the dictionary has any («Лапин» a surname, not
+    «лапа»'s), else of all."""
+    parses = _morph().parse(word)
+    named = [p for p in parses if _NAME_TAGS[kind] & set(p.tag.grammemes)]
+    if kind == "people" and not named:
+        return []  # not a name it knows («Фарах», «Юге» of «Пьер-Юге»): the ending decides
     out = []
-    for p in _morph().parse(word):
+    for p in named or parses:
         tag = p.tag
         if tag.case is None:
             continue
@@ -379,14 +390,12 @@ def non_nominative(name: str, kind: str) -> str:
     for word in parts:
         if word.casefold() in _PARTICLES:
             continue
-        if not _morph().word_is_known(word):
+        cases = _cases(word, kind) if _morph().word_is_known(word) else []
+        if not cases:
             # An unknown word (most foreign names) gets guessed cases: only an ending no
             # nominative has tells.
             if _OBLIQUE.search(word):
                 return word
-            continue
-        cases = _cases(word)
-        if not cases:
             continue
         singular = any(c == "nomn" and (n != "plur" or fixed) for c, n, fixed in cases)
         if singular:

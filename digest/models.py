@@ -248,9 +248,18 @@ class SummarySentence:
     article_id: int | None = None
 
 
+DatePart = Literal["", "early", "mid", "late", "month"]
+
+
 @dataclass(frozen=True, slots=True)
 class DatedItem:
-    """A date mentioned in the text, resolved against the article's publish date."""
+    """A date mentioned in the text, resolved against the article's publish date.
+
+    `part` says how much of the date the text gives: "" a day ("6 November"); "early",
+    "mid" or "late" a part of `when`'s month ("mid-February", «в конце ноября»); "month"
+    the month only ("in July this year"). A vague date keeps a day in `when` for sorting
+    and is never shown as that day.
+    """
 
     when: date
     label: str
@@ -258,6 +267,7 @@ class DatedItem:
     source: str = ""
     url: str = ""
     approximate: bool = False
+    part: DatePart = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from digest.config import DigestSettings
+from digest.events.dates import told_as_past
 from digest.models import DatedItem, Digest, EventSummary, FeedHealth, Section
 
 MAX_COMING_UP = 10
@@ -63,15 +65,41 @@ def group_sections(summaries: Sequence[EventSummary]) -> tuple[Section, ...]:
 
 
 def coming_up(summaries: Sequence[EventSummary], local_now: datetime) -> tuple[DatedItem, ...]:
-    """Return the dated items after the digest's local date, soonest first, each date+label once."""
+    """Return the dated items after the digest's local date, soonest first, each once.
+
+    Once: a sentence naming two days ("on December 17 … on December 18") is listed at its
+    first; an event's sources telling of one day, or two events' near-identical sentences
+    of one day, are listed once.
+    """
     today = local_now.date()
-    seen: set[tuple[object, str]] = set()
-    items: list[DatedItem] = []
-    for summary in summaries:
-        for item in summary.dates:
-            key = (item.when, item.label.casefold())
-            if item.when > today and key not in seen:
-                seen.add(key)
-                items.append(item)
-    items.sort(key=lambda i: (i.when, i.approximate))
-    return tuple(items[:MAX_COMING_UP])
+    items: list[tuple[DatedItem, int]] = []
+    for n, summary in enumerate(summaries):
+        items.extend(
+            (item, n)
+            for item in summary.dates
+            if item.when > today and not told_as_past(item.label)
+        )
+    items.sort(key=lambda pair: (pair[0].when, pair[0].approximate))
+    kept: list[tuple[DatedItem, int]] = []
+    seen: set[str] = set()
+    for item, event in items:
+        words = _words(item.label)
+        key = " ".join(sorted(words))
+        if key in seen or any(
+            k.when == item.when and (e == event or _alike(_words(k.label), words)) for k, e in kept
+        ):
+            continue  # the same sentence, or one event's (or one thing's) day again
+        seen.add(key)
+        kept.append((item, event))
+    return tuple(item for item, _ in kept[:MAX_COMING_UP])
+
+
+SAME_ITEM = 0.6  # share of words two labels of one day have in common when they tell one thing
+
+
+def _words(label: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[^\W_]+", label.casefold()))
+
+
+def _alike(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_ITEM

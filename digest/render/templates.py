@@ -85,6 +85,10 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.filters["upcoming"] = lambda v, now: i18n.format_upcoming(
         v, i18n.to_zone(now, tz).date(), language
     )
+    # A dated item's date as its text gives it ("mid-Feb", «конец нояб.», "3 May 2019").
+    env.filters["dated"] = lambda item, now, upcoming=False: i18n.format_dated(
+        item, i18n.to_zone(now, tz).date(), strings, upcoming=upcoming
+    )
     env.globals["source_links"] = source_links
     env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url

@@ -25,7 +25,7 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
     rows = []
     today = i18n.to_zone(digest.generated_at, digest.timezone).date()
     for item in sorted(digest.coming_up, key=lambda d: d.when):
-        when = i18n.format_upcoming(item.when, today, t.language)
+        when = i18n.format_dated(item, today, t, upcoming=True)
         source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
         rows.append(
             [

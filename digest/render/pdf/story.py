@@ -368,6 +368,6 @@ def source_links(event: EventSummary) -> list[tuple[str, str]]:
 
 
 def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
-    when = i18n.format_date(item.when, t.language, digest.timezone, "d MMM")
-    prefix = f"{t('approximate')} " if item.approximate else ""
-    return f"{esc(prefix + when)} — {esc(plain(item.label, 160))}"
+    today = i18n.to_zone(digest.generated_at, digest.timezone).date()
+    when = i18n.format_dated(item, today, t)
+    return f"{esc(when)} — {esc(plain(item.label, 160))}"

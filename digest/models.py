@@ -10,6 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+# The run report's types live beside their JSON (digest/report.py); re-exported here, where
+# every stage finds the types it shares.
+from digest.report import Delivery as Delivery
+from digest.report import DeliveryOutcome as DeliveryOutcome
+from digest.report import DeliveryStatus as DeliveryStatus
+from digest.report import EventExplanation as EventExplanation
+from digest.report import Failure as Failure
+from digest.report import MergeStep as MergeStep
+from digest.report import RunCounts as RunCounts
+from digest.report import RunReport as RunReport
+
 FullTextPolicy = Literal["auto", "always", "never"]
 
 
@@ -293,80 +304,6 @@ class Rendered:
     ics: bytes | None = None
 
 
-DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message to one recipient and what became of it."""
-
-    recipient: str
-    status: DeliveryStatus
-    message_id: str = ""
-    attempts: int = 0
-    error: str | None = None
-    path: str | None = None
-    # Set when the message was sent or written by an earlier run of the period, not this one.
-    earlier_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Something that failed in a run without stopping it."""
-
-    stage: str
-    subject: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.stage}: {self.subject}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class MergeStep:
-    """One merge inside an event: an article of each side and their mean similarity then."""
-
-    left: str
-    right: str
-    similarity: float
-
-
-@dataclass(frozen=True, slots=True)
-class EventExplanation:
-    """Why an event's articles are one story: the terms they share and each merge."""
-
-    key: str
-    headline: str
-    articles: int
-    terms: tuple[str, ...]
-    merges: tuple[MergeStep, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RunReport:
-    """What one run did: counts per stage, failures, timings and files written."""
-
-    digest: str
-    period_key: str
-    counts: tuple[tuple[str, int], ...] = ()
-    failures: tuple[Failure, ...] = ()
-    timings: tuple[tuple[str, float], ...] = ()
-    outputs: tuple[str, ...] = ()
-    deliveries: tuple[Delivery, ...] = ()
-    skipped: str | None = None
-    notes: tuple[str, ...] = ()  # what the operator should know that is no failure
-    explanations: tuple[EventExplanation, ...] = ()  # `digest build --explain`
-
-    @property
-    def ok(self) -> bool:
-        """Return True when nothing failed."""
-        return not self.failures
-
-    def count(self, name: str) -> int:
-        """Return the named count, 0 when absent."""
-        return dict(self.counts).get(name, 0)
-
-
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     """What one fetch pass did: per-feed health, counts and failures."""
@@ -389,4 +326,4 @@ class RunRecord:
     status: str
     started_at: datetime
     finished_at: datetime | None = None
-    report: str = "{}"
+    report: RunReport | None = None  # None until the run finished

@@ -6,13 +6,12 @@ database is no one item's failure, and the command stops with `error: store: ...
 
 from __future__ import annotations
 
-import json
 import smtplib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from digest.errors import DigestError, StoreError
 from digest.models import (
     Article,
     Delivery,
+    DeliveryOutcome,
     Digest,
     Event,
     EventSummary,
@@ -32,6 +32,7 @@ from digest.models import (
     FeedSource,
     IngestReport,
     Rendered,
+    RunCounts,
     RunReport,
 )
 from digest.store import Store
@@ -163,7 +164,7 @@ def _run_once(
     options = options or RunOptions()
     timer = _Timer()
     failures: list[Failure] = []
-    counts: dict[str, int] = {}
+    counts = RunCounts()
     d = digest_settings
     if ingest_report is None and options.fetch:
         with timer.stage("fetch"):
@@ -175,7 +176,8 @@ def _run_once(
     if ingest_report is not None:
         ingest_report = _only_feeds(ingest_report, feed_urls)
         failures.extend(ingest_report.failures)
-        counts.update(
+        counts = replace(
+            counts,
             feeds=len(ingest_report.health),
             feeds_failed=len(failed_feeds(ingest_report)),
             feeds_waiting=len(waiting_feeds(ingest_report)),
@@ -188,14 +190,19 @@ def _run_once(
         articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
         articles = list(ruled.kept)
-        counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
         found, why = events.find_events_explained(
             articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
         )
-    counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
+    counts = replace(
+        counts,
+        articles=len(articles),
+        filtered=ruled.removed_total,
+        removed=ruled.removed,
+        events_found=len(found),
+    )
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
         try:
@@ -204,7 +211,7 @@ def _run_once(
             if isinstance(summarizer, events.LlmSummarizer) and deps.llm_client is None:
                 summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
-        counts.update(summarizer.counts)
+        counts = replace(counts, summarizer=tuple(sorted(summarizer.counts.items())))
     health = ingest_report.health if ingest_report else ()
     digest = render.compose_digest(
         d,
@@ -215,7 +222,7 @@ def _run_once(
         health=health,
         period=deliver.period_time(key),
     )
-    counts["events"] = len(digest.events)
+    counts = replace(counts, events=len(digest.events))
     if d.images and deps.fetch_image is None:
         deps = replace(deps, fetch_image=image_fetcher(settings))
     renders = _Renders(d, digest, deps)
@@ -232,7 +239,7 @@ def _run_once(
     report = RunReport(
         digest=d.name,
         period_key=key,
-        counts=tuple(counts.items()),
+        counts=counts,
         failures=tuple(failures),
         timings=tuple(timer.timings),
         outputs=tuple(outputs),
@@ -243,21 +250,27 @@ def _run_once(
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     if not digest.events and not d.send_empty:
-        skipped = replace(report, skipped=NO_MAIL_EMPTY)
-        store.finish_run(run.id, "done" if skipped.ok else "failed", report_json(skipped), now)
+        skipped = replace(report, delivery="empty", notes=(NO_MAIL_EMPTY,))
+        store.finish_run(run.id, skipped, now)
         return _report_failures(settings, d, skipped, deps)
     with timer.stage("deliver"):
-        deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
-    final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
-    final = replace(final, notes=_opted_out(store, d))
-    store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
+        deliveries, outcome, failed = _deliver(settings, d, store, run.id, renders, now, deps)
+    final = replace(
+        report,
+        failures=(*report.failures, *failed),
+        timings=tuple(timer.timings),
+        deliveries=deliveries,
+        delivery=outcome,
+        notes=_not_sent(store, d),
+    )
+    store.finish_run(run.id, final, now)
     return _report_failures(settings, d, final, deps)
 
 
 NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
 
 
-def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
+def _not_sent(store: Store, d: DigestSettings) -> tuple[str, ...]:
     """Return a note per recipient left out because they unsubscribed."""
     kept = {r.address for r in deliver.active_recipients(store, d)}
     return tuple(
@@ -468,9 +481,8 @@ def _deliver(
     renders: _Renders,
     now: datetime,
     deps: Deps,
-) -> tuple[tuple[Delivery, ...], list[Failure]]:
-    failures: list[Failure] = []
-    deliveries: tuple[Delivery, ...] = ()
+) -> tuple[tuple[Delivery, ...], DeliveryOutcome, list[Failure]]:
+    """Return each recipient's delivery, the digest's delivery outcome and this run's failures."""
     try:
         deliveries = deliver.deliver_digest(
             store,
@@ -485,23 +497,32 @@ def _deliver(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
-        failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
-    failures.extend(
-        Failure("deliver", x.recipient, x.error or x.status)
-        for x in deliveries
-        if x.status == "failed"
-    )
-    waiting = [x for x in deliveries if x.status == "retry"]
-    if waiting and len(waiting) == len(deliveries):
+        return (), "broken", [Failure("deliver", d.name, f"{type(exc).__name__}: {exc}")]
+    outcome: DeliveryOutcome = "complete" if all(x.done for x in deliveries) else "incomplete"
+    return deliveries, outcome, delivery_failures(settings, deliveries)
+
+
+def delivery_failures(settings: Settings, deliveries: Sequence[Delivery]) -> list[Failure]:
+    """Return the failures of this run among a period's deliveries.
+
+    A message an earlier run of the period settled, or left waiting for a retry that is not
+    due yet, is no failure of this run: it was not tried (its report line says "already").
+    """
+    tried = [x for x in deliveries if x.earlier_at is None]
+    failures = [
+        Failure("deliver", x.recipient, x.error or x.status) for x in tried if x.status == "failed"
+    ]
+    waiting = [x for x in tried if x.status in ("retry", "pending")]
+    if waiting and not any(x.done for x in deliveries) and len(waiting) == len(tried):
         failures.append(_all_waiting(settings, waiting))
-    return deliveries, failures
+    return failures
 
 
 def _all_waiting(settings: Settings, waiting: Sequence[Delivery]) -> Failure:
-    """Return the Failure saying that every message waits in retry and none went out."""
+    """Return the Failure saying that every message tried waits in retry and none went out."""
     # Typically a setup problem (TLS, port, login) that retrying will not fix: the run must
-    # not report success. Named after the server, not the digest: the period is built and
-    # the ledger retries it (schedule.is_settled reads "deliver: <digest>:" as a step to redo).
+    # not report success. The period is built (its delivery outcome is "incomplete", not
+    # "broken"), so the ledger retries the messages and the period is not built again.
     where = f"{settings.smtp.host}:{settings.smtp.port}" if settings.smtp else "outbox"
     return Failure(
         "deliver",
@@ -511,37 +532,15 @@ def _all_waiting(settings: Settings, waiting: Sequence[Delivery]) -> Failure:
     )
 
 
-def _with_deliveries(
-    report: RunReport,
-    deliveries: tuple[Delivery, ...],
-    failures: Sequence[Failure],
-    timings: tuple[tuple[str, float], ...],
-) -> RunReport:
-    """Return the run report completed with the delivery stage's outcome and timings."""
-    counts = dict(report.counts)
-    counts.update(
-        delivered=sum(
-            1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
-        ),
-        already_delivered=sum(1 for x in deliveries if x.earlier_at),
-        delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
-        delivery_retry=sum(1 for x in deliveries if x.status in ("retry", "pending")),
-    )
-    return replace(
-        report,
-        counts=tuple(counts.items()),
-        failures=(*report.failures, *failures),
-        timings=timings,
-        deliveries=deliveries,
-    )
-
-
 def retry_deliveries(
-    settings: Settings, store: Store, deps: Deps
+    settings: Settings, store: Store, deps: Deps, skip: Collection[tuple[str, str]] = ()
 ) -> tuple[tuple[Delivery, ...], tuple[Failure, ...]]:
-    """Return the outcomes of sending every due pending/retry delivery of earlier runs."""
+    """Return the outcomes of sending every due pending/retry delivery of earlier runs.
+
+    Periods in skip, as (digest, period key), are left to the run that builds them now.
+    """
     try:
-        done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect)
+        done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect, skip=skip)
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup must not stop today's digest
@@ -561,36 +560,6 @@ def prune_store(settings: Settings, store: Store, now: datetime) -> dict[str, in
     return store.prune(now - settings.keep)
 
 
-def report_json(report: RunReport) -> str:
-    """Return a run report as the JSON kept in the runs table."""
-    return json.dumps(
-        {
-            "digest": report.digest,
-            "period": report.period_key,
-            "counts": dict(report.counts),
-            "failures": [str(f) for f in report.failures],
-            "timings": dict(report.timings),
-            "outputs": list(report.outputs),
-            "deliveries": [
-                {
-                    "recipient": x.recipient,
-                    "status": x.status,
-                    "error": x.error,
-                    "path": x.path,
-                    "earlier_at": x.earlier_at.isoformat() if x.earlier_at else None,
-                }
-                for x in report.deliveries
-            ],
-            "skipped": report.skipped,
-            "notes": list(report.notes),
-            **(
-                {"explain": [asdict(x) for x in report.explanations]} if report.explanations else {}
-            ),
-        },
-        ensure_ascii=False,
-    )
-
-
 def run_digests(
     settings: Settings,
     store: Store,
@@ -605,11 +574,12 @@ def run_digests(
     handed over by `digest run`). A report with digest "" is the retry of earlier periods.
     """
     reports: list[RunReport] = []
-    retried: tuple[Delivery, ...] = ()
     if options.send:
         # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
-        # setups have no service to retry them, so every run does.
-        retried, failures = retry_deliveries(settings, store, deps)
+        # setups have no service to retry them, so every run does. The periods built now
+        # send their own due messages, so that their report tells what this run did.
+        building = {(d.name, period_key(d, now)) for d in chosen}
+        retried, failures = retry_deliveries(settings, store, deps, skip=building)
         if retried or failures:
             reports.append(
                 RunReport(digest="", period_key="", failures=failures, deliveries=retried)
@@ -617,27 +587,9 @@ def run_digests(
     ingest: IngestReport | None = None
     if options.fetch:
         ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
-    # A message of this period sent by that retry was sent by this run, not "already".
-    sent_now = {x.message_id for x in retried if x.status in ("sent", "written")}
     for d in chosen:
         deps.progress(f"building {d.name}")
-        report = run_once(settings, d, store, now, deps, options, ingest_report=ingest)
-        reports.append(_sent_in_this_run(report, sent_now))
+        reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
     if options.fetch:
         prune_store(settings, store, now)
     return ingest, reports
-
-
-def _sent_in_this_run(report: RunReport, message_ids: set[str]) -> RunReport:
-    """Return the report with these messages' deliveries no longer marked as earlier ones."""
-    if not any(x.earlier_at and x.message_id in message_ids for x in report.deliveries):
-        return report
-    deliveries = tuple(
-        replace(x, earlier_at=None) if x.message_id in message_ids else x for x in report.deliveries
-    )
-    counts = dict(report.counts)
-    counts["delivered"] = sum(
-        1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
-    )
-    counts["already_delivered"] = sum(1 for x in deliveries if x.earlier_at)
-    return replace(report, deliveries=deliveries, counts=tuple(counts.items()))

@@ -7,11 +7,10 @@ abandoned cleanly), 1 when another `digest serve` or `digest run` holds the data
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -27,10 +26,11 @@ from digest.cli.common import (
     load,
     store_for,
 )
+from digest.cli.reports import plural
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
-from digest.models import FeedState
+from digest.models import FeedState, RunReport
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
@@ -168,19 +168,41 @@ def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:
         _say("  last run: none yet")
         return
     run = runs[0]
-    report: dict[str, Any] = json.loads(run.report or "{}")
-    counts = report.get("counts", {})
     when = run.finished_at or run.started_at
+    report = run.report
+    if report is None:  # started and not finished: running now, or the process died
+        _say(f"  last run: {run.period_key} {run.status} at {when:%Y-%m-%d %H:%M} UTC")
+        return
+    c = report.counts
     _say(
         f"  last run: {run.period_key} {run.status} at {when:%Y-%m-%d %H:%M} UTC: "
-        f"{counts.get('events', 0)} events from {counts.get('articles', 0)} articles, "
-        f"{counts.get('delivered', 0)} delivered, {len(report.get('failures', []))} failures"
+        f"{plural(c.events, 'event')} from {plural(c.articles, 'article')}, "
+        f"{plural(len(report.failures), 'failure')}"
     )
-    if report.get("timings"):
-        timings = ", ".join(f"{k} {v:.1f}s" for k, v in report["timings"].items())
+    _say(f"    mail: {_period_mail(store, run.id, report)}")
+    if report.timings:
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings)
         _say(f"    timings: {timings}")
-    for failure in report.get("failures", [])[:10]:
+    for failure in report.failures[:10]:
         _say(f"    failed: {failure}")
+
+
+def _period_mail(store: Store, run_id: int, report: RunReport) -> str:
+    """Return what a period's mail came to across all its runs (from the ledger, not from the
+    last run's report, which a re-run rewrites)."""
+    if report.delivery == "empty":
+        return "none: no new stories in this period (send_empty = false)"
+    rows = ledger.for_run(store, run_id)
+    if report.delivery == "broken" and not rows:
+        return "the delivery step failed; the period is built again"
+    done = sum(1 for r in rows if r.status in ledger.DONE)
+    by_status: dict[str, int] = {}
+    for r in rows:
+        if r.status not in ledger.DONE:
+            shown = "unknown" if r.status == "sending" else r.status
+            by_status[shown] = by_status.get(shown, 0) + 1
+    rest = "".join(f", {n} {status}" for status, n in sorted(by_status.items()))
+    return f"delivered to {done} of {plural(len(rows), 'recipient')}{rest}"
 
 
 def _print_feeds(settings: Settings, states: tuple[FeedState, ...]) -> None:

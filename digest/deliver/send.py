@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,11 +90,7 @@ def deliver_digest(
     clock = clock or wall_clock
     key = ledger.run_key(store, run_id)
     recipients = active_recipients(store, digest_settings)
-    earlier = {
-        row.recipient: row.updated_at
-        for row in ledger.for_run(store, run_id)
-        if row.status in ledger.DONE
-    }
+    before = {row.recipient: row for row in ledger.for_run(store, run_id)}
     for recipient in recipients:
         row = ledger.find(store, run_id, recipient.address)
         if row is None or (row.status == "failed" and not row.built):
@@ -104,10 +100,19 @@ def deliver_digest(
     _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
     rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
     return tuple(
-        replace(rows[r.address].to_delivery(), earlier_at=earlier.get(r.address))
-        for r in recipients
-        if r.address in rows
+        _outcome(rows[r.address], before.get(r.address)) for r in recipients if r.address in rows
     )
+
+
+def _outcome(row: LedgerRow, before: LedgerRow | None) -> Delivery:
+    """Return a row's delivery, marked as an earlier run's when this pass left it untouched."""
+    delivery = row.to_delivery()
+    untouched = before is not None and (before.status, before.attempts, before.updated_at) == (
+        row.status,
+        row.attempts,
+        row.updated_at,
+    )
+    return replace(delivery, earlier_at=row.updated_at) if untouched else delivery
 
 
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
@@ -136,9 +141,9 @@ def _build_row(
     try:
         data = _build(settings, d, key, recipient, render_for, sender, message_id, clock())
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
-        error = str(exc)
+        error = exc.message if exc.subject == recipient.address else str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
-        error = f"render: {recipient.address}: {type(exc).__name__}: {exc}"
+        error = f"render: {type(exc).__name__}: {exc}"
     if row is None:
         ledger.create(
             store, run_id, recipient.address, message=data, message_id=message_id,
@@ -224,7 +229,7 @@ def _send_row(
         )
     except UncertainDeliveryError as exc:
         note = ledger.UNKNOWN_NOTE.format(id=row.id)
-        ledger.mark_unknown(store, row.id, f"{exc}; {note}", clock())
+        ledger.mark_unknown(store, row.id, f"{error_text(exc, row.recipient)}; {note}", clock())
     except DeliveryError as exc:
         _record_failure(store, row, exc, clock(), smtp.retry_deadline)
     else:
@@ -257,13 +262,22 @@ def _record_failure(
     """Record a permanent failure, or schedule a retry with exponential backoff until deadline."""
     attempts = row.attempts + 1  # claim() counted this attempt
     give_up_at = row.created_at + deadline
+    error = error_text(exc, row.recipient)
     if isinstance(exc, PermanentDeliveryError):
-        ledger.mark_failed(store, row.id, str(exc), now)
+        ledger.mark_failed(store, row.id, error, now)
     elif now >= give_up_at:
-        ledger.mark_failed(store, row.id, f"{exc} (gave up after {attempts} attempts)", now)
+        ledger.mark_failed(store, row.id, f"{error} (gave up after {attempts} attempts)", now)
     else:
         delay = min(BACKOFF_FIRST * 2 ** min(attempts - 1, 12), BACKOFF_MAX)
-        ledger.mark_retry(store, row.id, str(exc), now, min(now + delay, give_up_at))
+        ledger.mark_retry(store, row.id, error, now, min(now + delay, give_up_at))
+
+
+def error_text(exc: DigestError, recipient: str) -> str:
+    """Return what a ledger row keeps of an error: its message, and its subject unless that
+    is the row's own recipient (a report names the recipient and the stage already)."""
+    if exc.subject in ("", recipient):
+        return exc.message
+    return f"{exc.subject}: {exc.message}"
 
 
 def retry_pending(
@@ -271,13 +285,16 @@ def retry_pending(
     settings: Settings,
     now: datetime,
     connect: Callable[..., smtplib.SMTP] | None = None,
+    *,
+    skip: Collection[tuple[str, str]] = (),
 ) -> tuple[Delivery, ...]:
     """Send every due 'pending' or 'retry' row of any run; return their outcomes.
 
     Here `now` is the wall clock (no period is involved): pass the current time, never a
-    period's time, or retries are timed from the past.
+    period's time, or retries are timed from the past. Rows of the (digest, period key)
+    pairs in skip are left alone: the run building that period sends them itself.
     """
-    rows = ledger.due(store, now)
+    rows = tuple(r for r in ledger.due(store, now) if (r.digest, r.period_key) not in skip)
     _send_rows(store, settings, rows, lambda: now, connect, None)
     after = (ledger.get(store, row.id) for row in rows)
     return tuple(row.to_delivery() for row in after if row is not None)

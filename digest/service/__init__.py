@@ -1,8 +1,8 @@
 """Service: `digest serve`, the APScheduler process that fetches and sends on schedule.
 
 `serve_forever` runs the scheduler with its signal handlers and the health/metrics server;
-`next_slot` tells when a digest is next due (for `digest status`); `report_from_json` and
-`ingest_from_json` read back the reports of a run handed to the service by `digest run`.
+`next_slot` tells when a digest is next due (for `digest status`); `ingest_from_json` reads
+back the fetch report of a run handed to the service by `digest run`.
 Jobs call the pipeline, so a scheduled run and `digest run` do the same work.
 """
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from digest.service.process import serve_forever
     from digest.service.schedule import next_slot
     from digest.service.site import parse_address, start_site_server
-    from digest.service.wire import ingest_from_json, report_from_json
+    from digest.service.wire import ingest_from_json
 
 # Loaded on first use (digest.lazy_exports): where each public name lives.
 _HOMES = {
@@ -25,14 +25,12 @@ _HOMES = {
     "parse_address": "digest.service.site",
     "start_site_server": "digest.service.site",
     "ingest_from_json": "digest.service.wire",
-    "report_from_json": "digest.service.wire",
 }
 
 __all__ = [
     "ingest_from_json",
     "next_slot",
     "parse_address",
-    "report_from_json",
     "serve_forever",
     "start_site_server",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.models import Article, FeedSource, FeedState, PastEvent
+from digest.models import RunReport, Article, FeedSource, FeedState, PastEvent
 from digest.store.database import open_store
 from digest.store.schema import MIGRATIONS
 
@@ -89,7 +89,7 @@ def test_runs_are_unique_per_period(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     run = store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
     assert store.claim_run("morning", "2026-11-25T07:00+0000", NOW).id == run.id
-    store.finish_run(run.id, "done", "{}", NOW)
+    store.finish_run(run.id, RunReport("morning", "2026-11-25T07:00+0000"), NOW)
     assert store.get_run("morning", "2026-11-25T07:00+0000").status == "done"  # type: ignore[union-attr]
     assert store.get_run("morning", "other") is None
     store.record_events(run.id, "morning", NOW, [PastEvent("k", "H", NOW, ("https://u",))])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.models import RunReport, Article, FeedSource, FeedState, PastEvent
+from digest.models import Article, FeedSource, FeedState, PastEvent, RunReport
 from digest.store.database import open_store
 from digest.store.schema import MIGRATIONS
 

@@ -1,0 +1,82 @@
+"""The operator's second month: what `digest` says after re-runs, bounces, upgrades and
+opt-outs, through the real command on SQLite, a loopback SMTP server and the outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digestcli import AS_OF, cli, emls, run, write_config
+from smtpserver import SmtpServer, free_port
+
+LATER = "2018-10-27T09:00:00Z"  # the same period as AS_OF (07:00), two hours on
+BOUNCE = "550 5.1.1 mailbox unavailable"
+
+
+def _smtp(port: int) -> str:
+    return f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5.0\n'
+
+
+def _status(config: Path) -> str:
+    done = cli("status", "-c", str(config), "--data-dir", str(config.parent / "data"))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _reports(server: SmtpServer) -> list[bytes]:
+    return [m.content for m in server.handler.messages if "ops@example.org" in m.rcpt_tos]
+
+
+# -- 5 and 6: a delivery error named once, and an earlier one not reported as this run's ----
+
+
+def test_a_bounce_is_named_once_and_a_rerun_does_not_report_it_again(tmp_path: Path) -> None:
+    server = SmtpServer(tmp_path, mode="none").start()
+    server.handler.rcpt_replies["b@example.org"] = BOUNCE
+    try:
+        config = write_config(tmp_path, 'report_to = "ops@example.org"', top=_smtp(server.port))
+        out = str(tmp_path / "out")
+        first = run(config, "--as-of", AS_OF, "--out", out, "-q")
+        again = run(config, "--as-of", LATER, "--out", out, "-q")
+        loud = run(config, "--as-of", LATER, "--out", out)
+    finally:
+        server.stop()
+    assert first.returncode == 1
+    assert first.stderr.splitlines() == [f"digest: morning: deliver: b@example.org: {BOUNCE}"]
+    # The re-run tried nothing: the 550 is the first run's, so no failure, no second report.
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert len(_reports(server)) == 1
+    assert loud.returncode == 0, loud.stderr
+    assert f"  already failed at " in loud.stdout and f"b@example.org: {BOUNCE}" in loud.stdout
+    assert server.handler.count("a@example.org") == 1
+
+
+def test_a_rerun_before_the_retry_is_due_does_not_repeat_a_stale_error(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens yet: every message waits in retry
+    config = write_config(tmp_path, 'report_to = "ops@example.org"', top=_smtp(port))
+    out = str(tmp_path / "out")
+    first = run(config, "--as-of", AS_OF, "--out", out, "-q")
+    server = SmtpServer(tmp_path, port=port, mode="none").start()  # the server is back
+    try:
+        again = run(config, "--as-of", LATER, "--out", out, "-q")
+        loud = run(config, "--as-of", LATER, "--out", out)
+    finally:
+        server.stop()
+    assert first.returncode == 1 and "all 2 messages wait in retry" in first.stderr
+    # Nothing was tried (the retry is not due): no failure, and no stale report mailed.
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert _reports(server) == []
+    assert "waiting in retry since an earlier try at " in loud.stdout
+    assert ": 2 messages (a@example.org, b@example.org)" in loud.stdout
+
+
+# -- 7: what a period delivered, across its runs ---------------------------------------------
+
+
+def test_status_shows_what_a_period_delivered_across_its_runs(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    out = str(tmp_path / "out")
+    assert run(config, "--as-of", AS_OF, "--out", out, "-q").returncode == 0
+    assert run(config, "--as-of", LATER, "--out", out, "-q").returncode == 0  # a manual re-run
+    assert len(emls(tmp_path)) == 2
+    status = _status(config)
+    assert "    mail: delivered to 2 of 2 recipients" in status, status

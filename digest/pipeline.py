@@ -35,7 +35,7 @@ from digest.models import (
     RunCounts,
     RunReport,
 )
-from digest.store import Store
+from digest.store import Bounces, Store
 
 Progress = Callable[[str], None]
 PAST_EVENTS_LOOKBACK = timedelta(days=7)
@@ -271,10 +271,24 @@ NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
 
 
 def _not_sent(store: Store, d: DigestSettings) -> tuple[str, ...]:
-    """Return a note per recipient left out because they unsubscribed."""
+    """Return a note per recipient left out: unsubscribed, or suspended after bounces."""
     kept = {r.address for r in deliver.active_recipients(store, d)}
-    return tuple(
-        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+    suspended = {b.address: b for b in store.suspensions()}
+    notes = []
+    for r in d.recipients:
+        if r.address in kept:
+            continue
+        held = suspended.get(r.address.strip().casefold())
+        notes.append(f"not sent to {r.address}: " + (_suspended(held) if held else "unsubscribed"))
+    return tuple(dict.fromkeys(notes))
+
+
+def _suspended(b: Bounces) -> str:
+    """Return why an address gets no mail: suspended after its permanent failures."""
+    since = f"{b.suspended_at:%Y-%m-%d %H:%M} UTC" if b.suspended_at else "?"
+    return (
+        f"suspended since {since} after {b.failures} permanent failures in a row "
+        f"(last: {b.last_error}); `digest subscribers resume {b.address}` sends to it again"
     )
 
 
@@ -499,7 +513,19 @@ def _deliver(
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
         return (), "broken", [Failure("deliver", d.name, f"{type(exc).__name__}: {exc}")]
     outcome: DeliveryOutcome = "complete" if all(x.done for x in deliveries) else "incomplete"
-    return deliveries, outcome, delivery_failures(settings, deliveries)
+    failures = delivery_failures(settings, deliveries)
+    # Recipients were not suspended when this delivery began (they would have been left
+    # out): one suspended now was suspended by this run's failure, which says so.
+    suspended = {b.address: b for b in store.suspensions()}
+    for i, f in enumerate(failures):
+        held = suspended.get(f.subject.strip().casefold())
+        if held is not None:
+            failures[i] = replace(
+                f,
+                message=f"{f.message}; suspended after {held.failures} permanent failures in a "
+                f"row: `digest subscribers resume {held.address}` sends to it again",
+            )
+    return deliveries, outcome, failures
 
 
 def delivery_failures(settings: Settings, deliveries: Sequence[Delivery]) -> list[Failure]:

@@ -61,6 +61,11 @@ app = typer.Typer(
 )
 app.add_typer(cli_feeds.app, name="feeds", help="List, add, check and manage feeds.")
 app.add_typer(cli_eval.app, name="eval", help="Measure events and summaries on JSONL datasets.")
+app.add_typer(
+    cli_subscribers.group,
+    name="subscribers",
+    help="List recipients (active, unsubscribed, suspended) and resume suspended ones.",
+)
 
 DigestOption = Annotated[
     list[str] | None,

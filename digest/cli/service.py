@@ -140,6 +140,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     _print_feeds(settings, store.feed_states())
     _print_undelivered(store)
     _print_opt_outs(store)
+    _print_suspended(store)
 
 
 def _print_service(settings: Settings) -> None:
@@ -240,6 +241,17 @@ def _print_opt_outs(store: Store) -> None:
     for o in opt_outs:
         scope = "every digest" if o.digest == ALL_DIGESTS else f"digest {o.digest}"
         _say(f"  {o.address} from {scope} ({o.how}, {o.at:%Y-%m-%d %H:%M} UTC)")
+
+
+def _print_suspended(store: Store) -> None:
+    suspended = store.suspensions()
+    _say(f"\nsuspended after permanent failures: {len(suspended)}")
+    for b in suspended:
+        since = f"{b.suspended_at:%Y-%m-%d %H:%M} UTC" if b.suspended_at else "?"
+        _say(
+            f"  {b.address} since {since}, {b.failures} failures in a row (last: "
+            f"{b.last_error}); `digest subscribers resume {b.address}` sends to it again"
+        )
 
 
 def _say(text: str) -> None:

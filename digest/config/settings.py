@@ -77,6 +77,9 @@ class SmtpSettings:
     ca_file: str | None = None
     verify: bool = True
     retry_deadline: timedelta = timedelta(hours=6)
+    # Permanent failures (5xx) in a row, across periods, after which an address is
+    # suspended until `digest subscribers resume`; 0 never suspends.
+    suspend_after: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +356,7 @@ def _smtp(
         ca_file=r.get("ca_file", str, None),
         verify=r.get("verify", bool, True),
         retry_deadline=r.duration("retry_deadline", timedelta(hours=6)),
+        suspend_after=r.whole("suspend_after", 3, 0, 1000),
     )
     r.finish()
     return s

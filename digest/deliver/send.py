@@ -116,8 +116,9 @@ def _outcome(row: LedgerRow, before: LedgerRow | None) -> Delivery:
 
 
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
-    """Return a digest's recipients, once each, without those who unsubscribed."""
-    gone = store.opted_out(d.name)
+    """Return a digest's recipients, once each, without those who unsubscribed or whose
+    address is suspended after repeated permanent failures."""
+    gone = store.opted_out(d.name) | {b.address for b in store.suspensions()}
     unique = {r.address: r for r in d.recipients}.values()
     return [r for r in unique if r.address.strip().casefold() not in gone]
 
@@ -232,8 +233,13 @@ def _send_row(
         ledger.mark_unknown(store, row.id, f"{error_text(exc, row.recipient)}; {note}", clock())
     except DeliveryError as exc:
         _record_failure(store, row, exc, clock(), smtp.retry_deadline)
+        if isinstance(exc, PermanentDeliveryError):  # a hard bounce: counted per address
+            key = f"{row.digest}|{row.period_key}"
+            error = error_text(exc, row.recipient)
+            store.record_bounce(row.recipient, key, error, clock(), smtp.suspend_after)
     else:
         ledger.mark_done(store, row.id, "sent", clock())
+        store.clear_bounces(row.recipient)
 
 
 def _write_row(

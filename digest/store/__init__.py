@@ -3,7 +3,8 @@
 `open_store` opens (and migrates) the SQLite file or the `storage_url` database and returns a
 `Store` with the feed, article, run and event queries; `run_lock` is the one lock that keeps
 two runs of the same data directory apart. It also keeps opt-outs (who unsubscribed) and the
-requests `digest run` hands to a running `digest serve`. The `runs` and `deliveries` tables are exported for
+requests `digest run` hands to a running `digest serve`, and per address the bounces that
+suspend it and the ids its unsubscribe links carry. The `runs` and `deliveries` tables are exported for
 the delivery ledger, which keeps its own queries beside the SMTP code that uses them.
 """
 
@@ -16,6 +17,7 @@ from digest.store.lock import (
     lock_path,
     run_lock,
 )
+from digest.store.recipients import Bounces
 from digest.store.requests import ALL_DIGESTS, OptOut, Request
 from digest.store.schema import STALE_FINGERPRINT, deliveries, runs
 
@@ -23,6 +25,7 @@ __all__ = [
     "ALL_DIGESTS",
     "SERVICE_ROLE",
     "STALE_FINGERPRINT",
+    "Bounces",
     "OptOut",
     "Request",
     "Store",

@@ -18,6 +18,7 @@ from digest.errors import StoreError
 from digest.store.base import MARKER_SUFFIX
 from digest.store.feeds import FeedQueries
 from digest.store.llm import LlmQueries
+from digest.store.recipients import RecipientQueries
 from digest.store.requests import RequestQueries
 from digest.store.runs import RunQueries
 from digest.store.schema import (
@@ -30,7 +31,7 @@ from digest.store.schema import (
 )
 
 
-class Store(FeedQueries, RunQueries, LlmQueries, RequestQueries):
+class Store(FeedQueries, RunQueries, LlmQueries, RequestQueries, RecipientQueries):
     """The database: one engine, with one short transaction per call."""
 
     def prune(self, before: datetime) -> dict[str, int]:

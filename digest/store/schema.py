@@ -4,7 +4,8 @@ Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonic
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
 digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
-(runs handed to a running `digest serve`).
+(runs handed to a running `digest serve`), bounces (consecutive permanent failures per
+address, and suspensions) and recipient_tokens (the opaque ids unsubscribe links carry).
 """
 
 from __future__ import annotations
@@ -178,6 +179,31 @@ requests = sa.Table(
 )
 
 
+# Consecutive permanent delivery failures (5xx) per address, across digests and periods: a
+# delivered message clears the row; enough failures in a row suspend the address.
+bounces = sa.Table(
+    "bounces",
+    metadata,
+    sa.Column("address", sa.Text, primary_key=True),  # casefolded, as in opt_outs
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_key", sa.Text, nullable=False),  # "digest|period" of the last one counted
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("suspended_at", UTCDateTime),
+)
+
+# The random id an unsubscribe link names instead of the address (signed with the secret).
+recipient_tokens = sa.Table(
+    "recipient_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("digest", "address", name="uq_recipient_tokens_digest_address"),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, articles, runs, deliveries, digest_events])
 
@@ -215,5 +241,9 @@ def _v5(conn: Connection) -> None:
     conn.execute(sa.update(articles).where(c.fingerprint != "").values(fingerprint=stale))
 
 
+def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[bounces, recipient_tokens])
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)

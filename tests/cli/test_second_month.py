@@ -80,3 +80,82 @@ def test_status_shows_what_a_period_delivered_across_its_runs(tmp_path: Path) ->
     assert len(emls(tmp_path)) == 2
     status = _status(config)
     assert "    mail: delivered to 2 of 2 recipients" in status, status
+
+
+# -- 11: an address that bounces every day is suspended, reported and resumed ---------------
+
+
+def _day(n: int) -> str:
+    return f"2018-10-{26 + n}T07:00:00Z"
+
+
+def test_an_address_bouncing_three_periods_in_a_row_is_suspended_until_resumed(
+    tmp_path: Path,
+) -> None:
+    server = SmtpServer(tmp_path, mode="none").start()
+    server.handler.rcpt_replies["b@example.org"] = BOUNCE
+    tried: list[str] = []
+    server.handler.on_rcpt = tried.append
+    lines = 'report_to = "ops@example.org"\nsend_empty = true'
+    config = write_config(tmp_path, lines, top=_smtp(server.port))
+    out = str(tmp_path / "out")
+    data = str(tmp_path / "data")
+    try:
+        days = [run(config, "--as-of", _day(n), "--out", out, "-q") for n in (1, 2, 3)]
+        rerun = run(config, "--as-of", _day(3), "--out", out, "-q")
+        status = _status(config)
+        listed = cli("subscribers", "list", "-c", str(config), "--data-dir", data)
+        tried.clear()
+        fourth = run(config, "--as-of", _day(4), "--out", out)
+        skipped = list(tried)
+        resumed = cli(
+            "subscribers", "resume", "b@example.org", "-c", str(config), "--data-dir", data
+        )
+        fifth = run(config, "--as-of", _day(5), "--out", out, "-q")
+    finally:
+        server.stop()
+    assert [d.returncode for d in days] == [1, 1, 1]
+    assert "suspended" not in days[1].stderr
+    assert days[2].stderr.splitlines() == [
+        f"digest: morning: deliver: b@example.org: {BOUNCE}; suspended after 3 permanent "
+        "failures in a row: `digest subscribers resume b@example.org` sends to it again"
+    ]
+    assert b"suspended after 3 permanent failures" in _reports(server)[2].replace(b"=\r\n", b"")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "suspended after permanent failures: 1\n  b@example.org since " in status
+    assert "\tb@example.org\tsuspended\t" in listed.stdout
+    # Suspended: not tried, no failure, named in the report.
+    assert fourth.returncode == 0, fourth.stderr
+    assert "b@example.org" not in skipped and "a@example.org" in skipped
+    assert "  not sent to b@example.org: suspended since " in fourth.stdout
+    assert resumed.returncode == 0, resumed.stderr
+    assert fifth.returncode == 1 and "suspended" not in fifth.stderr  # tried again: 1 in a row
+
+
+# -- 8: unsubscribe --undo after a one-click opt-out; an address that receives nothing ------
+
+
+def test_undo_forgets_a_one_click_opt_out_and_a_stranger_is_refused(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from digest.store import open_store
+
+    config = write_config(tmp_path)
+    data = tmp_path / "data"
+    store = open_store(f"sqlite:///{data / 'digest.sqlite3'}")
+    store.opt_out("morning", "B@example.org", "one-click", datetime(2026, 12, 1, tzinfo=UTC))
+    store.close()
+    args = ("-c", str(config), "--data-dir", str(data))
+    undone = cli("unsubscribe", "--undo", "b@example.org", *args)
+    assert undone.returncode == 0, undone.stderr
+    assert undone.stdout == (
+        "b@example.org: subscribed again to digest morning (unsubscribed by one-click "
+        "2026-12-01 00:00 UTC)\n"
+    )
+    assert "unsubscribed: 0" in _status(config)
+    stranger = cli("unsubscribe", "bob@exmaple.org", *args)
+    assert stranger.returncode == 2
+    assert stranger.stderr.startswith(
+        "error: unsubscribe: bob@exmaple.org is not a recipient of any digest in "
+    )
+    assert "unsubscribed: 0" in _status(config)

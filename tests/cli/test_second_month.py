@@ -46,7 +46,7 @@ def test_a_bounce_is_named_once_and_a_rerun_does_not_report_it_again(tmp_path: P
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
     assert len(_reports(server)) == 1
     assert loud.returncode == 0, loud.stderr
-    assert f"  already failed at " in loud.stdout and f"b@example.org: {BOUNCE}" in loud.stdout
+    assert "  already failed at " in loud.stdout and f"b@example.org: {BOUNCE}" in loud.stdout
     assert server.handler.count("a@example.org") == 1
 
 

@@ -52,7 +52,7 @@ from digest.deliver import message as mail
 from digest.deliver.ledger import LedgerRow
 from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
-from digest.deliver.unsubscribe import make_token, personalise
+from digest.deliver.unsubscribe import PLACEHOLDER, make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
 from digest.models import Delivery, Rendered
 from digest.store import Store
@@ -140,7 +140,11 @@ def _build_row(
     data: bytes | None = None
     error: str | None = None
     try:
-        data = _build(settings, d, key, recipient, render_for, sender, message_id, clock())
+        secret = settings.unsubscribe_secret
+        token = None
+        if secret and PLACEHOLDER in (d.unsubscribe or ""):
+            token = make_token(secret, store.recipient_token(d.name, recipient.address, clock()))
+        data = _build(settings, d, key, recipient, render_for, sender, message_id, clock(), token)
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
         error = exc.message if exc.subject == recipient.address else str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
@@ -163,11 +167,10 @@ def _build(
     sender: str,
     message_id: str,
     when: datetime,
+    token: str | None,
 ) -> bytes:
-    """Return the bytes of a recipient's message, dated when."""
+    """Return the bytes of a recipient's message, dated when, with its unsubscribe token."""
     rendered, formats = render_for(recipient)
-    secret = settings.unsubscribe_secret
-    token = make_token(secret, d.name, recipient.address) if secret else None
     if token is not None:  # the same render for everyone; the link is this recipient's own
         rendered = replace(
             rendered, html=personalise(rendered.html, token), text=personalise(rendered.text, token)

@@ -159,3 +159,41 @@ def test_undo_forgets_a_one_click_opt_out_and_a_stranger_is_refused(tmp_path: Pa
         "error: unsubscribe: bob@exmaple.org is not a recipient of any digest in "
     )
     assert "unsubscribed: 0" in _status(config)
+
+
+# -- 18: --as-of never writes into the service's database unless told to -------------------
+
+
+def test_as_of_works_on_a_copy_unless_in_place_or_given_a_data_dir(tmp_path: Path) -> None:
+    server = SmtpServer(tmp_path, mode="none").start()
+    config = write_config(tmp_path, top=_smtp(server.port))
+    data = tmp_path / "data"
+    # DIGEST_DATA_DIR as the systemd unit sets it; copies go under TMPDIR.
+    env = {"DIGEST_DATA_DIR": str(data), "TMPDIR": str(tmp_path)}
+    future = "2030-01-01T07:00:00Z"
+    try:
+        assert cli("fetch", "-c", str(config), "-q", env=env).returncode == 0  # a real pass
+        ran = cli("run", "-c", str(config), "--as-of", AS_OF, env=env)
+        fetched = cli("fetch", "-c", str(config), "--as-of", future, "-q", env=env)
+        status = cli("status", "-c", str(config), env=env).stdout
+        listed = cli("feeds", "list", "-c", str(config), env=env).stdout
+        sent_by_copy = len(server.handler.messages)
+        in_place = cli("run", "-c", str(config), "--as-of", AS_OF, "--in-place", "-q", env=env)
+    finally:
+        server.stop()
+    assert ran.returncode == 0 and fetched.returncode == 0, ran.stderr + fetched.stderr
+    copy = ran.stderr.split("working on a copy of ")[1].split(" in ")[1].split(":")[0]
+    assert f"{data / 'digest.sqlite3'} in " in ran.stderr and "no mail is sent" in ran.stderr
+    assert Path(copy) != data and len(list(Path(copy, "outbox").glob("*.eml"))) == 2
+    # The service's database: no period recorded, no feed dated 2030, nobody mailed.
+    assert "last run: none yet" in status, status
+    assert "2030" not in listed and sent_by_copy == 0
+    assert in_place.returncode == 0, in_place.stderr
+    assert "last run: 2018-10-27T07:00+0000 done" in _status_env(config, env)
+    assert server.handler.count("a@example.org") == 1
+
+
+def _status_env(config: Path, env: dict[str, str]) -> str:
+    done = cli("status", "-c", str(config), env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -6,8 +6,9 @@ returns them, never dicts. Times are timezone-aware and in UTC unless a field sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 # The run report's types live beside their JSON (digest/report.py); re-exported here, where
@@ -22,6 +23,16 @@ from digest.report import RunCounts as RunCounts
 from digest.report import RunReport as RunReport
 
 FullTextPolicy = Literal["auto", "always", "never"]
+# A stage's running commentary, one line per step: a spinner on a terminal, log lines otherwise.
+Progress = Callable[[str], None]
+# What really happens now (mail Date headers, ledger times, retry deadlines). A run's `now`
+# may be a past period's time (catch-up, --as-of); a clock is never that.
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    """Return the time now, aware, in UTC: the one wall clock digest reads."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ version 0.2.0 (no "version" key), so `digest status` still shows an old database
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+import logging
+import traceback
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
@@ -56,9 +58,26 @@ class Failure:
     stage: str
     subject: str
     message: str
+    # The stack of an error nobody anticipated (a bug, a library's surprise), kept for the
+    # operator's bug report; empty for the failures digest expects (HTTP 404, SMTP 550).
+    trace: str = field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.subject}: {self.message}"
+
+    @classmethod
+    def unexpected(cls, stage: str, subject: str, exc: BaseException, prefix: str = "") -> Failure:
+        """Return the Failure for an unexpected error, logged with its traceback.
+
+        Every broad catch that turns an error into a Failure goes through here, so a bug
+        never loses its stack: it is logged (the service's log, or stderr for a command)
+        and kept in the run report.
+        """
+        message = f"{prefix}{type(exc).__name__}: {exc}"
+        logging.getLogger(f"digest.{stage}").error(
+            "%s: %s: %s", stage, subject, message, exc_info=exc
+        )
+        return cls(stage, subject, message, trace="".join(traceback.format_exception(exc)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +185,7 @@ class RunReport:
             "counts": {name: getattr(c, name) for name in _NAMED},
             "removed": dict(c.removed),
             "summarizer": dict(c.summarizer),
-            "failures": [[f.stage, f.subject, f.message] for f in self.failures],
+            "failures": [_failure_json(f) for f in self.failures],
             "timings": dict(self.timings),
             "outputs": list(self.outputs),
             "deliveries": [_delivery_json(x) for x in self.deliveries],
@@ -193,7 +212,7 @@ class RunReport:
                 removed=_pairs(data.get("removed", {})),
                 summarizer=_pairs(data.get("summarizer", {})),
             ),
-            failures=tuple(Failure(str(s), str(j), str(m)) for s, j, m in data.get("failures", [])),
+            failures=tuple(_failure(x) for x in data.get("failures", [])),
             timings=tuple((str(k), float(v)) for k, v in data.get("timings", {}).items()),
             outputs=tuple(str(p) for p in data.get("outputs", [])),
             deliveries=tuple(_delivery(x) for x in data.get("deliveries", [])),
@@ -201,6 +220,15 @@ class RunReport:
             notes=tuple(str(n) for n in data.get("notes", [])),
             explanations=tuple(_explanation(x) for x in data.get("explain", [])),
         )
+
+
+def _failure_json(f: Failure) -> dict[str, str]:
+    data = {"stage": f.stage, "subject": f.subject, "message": f.message}
+    return {**data, "trace": f.trace} if f.trace else data
+
+
+def _failure(x: dict[str, Any]) -> Failure:
+    return Failure(str(x["stage"]), str(x["subject"]), str(x["message"]), str(x.get("trace", "")))
 
 
 def _pairs(mapping: dict[str, Any]) -> tuple[tuple[str, int], ...]:

@@ -12,11 +12,11 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from digest.config import DigestSettings, Settings
 from digest.errors import LockError
-from digest.models import IngestReport, RunReport
+from digest.models import IngestReport, RunReport, wall_clock
 from digest.pipeline import RunOptions
 from digest.service import ingest_from_json
 from digest.store import Store, held_by_service, lock_holder
@@ -67,7 +67,7 @@ def hand_over(
 ) -> HandedOver:
     """Queue a run (or a fetch) for the service and return its outcome; raise LockError if
     none comes."""
-    request_id = store.add_request(kind, options, datetime.now(UTC))
+    request_id = store.add_request(kind, options, wall_clock())
     started, polls = time.monotonic(), 0
     while True:
         time.sleep(poll)
@@ -82,7 +82,7 @@ def hand_over(
         if request is not None and request.status == "new":
             gone = polls % 10 == 0 and not _service_alive(settings)  # a probe every ~5 s
             late = waited > min(wait, TAKE_TIMEOUT) or gone
-            if late and store.cancel_request(request_id, datetime.now(UTC)):
+            if late and store.cancel_request(request_id, wall_clock()):
                 raise LockError("serve", f"request {request_id} was not taken; cancelled")
         elif waited > wait:
             raise LockError("serve", f"request {request_id} still running after {wait:.0f}s")

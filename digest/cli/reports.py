@@ -74,7 +74,7 @@ def print_report(report: RunReport) -> None:
     if c.feeds:
         line += f" ({plural(c.feeds, 'feed')}, {c.feeds_failed} failed, {c.feeds_waiting} waiting)"
     console.print(line, markup=False)
-    for rule, n in c.removed:  # keyword rules (see README, "Keyword rules")
+    for rule, n in c.removed:  # keyword rules (docs/configuration.md, "Keyword rules")
         console.print(f"  removed by {rule}: {plural(n, 'article')}", markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)

@@ -21,6 +21,8 @@ from digest.cli.common import (
     store_for,
 )
 from digest.config import Settings
+from digest.errors import ConfigError
+from digest.models import wall_clock
 from digest.store import ALL_DIGESTS, Bounces, OptOut, Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -68,7 +70,7 @@ def unsubscribe(
     if digest is not None:
         try:
             settings.digest(digest)
-        except Exception as exc:
+        except ConfigError as exc:
             fail(str(exc))
     if "@" not in address:
         fail(f"unsubscribe: {address!r} is not an email address")
@@ -86,7 +88,7 @@ def unsubscribe(
             "shows who is)"
         )
     which = f"digest {digest}" if digest else "every digest"
-    changed = store.opt_out(digest or ALL_DIGESTS, address, "cli", datetime.now(UTC))
+    changed = store.opt_out(digest or ALL_DIGESTS, address, "cli", wall_clock())
     said = "unsubscribed from" if changed else "was already unsubscribed from"
     console.print(f"{address}: {said} {which}", markup=False)
     raise typer.Exit(EXIT_OK)

@@ -15,8 +15,8 @@ is written whole (at connect, EHLO, AUTH, MAIL, RCPT, DATA, mid-body, or on the 
 write) puts a 'sending' row back to 'retry': the server cannot have the message. Only a
 reply lost after the dot was written is uncertain. A crash after the final dot but before
 'sent' is committed is the one window SMTP cannot close: the message may have been
-accepted. We choose at-most-once there (DESIGN.md: "sent at most once, even across
-crashes"): the row stays 'sending', is reported as failed with "outcome unknown", and is
+accepted. We choose at-most-once there (the ledger's promise: "sent at most once, even across
+crashes", docs/reliability.md): the row stays 'sending', is reported as failed with "outcome unknown", and is
 not resent unless someone runs `digest resend`. The window is one round trip long; the
 stable Message-ID lets receiving systems drop a duplicate if a resend was unnecessary.
 
@@ -40,10 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
@@ -54,20 +53,14 @@ from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.deliver.unsubscribe import PLACEHOLDER, make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
-from digest.models import Delivery, Rendered
+from digest.models import Clock, Delivery, Failure, Rendered, wall_clock
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
-Clock = Callable[[], datetime]
 DEFAULT_SENDER = "digest@localhost"
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
-
-
-def wall_clock() -> datetime:
-    """Return the current time in UTC."""
-    return datetime.now(UTC)
 
 
 def deliver_digest(
@@ -78,7 +71,7 @@ def deliver_digest(
     render_for: RenderFor,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     out_dir: Path | None = None,
     clock: Clock | None = None,
 ) -> tuple[Delivery, ...]:
@@ -148,7 +141,8 @@ def _build_row(
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
         error = exc.message if exc.subject == recipient.address else str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
-        error = f"render: {type(exc).__name__}: {exc}"
+        failure = Failure.unexpected("render", recipient.address, exc)
+        error = f"{failure.stage}: {failure.message}"  # the row names the recipient
     if row is None:
         ledger.create(
             store, run_id, recipient.address, message=data, message_id=message_id,
@@ -293,7 +287,7 @@ def retry_pending(
     store: Store,
     settings: Settings,
     now: datetime,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     *,
     skip: Collection[tuple[str, str]] = (),
 ) -> tuple[Delivery, ...]:
@@ -315,7 +309,7 @@ def resend_delivery(
     row_id: int,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     clock: Clock | None = None,
 ) -> Delivery:
     """Send one stored message again on purpose, under a new Message-ID; return the outcome.
@@ -335,8 +329,10 @@ def resend_delivery(
     head = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), head, count=1)
     ledger.requeue(store, row_id, head + sep + body, new_id, clock())
     requeued = ledger.get(store, row_id)
-    assert requeued is not None
+    if requeued is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     _send_rows(store, settings, (requeued,), clock, connect, None)
     after = ledger.get(store, row_id)
-    assert after is not None
+    if after is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     return after.to_delivery()

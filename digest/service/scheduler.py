@@ -24,9 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest.config import CatchUp, DigestSettings, Settings, slot_key, trigger_for
 from digest.deliver import ledger
 from digest.errors import ConfigError, DigestError
-from digest.models import IngestReport
+from digest.models import Clock, IngestReport, wall_clock
 from digest.service.health import JobOutcome, ServiceState
-from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
+from digest.service.jobs import Stages, log_crash, log_event, log_report
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import Store
@@ -49,7 +49,7 @@ class Service:
         *,
         load: Callable[[], Settings] | None = None,
         stages: Stages | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
         state: ServiceState | None = None,
     ) -> None:
         self.settings, self.store = settings, store
@@ -120,8 +120,12 @@ class Service:
         # Any error, not only DigestError: a value the loader let through must cost the
         # reload, never the running service (systemd would not restart it on a SIGHUP).
         except Exception as exc:
-            detail = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
-            log_event("reload", logging.ERROR, ok=False, error=detail, kept="running config")
+            expected = isinstance(exc, DigestError)
+            detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+            if expected:
+                log_event("reload", logging.ERROR, ok=False, error=detail, kept="running config")
+            else:
+                log_crash("reload", exc, ok=False, error=detail, kept="running config")
             if self.settings is not old:
                 self._apply(old)
             return False
@@ -234,7 +238,7 @@ class Service:
                 detail = body(*args)
             except Exception as exc:  # a job that fails must not stop the scheduler
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
-                log_event("error", logging.ERROR, job=job, error=detail)
+                log_crash("error", exc, job=job, error=detail)
             finally:
                 self.current_job = None
             seconds = round(time.perf_counter() - started, 3)

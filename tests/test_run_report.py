@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from digest.models import (
@@ -52,6 +53,9 @@ def test_a_report_survives_its_json_unchanged() -> None:
         explanations=(EventExplanation("k1", "Quake", 2, ("iran",), (MergeStep("a", "b", 0.41),)),),
     )
     assert RunReport.from_json(report.to_json()) == report
+    bug = Failure("summarize", "https://x/a", "KeyError: 'x'", trace="Traceback (most ...")
+    kept = RunReport.from_json(replace(report, failures=(bug,)).to_json()).failures[0]
+    assert kept.trace == bug.trace  # a bug's stack stays with the stored report
     assert (report.delivered, report.already_delivered) == (2, 0)
     assert (report.delivery_failed, report.delivery_waiting) == (1, 1)
     assert report.count("removed by exclude horoscope") == 3

@@ -532,3 +532,17 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
             assert service.stop(5)
     assert [k for k, _ in fake.built] == (["2026-11-24T07:00+0100"] if runs else [])
     assert ("event=missed job=digest:morning" in caplog.text) is not runs
+
+
+def test_undelivered_messages_are_on_metrics_from_the_start(tmp_path: Path, store: Store) -> None:
+    from digest.deliver import ledger
+
+    run = store.claim_run("morning", "2026-11-23T07:00+0100", NINE)
+    ledger.create(store, run.id, "a@example.org", message=b"x", message_id="<a>", now=NINE)
+    service = Service(_settings(tmp_path), store, stages=_Fake(store).stages(), clock=_clock(NINE))
+    service.start()
+    try:
+        text = service.state.metrics()  # before the retry job first runs (a minute on)
+    finally:
+        assert service.stop(5)
+    assert "digest_deliveries_undelivered 1.0" in text, text

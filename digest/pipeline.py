@@ -421,8 +421,10 @@ class _Renders:
         wanted = [settings.formats, *(r.formats for r in settings.recipients)]
         self.formats = tuple(dict.fromkeys(f for fs in wanted for f in fs))
 
-    def get(self, language: str, formats: Sequence[str]) -> Rendered:
+    def get(self, language: str, formats: Sequence[str], *, pdf: bool = True) -> Rendered:
         formats = tuple(dict.fromkeys((*self.formats, *formats)))
+        if not pdf:  # the body then says nothing of an attached PDF
+            formats = tuple(f for f in formats if f != "pdf")
         key = (language, formats)
         if key not in self.cache:
             self.cache[key] = render.render_digest(
@@ -436,7 +438,10 @@ class _Renders:
 
     def for_recipient(self, recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
         language = recipient.language or self.settings.language
-        return self.get(language, self.settings.formats), recipient.formats
+        # Rendered without a PDF for a recipient who gets none: its email and text part
+        # must not say "the full digest is attached as a PDF".
+        wants_pdf = "pdf" in recipient.formats
+        return self.get(language, self.settings.formats, pdf=wants_pdf), recipient.formats
 
 
 def _write_outputs(

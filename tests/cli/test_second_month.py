@@ -197,3 +197,26 @@ def _status_env(config: Path, env: dict[str, str]) -> str:
     done = cli("status", "-c", str(config), env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+# -- 1: an HTML-only recipient is not told of an attachment it does not get ----------------
+
+
+def test_an_html_only_recipient_is_not_told_a_pdf_is_attached(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(
+        config.read_text().replace(
+            'recipients = ["a@example.org", "b@example.org"]',
+            'recipients = ["a@example.org", { address = "h@example.org", formats = ["html"] }]',
+        )
+    )
+    assert run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out")).returncode == 0
+    by_to = {m["To"]: m for m in emls(tmp_path)}
+    said = "attached as a PDF"
+    html_only = by_to["h@example.org"]
+    assert [p.get_content_type() for p in html_only.iter_attachments()] == []
+    for part in ("plain", "html"):
+        assert said not in html_only.get_body((part,)).get_content()  # type: ignore[union-attr]
+    with_pdf = by_to["a@example.org"]
+    assert [p.get_content_type() for p in with_pdf.iter_attachments()] == ["application/pdf"]
+    assert said in with_pdf.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -184,7 +184,8 @@ def _run_once(
     start = now - (options.since or d.window)
     key = period_key(d, now)  # the period now falls in names the issue, its files and subject
     with timer.stage("events"):
-        articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
+        period_articles = store.articles_between(start, now, feed_urls, period=True)
+        articles = _as_configured(period_articles, sources)
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
         articles = list(ruled.kept)
         # Everything shown before now counts, except by this very period (a re-run): a

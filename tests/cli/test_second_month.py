@@ -220,3 +220,27 @@ def test_an_html_only_recipient_is_not_told_a_pdf_is_attached(tmp_path: Path) ->
     with_pdf = by_to["a@example.org"]
     assert [p.get_content_type() for p in with_pdf.iter_attachments()] == ["application/pdf"]
     assert said in with_pdf.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+# -- 2: an item without a date, fetched by the run itself, is in that run's digest ----------
+
+
+def test_an_undated_item_fetched_by_the_run_is_in_its_digest(tmp_path: Path) -> None:
+    from httpserver import LoopbackServer, Reply
+
+    undated = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
+        "<link>https://example.org/</link><item><title>Harbour bridge reopens after repairs"
+        "</title><link>https://example.org/bridge</link><guid>bridge</guid><description>The "
+        "harbour bridge reopened on Monday after two years of repairs, the city said."
+        "</description></item></channel></rss>"
+    )
+    with LoopbackServer() as server:
+        server.routes["/undated.xml"] = Reply(200, undated.encode())
+        feed = f'\n[[feed]]\nurl = "{server.url("/undated.xml")}"\nfull_text = "never"\n'
+        config = write_config(tmp_path, feeds=feed)
+        ran = run(config, "--out", str(tmp_path / "out"))
+    assert ran.returncode == 0, ran.stderr
+    assert "morning [" in ran.stdout and ": 1 event from 1 article" in ran.stdout, ran.stdout
+    (text,) = (tmp_path / "out").glob("*.txt")
+    assert "Harbour bridge reopens" in text.read_text(encoding="utf-8")

@@ -244,3 +244,29 @@ def test_an_undated_item_fetched_by_the_run_is_in_its_digest(tmp_path: Path) -> 
     assert "morning [" in ran.stdout and ": 1 event from 1 article" in ran.stdout, ran.stdout
     (text,) = (tmp_path / "out").glob("*.txt")
     assert "Harbour bridge reopens" in text.read_text(encoding="utf-8")
+
+
+# -- 3: a site worth publishing ------------------------------------------------------------
+
+
+def test_the_site_names_periods_by_their_time_and_leaves_out_the_subscribers_lines(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, 'unsubscribe = "mailto:unsub@example.org"')
+    site = tmp_path / "site"
+    out = str(tmp_path / "out")
+    # Built at 17:01 and 17:05: the periods are the 07:00 ones of two days.
+    for at in ("2018-10-26T17:01:00Z", "2018-10-27T17:05:00Z"):
+        ran = run(config, "--as-of", at, "--since", "3d", "--out", out, "--site", str(site))
+        assert ran.returncode == 0, ran.stderr
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "Sat 27 Oct 2018, 07:00" in index and "Fri 26 Oct 2018, 07:00" in index
+    assert "17:0" not in index
+    assert "· 2 issues</p>" in index  # not the stories of every period added up
+    assert 'href="morning/calendar.ics"' in index
+    page = (site / "morning" / "2018-10-27-0700.html").read_text(encoding="utf-8")
+    assert "You receive this digest because you subscribed" not in page
+    assert "unsub@example.org" not in page and 'href="calendar.ics"' in page
+    (mail,) = [m for m in emls(tmp_path) if m["To"] == "a@example.org"][-1:]
+    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "You receive this digest because you subscribed" in html  # the email keeps it

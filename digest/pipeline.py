@@ -173,6 +173,7 @@ def _run_once(
     if ingest_report is not None:
         ingest_report = _only_feeds(ingest_report, feed_urls)
         failures.extend(ingest_report.failures)
+        failures.extend(_disabled(ingest_report))
         counts = replace(
             counts,
             feeds=len(ingest_report.health),
@@ -321,6 +322,26 @@ def waiting_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
     """
     failed = {f.subject for f in report.failures}
     return tuple(h for h in report.health if not h.ok and h.url not in failed)
+
+
+def _disabled(report: IngestReport) -> list[Failure]:
+    """Return a failure per feed of the digest that is disabled (and so was not tried).
+
+    A feed backing off heals by itself and is no failure of a run that did not try it; a
+    disabled one never does, while every issue tells its readers a source is missing. So
+    each digest run names it until it is fixed and enabled (or removed).
+    """
+    return [
+        Failure(
+            "fetch",
+            h.url,
+            f"disabled after {h.error_count} failed fetch{'es' if h.error_count != 1 else ''} in "
+            f"a row (last: {h.error or '?'}); "
+            f"`digest feeds enable {h.url}` fetches it again",
+        )
+        for h in waiting_feeds(report)
+        if h.disabled
+    ]
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:

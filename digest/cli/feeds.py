@@ -81,7 +81,8 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
                 origin,
                 _status(state, now),
                 _when(state.last_success_at),
-                _when(state.next_check_at),
+                # A disabled feed is not checked again until `digest feeds enable`.
+                "never (disabled)" if state.disabled else _when(state.next_check_at),
                 state.last_error or "",
             )
         )

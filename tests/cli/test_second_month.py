@@ -270,3 +270,31 @@ def test_the_site_names_periods_by_their_time_and_leaves_out_the_subscribers_lin
     (mail,) = [m for m in emls(tmp_path) if m["To"] == "a@example.org"][-1:]
     html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "You receive this digest because you subscribed" in html  # the email keeps it
+
+
+# -- 10: a disabled feed is named by each digest run, not silent ---------------------------
+
+
+def test_a_disabled_feed_is_named_by_every_digest_run(tmp_path: Path) -> None:
+    from httpserver import LoopbackServer, Reply
+
+    with LoopbackServer() as server:
+        server.routes["/gone.xml"] = Reply(404, b"not found")
+        gone = server.url("/gone.xml")
+        config = write_config(tmp_path, feeds=f'\n[[feed]]\nurl = "{gone}"\nname = "Gone"\n')
+        config.write_text(
+            config.read_text().replace("allow_private", "max_errors = 1\nallow_private")
+        )
+        data = str(tmp_path / "data")
+        fetched = cli("fetch", "-c", str(config), "--data-dir", data, "-q")
+        ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), "-q")
+        listed = cli("feeds", "list", "-c", str(config), "--data-dir", data)
+    assert fetched.returncode == 1 and "HTTP 404" in fetched.stderr
+    # The run did not try it, yet its readers are told a source is missing: so is the operator.
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == [
+        f"digest: morning: fetch: {gone}: disabled after 1 failed fetch in a row (last: HTTP "
+        f"404); `digest feeds enable {gone}` fetches it again"
+    ]
+    (row,) = [line.split("\t") for line in listed.stdout.splitlines() if gone in line]
+    assert row[3:6][0] == "disabled" and row[5] == "never (disabled)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ ConfigOption = Annotated[
         "-c",
         envvar="DIGEST_CONFIG",
         help="Config file (TOML). Default: the bundled sample feeds.",
+        # Read by load_settings, whose error is one line naming the file and the reason
+        # (`error: config: FILE: cannot read: ...`), not a usage box.
+        readable=False,
     ),
 ]
 DataDirOption = Annotated[
@@ -35,6 +38,23 @@ DataDirOption = Annotated[
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def new_app(**options: Any) -> typer.Typer:
+    """Return a Typer app (or command group) with the help and errors every command shares.
+
+    Help is plain text: Rich markup would eat "[llm]" and print "<bool>" beside each flag.
+    """
+    return typer.Typer(
+        **{
+            "no_args_is_help": True,
+            "add_completion": False,
+            "pretty_exceptions_enable": False,
+            "rich_markup_mode": None,
+            "context_settings": {"max_content_width": 100},
+            **options,
+        }
+    )
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -20,6 +20,7 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.deliver import LedgerRow, ledger
@@ -27,7 +28,7 @@ from digest.errors import DigestError, LockError, StoreError
 from digest.models import wall_clock
 from digest.store import run_lock
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = new_app()
 
 STATUSES = ("pending", "retry", "sent", "written", "failed", "unknown")
 

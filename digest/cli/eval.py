@@ -9,12 +9,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from digest.cli.common import new_app
 from digest.errors import EvalError
 from digest.eval import harness
 
-app = typer.Typer(
+app = new_app(
     help="Measure summaries (ROUGE), events (B-cubed), pairs and key facts against JSONL sets.",
-    no_args_is_help=True,
 )
 
 FileArg = Annotated[

@@ -19,6 +19,7 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.config import Settings, load_feed_list, union_feeds
@@ -27,9 +28,15 @@ from digest.fetch import export_opml, find_feed, importable, is_local, preview_a
 from digest.models import FeedSource, FeedState, wall_clock
 from digest.store import Store
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = new_app()
 
-UrlArg = Annotated[str, typer.Argument(help="Feed URL, a site's home page, or a local file path.")]
+AddArg = Annotated[
+    str, typer.Argument(help="Feed URL, or a web page that links its feed (rel=alternate).")
+]
+KnownArg = Annotated[str, typer.Argument(help="Feed URL, as `digest feeds list` shows it.")]
+CheckArg = Annotated[
+    str, typer.Argument(help="Feed URL, a web page that links its feed, or a local feed file.")
+]
 PLAIN_COLUMNS = ("name", "url", "from", "status", "last_success", "next_check", "last_error")
 TagOption = Annotated[
     list[str] | None, typer.Option("--tag", "-t", help="Tag for the feed (repeatable).")
@@ -101,7 +108,7 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
 
 @app.command("add")
 def add(
-    url: UrlArg,
+    url: AddArg,
     name: Annotated[str, typer.Option("--name", "-n", help="Name to show.")] = "",
     tag: TagOption = None,
     config: ConfigOption = None,
@@ -121,7 +128,7 @@ def add(
 
 
 @app.command("remove")
-def remove(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def remove(url: KnownArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Forget an added feed and its state (its stored articles stay)."""
     settings = load(config, data_dir)
     store = store_for(settings)
@@ -172,7 +179,7 @@ def export(
 
 
 @app.command("enable")
-def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def enable(url: KnownArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Re-enable a disabled feed and clear its error count and backoff."""
     settings = load(config, data_dir)
     store = store_for(settings)
@@ -187,7 +194,7 @@ def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = N
 
 
 @app.command("check")
-def check(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def check(url: CheckArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Fetch and parse one feed; print what would be stored, with its first item's clean text."""
     settings = load(config, data_dir)
     now = wall_clock()

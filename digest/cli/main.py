@@ -36,6 +36,7 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.cli.handover import hand_over, request_options
@@ -53,12 +54,9 @@ from digest.pipeline import (
 )
 from digest.store import Store, held_by_service, run_lock
 
-app = typer.Typer(
+app = new_app(
     name="digest",
     help="Scheduled news digests: fetch feeds, find the key events, send them as PDF and email.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
 app.add_typer(cli_feeds.app, name="feeds", help="List, add, check and manage feeds.")
 app.add_typer(cli_eval.app, name="eval", help="Measure events and summaries on JSONL datasets.")
@@ -227,7 +225,7 @@ def fetch_command(
     quiet: QuietOption = False,
     in_place: InPlaceOption = False,
 ) -> None:
-    """Fetch every configured feed once and store new articles."""
+    """Fetch the feeds that are due (every feed with --force) and store new articles."""
     settings = _settings_as_of(ctx, config, data_dir, as_of, in_place, quiet)
     store = store_for(settings)
     now = _now(as_of)

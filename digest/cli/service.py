@@ -24,6 +24,7 @@ from digest.cli.common import (
     console,
     fail,
     load,
+    new_app,
     store_for,
 )
 from digest.cli.reports import plural
@@ -42,7 +43,7 @@ from digest.store import (
     run_lock,
 )
 
-app = typer.Typer()
+app = new_app()
 
 LOG_FORMAT = "ts=%(asctime)s level=%(levelname)s %(message)s"
 UNDELIVERED = ("pending", "retry", "failed", "sending")

@@ -18,6 +18,7 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.config import Settings
@@ -25,8 +26,8 @@ from digest.errors import ConfigError
 from digest.models import wall_clock
 from digest.store import ALL_DIGESTS, Bounces, OptOut, Store
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-group = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = new_app()
+group = new_app()
 
 AddressArg = Annotated[str, typer.Argument(help="The recipient's email address.")]
 PLAIN_COLUMNS = ("digest", "address", "state", "since", "detail")

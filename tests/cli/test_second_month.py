@@ -298,3 +298,67 @@ def test_a_disabled_feed_is_named_by_every_digest_run(tmp_path: Path) -> None:
     ]
     (row,) = [line.split("\t") for line in listed.stdout.splitlines() if gone in line]
     assert row[3:6][0] == "disabled" and row[5] == "never (disabled)"
+
+
+# -- 12: help that says what the command does ----------------------------------------------
+
+
+def _help(*command: str) -> str:
+    done = cli(*command, "--help", env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    return " ".join(done.stdout.split())
+
+
+def test_help_texts_say_what_each_command_and_argument_does() -> None:
+    assert "and the [llm] endpoint" in _help("doctor")  # markup ate "[llm]"
+    assert "Fetch the feeds that are due (every feed with --force)" in _help("fetch")
+    assert "every configured feed" not in _help("fetch")
+    for command in (("run",), ("fetch",), ("feeds", "list")):
+        assert "<bool>" not in _help(*command)
+    assert "local" not in _help("feeds", "add")  # `feeds add` refuses local files
+    for command in ("remove", "enable"):
+        text = _help("feeds", command)
+        assert "Feed URL, as `digest feeds list` shows it." in text and "home page" not in text
+
+
+# -- 13: an unreadable config is one line, from every command ------------------------------
+
+
+def test_an_unreadable_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run digest as a user who cannot read the file")
+    folder = Path(tempfile_dir())
+    config = folder / "digest.toml"
+    config.write_text('[[digest]]\nname = "m"\nfeeds = ["builtin:samples"]\n', encoding="utf-8")
+    config.chmod(0o600)  # root's; the folder is readable, the file is not
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    probe = subprocess.run([*nobody, sys.executable, "-c", "import digest"], check=False)
+    if probe.returncode != 0:
+        pytest.skip("the unprivileged user cannot run this Python")
+    for command in (("serve",), ("status",), ("run", "--no-send")):
+        done = subprocess.run(
+            [*nobody, sys.executable, "-m", "digest", *command, "-c", str(config),
+             "--data-dir", str(folder / "data")],
+            capture_output=True, text=True, timeout=60, check=False, cwd=folder,
+        )  # fmt: skip
+        assert done.returncode == 2, (command, done.stderr)
+        assert done.stderr == (
+            f"error: config: {config}: cannot read: [Errno 13] Permission denied: '{config}'\n"
+        ), command
+    shutil.rmtree(folder)
+
+
+def tempfile_dir() -> str:
+    """Return a new folder anyone may enter (pytest's own tmp folders are root's, 0700)."""
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="digest-unreadable-")
+    Path(path).chmod(0o755)
+    return path

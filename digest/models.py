@@ -68,6 +68,9 @@ class FeedState:
     last_success_at: datetime | None = None
     next_check_at: datetime | None = None
     disabled: bool = False
+    # What the feed's fetch depended on when last tried ([fetch] and its own entry, hashed):
+    # a feed backing off is tried at once when these settings have changed since.
+    settings_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from digest.cli.common import (
     new_app,
     store_for,
 )
+from digest.cli.reports import plural
 from digest.config import Settings, load_feed_list, union_feeds
 from digest.errors import DigestError
 from digest.fetch import export_opml, find_feed, importable, is_local, preview_article
@@ -124,7 +125,8 @@ def add(
     except DigestError as exc:
         fail(str(exc), EXIT_FAILED)
     store.add_feed(FeedSource(feed_url, name=name or parsed.title, tags=tuple(tag or ())))
-    console.print(f"added {feed_url} ({parsed.title or 'untitled'}, {len(parsed.entries)} entries)")
+    entries = plural(len(parsed.entries), "entry", "entries")
+    console.print(f"added {feed_url} ({parsed.title or 'untitled'}, {entries})")
 
 
 @app.command("remove")

@@ -40,10 +40,10 @@ def print_ingest(report: IngestReport) -> None:
     """Print the fetch pass's summary line and the feeds waiting out a backoff."""
     waiting = waiting_feeds(report)
     console.print(
-        f"fetched {len(report.health)} feeds ({len(failed_feeds(report))} failed, "
+        f"fetched {plural(len(report.health), 'feed')} ({len(failed_feeds(report))} failed, "
         f"{len(waiting)} waiting after earlier errors, {report.not_modified} not modified): "
-        f"{report.entries} entries, {report.new_articles} new articles, "
-        f"{report.duplicates} duplicates",
+        f"{plural(report.entries, 'entry', 'entries')}, "
+        f"{plural(report.new_articles, 'new article')}, {plural(report.duplicates, 'duplicate')}",
         markup=False,
     )
     for health in waiting:
@@ -51,10 +51,11 @@ def print_ingest(report: IngestReport) -> None:
 
 
 def _waiting(h: FeedHealth) -> str:
+    errors = plural(h.error_count, "error")
     if h.disabled:
-        return f"{h.url}: disabled after {h.error_count} errors (last: {h.error or '?'})"
+        return f"{h.url}: disabled after {errors} (last: {h.error or '?'})"
     until = f"{h.next_check_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if h.next_check_at else "?"
-    return f"{h.url}: next try {until} after {h.error_count} errors (last: {h.error or '?'})"
+    return f"{h.url}: next try {until} after {errors} (last: {h.error or '?'})"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

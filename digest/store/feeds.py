@@ -23,7 +23,7 @@ from digest.store.schema import STALE_FINGERPRINT, articles, feeds
 
 _STATE = (
     "title", "etag", "last_modified", "error_count", "last_error", "last_success_at",
-    "next_check_at", "disabled",
+    "next_check_at", "disabled", "settings_key",
 )  # fmt: skip
 
 
@@ -251,6 +251,7 @@ def _feed_state(r: Any) -> FeedState:
         last_success_at=r["last_success_at"],
         next_check_at=r["next_check_at"],
         disabled=bool(r["disabled"]),
+        settings_key=r["settings_key"] or "",
     )
 
 

@@ -62,6 +62,8 @@ feeds = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("next_check_at", UTCDateTime),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # The fetch settings the last attempt used, hashed (added by migration v6).
+    sa.Column("settings_key", sa.Text, nullable=False, server_default=""),
 )
 
 articles = sa.Table(
@@ -243,6 +245,9 @@ def _v5(conn: Connection) -> None:
 
 def _v6(conn: Connection) -> None:
     metadata.create_all(conn, tables=[bounces, recipient_tokens])
+    if "settings_key" not in {c["name"] for c in sa.inspect(conn).get_columns("feeds")}:
+        column = sa.schema.CreateColumn(feeds.c.settings_key).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE feeds ADD COLUMN {column}"))
 
 
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.

@@ -362,3 +362,27 @@ def tempfile_dir() -> str:
     path = tempfile.mkdtemp(prefix="digest-unreadable-")
     Path(path).chmod(0o755)
     return path
+
+
+# -- 15: fixing the config ends a feed's backoff -------------------------------------------
+
+
+def test_a_changed_fetch_setting_tries_a_feed_backing_off_at_once(tmp_path: Path) -> None:
+    from httpserver import LoopbackServer, Reply, rss
+
+    with LoopbackServer() as server:
+        story = ("Bridge opens in Berlin", "https://example.org/b", "The bridge opened today.")
+        server.routes["/news.xml"] = Reply(200, rss([story]))
+        feed = f'\n[[feed]]\nurl = "{server.url("/news.xml")}"\nfull_text = "never"\n'
+        config = write_config(tmp_path, feeds=feed)
+        fixed = config.read_text()
+        config.write_text(fixed.replace('allow_private = ["127.0.0.0/8"]', ""))  # the mistake
+        data = str(tmp_path / "data")
+        refused = cli("fetch", "-c", str(config), "--data-dir", data, "-q")
+        config.write_text(fixed)  # the fix
+        ran = run(config, "--as-of", "2026-11-24T12:00:00Z", "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1 and "private" in refused.stderr, refused.stderr
+    assert ran.returncode == 0, ran.stderr
+    assert "(2 feeds, 0 failed, 0 waiting)" in ran.stdout, ran.stdout
+    assert ": 1 event from 1 article" in ran.stdout
+    assert server.paths().count("/news.xml") == 1

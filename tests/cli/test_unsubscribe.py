@@ -218,7 +218,7 @@ def test_serve_http_one_click_and_run_while_serve_holds_the_lock(tmp_path: Path)
         fetched = cli("fetch", "-c", str(config), "--data-dir", str(tmp_path / "data"), env=ENV)
         assert fetched.returncode == 0, fetched.stdout + fetched.stderr
         assert "handing this fetch to it" in fetched.stderr
-        assert fetched.stdout.startswith("fetched 1 feeds (0 failed, 0 waiting")
+        assert fetched.stdout.startswith("fetched 1 feed (0 failed, 0 waiting")
         serve.wait_for(r"event=request-done id=2 ")
     finally:
         assert serve.stop() == 0

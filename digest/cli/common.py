@@ -11,7 +11,7 @@ from rich.console import Console
 
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
-from digest.store import Store, open_store
+from digest.store import Store, can_write, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -71,10 +71,15 @@ def load(config: Path | None, data_dir: Path | None) -> Settings:
         fail(str(exc), EXIT_USAGE)
 
 
-def store_for(settings: Settings) -> Store:
-    """Return the opened store, or exit 2 naming the database that could not be opened."""
+def store_for(settings: Settings, *, reading: bool = False) -> Store:
+    """Return the opened store, or exit 2 naming the database that could not be opened.
+
+    A command that only reads (`reading`) opens a database this user may not write (the
+    service's, from an operator's own login) read-only instead of failing to migrate it.
+    """
     try:
-        return open_store(settings.storage_url)
+        read_only = reading and not can_write(settings.storage_url)
+        return open_store(settings.storage_url, read_only=read_only)
     except DigestError as exc:
         fail(str(exc), EXIT_USAGE)
 

@@ -59,7 +59,7 @@ def deliveries(
         if s not in STATUSES:
             fail(f"--status {s!r}: expected one of {', '.join(STATUSES)}")
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     statuses = ["sending" if s == "unknown" else s for s in wanted]
     rows = ledger.listing(store, digest=digest, statuses=statuses, limit=limit)
     store.close()

@@ -77,7 +77,7 @@ def _local_or_url(url: str) -> str:
 def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """List every feed (configured and added) with its health."""
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     now = wall_clock()
     rows = []
     for source, origin in _all_sources(settings, store):

@@ -137,7 +137,7 @@ def configure_logging(level: str) -> None:
 def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Show the service, each digest's next and last run, feed health and undelivered mail."""
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     now = wall_clock()
     _print_service(settings)
     for d in settings.digests:

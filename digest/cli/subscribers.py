@@ -123,7 +123,7 @@ def _undo(store: Store, address: str, digest: str | None) -> None:
 def list_subscribers(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """List each digest's recipients: active, unsubscribed or suspended after bounces."""
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     opt_outs = store.opt_outs()
     bounced = {b.address: b for b in store.bounced()}
     rows = []

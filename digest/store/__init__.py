@@ -8,7 +8,7 @@ suspend it and the ids its unsubscribe links carry. The `runs` and `deliveries` 
 the delivery ledger, which keeps its own queries beside the SMTP code that uses them.
 """
 
-from digest.store.database import Store, open_store
+from digest.store.database import Store, can_write, migrate, open_store, schema_of
 from digest.store.lock import (
     SERVICE_ROLE,
     held_by_service,
@@ -29,12 +29,15 @@ __all__ = [
     "OptOut",
     "Request",
     "Store",
+    "can_write",
     "deliveries",
     "held_by_service",
     "is_postgres",
     "lock_holder",
     "lock_path",
+    "migrate",
     "open_store",
     "run_lock",
     "runs",
+    "schema_of",
 ]

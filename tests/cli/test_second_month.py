@@ -386,3 +386,41 @@ def test_a_changed_fetch_setting_tries_a_feed_backing_off_at_once(tmp_path: Path
     assert "(2 feeds, 0 failed, 0 waiting)" in ran.stdout, ran.stdout
     assert ": 1 event from 1 article" in ran.stdout
     assert server.paths().count("/news.xml") == 1
+
+
+# -- 17: status and deliveries read a database this user may not write ---------------------
+
+
+def test_status_and_deliveries_read_a_database_they_may_not_write() -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to read the database as another user")
+    folder = Path(tempfile_dir())
+    try:
+        config = write_config(folder)
+        assert run(config, "--as-of", AS_OF, "--out", str(folder / "out"), "-q").returncode == 0
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)  # readable by all, writable by root
+        nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        if subprocess.run([*nobody, sys.executable, "-c", "1"], check=False).returncode:
+            pytest.skip("the unprivileged user cannot run this Python")
+        for command in ("status", "deliveries", "feeds list", "subscribers list"):
+            done = subprocess.run(
+                [*nobody, sys.executable, "-m", "digest", *command.split(), "-c", str(config),
+                 "--data-dir", str(folder / "data")],
+                capture_output=True, text=True, timeout=60, check=False, cwd=folder,
+            )  # fmt: skip
+            assert done.returncode == 0, (command, done.stderr)
+            if command == "status":
+                assert "last run: 2018-10-27T07:00+0000 done" in done.stdout
+                assert "mail: delivered to 2 of 2 recipients" in done.stdout
+            if command == "deliveries":
+                assert done.stdout.count("\twritten\t") == 2
+    finally:
+        shutil.rmtree(folder)

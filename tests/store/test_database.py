@@ -201,3 +201,16 @@ def test_a_database_from_before_pending_pages_gets_the_columns(tmp_path: Path) -
     con = sqlite3.connect(db)
     assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     con.close()
+
+
+def test_a_database_migrated_by_a_newer_digest_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    open_store(url).close()
+    with sqlite3.connect(tmp_path / "d.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?, '2030-01-01')",
+            (len(MIGRATIONS) + 1,),
+        )
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this digest's"):
+        open_store(url)

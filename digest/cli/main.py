@@ -52,7 +52,7 @@ from digest.pipeline import (
     run_digests,
     sources_for,
 )
-from digest.store import Store, held_by_service, run_lock
+from digest.store import MIGRATIONS, Store, held_by_service, run_lock
 
 app = new_app(
     name="digest",
@@ -149,7 +149,8 @@ def _root(
         # `serve` sets up its own structured log lines.
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="digest: %(message)s")
     if version:
-        console.print(f"digest {__version__}")
+        # The schema this version's database has (docs/operating.md, "Versions and upgrades").
+        console.print(f"digest {__version__} (database schema {len(MIGRATIONS)})", markup=False)
         raise typer.Exit(EXIT_OK)
 
 

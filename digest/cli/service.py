@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import make_url
 
-from digest import service
+from digest import __version__, service
 from digest.cli.common import (
     EXIT_FAILED,
     ConfigOption,
@@ -30,17 +31,22 @@ from digest.cli.common import (
 from digest.cli.reports import plural
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
-from digest.errors import ConfigError, LockError
+from digest.errors import ConfigError, LockError, StoreError
 from digest.models import FeedState, RunReport, wall_clock
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
+    MIGRATIONS,
     SERVICE_ROLE,
     Store,
+    backup,
     is_postgres,
     lock_holder,
     lock_path,
+    migrate,
+    open_store,
     run_lock,
+    schema_of,
 )
 
 app = new_app()
@@ -114,6 +120,33 @@ def serve_command(
     except ConfigError as exc:  # --http or --health-port: the port is taken or not ours
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command("migrate")
+def migrate_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Bring the database to this version's schema, after a backup copy (after an upgrade)."""
+    settings = load(config, data_dir)
+    try:
+        # Every command migrates as it opens the database; this one does it on purpose,
+        # with the service stopped (the lock) and a copy of an SQLite file to roll back to.
+        with run_lock(settings):
+            try:
+                store = open_store(settings.storage_url, upgrade=False)
+            except StoreError as exc:
+                fail(str(exc))
+            before = schema_of(store)
+            if before == len(MIGRATIONS):
+                _say(f"database schema {before}: up to date for digest {__version__}")
+                return
+            if settings.storage_url.startswith("sqlite:///") and before:
+                path = Path(settings.storage_url.removeprefix("sqlite:///"))
+                copy = path.with_name(f"{path.name}.schema-{before}.bak")
+                backup(store, copy)
+                _say(f"copied the database (schema {before}) to {copy}")
+            after = migrate(store)
+    except LockError as exc:
+        fail(f"{exc} (stop `digest serve` and any `digest run` before migrating)", EXIT_FAILED)
+    _say(f"database schema {before} -> {after}: ready for digest {__version__}")
 
 
 def configure_logging(level: str) -> None:

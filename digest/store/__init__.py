@@ -8,7 +8,7 @@ suspend it and the ids its unsubscribe links carry. The `runs` and `deliveries` 
 the delivery ledger, which keeps its own queries beside the SMTP code that uses them.
 """
 
-from digest.store.database import Store, can_write, migrate, open_store, schema_of
+from digest.store.database import Store, backup, can_write, migrate, open_store, schema_of
 from digest.store.lock import (
     SERVICE_ROLE,
     held_by_service,
@@ -19,16 +19,18 @@ from digest.store.lock import (
 )
 from digest.store.recipients import Bounces
 from digest.store.requests import ALL_DIGESTS, OptOut, Request
-from digest.store.schema import STALE_FINGERPRINT, deliveries, runs
+from digest.store.schema import MIGRATIONS, STALE_FINGERPRINT, deliveries, runs
 
 __all__ = [
     "ALL_DIGESTS",
+    "MIGRATIONS",
     "SERVICE_ROLE",
     "STALE_FINGERPRINT",
     "Bounces",
     "OptOut",
     "Request",
     "Store",
+    "backup",
     "can_write",
     "deliveries",
     "held_by_service",

@@ -102,12 +102,13 @@ def can_write(url: str) -> bool:
     return os.access(path, os.R_OK | os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
-def open_store(url: str, *, read_only: bool = False) -> Store:
+def open_store(url: str, *, read_only: bool = False, upgrade: bool = True) -> Store:
     """Return a Store on the database at url, creating it and applying pending migrations.
 
     An SQLite file that is missing or empty where runs were recorded before (its marker is
     beside it) is refused with a StoreError rather than created anew. With read_only, an
     existing SQLite file is opened for reading only (nothing created, nothing migrated).
+    Without upgrade, pending migrations are left to the caller (`digest migrate`).
     """
     if read_only and url.startswith("sqlite:///"):
         return _open_read_only(Path(url.removeprefix("sqlite:///")))
@@ -128,6 +129,9 @@ def open_store(url: str, *, read_only: bool = False) -> Store:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_connect)
     store = Store(engine, marker)
+    if not upgrade:
+        _check_version(store, schema_of(store))
+        return store
     migrate(store)
     if marker is not None and store.recent_runs(limit=1):
         store.note_runs_recorded()  # a database from before markers existed
@@ -199,6 +203,20 @@ def _check_version(store: Store, current: int) -> None:
             "again, or restore the backup taken before the upgrade (docs/operating.md, "
             '"Upgrading")',
         )
+
+
+def backup(store: Store, target: Path) -> None:
+    """Copy an SQLite database to target (SQLite's online backup: a consistent copy)."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise StoreError(url.render_as_string(hide_password=True), "only SQLite files are copied")
+    try:
+        with sqlite3.connect(url.database) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+    except sqlite3.Error as exc:
+        raise StoreError(str(target), f"cannot write the backup: {exc}") from exc
 
 
 def schema_of(store: Store) -> int:

@@ -424,3 +424,62 @@ def test_status_and_deliveries_read_a_database_they_may_not_write() -> None:
                 assert done.stdout.count("\twritten\t") == 2
     finally:
         shutil.rmtree(folder)
+
+
+# -- 9: a version to upgrade to, `digest migrate` and an old database read -----------------
+
+
+def _as_schema_5(db: Path) -> None:
+    """Turn a database back into what 0.1.0 left (schema 5), with a report 0.1.0 wrote."""
+    import json
+    import sqlite3
+
+    old_report = {
+        "digest": "morning",
+        "period": "2018-10-27T07:00+0000",
+        "counts": {"events": 6, "articles": 6, "delivered": 2, "removed by exclude x": 1},
+        "failures": ["deliver: b@example.org: deliver: b@example.org: 550 no such user"],
+        "timings": {"events": 0.5},
+        "outputs": [],
+        "deliveries": [],
+        "skipped": None,
+        "notes": [],
+    }
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE bounces")
+        conn.execute("DROP TABLE recipient_tokens")
+        conn.execute("ALTER TABLE feeds DROP COLUMN settings_key")
+        conn.execute("DELETE FROM schema_version WHERE version = 6")
+        conn.execute("UPDATE runs SET report = ?", (json.dumps(old_report),))
+    conn.close()
+
+
+def test_an_upgrade_migrates_after_a_backup_and_reads_the_old_reports(tmp_path: Path) -> None:
+    import sqlite3
+
+    version = cli("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("digest 0.2.0 (database schema ")
+    config = write_config(tmp_path)
+    data = tmp_path / "data"
+    args = ("-c", str(config), "--data-dir", str(data))
+    assert run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), "-q").returncode == 0
+    db = data / "digest.sqlite3"
+    _as_schema_5(db)
+    migrated = cli("migrate", *args)
+    again = cli("migrate", *args)
+    status = _status(config)
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines() == [
+        f"copied the database (schema 5) to {db}.schema-5.bak",
+        "database schema 5 -> 6: ready for digest 0.2.0",
+    ]
+    with sqlite3.connect(f"{db}.schema-5.bak") as backup:
+        assert backup.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
+    backup.close()
+    assert again.stdout == "database schema 6: up to date for digest 0.2.0\n"
+    # The report 0.1.0 stored: its counts and its failure, read.
+    assert "last run: 2018-10-27T07:00+0000 done at " in status
+    assert ": 6 events from 6 articles, 1 failure" in status
+    assert "    failed: deliver: b@example.org: deliver: b@example.org: 550 no such user" in status
+    assert "    mail: delivered to 2 of 2 recipients" in status  # from the ledger

@@ -229,10 +229,10 @@ def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:
 def _period_mail(store: Store, run_id: int, report: RunReport) -> str:
     """Return what a period's mail came to across all its runs (from the ledger, not from the
     last run's report, which a re-run rewrites)."""
-    if report.delivery == "empty":
-        return "none: no new stories in this period (send_empty = false)"
     rows = ledger.for_run(store, run_id)
-    if report.delivery == "broken" and not rows:
+    if not rows and report.delivery == "empty":
+        return "none: no new stories in this period (send_empty = false)"
+    if not rows and report.delivery == "broken":
         return "the delivery step failed; the period is built again"
     done = sum(1 for r in rows if r.status in ledger.DONE)
     by_status: dict[str, int] = {}

@@ -483,3 +483,34 @@ def test_an_upgrade_migrates_after_a_backup_and_reads_the_old_reports(tmp_path: 
     assert ": 6 events from 6 articles, 1 failure" in status
     assert "    failed: deliver: b@example.org: deliver: b@example.org: 550 no such user" in status
     assert "    mail: delivered to 2 of 2 recipients" in status  # from the ledger
+
+
+# -- 20: the cosmetic ones an operator noticed ---------------------------------------------
+
+
+def test_two_issues_of_one_day_have_different_subjects(tmp_path: Path) -> None:
+    config = write_config(tmp_path, 'title = "Wire"\nschedule = "0 7,19 * * *"\nsend_empty = true')
+    out = str(tmp_path / "out")
+    for at in ("2018-10-27T07:00:00Z", "2018-10-27T19:00:00Z"):
+        assert run(config, "--as-of", at, "--since", "2d", "--out", out, "-q").returncode == 0
+    subjects = sorted({m["Subject"].split(":")[0] for m in emls(tmp_path)})
+    assert subjects == ["Wire, 27 Oct 2018, 07", "Wire, 27 Oct 2018, 19"], subjects
+
+
+def test_run_output_counts_in_the_singular_and_says_already_once(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(
+        config.read_text().replace(
+            'recipients = ["a@example.org", "b@example.org"]',
+            "recipients = [" + ", ".join(f'"r{i}@example.org"' for i in range(50)) + "]",
+        )
+    )
+    out = str(tmp_path / "out")
+    assert run(config, "--as-of", AS_OF, "--out", out, "-q").returncode == 0
+    again = run(config, "--as-of", LATER, "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert " articles (1 feed, 0 failed, 0 waiting)" in again.stdout
+    already = [line for line in again.stdout.splitlines() if "already written" in line]
+    assert len(already) == 1 and already[0].endswith(
+        ": 50 messages (r0@example.org, r1@example.org, r2@example.org and 47 more)"
+    ), already

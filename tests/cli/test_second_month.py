@@ -514,3 +514,37 @@ def test_run_output_counts_in_the_singular_and_says_already_once(tmp_path: Path)
     assert len(already) == 1 and already[0].endswith(
         ": 50 messages (r0@example.org, r1@example.org, r2@example.org and 47 more)"
     ), already
+
+
+def test_no_pdf_page_opens_with_a_storys_facts_cut_from_it(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed (Debian package poppler-utils)")
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo.toml"
+    labels = ("People", "Organisations", "Places", "Dates", "Sources")
+    labels += ("Люди", "Организации", "Места", "Даты", "Источники")
+    for name, as_of in (("briefing", "2018-10-27T07:00:00+00:00"), ("svodka", AS_OF_RU)):
+        done = cli(
+            "run", "-c", str(demo), "--data-dir", str(tmp_path / "data"), "--no-send",
+            "--out", str(tmp_path), "--site", str(tmp_path / "site"), "-d", name,
+            "--as-of", as_of, "-q",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (pdf,) = tmp_path.glob(f"{name}-*.pdf")
+        pages = int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                   check=True).stdout.split("Pages:")[1].split()[0])  # fmt: skip
+        assert pages > 1
+        for page in range(2, pages + 1):
+            text = subprocess.run(
+                ["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            first = [line.strip() for line in text.splitlines() if line.strip()][1]
+            assert not first.startswith(labels), (name, page, first)
+
+
+AS_OF_RU = "2019-11-19T09:00:00+03:00"

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from digest import __version__
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,7 +161,8 @@ def test_the_wheel_holds_the_package_data_and_passes_check_wheel_contents(wheel:
         "digest/py.typed",
     ):
         assert name in names, name
-    metadata = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-')[0]}-0.1.0.dist-info/METADATA")
+    dist_info = f"{wheel.name.split('-')[0]}-{__version__}.dist-info"
+    metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA")
     assert b"\nName: digest-news\n" in metadata
     assert b"\nRequires-Dist: lxml_html_clean" in metadata
 

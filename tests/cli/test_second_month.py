@@ -3,8 +3,15 @@ opt-outs, through the real command on SQLite, a loopback SMTP server and the out
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from digestcli import AS_OF, cli, emls, run, write_config
 from smtpserver import SmtpServer, free_port
 
@@ -324,44 +331,41 @@ def test_help_texts_say_what_each_command_and_argument_does() -> None:
 # -- 13: an unreadable config is one line, from every command ------------------------------
 
 
-def test_an_unreadable_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    import os
-    import shutil
-    import subprocess
-    import sys
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
-    import pytest
 
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """Yield a new folder another user may enter (pytest's are root's, 0700), as root with
+    setpriv and a Python the unprivileged user can run; skip otherwise."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to run digest as a user who cannot read the file")
-    folder = Path(tempfile_dir())
-    config = folder / "digest.toml"
+        pytest.skip("needs root and setpriv to run digest as another user")
+    if subprocess.run([*NOBODY, sys.executable, "-c", "import digest"], check=False).returncode:
+        pytest.skip("the unprivileged user cannot run this Python")
+    folder = Path(tempfile.mkdtemp(prefix="digest-shared-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def as_nobody(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `digest ARGS` as the unprivileged user, in folder."""
+    command = [*NOBODY, sys.executable, "-m", "digest", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False, cwd=folder
+    )
+
+
+def test_an_unreadable_config_is_one_line_and_exit_2(shared: Path) -> None:
+    config = shared / "digest.toml"
     config.write_text('[[digest]]\nname = "m"\nfeeds = ["builtin:samples"]\n', encoding="utf-8")
     config.chmod(0o600)  # root's; the folder is readable, the file is not
-    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    probe = subprocess.run([*nobody, sys.executable, "-c", "import digest"], check=False)
-    if probe.returncode != 0:
-        pytest.skip("the unprivileged user cannot run this Python")
     for command in (("serve",), ("status",), ("run", "--no-send")):
-        done = subprocess.run(
-            [*nobody, sys.executable, "-m", "digest", *command, "-c", str(config),
-             "--data-dir", str(folder / "data")],
-            capture_output=True, text=True, timeout=60, check=False, cwd=folder,
-        )  # fmt: skip
+        done = as_nobody(shared, *command, "-c", str(config), "--data-dir", str(shared / "d"))
         assert done.returncode == 2, (command, done.stderr)
         assert done.stderr == (
             f"error: config: {config}: cannot read: [Errno 13] Permission denied: '{config}'\n"
         ), command
-    shutil.rmtree(folder)
-
-
-def tempfile_dir() -> str:
-    """Return a new folder anyone may enter (pytest's own tmp folders are root's, 0700)."""
-    import tempfile
-
-    path = tempfile.mkdtemp(prefix="digest-unreadable-")
-    Path(path).chmod(0o755)
-    return path
 
 
 # -- 15: fixing the config ends a feed's backoff -------------------------------------------
@@ -391,39 +395,20 @@ def test_a_changed_fetch_setting_tries_a_feed_backing_off_at_once(tmp_path: Path
 # -- 17: status and deliveries read a database this user may not write ---------------------
 
 
-def test_status_and_deliveries_read_a_database_they_may_not_write() -> None:
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    import pytest
-
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv to read the database as another user")
-    folder = Path(tempfile_dir())
-    try:
-        config = write_config(folder)
-        assert run(config, "--as-of", AS_OF, "--out", str(folder / "out"), "-q").returncode == 0
-        for path in folder.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)  # readable by all, writable by root
-        nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-        if subprocess.run([*nobody, sys.executable, "-c", "1"], check=False).returncode:
-            pytest.skip("the unprivileged user cannot run this Python")
-        for command in ("status", "deliveries", "feeds list", "subscribers list"):
-            done = subprocess.run(
-                [*nobody, sys.executable, "-m", "digest", *command.split(), "-c", str(config),
-                 "--data-dir", str(folder / "data")],
-                capture_output=True, text=True, timeout=60, check=False, cwd=folder,
-            )  # fmt: skip
-            assert done.returncode == 0, (command, done.stderr)
-            if command == "status":
-                assert "last run: 2018-10-27T07:00+0000 done" in done.stdout
-                assert "mail: delivered to 2 of 2 recipients" in done.stdout
-            if command == "deliveries":
-                assert done.stdout.count("\twritten\t") == 2
-    finally:
-        shutil.rmtree(folder)
+def test_status_and_deliveries_read_a_database_they_may_not_write(shared: Path) -> None:
+    config = write_config(shared)
+    assert run(config, "--as-of", AS_OF, "--out", str(shared / "out"), "-q").returncode == 0
+    for path in shared.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # readable by all, writable by root
+    for command in ("status", "deliveries", "feeds list", "subscribers list"):
+        args = (*command.split(), "-c", str(config), "--data-dir", str(shared / "data"))
+        done = as_nobody(shared, *args)
+        assert done.returncode == 0, (command, done.stderr)
+        if command == "status":
+            assert "last run: 2018-10-27T07:00+0000 done" in done.stdout
+            assert "mail: delivered to 2 of 2 recipients" in done.stdout
+        if command == "deliveries":
+            assert done.stdout.count("\twritten\t") == 2
 
 
 # -- 9: a version to upgrade to, `digest migrate` and an old database read -----------------
@@ -517,11 +502,6 @@ def test_run_output_counts_in_the_singular_and_says_already_once(tmp_path: Path)
 
 
 def test_no_pdf_page_opens_with_a_storys_facts_cut_from_it(tmp_path: Path) -> None:
-    import shutil
-    import subprocess
-
-    import pytest
-
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (Debian package poppler-utils)")
     demo = Path(__file__).resolve().parents[2] / "examples" / "demo.toml"

@@ -257,7 +257,7 @@ def _print_feeds(settings: Settings, states: tuple[FeedState, ...]) -> None:
     )
     for s in failing + disabled:
         last_ok = f"{s.last_success_at:%Y-%m-%d %H:%M}" if s.last_success_at else "never"
-        mark = "disabled" if s.disabled else f"{s.error_count} errors"
+        mark = "disabled" if s.disabled else plural(s.error_count, "error")
         _say(f"  {s.url}: {mark}, last ok {last_ok}: {s.last_error or '?'}")
 
 

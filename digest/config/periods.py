@@ -66,7 +66,11 @@ def several_a_day(d: DigestSettings, when: datetime) -> bool:
     its issues of that day are then told apart by their time (file names, subject)."""
     local = when.astimezone(ZoneInfo(d.timezone))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return len(schedule_slots(d, midnight - timedelta(seconds=1), midnight + timedelta(days=1))) > 1
+    # Slots in (midnight - 1 s, next midnight - 1 s]: the day's own, next midnight not.
+    day = schedule_slots(
+        d, midnight - timedelta(seconds=1), midnight + timedelta(days=1, seconds=-1)
+    )
+    return len(day) > 1
 
 
 def scheduled_slot(settings: DigestSettings, now: datetime) -> datetime | None:

@@ -9,6 +9,7 @@ the command stops with `error: store: ...` (exit 2).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from digest.models import (
     FeedHealth,
     FeedSource,
     IngestReport,
+    LlmRun,
     Progress,
     Rendered,
     RunCounts,
@@ -57,6 +59,9 @@ class Deps:
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
     clock: Clock = wall_clock
+    # Shown each digest once composed, before it is rendered: `digest eval reader` audits
+    # what a subscriber reads from the very digest a run builds.
+    on_digest: Callable[[Digest], None] = field(default=lambda _digest: None)
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,7 @@ def _run_once(
         found, why = events.find_events_explained(
             articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
         )
+        found, why = events.news_first(found, why, d.not_news)
     counts = replace(
         counts,
         articles=len(articles),
@@ -211,6 +217,7 @@ def _run_once(
                 summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
         counts = replace(counts, summarizer=tuple(sorted(summarizer.counts.items())))
+        _record_llm(store, d.name, key, deps.clock(), options, summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = render.compose_digest(
         d,
@@ -222,6 +229,7 @@ def _run_once(
         period=deliver.period_time(key),
     )
     counts = replace(counts, events=len(digest.events))
+    deps.on_digest(digest)
     if d.images and deps.fetch_image is None:
         deps = replace(deps, fetch_image=image_fetcher(settings))
     renders = _Renders(d, digest, deps)
@@ -267,6 +275,14 @@ def _run_once(
 
 
 NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _record_llm(
+    store: Store, digest: str, key: str, at: datetime, options: RunOptions, counts: Counter[str]
+) -> None:
+    """Keep what the model did for `digest status`, whether this run sends or only builds."""
+    kind = "run" if options.send else "run --no-send" if options.fetch else "build"
+    store.record_llm_run(LlmRun(digest, key, at, kind, tuple(sorted(counts.items()))))
 
 
 def _not_sent(store: Store, d: DigestSettings) -> tuple[str, ...]:

@@ -82,11 +82,16 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class MergeStep:
-    """One merge inside an event: an article of each side and their mean similarity then."""
+    """One merge inside an event: an article of each side and their mean similarity then.
+
+    `meaning` is the mean cosine of the two sides' meaning vectors (what they are about,
+    whatever words they use), None where their language has no word vectors.
+    """
 
     left: str
     right: str
     similarity: float
+    meaning: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +298,12 @@ def _explanation(x: dict[str, Any]) -> EventExplanation:
         articles=int(x["articles"]),
         terms=tuple(str(t) for t in x.get("terms", [])),
         merges=tuple(
-            MergeStep(str(m["left"]), str(m["right"]), float(m["similarity"]))
+            MergeStep(
+                str(m["left"]),
+                str(m["right"]),
+                float(m["similarity"]),
+                None if m.get("meaning") is None else float(m["meaning"]),
+            )
             for m in x.get("merges", [])
         ),
     )

@@ -28,11 +28,11 @@ from digest.cli.common import (
     new_app,
     store_for,
 )
-from digest.cli.reports import plural
+from digest.cli.reports import llm_events, llm_fallbacks, plural
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
 from digest.errors import ConfigError, LockError, StoreError
-from digest.models import FeedState, RunReport, wall_clock
+from digest.models import FeedState, LlmRun, RunReport, wall_clock
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
@@ -175,6 +175,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     _print_service(settings)
     for d in settings.digests:
         _print_digest(d, store, now)
+        _print_llm(store.last_llm_run(d.name))
     _print_feeds(settings, store.feed_states())
     _print_undelivered(store)
     _print_opt_outs(store)
@@ -242,6 +243,30 @@ def _period_mail(store: Store, run_id: int, report: RunReport) -> str:
             by_status[shown] = by_status.get(shown, 0) + 1
     rest = "".join(f", {n} {status}" for status, n in sorted(by_status.items()))
     return f"delivered to {done} of {plural(len(rows), 'recipient')}{rest}"
+
+
+def _print_llm(run: LlmRun | None) -> None:
+    """Say what the language model did in the digest's latest run, sent or only built."""
+    if run is None:
+        return
+    counts = dict(run.counts)
+    total = llm_events(counts)
+    fell_back = llm_fallbacks(counts)
+    kept = total - sum(fell_back.values())
+    line = f"  llm: last {run.kind} {run.period_key} at {run.at:%Y-%m-%d %H:%M} UTC: "
+    if not total:
+        _say(line + "no events")
+        return
+    line += f"{kept} of {total} events summarised by the model"
+    details = [f"{counts[k]} {what}" for k, what in _LLM_DETAILS if counts.get(k)]
+    line += f" ({', '.join(details)})" if details else ""
+    if fell_back:
+        why = ", ".join(f"{reason} {n}" for reason, n in fell_back.items())
+        line += f"; {sum(fell_back.values())} extractive: {why}"
+    _say(line)
+
+
+_LLM_DETAILS = (("llm_retried_then_kept", "after a retry"), ("llm_cached", "from the cache"))
 
 
 def _print_feeds(settings: Settings, states: tuple[FeedState, ...]) -> None:

@@ -104,6 +104,7 @@ def _article(
         tags=source.tags,
         image_url=entry.image_url,
         weight=source.weight,
+        outlet=entry.outlet,
     )
 
 

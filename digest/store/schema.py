@@ -3,9 +3,11 @@
 Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
-digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
-(runs handed to a running `digest serve`), bounces (consecutive permanent failures per
-address, and suspensions) and recipient_tokens (the opaque ids unsubscribe links carry).
+digest can mark a continuing story as developing), opt_outs (who unsubscribed), requests
+(runs handed to a running `digest serve`), the language model's cache, daily tokens and
+latest run per digest (llm_replies, llm_usage, llm_runs), bounces (consecutive permanent
+failures per address, and suspensions) and recipient_tokens (the opaque ids unsubscribe
+links carry).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ feeds = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("next_check_at", UTCDateTime),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
-    # The fetch settings the last attempt used, hashed (added by migration v6).
+    # The fetch settings the last attempt used, hashed (added by migration v8).
     sa.Column("settings_key", sa.Text, nullable=False, server_default=""),
 )
 
@@ -86,6 +88,9 @@ articles = sa.Table(
     # and later passes try the page again, up to a few attempts (added by migration v4).
     sa.Column("page_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("page_attempts", sa.Integer, nullable=False, server_default="0"),
+    # The outlet an aggregator's item names in its `<source>` ("" when the feed is the
+    # outlet): events count outlets, not feeds (added by migration v7).
+    sa.Column("outlet", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("feed_url", "guid", name="uq_articles_feed_guid"),
     sa.UniqueConstraint("url", name="uq_articles_url"),
     sa.Index("ix_articles_page_pending", "page_pending"),
@@ -152,6 +157,18 @@ llm_usage = sa.Table(
     metadata,
     sa.Column("day", sa.String(10), primary_key=True),
     sa.Column("tokens", sa.Integer, nullable=False, default=0),
+)
+
+# What the language model did in each digest's latest run, by outcome (one row a digest):
+# `digest status` shows it for builds and --no-send runs too, which leave no runs row.
+llm_runs = sa.Table(
+    "llm_runs",
+    metadata,
+    sa.Column("digest", sa.Text, primary_key=True),
+    sa.Column("period_key", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
 )
 
 # Recipients who unsubscribed: digest "*" means from every digest of this database.
@@ -221,11 +238,7 @@ def _v3(conn: Connection) -> None:
 def _v4(conn: Connection) -> None:
     # A database made by v1 before these columns existed lacks them; one made since has them
     # (v1 creates the table as defined now).
-    have = {c["name"] for c in sa.inspect(conn).get_columns("articles")}
-    for name in ("page_pending", "page_attempts"):
-        if name not in have:
-            column = sa.schema.CreateColumn(articles.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE articles ADD COLUMN {column}"))
+    _add_columns(conn, articles, ("page_pending", "page_attempts"))
     next(i for i in articles.indexes if i.name == "ix_articles_page_pending").create(
         conn, checkfirst=True
     )
@@ -244,11 +257,29 @@ def _v5(conn: Connection) -> None:
 
 
 def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[llm_runs])
+
+
+def _v7(conn: Connection) -> None:
+    # Articles stored before have no outlet of their own: their feed is their outlet.
+    _add_columns(conn, articles, ("outlet",))
+
+
+def _add_columns(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> None:
+    """Add the table's columns a database made before they existed lacks."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            column = sa.schema.CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
+
+
+def _v8(conn: Connection) -> None:
     metadata.create_all(conn, tables=[bounces, recipient_tokens])
-    if "settings_key" not in {c["name"] for c in sa.inspect(conn).get_columns("feeds")}:
-        column = sa.schema.CreateColumn(feeds.c.settings_key).compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE feeds ADD COLUMN {column}"))
+    _add_columns(conn, feeds, ("settings_key",))
 
 
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+)  # fmt: skip

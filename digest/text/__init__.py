@@ -3,7 +3,8 @@
 Language and words (`detect_language`, `tokenize`, `stem_words`, `STOP_WORDS`), sentences
 (`split_sentences`), length caps (`shorten` and the MAX_*_CHARS bounds on what is stored and
 quoted), photo credits and captions (`is_credit_or_caption`, `strip_inline_credits`),
-scripts (`script_counts`) and days known by name (`named_days`). It sits at the bottom of the
+scripts (`script_counts`), days known by name (`named_days`) and agency and site furniture
+(`strip_wire`: datelines, bylines, counters, promotion tails). It sits at the bottom of the
 layers, above only `config` and `models`: fetch cleans and caps text with it before storing,
 and events reads the stored text with the same rules.
 """
@@ -22,6 +23,7 @@ from digest.text.shorten import (
     MAX_TITLE_CHARS,
     shorten,
 )
+from digest.text.wire import strip_wire
 
 __all__ = [
     "CYRILLIC",
@@ -41,5 +43,6 @@ __all__ = [
     "stem_words",
     "stemmer",
     "strip_inline_credits",
+    "strip_wire",
     "tokenize",
 ]

@@ -15,6 +15,8 @@ import pytest
 from digestcli import AS_OF, cli, emls, run, write_config
 from smtpserver import SmtpServer, free_port
 
+from digest.store import MIGRATIONS
+
 LATER = "2018-10-27T09:00:00Z"  # the same period as AS_OF (07:00), two hours on
 BOUNCE = "550 5.1.1 mailbox unavailable"
 
@@ -431,10 +433,11 @@ def _as_schema_5(db: Path) -> None:
         "notes": [],
     }
     with sqlite3.connect(db) as conn:
-        conn.execute("DROP TABLE bounces")
-        conn.execute("DROP TABLE recipient_tokens")
+        for table in ("bounces", "recipient_tokens", "llm_runs"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE feeds DROP COLUMN settings_key")
-        conn.execute("DELETE FROM schema_version WHERE version = 6")
+        conn.execute("ALTER TABLE articles DROP COLUMN outlet")
+        conn.execute("DELETE FROM schema_version WHERE version > 5")
         conn.execute("UPDATE runs SET report = ?", (json.dumps(old_report),))
     conn.close()
 
@@ -457,12 +460,12 @@ def test_an_upgrade_migrates_after_a_backup_and_reads_the_old_reports(tmp_path: 
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.splitlines() == [
         f"copied the database (schema 5) to {db}.schema-5.bak",
-        "database schema 5 -> 6: ready for digest 0.2.0",
+        f"database schema 5 -> {len(MIGRATIONS)}: ready for digest 0.2.0",
     ]
     with sqlite3.connect(f"{db}.schema-5.bak") as backup:
         assert backup.execute("SELECT max(version) FROM schema_version").fetchone() == (5,)
     backup.close()
-    assert again.stdout == "database schema 6: up to date for digest 0.2.0\n"
+    assert again.stdout == f"database schema {len(MIGRATIONS)}: up to date for digest 0.2.0\n"
     # The report 0.1.0 stored: its counts and its failure, read.
     assert "last run: 2018-10-27T07:00+0000 done at " in status
     assert ": 6 events from 6 articles, 1 failure" in status

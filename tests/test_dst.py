@@ -114,10 +114,11 @@ class _Recorder:
         # periods.period_key would do, but it loops inside the repeated hour (see below).
         key = slot_key(schedule_slots(d, now - timedelta(days=2), now)[-1])
         run = store.claim_run(d.name, key, now)
-        store.finish_run(run.id, "done", "{}", now)
+        report = RunReport(digest=d.name, period_key=key, delivery="complete")
+        store.finish_run(run.id, report, now)
         self.built.append((key, now))
         self.event.set()
-        return RunReport(digest=d.name, period_key=key)
+        return report
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def test_a_run_whose_messages_all_wait_in_retry_exits_1_and_says_so(tmp_path: Pa
     assert "  retry: a@example.org" in done.stdout and "  retry: b@example.org" in done.stdout
     assert (
         f"digest: morning: deliver: 127.0.0.1:{server.port}: all 2 messages wait in retry, none "
-        "delivered: deliver: 127.0.0.1:"
+        "delivered: 127.0.0.1:"
     ) in done.stderr
     assert "TLS failed" in done.stderr and "`digest doctor`" in done.stderr
     assert server.handler.messages == []

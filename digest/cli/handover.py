@@ -18,7 +18,7 @@ from digest.config import DigestSettings, Settings
 from digest.errors import LockError
 from digest.models import IngestReport, RunReport, wall_clock
 from digest.pipeline import RunOptions
-from digest.service import ingest_from_json, report_from_json
+from digest.service import ingest_from_json
 from digest.store import Store, held_by_service, lock_holder
 
 POLL_SECONDS = 0.5
@@ -76,7 +76,7 @@ def hand_over(
         if request is not None and request.status == "done" and request.result:
             data = json.loads(request.result)
             ingest = ingest_from_json(data["ingest"]) if data.get("ingest") else None
-            reports = tuple(report_from_json(r) for r in data["reports"])
+            reports = tuple(RunReport.from_json(r) for r in data["reports"])
             return HandedOver(request_id, ingest, reports)
         waited = time.monotonic() - started
         if request is not None and request.status == "new":

@@ -28,6 +28,7 @@ from typing import Any
 import jinja2
 
 from digest.config import DigestSettings
+from digest.deliver import period_time
 from digest.errors import RenderError
 from digest.models import Digest, Rendered
 from digest.render import i18n
@@ -64,6 +65,14 @@ class SitePeriod:
         """Return the period's end as an aware datetime."""
         return datetime.fromisoformat(self.period_end)
 
+    @property
+    def issued(self) -> datetime:
+        """Return the scheduled time that names the period (07:00), not when it was built."""
+        try:
+            return period_time(self.period_key)
+        except ValueError:  # not a scheduled period's key: the period's end names it
+            return self.end
+
 
 def page_stem(period_key: str) -> str:
     """Return a period's file stem: '2026-11-25T07:00+0100' -> '2026-11-25-0700'."""
@@ -89,7 +98,7 @@ def publish_site(
             digest.language, reversed(i18n.template_dirs(settings.templates_dir))
         )
         nav = _nav(stem, rendered, strings)
-        page = _page(rendered.html, nav, strings("pdf_attached"))
+        page = _page(rendered.html, nav, (strings("pdf_attached"), strings("unsubscribe")))
         written = _write_period(folder, stem, digest, rendered, period_key, page)
         _prune(folder, now - keep)
         periods = load_periods(site_dir)
@@ -144,6 +153,7 @@ def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
     if rendered.ics is not None:
         links.append(f'<a href="{stem}.ics">{html_lib.escape(t("calendar"))}</a>')
     links.append('<a href="feed.atom">Atom</a>')
+    links.append(f'<a href="calendar.ics">{html_lib.escape(t("calendar_all"))}</a>')
     return (
         '<nav class="site-nav" style="font:14px/1.5 sans-serif;text-align:center;padding:10px;'
         'background:#1a1a1a;">'
@@ -152,13 +162,16 @@ def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
     )
 
 
-def _page(html: str, nav: str, attached_note: str) -> str:
+def _page(html: str, nav: str, subscriber_lines: tuple[str, ...]) -> str:
     """Return the email's HTML as an archive page: the nav bar on top, the content marked.
 
-    The email's "the PDF is attached" footer line is dropped: on the page the PDF is a link.
+    The email's footer lines meant for a subscriber are dropped (found by their words): "the
+    PDF is attached" (on the page the PDF is a link) and "you receive this digest because
+    you subscribed", with its unsubscribe link (the public reader subscribed to nothing).
     """
-    note = re.escape(html_lib.escape(attached_note, quote=True).replace("&#x27;", "&#39;"))
-    html = re.sub(rf'<p class="footer-line"[^>]*>{note}</p>', "", html)
+    for line in subscriber_lines:
+        text = re.escape(html_lib.escape(line, quote=True).replace("&#x27;", "&#39;"))
+        html = re.sub(rf'<p class="footer-line"[^>]*>{text}.*?</p>', "", html, flags=re.S)
     match = _BODY.search(html)
     if match is None:
         return nav + CONTENT_START + html + CONTENT_END
@@ -221,7 +234,9 @@ def _render_index(periods: list[SitePeriod], settings: DigestSettings) -> str:
     context = {
         "digests": digests,
         "strings_for": lambda language: i18n.load_strings(language, packaged),
-        "when": lambda p: i18n.format_datetime(p.end, p.language, p.timezone, "EEE d MMM y, HH:mm"),
+        "when": lambda p: i18n.format_datetime(
+            p.issued, p.language, p.timezone, "EEE d MMM y, HH:mm"
+        ),
     }
     try:
         return env.get_template("site/index.html.j2").render(context)

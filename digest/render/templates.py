@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from digest.config import DigestSettings
+from digest.config import DigestSettings, several_a_day
 from digest.deliver import unsubscribe_link
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary
@@ -139,6 +139,8 @@ def build_context(
         "has_pdf": has_pdf,
         "unsubscribe": settings.unsubscribe,
         "images": settings.images,
+        # A digest sent more than once a day names each issue by its time too (the subject).
+        "several_a_day": several_a_day(settings, digest.issue_date),
     }
 
 

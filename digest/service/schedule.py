@@ -15,7 +15,6 @@ built again; the ledger still keeps each recipient to one message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -45,15 +44,14 @@ def next_slot(d: DigestSettings, now: datetime) -> datetime | None:
 
 
 def is_settled(record: RunRecord | None) -> bool:
-    """Return True when a period's run finished, so it must not be built again."""
-    if record is None or record.finished_at is None:
+    """Return True when a period's run finished, so it must not be built again.
+
+    A run whose delivery step failed as a whole ("broken", possibly before any recipient
+    reached the ledger) is not settled; a recipient's own failure is the ledger's to retry.
+    """
+    if record is None or record.report is None:
         return False
-    if record.status == "done":
-        return True
-    # "deliver: <digest>: ..." means the delivery step failed as a whole, possibly before any
-    # recipient reached the ledger; a recipient's own failure names the address instead.
-    failures = json.loads(record.report or "{}").get("failures", [])
-    return not any(str(f).startswith(f"deliver: {record.digest}:") for f in failures)
+    return record.report.delivery != "broken"
 
 
 def due_slots(

@@ -92,6 +92,7 @@ class Service:
         self.scheduler.start()
         self.state.set_running(True)
         self._publish_next_runs()
+        self._publish_undelivered()  # from the start, not only once the retry job ran
 
     def plan_catch_up(self, now: datetime) -> tuple[tuple[str, tuple[datetime, ...]], ...]:
         """Return, per digest, the missed periods to build once now, oldest first."""
@@ -297,6 +298,7 @@ class Service:
             report = self.stages.build(self.settings, d, self.store, at, ingest)
             log_report(report, time.perf_counter() - started)
             built.append(f"{key} {'ok' if report.ok else 'with failures'}")
+        self._publish_undelivered()  # a period's failed or waiting messages count at once
         return "; ".join(built)
 
     def serve_requests(self) -> str:
@@ -321,7 +323,7 @@ class Service:
             log_event(
                 "retry", messages=len(outcomes), **{s: statuses.count(s) for s in set(statuses)}
             )
-        self.state.set_gauge("digest_deliveries_undelivered", ledger.undelivered(self.store))
+        self._publish_undelivered()
         return f"{len(outcomes)} messages retried"
 
     def tick(self) -> str:
@@ -335,6 +337,9 @@ class Service:
                 self.state.set_gauge("digest_queue_jobs", n, state=state)
             self.state.set_gauge("digest_workers", stats.workers)
         return summary
+
+    def _publish_undelivered(self) -> None:
+        self.state.set_gauge("digest_deliveries_undelivered", ledger.undelivered(self.store))
 
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
         started = time.perf_counter()

@@ -11,13 +11,15 @@ message must not unsubscribe anybody (RFC 8058, section 3.2).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from digest.deliver import read_token
 from digest.errors import DigestError
+from digest.service.jobs import log_event
 from digest.store import Store
 
 PATH = "/unsubscribe"
@@ -41,32 +43,66 @@ def _page(title: str, text: str, form: str = "") -> str:
     )
 
 
+def masked(address: str) -> str:
+    """Return an address with its local part hidden but for its ends: 'b…b@example.org'.
+
+    The confirmation page is shown to whoever holds the link (a forwarded message too); the
+    address is shown whole only once the opt-out is made.
+    """
+    local, at, domain = address.partition("@")
+    shown = local[:1] + "…" + (local[-1:] if len(local) > 2 else "")
+    return shown + at + domain
+
+
 class Unsubscriber:
     """Answers GET (a confirmation page) and POST (the opt-out) for one database."""
 
-    def __init__(self, store: Store, secret: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        secret: str,
+        clock: Callable[[], datetime],
+        titles: Mapping[str, str] | None = None,
+    ) -> None:
         self.store, self.secret, self.clock = store, secret, clock
+        self.titles = dict(titles or {})  # digest name -> the title its readers know
+
+    def _recipient(self, token: str, method: str) -> tuple[str, str] | None:
+        """Return (digest, address) of a token, or None (logged) when it is not valid."""
+        try:
+            return read_token(self.secret, token, self.store.token_recipient)
+        except DigestError as exc:
+            log_event("unsubscribe-refused", logging.WARNING, method=method, reason=exc.message)
+            return None
 
     def confirm(self, path: str) -> Answer:
         """Return the page a browser sees: a button that POSTs the same token."""
         token = token_of(path)
         if token is None:
             return 400, _page("Unsubscribe", "This link has no token.")
+        found = self._recipient(token, "GET")
+        if found is None:
+            return 403, _page("Unsubscribe", "This unsubscribe link is not valid.")
+        digest, address = found
+        title = self.titles.get(digest, digest)
         # No action: the form posts to this very URL, whatever prefix a proxy put before it.
         form = "<form method='post'><button type='submit'>Unsubscribe</button></form>"
-        return 200, _page("Unsubscribe", "Stop receiving this digest?", form)
+        question = f"Stop sending {title} to {masked(address)}?"
+        return 200, _page(f"Unsubscribe from {title}", question, form)
 
     def unsubscribe(self, path: str, body: str) -> Answer:
         """Record the opt-out the token names; return the HTTP status and page."""
         token = token_of(path, body)
         if token is None:
             return 400, _page("Unsubscribe", "This link has no token.")
-        try:
-            digest, address = read_token(self.secret, token)
-        except DigestError:
+        found = self._recipient(token, "POST")
+        if found is None:
             return 403, _page("Unsubscribe", "This unsubscribe link is not valid.")
-        self.store.opt_out(digest, address, "one-click", self.clock())
-        return 200, _page("Unsubscribed", f"{address} will not receive {digest} any more.")
+        digest, address = found
+        new = self.store.opt_out(digest, address, "one-click", self.clock())
+        log_event("unsubscribe", digest=digest, address=address, already=not new)
+        title = self.titles.get(digest, digest)
+        return 200, _page("Unsubscribed", f"{address} will not receive {title} any more.")
 
 
 def answer(handler: BaseHTTPRequestHandler, unsubscriber: Unsubscriber | None) -> bool:

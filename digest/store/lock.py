@@ -100,6 +100,8 @@ def _file_lock(settings: Settings, wait: float, holder: str) -> Iterator[None]:
     except Timeout as exc:
         other = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "?"
         raise LockError(str(path), f"held by {other or '?'}") from exc
+    except OSError as exc:  # another user's data folder: the lock file is not ours to open
+        raise LockError(str(path), f"cannot open the lock: {exc.strerror}") from exc
     try:
         # Written after taking the lock, so it always names the current holder.
         holder_file.write_text(holder + "\n", encoding="utf-8")

@@ -38,7 +38,8 @@ class Request:
     result: str | None = None
 
 
-def _address(address: str) -> str:
+def normal_address(address: str) -> str:
+    """Return an address as opt-outs, bounces and tokens keep it."""
     # Mail systems treat the domain case-insensitively; so do opt-outs, local part included.
     return address.strip().casefold()
 
@@ -51,7 +52,7 @@ class RequestQueries(StoreBase):
     def opt_out(self, digest: str, address: str, how: str, now: datetime) -> bool:
         """Record an unsubscription; return False when it was recorded before."""
         stmt = self.insert_ignore(opt_outs).values(
-            digest=digest, address=_address(address), how=how, at=now
+            digest=digest, address=normal_address(address), how=how, at=now
         )
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy runs
         # with its implicit RETURNING, which read as "recorded" even when the row existed.
@@ -61,10 +62,18 @@ class RequestQueries(StoreBase):
     def opt_in(self, digest: str, address: str) -> bool:
         """Forget an unsubscription; return False when there was none."""
         query = sa.delete(opt_outs).where(
-            opt_outs.c.digest == digest, opt_outs.c.address == _address(address)
+            opt_outs.c.digest == digest, opt_outs.c.address == normal_address(address)
         )
         with self.begin() as conn:
             return bool(conn.execute(query).rowcount)
+
+    def opt_in_everywhere(self, address: str) -> tuple[OptOut, ...]:
+        """Forget every unsubscription of an address (any digest, or all); return them."""
+        where = opt_outs.c.address == normal_address(address)
+        with self.begin() as conn:
+            rows = conn.execute(sa.select(opt_outs).where(where)).mappings().all()
+            conn.execute(sa.delete(opt_outs).where(where))
+        return tuple(OptOut(r["digest"], r["address"], r["how"], r["at"]) for r in rows)
 
     def opted_out(self, digest: str) -> frozenset[str]:
         """Return the (casefolded) addresses that unsubscribed from a digest or from all."""

@@ -5,8 +5,9 @@ runs (unique on digest+period), deliveries (unique on run+recipient, with the me
 with the row: a transactional outbox; the recipient's headers in the row, the period's body
 once in delivery_bodies), digest_events (what each digest showed, so a later digest can mark
 a continuing story as developing), opt_outs (who unsubscribed), requests (runs handed to a
-running `digest serve`) and the language model's cache, daily tokens and latest run per
-digest (llm_replies, llm_usage, llm_runs).
+running `digest serve`), the language model's cache, daily tokens and latest run per digest
+(llm_replies, llm_usage, llm_runs), bounces (consecutive permanent failures per address, and
+suspensions) and recipient_tokens (the opaque ids unsubscribe links carry).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ feeds = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("next_check_at", UTCDateTime),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # The fetch settings the last attempt used, hashed (added by migration v8).
+    sa.Column("settings_key", sa.Text, nullable=False, server_default=""),
 )
 
 articles = sa.Table(
@@ -215,6 +218,31 @@ requests = sa.Table(
 )
 
 
+# Consecutive permanent delivery failures (5xx) per address, across digests and periods: a
+# delivered message clears the row; enough failures in a row suspend the address.
+bounces = sa.Table(
+    "bounces",
+    metadata,
+    sa.Column("address", sa.Text, primary_key=True),  # casefolded, as in opt_outs
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_key", sa.Text, nullable=False),  # "digest|period" of the last one counted
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("suspended_at", UTCDateTime),
+)
+
+# The random id an unsubscribe link names instead of the address (signed with the secret).
+recipient_tokens = sa.Table(
+    "recipient_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("digest", "address", name="uq_recipient_tokens_digest_address"),
+)
+
+
 def _v1(conn: Connection) -> None:
     tables = [feeds, articles, runs, delivery_bodies, deliveries, digest_events]
     metadata.create_all(conn, tables=tables)
@@ -273,12 +301,9 @@ def _v8(conn: Connection) -> None:
     # which joined again give the very bytes stored before (no token to fill: the old rows
     # hold it written out).
     delivery_bodies.create(conn, checkfirst=True)
-    have = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
-    for name in ("head", "body_id", "token", "claimed_by"):
-        if name not in have:
-            column = sa.schema.CreateColumn(deliveries.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN {column}"))
-    if "message" not in have:
+    had = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
+    _add_columns(conn, deliveries, ("head", "body_id", "token", "claimed_by"))
+    if "message" not in had:
         return  # made by v1 as defined now
     last = 0
     while True:  # a few hundred rows at a time: each may hold a few hundred KB
@@ -330,7 +355,12 @@ def store_body(conn: Connection, run_id: int, body: bytes) -> int:
     return int(found)
 
 
+def _v9(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[bounces, recipient_tokens])
+    _add_columns(conn, feeds, ("settings_key",))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
 )  # fmt: skip

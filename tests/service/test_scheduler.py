@@ -301,9 +301,10 @@ class _Fake:
         time.sleep(self.delay)
         key = slot_key(schedule_slots(d, now - timedelta(days=40), now)[-1])
         run = store.claim_run(d.name, key, now)
-        store.finish_run(run.id, "done", "{}", now)
+        report = RunReport(digest=d.name, period_key=key, delivery="complete")
+        store.finish_run(run.id, report, now)
         self.built.append((key, now))
-        return RunReport(digest=d.name, period_key=key)
+        return report
 
 
 @pytest.fixture
@@ -375,7 +376,10 @@ def _record(status: str, finished: bool = True, failures: tuple[str, ...] = ()) 
         status=status,
         started_at=at,
         finished_at=at if finished else None,
-        report=json.dumps({"failures": list(failures)}),
+        # The untyped report of the code before 0.2.0 (old databases keep them).
+        report=RunReport.from_json(json.dumps({"digest": "morning", "failures": list(failures)}))
+        if finished
+        else None,
     )
 
 
@@ -388,6 +392,14 @@ def test_settled_means_finished_and_handed_to_the_ledger() -> None:
     assert is_settled(_record("failed", failures=("deliver: a@example.org: 550 no such user",)))
     # The delivery step failed as a whole: nobody may be in the ledger yet, so build again.
     assert not is_settled(_record("failed", failures=("deliver: morning: SMTP settings",)))
+
+
+def test_settled_reads_the_typed_delivery_outcome() -> None:
+    at = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    for outcome, settled in (("complete", True), ("incomplete", True), ("broken", False)):
+        report = RunReport("morning", "2026-11-24T07:00+0100", delivery=outcome)  # type: ignore[arg-type]
+        record = RunRecord(1, "morning", report.period_key, "failed", at, at, report)
+        assert is_settled(record) is settled, outcome
 
 
 def test_jobs_have_coalescing_one_instance_and_a_deliberate_misfire_grace(
@@ -520,3 +532,17 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
             assert service.stop(5)
     assert [k for k, _ in fake.built] == (["2026-11-24T07:00+0100"] if runs else [])
     assert ("event=missed job=digest:morning" in caplog.text) is not runs
+
+
+def test_undelivered_messages_are_on_metrics_from_the_start(tmp_path: Path, store: Store) -> None:
+    from digest.deliver import ledger
+
+    run = store.claim_run("morning", "2026-11-23T07:00+0100", NINE)
+    ledger.create(store, run.id, "a@example.org", message=b"x", message_id="<a>", now=NINE)
+    service = Service(_settings(tmp_path), store, stages=_Fake(store).stages(), clock=_clock(NINE))
+    service.start()
+    try:
+        text = service.state.metrics()  # before the retry job first runs (a minute on)
+    finally:
+        assert service.stop(5)
+    assert "digest_deliveries_undelivered 1.0" in text, text

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
-from digest.store.base import MARKER_SUFFIX
+from digest.store.base import MARKER_SUFFIX, marker_id
 from digest.store.feeds import FeedQueries
 from digest.store.llm import LlmQueries
 from digest.store.requests import RequestQueries
@@ -26,6 +26,7 @@ from digest.store.schema import (
     deliveries,
     digest_events,
     llm_replies,
+    runs,
     schema_version,
 )
 
@@ -83,8 +84,9 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
 def open_store(url: str) -> Store:
     """Return a Store on the database at url, creating it and applying pending migrations.
 
-    An SQLite file that is missing or empty where runs were recorded before (its marker is
-    beside it) is refused with a StoreError rather than created anew.
+    An SQLite file that is missing, empty or another database where runs were recorded
+    before (its marker is beside it, naming the database's id) is refused with a StoreError
+    rather than used as if nothing had been sent.
     """
     marker = None
     if url.startswith("sqlite:///"):
@@ -103,6 +105,8 @@ def open_store(url: str) -> Store:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_connect)
     store = Store(engine, marker)
+    if marker is not None and marker.exists():
+        _refuse_another_database(store, marker)  # before migrating writes anything into it
     migrate(store)
     if marker is not None and store.recent_runs(limit=1):
         store.note_runs_recorded()  # a database from before markers existed
@@ -125,6 +129,37 @@ def _refuse_lost_database(path: Path, marker: Path) -> None:
             "it from a backup, or delete the marker to start a new database (every recipient "
             "would get the current period again)",
         )
+
+
+def _refuse_another_database(store: Store, marker: Path) -> None:
+    """Raise StoreError when the file is not the database the marker says runs were in.
+
+    An empty but valid SQLite file (4 KB after `PRAGMA journal_mode=WAL`) has no id; a
+    database from elsewhere has another one. A marker written before ids existed names
+    none: then the file must at least hold recorded runs.
+    """
+    path = marker.with_name(marker.name.removesuffix(MARKER_SUFFIX))
+    expected, found = marker_id(marker), store.database_id()
+    if expected is not None:
+        if found == expected:
+            return
+        has = f"database-id {found}" if found else "no database-id (a new database)"
+        problem = f"this file has {has}, but {marker} says runs were recorded in {expected}"
+    else:
+        with store.begin() as conn:
+            recorded = (
+                sa.inspect(conn).has_table(runs.name)
+                and conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+            )
+        if recorded:
+            return
+        problem = f"this file has no recorded runs, but {marker} says runs were recorded in it"
+    store.close()
+    raise StoreError(
+        str(path),
+        f"{problem}: restore the database from a backup, or delete the marker to start a new "
+        "database (every recipient would get the current period again)",
+    )
 
 
 def migrate(store: Store) -> int:

@@ -4,11 +4,12 @@ Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonic
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
 digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
-(runs handed to a running `digest serve`).
+(runs handed to a running `digest serve`), and store_meta (the database's own identity).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -175,7 +176,23 @@ requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("result", sa.Text),
+    # Which service took it and the last beat of that service's heartbeat (added by v6): a
+    # waiting `digest run` gives up when the beats stop, and a new service fails what a dead
+    # one left taken.
+    sa.Column("taken_by", sa.Text),
+    sa.Column("heartbeat_at", UTCDateTime),
 )
+
+# Facts about the database itself: "database_id", a random id written when the schema is
+# made (v6) and copied into the has-runs marker beside an SQLite file, so that a file replaced
+# by another database (even a valid, empty one) is told apart from the one the runs were in.
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+DATABASE_ID = "database_id"
 
 
 def _v1(conn: Connection) -> None:
@@ -215,5 +232,17 @@ def _v5(conn: Connection) -> None:
     conn.execute(sa.update(articles).where(c.fingerprint != "").values(fingerprint=stale))
 
 
+def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[store_meta])
+    known = sa.select(store_meta.c.key).where(store_meta.c.key == DATABASE_ID)
+    if conn.execute(known).first() is None:
+        conn.execute(sa.insert(store_meta).values(key=DATABASE_ID, value=uuid.uuid4().hex))
+    have = {c["name"] for c in sa.inspect(conn).get_columns("requests")}
+    for name in ("taken_by", "heartbeat_at"):
+        if name not in have:  # a database made by v3 before these columns existed
+            column = sa.schema.CreateColumn(requests.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE requests ADD COLUMN {column}"))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -24,7 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 
 from digest.service import unsubscribe
-from digest.service.background import BackgroundServer
+from digest.service.background import BackgroundServer, GuardedHandler
 from digest.service.unsubscribe import Unsubscriber
 
 # HELP text of the gauges the jobs set; another name gets its own name as help.
@@ -193,7 +192,7 @@ def start_health_server(
     return server
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(GuardedHandler):
     state: ServiceState
     unsubscriber: Unsubscriber | None = None
     server_version = "digest-health"
@@ -224,9 +223,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # probes every few seconds would drown the service's own log lines
 
 
 def _iso(value: datetime | None) -> str | None:

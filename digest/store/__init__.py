@@ -11,6 +11,7 @@ from digest.store.database import Store, open_store
 from digest.store.lock import (
     SERVICE_ROLE,
     held_by_service,
+    holder_name,
     is_postgres,
     lock_holder,
     lock_path,
@@ -28,6 +29,7 @@ __all__ = [
     "Store",
     "deliveries",
     "held_by_service",
+    "holder_name",
     "is_postgres",
     "lock_holder",
     "lock_path",

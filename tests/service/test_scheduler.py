@@ -390,22 +390,24 @@ def test_settled_means_finished_and_handed_to_the_ledger() -> None:
     assert not is_settled(_record("failed", failures=("deliver: morning: SMTP settings",)))
 
 
-def test_jobs_have_coalescing_one_instance_and_a_deliberate_misfire_grace(
+def test_interval_jobs_count_real_time_and_a_job_is_queued_once(
     tmp_path: Path, store: Store
 ) -> None:
     s = _settings(tmp_path, catch_up_grace=timedelta(hours=6))
     service = Service(s, store, stages=_Fake(store).stages(), clock=_clock(NINE))
     service.start()
     try:
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        fetch = service.scheduler.get_job(FETCH_JOB)
-        assert job is not None and fetch is not None
-        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
-        assert str(job.trigger.timezone) == "Europe/Berlin"
-        assert fetch.trigger.interval == s.fetch_every
-        assert fetch.misfire_grace_time == 1800
+        every = {job: i.every for job, i in service._intervals.items()}
+        assert every == {FETCH_JOB: 1800.0, "retry": 60.0, "requests": 2.0}
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T06:00:00+00:00"  # 07:00 Berlin
     finally:
         assert service.stop(5)
+    # Coalesced: a job waiting or running is not queued a second time.
+    again = Service(s, store, stages=_Fake(store).stages(), clock=_clock(NINE))
+    again._enqueue("x", lambda: "")
+    again._enqueue("x", lambda: "")
+    assert [job for job, *_ in again._queue] == ["x"]
 
 
 def test_reload_reschedules_and_keeps_the_old_config_when_the_new_one_is_bad(
@@ -427,8 +429,8 @@ def test_reload_reschedules_and_keeps_the_old_config_when_the_new_one_is_bad(
     service.start()
     try:
         assert service.reload()
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        assert job is not None and "hour='6', minute='30'" in str(job.trigger)
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T05:30:00+00:00"  # 06:30 Berlin
         assert not service.reload()
         assert service.settings.digests[0].schedule == "30 6 * * 1-5"
     finally:
@@ -454,10 +456,9 @@ def test_reload_keeps_the_running_config_on_any_error(tmp_path: Path, store: Sto
         assert not service.reload()
         assert not service.reload()
         assert service.settings is s
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        fetch = service.scheduler.get_job(FETCH_JOB)
-        assert job is not None and "hour='7', minute='0'" in str(job.trigger)
-        assert fetch is not None and fetch.trigger.interval == s.fetch_every
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T06:00:00+00:00"  # 07:00 Berlin
+        assert service._intervals[FETCH_JOB].every == s.fetch_every.total_seconds()
         assert service.state.stale_after == stale_after(s)
     finally:
         assert service.stop(5)
@@ -510,7 +511,7 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
         try:
             # The machine "sleeps" through 07:00 and wakes up `late` minutes after it.
             clock.move_to(before + timedelta(minutes=late))
-            service.scheduler.wakeup()
+            service.wakeup()
             deadline = time.monotonic() + 5
             while (
                 time.monotonic() < deadline and not fake.built and "event=missed" not in caplog.text

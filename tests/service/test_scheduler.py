@@ -521,3 +521,42 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
             assert service.stop(5)
     assert [k for k, _ in fake.built] == (["2026-11-24T07:00+0100"] if runs else [])
     assert ("event=missed job=digest:morning" in caplog.text) is not runs
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_wall_clock_steps_stall_nothing_and_build_each_period_once(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One hour back: hand-over requests were not taken for 90 s+ and the interval jobs' next
+    # runs moved an hour ahead (APScheduler waits by the wall clock); later forward jumps
+    # produced no 07:00 run.
+    fake = _Fake(store)
+    s = _settings(tmp_path)  # 07:00 in Berlin, catch_up = "latest"
+    start = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)  # 06:30 in Berlin
+    with time_machine.travel(start, tick=True) as clock, caplog.at_level(logging.INFO):
+        service = Service(s, store, stages=fake.stages())
+        service.start()
+        try:
+            time.sleep(0.5)
+            clock.move_to(start - timedelta(hours=1))
+            asked = store.add_request("fetch", "{}", start)
+            taken = _wait(lambda: store.get_request(asked).status == "done", 15)  # type: ignore[union-attr]
+            assert taken, "a hand-over was not run after the clock went back an hour"
+            clock.move_to(start + timedelta(minutes=35))  # 07:05: past the digest's time
+            assert _wait(lambda: len(fake.built) == 1, 15), caplog.text
+            clock.move_to(start + timedelta(minutes=15))  # back before 07:00, and on again
+            time.sleep(6)
+            clock.move_to(start + timedelta(minutes=50))
+            time.sleep(6)
+        finally:
+            assert service.stop(5)
+    assert [k for k, _ in fake.built] == ["2026-11-24T07:00+0100"]
+    assert re.search(r"event=clock-step seconds=-36\d\d ", caplog.text)

@@ -1,4 +1,4 @@
-"""Count photo credits and captions in the dev data before and after cleaning (issue 12).
+"""Count photo credits and captions in the dev data before and after cleaning.
 
     .venv/bin/python bench/credits.py --data ../shared/data [--show N]
 
@@ -31,7 +31,7 @@ _BREAK = re.compile(r"\n+|n{1,2}(?=[А-ЯЁA-Z«\"(—–-])")  # ru-news lost i
 def load_detector(path: Path | None) -> Any:
     """Return the credits module (this checkout's, or the one at `path`)."""
     if path is None:
-        from digest.events import credits
+        from digest.text import credits
 
         return credits
     spec = importlib.util.spec_from_file_location("credits_under_test", path)

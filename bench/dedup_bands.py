@@ -1,4 +1,4 @@
-"""Measure LSH band layouts for near-duplicate lookup on the dev corpora (issue 11).
+"""Measure LSH band layouts for near-duplicate lookup on the dev corpora.
 
     python bench/dedup_bands.py
 

@@ -20,8 +20,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from digest.eval.harness import article_from, bcubed, pair_articles, read_jsonl, score_pairs
 from digest.events.cluster import cluster_features
-from digest.events.evaluate import article_from, bcubed, pair_articles, read_jsonl, score_pairs
 from digest.events.similarity import PARAMS, Params, article_features
 
 # Each list runs from the side of not merging (strongest evidence against) to the other, so

@@ -10,7 +10,7 @@ Last-Modified. Each client runs in its own process so its peak RSS is its own:
 
 - digest: `digest fetch -c CONFIG --data-dir DIR` as a user runs it, in a subprocess: cold
   with a fresh data directory, then warm with the same one (every feed answers 304), with
-  `concurrency = per_host = 64` as in issue 11; then a cold pass with the default limits
+  `concurrency = per_host = 64`; then a cold pass with the default limits
   (16 at once, 2 per host) to count failures; then the same at the small size, whose cost
   per item is compared with the large one's (`per_item_growth`);
 - baseline: one `feedparser.parse(url)` after another (with etag/modified on the warm pass);

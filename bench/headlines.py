@@ -15,13 +15,13 @@ import json
 import re
 from pathlib import Path
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 
 from digest.events.headlines import clean_headline, shared_suffixes, site_name
 
 
 def old_rule(title: str) -> str:
-    """Return the title as the rule before issue 12 cleaned it (any dash cut)."""
+    """Return the title as the old rule cleaned it (any dash cut)."""
     title = re.sub(r"\s+", " ", title).strip()
     return re.sub(r"\s+[|–—-]\s+[^|–—-]{2,40}$", "", title).rstrip(".").strip()
 

@@ -15,12 +15,12 @@ numbers, outline, running header/footer, columns):
     .venv/bin/python bench/render.py --sizes 30 300
     .venv/bin/python bench/render.py --run-on 100 200 400
 
-`--run-on` (issue 14) feeds one article whose body is a single run-on sentence of that many
+`--run-on` feeds one article whose body is a single run-on sentence of that many
 KB (and whose title is as long) through article building, events, summary and rendering:
 time and output size must stay linear in the input (caps on stored text and quotes), not
 give a PDF of a hundred pages.
 
-Targets (issue 5): ours within 1.5x of raw; cost linear in events (per-event cost at 3,000
+Targets: ours within 1.5x of raw; cost linear in events (per-event cost at 3,000
 within ~1.2x of 300); 30 events without images under 1 MB.
 """
 

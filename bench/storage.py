@@ -1,4 +1,4 @@
-"""Benchmark: the CPU `digest fetch`'s storage thread spends per new article (issue 11).
+"""Benchmark: the CPU `digest fetch`'s storage thread spends per new article.
 
     python bench/storage.py --feeds 200 --items 50 --per-write 4 --repeat 3
 

@@ -62,7 +62,7 @@ def main() -> None:
     texts = [extract.html_to_text(h) for h in htmls]
     clean = [extract.clean_text(t, title) for t, title in zip(texts, titles, strict=True)]
     out: dict[str, float] = {"html_to_text": _best(lambda: list(map(extract.html_to_text, htmls)))}
-    new: Any = extract  # the functions added for issue 11, when ROOT has them
+    new: Any = extract  # the batched text functions, when ROOT has them
     if hasattr(new, "clean_html"):
         both = _best(lambda: list(map(new.clean_html, htmls, titles)))
         out["clean_text"] = both - out["html_to_text"]

@@ -14,7 +14,7 @@ def lazy_exports(package: str, homes: Mapping[str, str]) -> Callable[[str], obje
 
     A stage's __init__ exports its entry points, but a command needs few stages: `digest
     fetch` loading the renderer, the mailer and the scheduler at start was a third of a
-    warm pass (issue 11). homes maps a name to the module defining it; a name that is also
+    warm pass. homes maps a name to the module defining it; a name that is also
     a submodule's must be imported eagerly instead, since loading a submodule binds its
     name on the package.
     """

@@ -6,11 +6,24 @@ returns them, never dicts. Times are timezone-aware and in UTC unless a field sa
 
 from __future__ import annotations
 
+import logging
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 FullTextPolicy = Literal["auto", "always", "never"]
+# A stage's running commentary, one line per step: a spinner on a terminal, log lines otherwise.
+Progress = Callable[[str], None]
+# What really happens now (mail Date headers, ledger times, retry deadlines). A run's `now`
+# may be a past period's time (catch-up, --as-of); a clock is never that.
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    """Return the time now, aware, in UTC: the one wall clock digest reads."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,9 +330,26 @@ class Failure:
     stage: str
     subject: str
     message: str
+    # The stack of an error nobody anticipated (a bug, a library's surprise), kept for the
+    # operator's bug report; empty for the failures digest expects (HTTP 404, SMTP 550).
+    trace: str = field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.subject}: {self.message}"
+
+    @classmethod
+    def unexpected(cls, stage: str, subject: str, exc: BaseException, prefix: str = "") -> Failure:
+        """Return the Failure for an unexpected error, logged with its traceback.
+
+        Every broad catch that turns an error into a Failure goes through here, so a bug
+        never loses its stack: it is logged (the service's log, or stderr for a command)
+        and kept in the run report.
+        """
+        message = f"{prefix}{type(exc).__name__}: {exc}"
+        logging.getLogger(f"digest.{stage}").error(
+            "%s: %s: %s", stage, subject, message, exc_info=exc
+        )
+        return cls(stage, subject, message, trace="".join(traceback.format_exception(exc)))
 
 
 @dataclass(frozen=True, slots=True)

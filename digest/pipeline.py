@@ -1,28 +1,30 @@
 """The one place the stages are wired: fetch -> store -> events -> summarize -> compose -> render
--> deliver. Only here are broad exceptions caught: one bad feed, event or recipient becomes a
-recorded Failure and the run goes on. A StoreError is let through: a damaged or unreachable
-database is no one item's failure, and the command stops with `error: store: ...` (exit 2).
+-> deliver. Here one bad digest, event or mail setup becomes a recorded Failure (logged
+with its traceback, `Failure.unexpected`) and the run goes on; the few other broad catches
+(one feed in a fetch pass, one recipient's message, one scheduled job) say why beside them.
+A StoreError is let through: a damaged or unreachable database is no one item's failure, and
+the command stops with `error: store: ...` (exit 2).
 """
 
 from __future__ import annotations
 
 import json
-import smtplib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from digest import deliver, events, fetch, render
-from digest.config import DigestSettings, Recipient, Settings, period_key
+from digest.config import DigestSettings, Recipient, Settings, period_key, union_feeds
 from digest.errors import DigestError, StoreError
 from digest.models import (
     Article,
+    Clock,
     Delivery,
     Digest,
     Event,
@@ -31,12 +33,13 @@ from digest.models import (
     FeedHealth,
     FeedSource,
     IngestReport,
+    Progress,
     Rendered,
     RunReport,
+    wall_clock,
 )
 from digest.store import Store
 
-Progress = Callable[[str], None]
 PAST_EVENTS_LOOKBACK = timedelta(days=7)
 
 
@@ -45,14 +48,14 @@ class Deps:
     """The I/O a run uses, injected so tests can point it at loopback servers."""
 
     client: httpx.AsyncClient | None = None
-    connect: Callable[..., smtplib.SMTP] | None = None
+    connect: deliver.Connect | None = None
     summarizer: events.Summarizer | None = None
     llm_client: httpx.Client | None = None  # for summarizer = "llm"; a new one when None
     fetch_image: Callable[[str], bytes | None] | None = None
     progress: Progress = field(default=lambda _msg: None)
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = wall_clock
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,7 @@ def sources_for(
     settings: Settings, store: Store, digests: Sequence[DigestSettings]
 ) -> tuple[FeedSource, ...]:
     """Return the feeds of the given digests plus those added with `digest feeds add`, once each."""
-    found: dict[str, FeedSource] = {}
-    for d in digests:
-        for f in d.feeds:
-            found.setdefault(f.url, f)
-    for f in store.added_feeds():
-        found.setdefault(f.url, f)
-    return tuple(found.values())
+    return union_feeds(*(d.feeds for d in digests), store.added_feeds())
 
 
 def fetch_once(
@@ -140,8 +137,8 @@ def run_once(
         return _run_once(settings, digest_settings, store, now, deps, options, ingest_report)
     except StoreError:
         raise  # a broken database is every digest's failure: the caller stops (exit 2)
-    except Exception as exc:
-        failure = Failure("run", digest_settings.name, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # one digest's bug must not stop the others of this run
+        failure = Failure.unexpected("run", digest_settings.name, exc)
         return RunReport(
             digest=digest_settings.name,
             period_key=period_key(digest_settings, now),
@@ -374,7 +371,7 @@ def _summarize(
             raise  # the LLM summarizer's cache is in the database: not one event's failure
         except Exception as exc:  # one bad event must not sink the digest
             subject = event.articles[0].url if event.articles else event.key
-            return Failure("summarize", subject, f"{type(exc).__name__}: {exc}")
+            return Failure.unexpected("summarize", subject, exc)
 
     # A model endpoint answers several events at once; the extractive summary is CPU-bound.
     workers = 1
@@ -485,7 +482,7 @@ def _deliver(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
-        failures.append(Failure("deliver", d.name, f"{type(exc).__name__}: {exc}"))
+        failures.append(Failure.unexpected("deliver", d.name, exc))
     failures.extend(
         Failure("deliver", x.recipient, x.error or x.status)
         for x in deliveries
@@ -545,7 +542,7 @@ def retry_deliveries(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup must not stop today's digest
-        return (), (Failure("deliver", "retries", f"{type(exc).__name__}: {exc}"),)
+        return (), (Failure.unexpected("deliver", "retries", exc),)
     failed = tuple(
         Failure("deliver", x.recipient, x.error or x.status) for x in done if x.status == "failed"
     )

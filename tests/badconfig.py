@@ -1,4 +1,4 @@
-"""Config values digest once accepted and then crashed on (issue 14), and a config to put them in.
+"""Config values digest once accepted and then crashed on, and a config to put them in.
 
 Each case is (top-level lines, [[digest]] lines, the key the one-line error must name). Used at
 start-up (tests/config/test_ranges.py) and on SIGHUP (tests/service/test_reload.py).

@@ -175,7 +175,7 @@ def test_failing_feeds_are_reported_and_the_digest_still_built(
     assert "broken.xml" in result.stderr
     assert "(2 failed, 0 waiting after earlier errors" in result.stdout
     assert (out / "briefing-2018-10-27.pdf").stat().st_size > 10_000
-    # ... the subscribers only how many sources are missing (issue 17, defect 10).
+    # ... the subscribers only how many sources are missing.
     for part in ("txt", "html"):
         text = " ".join((out / f"briefing-2018-10-27.{part}").read_text("utf-8").split())
         assert "2 of 10 sources could not be reached" in text

@@ -200,7 +200,12 @@ def test_the_installed_wheel_builds_the_demo_from_a_config_elsewhere(
 
 def test_no_install_step_fetches_the_pypi_project_named_digest() -> None:
     # "digest" on PyPI is another program whose `digest` command ExecStart would then run.
-    for path in (REPO / "README.md", REPO / "contrib" / UNIT, REPO / "Dockerfile"):
+    for path in (
+        REPO / "README.md",
+        REPO / "docs" / "operating.md",
+        REPO / "contrib" / UNIT,
+        REPO / "Dockerfile",
+    ):
         text = path.read_text(encoding="utf-8")
         targets = re.findall(r"pip install (?:-\S+ )*['\"]?([^\s'\"]+)", text)
         assert targets, path
@@ -209,9 +214,11 @@ def test_no_install_step_fetches_the_pypi_project_named_digest() -> None:
 
 
 def _readme_install_steps() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "operating.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- systemd-install[^>]*-->\n```sh\n(.*?)```", text, re.S)
-    assert block, "README.md: the systemd install steps (marked systemd-install) are missing"
+    assert block, (
+        "docs/operating.md: the systemd install steps (marked systemd-install) are missing"
+    )
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
@@ -250,7 +257,7 @@ def _free_port() -> int:
 
 
 def _lay_out(root: Path, system: Path) -> None:
-    """Run README.md's install steps with / at `system` and `nobody` as the digest user."""
+    """Run docs/operating.md's install steps with / at `system` and `nobody` as the digest user."""
     checkout = root / "checkout"
     (checkout / "contrib").mkdir(parents=True)
     shutil.copy(REPO / "contrib" / UNIT, checkout / "contrib" / UNIT)
@@ -267,7 +274,7 @@ def _lay_out(root: Path, system: Path) -> None:
         kept.append(
             re.sub(r"-g digest\b", f"-g {group}", re.sub(r"-o digest\b", f"-o {user}", line))
         )
-    assert kept, "README.md: no file steps in the systemd install steps"
+    assert kept, "docs/operating.md: no file steps in the systemd install steps"
     laid = _run(["bash", "-euo", "pipefail", "-c", "\n".join(kept)], checkout)
     assert laid.returncode == 0, laid.stderr
 

@@ -74,8 +74,8 @@ def test_lint_imports_fails_when_a_layer_is_broken(tmp_path: Path) -> None:
         )
 
     assert run().returncode == 0
-    text = tmp_path / "digest" / "events" / "text.py"
+    text = tmp_path / "digest" / "text" / "language.py"
     text.write_text(text.read_text(encoding="utf-8") + "\nimport digest.render  # noqa\n")
     broken = run()
     assert broken.returncode != 0
-    assert "digest.events.text -> digest.render" in broken.stdout
+    assert "digest.text.language -> digest.render" in broken.stdout

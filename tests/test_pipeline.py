@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from httpserver import LOOPBACK_FETCH
 
 from digest.config.settings import SAMPLES_DIR, load_settings
+from digest.models import Event, EventSummary
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.store.database import open_store
 
@@ -181,9 +184,14 @@ def test_one_broken_digest_does_not_stop_the_next(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    # --quiet: nothing on stdout; the one failure, named, on stderr.
+    # --quiet: nothing on stdout; the one failure, named, on stderr, and the bug's stack
+    # before it (logged where the error became a Failure).
     assert result.stdout == ""
-    assert result.stderr.startswith("digest: a: run: a: ZeroDivisionError")
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("digest: a: run: a: ZeroDivisionError")
+    assert lines[0] == "digest: run: a: ZeroDivisionError: integer division or modulo by zero"
+    assert lines[1] == "Traceback (most recent call last):"
+    assert any("1 // 0" in line or "ZeroDivisionError" in line for line in lines[2:-1])
     assert (tmp_path / "out" / "b-2018-10-27.pdf").is_file()
     assert not (tmp_path / "out" / "a-2018-10-27.txt").exists()
 
@@ -206,3 +214,45 @@ def test_a_message_the_runs_own_retry_sent_is_not_reported_as_already_sent() -> 
     assert [x.earlier_at for x in fixed.deliveries] == [None, earlier]
     assert (fixed.count("delivered"), fixed.count("already_delivered")) == (1, 1)
     assert _sent_in_this_run(report, set()) is report
+
+
+class _BrokenSummarizer:
+    """A summarizer with a bug: every event raises."""
+
+    def summarize(self, event: Event, *, sentences: int, now: datetime) -> EventSummary:
+        return _buggy_step(event)
+
+
+def _buggy_step(event: Event) -> EventSummary:
+    raise KeyError(f"no such field in {event.key}")
+
+
+def test_an_unexpected_error_keeps_its_stack_in_the_log_and_the_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "feeds.toml").write_text(
+        f'[[feed]]\nurl = "{SAMPLES_DIR / "world-wire.xml"}"\n', encoding="utf-8"
+    )
+    config = tmp_path / "digest.toml"
+    config.write_text('[[digest]]\nname = "d"\nfeeds = ["feeds.toml"]\n', encoding="utf-8")
+    settings = load_settings(config, data_dir=tmp_path / "data", env={})
+    store = open_store(settings.storage_url)
+    now = datetime(2018, 10, 27, 7, 0, tzinfo=UTC)
+    with caplog.at_level(logging.ERROR, logger="digest"):
+        report = run_once(
+            settings,
+            settings.digests[0],
+            store,
+            now,
+            Deps(summarizer=_BrokenSummarizer()),
+            RunOptions(out_dir=tmp_path / "out", send=False),
+        )
+    failures = [f for f in report.failures if f.stage == "summarize"]
+    assert failures, report.failures
+    assert failures[0].message.startswith("KeyError: ")
+    # The report keeps where the bug is, not only what it said ...
+    assert "_buggy_step" in failures[0].trace
+    assert failures[0].trace.startswith("Traceback (most recent call last):")
+    # ... and so does the log, once per failed event.
+    logged = [r for r in caplog.records if r.name == "digest.summarize" and r.exc_info]
+    assert len(logged) == len(failures)

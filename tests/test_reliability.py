@@ -1,4 +1,4 @@
-"""The error contract of the real command (issue 14): a damaged database page anywhere gives
+"""The error contract of the real command: a damaged database page anywhere gives
 `error: store: ...` and exit 2; a database lost or emptied after runs were recorded is
 refused, not recreated (which sent the current period to everyone again); a run whose
 messages all wait in retry (a TLS misconfiguration) exits 1 and says so.

@@ -45,7 +45,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def reference(text: str) -> str:
-    """Return the per-text fingerprint, as computed before batching (issue 11)."""
+    """Return the per-text fingerprint, as computed before batching."""
     words = WORD.findall(text.casefold())
     if not words:
         return ""

@@ -22,9 +22,10 @@ import html
 import json
 import os
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ BST = timezone(timedelta(hours=1))
 
 # --------------------------------------------------------------------------- feeds
 
-FEEDS: dict[str, dict] = {
+FEEDS: dict[str, dict[str, Any]] = {
     "agency-ru-en": dict(
         fmt="rss",
         lang="en",
@@ -113,12 +114,12 @@ FEEDS: dict[str, dict] = {
 #       "teaser" = description only.
 
 
-def t(day: int, hh: int, mm: int, tz=UTC) -> datetime:
+def t(day: int, hh: int, mm: int, tz: tzinfo = UTC) -> datetime:
     """A time on October <day> 2018 given in UTC, shown in timezone tz."""
     return datetime(2018, 10, day, hh, mm, tzinfo=UTC).astimezone(tz)
 
 
-def t19(day: int, hh: int, mm: int, tz=UTC) -> datetime:
+def t19(day: int, hh: int, mm: int, tz: tzinfo = UTC) -> datetime:
     """A time on November <day> 2019 given in UTC, shown in timezone tz.
 
     The Russian texts are from 2019 (the Ukrainian ships were handed back on 18 November
@@ -306,7 +307,7 @@ def detok(s: str, seen: int = 0) -> tuple[str, int]:
     s = re.sub(r"([(\[{“‘$€£]) ", r"\1", s)
     s = re.sub(r" ([’'])(?=[.,;:]? )", r"\1", s)
     # lone straight double quotes: pair them up and glue each to its contents
-    toks, out = s.split(" "), []
+    toks, out = s.split(" "), list[str]()
     orig = list(toks)
     for i, tok in enumerate(toks):
         if tok == '"':
@@ -346,7 +347,8 @@ def fix_ru(text: str, corus: bool) -> list[str]:
 
 def paragraphs_from_sentences(lines: list[str]) -> list[str]:
     """Group sentences two by two; a line without final punctuation stands alone."""
-    out, cur = [], []
+    out: list[str] = []
+    cur: list[str] = []
     for ln in lines:
         if not re.search(r"[.!?\"”’')]$", ln):
             if cur:
@@ -379,8 +381,8 @@ def slug(s: str) -> str:
 # --------------------------------------------------------------------------- build
 
 
-def load_items() -> dict[str, list[dict]]:
-    by_feed: dict[str, list[dict]] = {k: [] for k in FEEDS}
+def load_items() -> dict[str, list[dict[str, Any]]]:
+    by_feed: dict[str, list[dict[str, Any]]] = {k: [] for k in FEEDS}
 
     # the seed article, verbatim
     seed = (SHARED / "seed" / "article.txt").read_text(encoding="utf-8")
@@ -414,7 +416,7 @@ def load_items() -> dict[str, list[dict]]:
             if x.strip():
                 line, seen = detok(x, seen)
                 lines.append(line)
-        head = title if isinstance(title, str) else lines[title]
+        head = lines[title] if isinstance(title, int) else str(title)
         body = paragraphs_from_sentences(lines[body_from:])
         host = d["source"]
         by_feed[feed].append(
@@ -483,7 +485,7 @@ def entity_title(s: str) -> str:
     return escape(s)  # second escaping level: entities survive XML parsing as text
 
 
-def rss(key: str, items: list[dict]) -> str:
+def rss(key: str, items: list[dict[str, Any]]) -> str:
     f = FEEDS[key]
     title = f["title"]
     out = [
@@ -526,7 +528,7 @@ def rss(key: str, items: list[dict]) -> str:
     return "\n".join(out)
 
 
-def atom(key: str, items: list[dict]) -> str:
+def atom(key: str, items: list[dict[str, Any]]) -> str:
     f = FEEDS[key]
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',

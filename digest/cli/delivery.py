@@ -24,6 +24,7 @@ from digest.cli.common import (
 )
 from digest.deliver import LedgerRow, ledger
 from digest.errors import DigestError, LockError, StoreError
+from digest.models import wall_clock
 from digest.store import run_lock
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -112,7 +113,7 @@ def resend(
                 if row is None:
                     fail(f"resend: no delivery of {digest} {period} to {recipient}")
                 delivery_id = row.id
-            result = deliver.resend_delivery(store, settings, delivery_id, datetime.now(UTC))
+            result = deliver.resend_delivery(store, settings, delivery_id, wall_clock())
     except LockError as exc:
         fail(f"{exc} (another digest run or digest serve is using this database)", EXIT_FAILED)
     except StoreError:

@@ -9,8 +9,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from digest import events
 from digest.errors import EvalError
+from digest.eval import harness
 
 app = typer.Typer(
     help="Measure summaries (ROUGE), events (B-cubed), pairs and key facts against JSONL sets.",
@@ -39,14 +39,14 @@ def _fail(exc: EvalError) -> NoReturn:
 
 def _load(path: Path, kind: str, limit: int | None) -> list[dict[str, object]]:
     try:
-        return events.evaluate.read_jsonl(path, kind, limit)
+        return harness.read_jsonl(path, kind, limit)
     except EvalError as exc:
         _fail(exc)
 
 
-def _report(title: str, results: dict[str, events.evaluate.Scores], as_json: bool) -> None:
+def _report(title: str, results: dict[str, harness.Scores], as_json: bool) -> None:
     typer.echo(title)
-    for line in events.evaluate.iter_rows(results):
+    for line in harness.iter_rows(results):
         typer.echo(line)
     if as_json:
         typer.echo(json.dumps({name: s.rounded() for name, s in results.items()}))
@@ -65,7 +65,7 @@ def summarize_command(
     """Print ROUGE-1/2/Lsum F1 (x100) and ms per document for ours and Lead-N."""
     items = _load(file, "summarize", limit)
     try:
-        results = events.evaluate.score_summaries(items, events.evaluate.summary_methods(sentences))
+        results = harness.score_summaries(items, harness.summary_methods(sentences))
     except EvalError as exc:  # rouge-score missing
         _fail(exc)
     _report(f"{file.name}: {len(items)} documents, {sentences} sentences", results, as_json)
@@ -75,7 +75,7 @@ def summarize_command(
 def events_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
     """Print B-cubed precision/recall/F1 and ms per document for ours and two baselines."""
     items = _load(file, "events", limit)
-    _report(f"{file.name}: {len(items)} documents", events.evaluate.score_events(items), as_json)
+    _report(f"{file.name}: {len(items)} documents", harness.score_events(items), as_json)
 
 
 @app.command("pairs")
@@ -94,10 +94,10 @@ def pairs_command(
 ) -> None:
     """Print precision/recall/F1 of "same event" as decided by the events stage."""
     items = _load(file, "pairs", limit)
-    results = events.evaluate.score_pairs(items)
+    results = harness.score_pairs(items)
     if background is not None:
         others = _load(background, "background", None)
-        mixed = events.evaluate.score_pairs(items, background=others)["ours"]
+        mixed = harness.score_pairs(items, background=others)["ours"]
         results["ours+background"] = mixed
     title = f"{file.name}: {len(items)} pairs"
     if background is not None:
@@ -109,9 +109,9 @@ def pairs_command(
 def facts_command(file: FileArg, as_json: JsonOption = False, limit: LimitOption = None) -> None:
     """Print precision/recall/F1 of people, organisations and places, and ms per document."""
     items = _load(file, "facts", limit)
-    results = events.evaluate.score_facts(items)["ours"]
+    results = harness.score_facts(items)["ours"]
     typer.echo(f"{file.name}: {len(items)} documents")
-    for kind in (*events.evaluate.FACT_KINDS, "all"):
+    for kind in (*harness.FACT_KINDS, "all"):
         figures = "  ".join(f"{k} {v:.3f}" for k, v in results[kind].items())
         typer.echo(f"{kind:<15} {figures}")
     typer.echo(f"ms per document {results['ms_per_doc']:.1f}")

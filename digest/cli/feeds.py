@@ -21,10 +21,10 @@ from digest.cli.common import (
     load,
     store_for,
 )
-from digest.config import Settings, load_feed_list
+from digest.config import Settings, load_feed_list, union_feeds
 from digest.errors import DigestError
 from digest.fetch import export_opml, find_feed, importable, is_local, preview_article
-from digest.models import FeedSource, FeedState
+from digest.models import FeedSource, FeedState, wall_clock
 from digest.store import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -37,12 +37,11 @@ TagOption = Annotated[
 
 
 def _all_sources(settings: Settings, store: Store) -> list[tuple[FeedSource, str]]:
-    found: dict[str, tuple[FeedSource, str]] = {}
-    for f in settings.all_feeds:
-        found.setdefault(f.url, (f, "config"))
-    for f in store.added_feeds():
-        found.setdefault(f.url, (f, "added"))
-    return list(found.values())
+    configured = {f.url for f in settings.all_feeds}
+    return [
+        (f, "config" if f.url in configured else "added")
+        for f in union_feeds(settings.all_feeds, store.added_feeds())
+    ]
 
 
 def _when(value: datetime | None) -> str:
@@ -71,7 +70,7 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
     """List every feed (configured and added) with its health."""
     settings = load(config, data_dir)
     store = store_for(settings)
-    now = datetime.now(UTC)
+    now = wall_clock()
     rows = []
     for source, origin in _all_sources(settings, store):
         state = store.feed_state(source.url)
@@ -190,7 +189,7 @@ def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = N
 def check(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Fetch and parse one feed; print what would be stored, with its first item's clean text."""
     settings = load(config, data_dir)
-    now = datetime.now(UTC)
+    now = wall_clock()
     url = _local_or_url(url)
     known = {f.url: f for f in settings.all_feeds}
     try:

@@ -17,11 +17,11 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from digest.config import DigestSettings, Settings
 from digest.errors import LockError
-from digest.models import IngestReport, RunReport
+from digest.models import IngestReport, RunReport, wall_clock
 from digest.pipeline import RunOptions
 from digest.service import ingest_from_json, report_from_json
 from digest.store import Store, held_by_service, lock_holder
@@ -74,7 +74,7 @@ def hand_over(
 ) -> HandedOver:
     """Queue a run (or a fetch) for the service and return its outcome; raise LockError if
     none comes."""
-    request_id = store.add_request(kind, options, datetime.now(UTC))
+    request_id = store.add_request(kind, options, wall_clock())
     started, polls = time.monotonic(), 0
     beat: datetime | None = None
     beat_seen = started
@@ -97,7 +97,7 @@ def hand_over(
         if request.status == "new":
             gone = probe and not _service_alive(settings)
             late = waited > min(wait, TAKE_TIMEOUT) or gone
-            if late and store.cancel_request(request_id, datetime.now(UTC)):
+            if late and store.cancel_request(request_id, wall_clock()):
                 raise LockError(
                     "serve", f"request {request_id} was not taken by digest serve; cancelled"
                 )
@@ -108,7 +108,7 @@ def hand_over(
         if gone or now - beat_seen > LEASE:
             why = "stopped" if gone else f"sent no heartbeat for {now - beat_seen:.0f}s"
             error = f"abandoned: the service running it ({request.taken_by or '?'}) {why}"
-            if store.fail_request(request_id, error, datetime.now(UTC), heartbeat=beat):
+            if store.fail_request(request_id, error, wall_clock(), heartbeat=beat):
                 raise LockError(
                     "serve",
                     f"request {request_id}: the service running it ({request.taken_by or '?'}) "

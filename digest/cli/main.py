@@ -8,6 +8,7 @@ Exit codes of run, build and fetch (digest/cli/reports.py): 0 nothing failed in 
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -39,11 +40,10 @@ from digest.cli.common import (
 from digest.cli.handover import hand_over, request_options
 from digest.cli.reports import exit_code, print_ingest, print_problems, print_report
 from digest.config import DigestSettings, Settings, parse_duration
-from digest.errors import DigestError, LockError, StoreError
-from digest.models import IngestReport, RunReport
+from digest.errors import ConfigError, DigestError, LockError, StoreError
+from digest.models import IngestReport, Progress, RunReport, wall_clock
 from digest.pipeline import (
     Deps,
-    Progress,
     RunOptions,
     fetch_once,
     prune_store,
@@ -128,8 +128,14 @@ def main() -> None:
 
 @app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
+    if ctx.invoked_subcommand != "serve":
+        # A one-off command's log is its stderr: an unexpected error's traceback (logged
+        # where it became a Failure) shows there, prefixed like every other line.
+        # `serve` sets up its own structured log lines.
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="digest: %(message)s")
     if version:
         console.print(f"digest {__version__}")
         raise typer.Exit(EXIT_OK)
@@ -216,7 +222,8 @@ def fetch_command(
             fail(f"{exc} (another digest run is using this database)", EXIT_FAILED)
         options = request_options((), RunOptions(), now if as_of else None, force=force)
         handed, _ = _hand_over(settings, store, options, quiet, kind="fetch")
-        assert handed is not None  # a fetch request always reports its pass
+        if handed is None:  # a fetch request always reports its pass, unless the service broke
+            fail("fetch: the service finished the request without a report", EXIT_FAILED)
         report = handed
     if not quiet:
         print_ingest(report)
@@ -274,7 +281,7 @@ def _chosen(settings: Settings, names: list[str] | None) -> list[DigestSettings]
         return list(settings.digests)
     try:
         return [settings.digest(n) for n in names]
-    except Exception as exc:
+    except ConfigError as exc:
         fail(str(exc))
 
 
@@ -289,7 +296,7 @@ def _since(value: str | None) -> timedelta | None:
 
 def _now(as_of: str | None) -> datetime:
     if as_of is None:
-        return datetime.now(UTC)
+        return wall_clock()
     try:
         parsed = datetime.fromisoformat(as_of)
     except ValueError:

@@ -70,7 +70,7 @@ def print_report(report: RunReport) -> None:
         line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed, {c('feeds_waiting')} waiting)"
     console.print(line, markup=False)
     for name, n in report.counts:
-        if name.startswith("removed by "):  # keyword rules (see README, "Keyword rules")
+        if name.startswith("removed by "):  # keyword rules (docs/configuration.md, "Keyword rules")
             console.print(f"  {name}: {n} articles", markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)

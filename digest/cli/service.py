@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from digest.cli.common import (
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
-from digest.models import FeedState
+from digest.models import FeedState, wall_clock
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
@@ -121,7 +121,11 @@ def configure_logging(level: str) -> None:
     if not isinstance(value, int):
         fail(f"--log-level: {level!r} is not one of debug, info, warning, error")
     logging.basicConfig(
-        stream=sys.stderr, level=value, format=LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z"
+        stream=sys.stderr,
+        level=value,
+        format=LOG_FORMAT,
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+        force=True,
     )
     # Our own event lines say what each job did; these libraries' INFO lines would repeat it.
     for noisy in ("apscheduler", "httpx", "httpcore", "trafilatura"):
@@ -133,7 +137,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     """Show the service, each digest's next and last run, feed health and undelivered mail."""
     settings = load(config, data_dir)
     store = store_for(settings)
-    now = datetime.now(UTC)
+    now = wall_clock()
     _print_service(settings)
     for d in settings.digests:
         _print_digest(d, store, now)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from digest.cli.common import EXIT_OK, ConfigOption, DataDirOption, console, fail, load, store_for
+from digest.errors import ConfigError
+from digest.models import wall_clock
 from digest.store import ALL_DIGESTS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -30,7 +31,7 @@ def unsubscribe(
     if digest is not None:
         try:
             settings.digest(digest)
-        except Exception as exc:
+        except ConfigError as exc:
             fail(str(exc))
     if "@" not in address:
         fail(f"unsubscribe: {address!r} is not an email address")
@@ -41,7 +42,7 @@ def unsubscribe(
         changed = store.opt_in(scope, address)
         said = "subscribed again to" if changed else "was not unsubscribed from"
     else:
-        changed = store.opt_out(scope, address, "cli", datetime.now(UTC))
+        changed = store.opt_out(scope, address, "cli", wall_clock())
         said = "unsubscribed from" if changed else "was already unsubscribed from"
     console.print(f"{address}: {said} {which}", markup=False)
     raise typer.Exit(EXIT_OK)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -113,3 +114,16 @@ def _opml(path: Path) -> tuple[FeedSource, ...]:
     except RecursionError as exc:  # one call per nested <outline>
         raise ConfigError(str(path), "not valid OPML: outlines nested too deeply") from exc
     return tuple(out)
+
+
+def union_feeds(*groups: Iterable[FeedSource]) -> tuple[FeedSource, ...]:
+    """Return the feeds of every group once each, by URL; the first group naming a URL wins.
+
+    A feed listed by two digests, or both configured and added with `digest feeds add`, is
+    fetched once and keeps the first definition (its name, tags and rules).
+    """
+    found: dict[str, FeedSource] = {}
+    for group in groups:
+        for feed in group:
+            found.setdefault(feed.url, feed)
+    return tuple(found.values())

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from digest.config.cron import cron_trigger
-from digest.config.feedlists import feed_list_path, load_feed_list
+from digest.config.feedlists import feed_list_path, load_feed_list, union_feeds
 from digest.config.llm import LlmSettings, read_llm
 from digest.config.rules import read_rules
 from digest.config.tables import TableReader
@@ -153,11 +153,7 @@ class Settings:
     @property
     def all_feeds(self) -> tuple[FeedSource, ...]:
         """Return every configured feed once, across digests."""
-        seen: dict[str, FeedSource] = {}
-        for d in self.digests:
-            for f in d.feeds:
-                seen.setdefault(f.url, f)
-        return tuple(seen.values())
+        return union_feeds(*(d.feeds for d in self.digests))
 
 
 def load_settings(

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         resend_delivery,
         retry_pending,
     )
-    from digest.deliver.smtp import doctor
+    from digest.deliver.smtp import Connect, doctor
     from digest.deliver.unsubscribe import make_token, read_token
 
 # Loaded on first use (digest.lazy_exports): where each public name lives.
@@ -41,12 +41,14 @@ _HOMES = {
     "deliver_digest": "digest.deliver.send",
     "resend_delivery": "digest.deliver.send",
     "retry_pending": "digest.deliver.send",
+    "Connect": "digest.deliver.smtp",
     "doctor": "digest.deliver.smtp",
     "make_token": "digest.deliver.unsubscribe",
     "read_token": "digest.deliver.unsubscribe",
 }
 
 __all__ = [
+    "Connect",
     "LedgerRow",
     "active_recipients",
     "deliver_digest",

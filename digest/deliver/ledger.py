@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from digest.errors import StoreError
 from digest.models import Delivery, DeliveryStatus
 from digest.store import Store, deliveries, runs
 
@@ -171,7 +172,8 @@ def create(
     with store.begin() as conn:
         conn.execute(insert)  # a row made meanwhile by another process wins; never two
     row = find(store, run_id, recipient)
-    assert row is not None
+    if row is None:  # the insert succeeded or lost to another's: either way a row is there
+        raise StoreError(f"deliveries of run {run_id}", f"no row for {recipient} after its insert")
     return row
 
 

@@ -15,8 +15,8 @@ is written whole (at connect, EHLO, AUTH, MAIL, RCPT, DATA, mid-body, or on the 
 write) puts a 'sending' row back to 'retry': the server cannot have the message. Only a
 reply lost after the dot was written is uncertain. A crash after the final dot but before
 'sent' is committed is the one window SMTP cannot close: the message may have been
-accepted. We choose at-most-once there (DESIGN.md: "sent at most once, even across
-crashes"): the row stays 'sending', is reported as failed with "outcome unknown", and is
+accepted. We choose at-most-once there (the ledger's promise: "sent at most once, even across
+crashes", docs/reliability.md): the row stays 'sending', is reported as failed with "outcome unknown", and is
 not resent unless someone runs `digest resend`. The window is one round trip long; the
 stable Message-ID lets receiving systems drop a duplicate if a resend was unnecessary.
 
@@ -40,10 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
@@ -54,20 +53,14 @@ from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
 from digest.deliver.unsubscribe import make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
-from digest.models import Delivery, Rendered
+from digest.models import Clock, Delivery, Failure, Rendered, wall_clock
 from digest.store import Store
 
 RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
-Clock = Callable[[], datetime]
 DEFAULT_SENDER = "digest@localhost"
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
-
-
-def wall_clock() -> datetime:
-    """Return the current time in UTC."""
-    return datetime.now(UTC)
 
 
 def deliver_digest(
@@ -78,7 +71,7 @@ def deliver_digest(
     render_for: RenderFor,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     out_dir: Path | None = None,
     clock: Clock | None = None,
 ) -> tuple[Delivery, ...]:
@@ -138,7 +131,7 @@ def _build_row(
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
         error = str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
-        error = f"render: {recipient.address}: {type(exc).__name__}: {exc}"
+        error = str(Failure.unexpected("render", recipient.address, exc))
     if row is None:
         ledger.create(
             store, run_id, recipient.address, message=data, message_id=message_id,
@@ -270,7 +263,7 @@ def retry_pending(
     store: Store,
     settings: Settings,
     now: datetime,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
 ) -> tuple[Delivery, ...]:
     """Send every due 'pending' or 'retry' row of any run; return their outcomes.
 
@@ -289,7 +282,7 @@ def resend_delivery(
     row_id: int,
     now: datetime,
     *,
-    connect: Callable[..., smtplib.SMTP] | None = None,
+    connect: Connect | None = None,
     clock: Clock | None = None,
 ) -> Delivery:
     """Send one stored message again on purpose, under a new Message-ID; return the outcome.
@@ -309,8 +302,10 @@ def resend_delivery(
     head = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: " + new_id.encode(), head, count=1)
     ledger.requeue(store, row_id, head + sep + body, new_id, clock())
     requeued = ledger.get(store, row_id)
-    assert requeued is not None
+    if requeued is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     _send_rows(store, settings, (requeued,), clock, connect, None)
     after = ledger.get(store, row_id)
-    assert after is not None
+    if after is None:
+        raise DeliveryError(f"delivery {row_id}", "left the ledger while it was being resent")
     return after.to_delivery()

@@ -194,7 +194,7 @@ def _transfer(
     if before_dot is not None:
         try:
             before_dot()
-        except BaseException:
+        except BaseException:  # whatever stops us here (even ^C), the dot must not follow
             conn.close()  # without the dot the server discards the message
             raise
     _send_dot(conn, subject)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from digest.events.text import split_sentences
 from digest.models import DatedItem
+from digest.text import split_sentences
 
 _EN_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _RU_MONTHS = [

@@ -13,8 +13,8 @@ from collections.abc import Container, Iterable
 
 from digest.events import facts_ru
 from digest.events.dates import find_dates
-from digest.events.text import STOP_WORDS, split_sentences, stem_words
 from digest.models import KeyFacts
+from digest.text import STOP_WORDS, split_sentences, stem_words
 
 __all__ = ["MAX_NAMES", "find_dates", "find_facts"]
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from digest.events.facts import find_dates
-from digest.events.text import STOP_WORDS, split_sentences, stem_words
+from digest.text import STOP_WORDS, split_sentences, stem_words
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(?![\w])")
 _SCALE = re.compile(

@@ -29,8 +29,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from digest.config import LlmSettings
 from digest.events.guard import find_violations
 from digest.events.summarize import Summarizer, summarize_event
-from digest.events.text import tokenize
 from digest.models import Event, EventSummary, SummarySentence
+from digest.text import tokenize
 
 PROMPT_VERSION = "1"  # part of the cache key: a changed prompt asks again
 _TEXT_PER_ARTICLE = 2500  # characters of each article the prompt quotes

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.config import is_regex_rule
-from digest.events.text import stem_words
 from digest.models import Article, FeedSource
+from digest.text import stem_words
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)

@@ -19,15 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
-from digest.events.text import (
-    dates_in,
-    lead_terms,
-    name_parts,
-    split_sentences,
-    tfidf_vectors,
-    title_terms,
-)
+from digest.events.text import dates_in, lead_terms, name_parts, tfidf_vectors, title_terms
 from digest.models import Article
+from digest.text import split_sentences
 
 
 @dataclass(frozen=True)

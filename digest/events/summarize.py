@@ -18,12 +18,19 @@ from typing import Protocol
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
-from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.facts import find_dates, find_facts
 from digest.events.headlines import clean_headline, shared_suffixes, site_name
-from digest.events.shorten import MAX_SENTENCE_CHARS, MAX_TITLE_CHARS, shorten
-from digest.events.text import split_sentences, tfidf_vectors, tokenize
+from digest.events.text import tfidf_vectors
 from digest.models import Article, DatedItem, Event, EventSummary, KeyFacts, SummarySentence
+from digest.text import (
+    MAX_SENTENCE_CHARS,
+    MAX_TITLE_CHARS,
+    is_credit_or_caption,
+    shorten,
+    split_sentences,
+    strip_inline_credits,
+    tokenize,
+)
 
 # Boilerplate that feeds and extractors leave in the body: photo credits, archive notes.
 _CREDIT = re.compile(

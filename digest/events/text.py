@@ -1,151 +1,24 @@
-"""Text basics for the events and summarize stages: language, sentences, tokens, TF-IDF.
+"""What the events and summarize stages read from a text: TF-IDF, names, numbers and days.
 
-Everything here is hand-written on purpose: the whole events + summaries budget is about
-2 ms per article, and pysbd alone costs ~10 ms per article, a language-id model would have
-to be downloaded, and the stop-word corpora of NLTK are a run-time download as well.
+The language, tokens, stems and sentences underneath come from the shared text toolkit
+(`digest.text`), which fetch uses too. Hand-written: the whole events + summaries budget is
+about 2 ms per article, and the TF-IDF rows are built straight as CSR for that budget.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-import snowballstemmer  # uses PyStemmer's C implementation when installed: 10x faster
 
 if TYPE_CHECKING:
     from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
-from digest.events.named_days import named_days
-from digest.events.scripts import script_counts
-
-# Short, high-frequency function words: enough to tell Latin-script languages apart and to
-# keep them out of TF-IDF vectors.
-_STOP = {
-    "en": """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in into is
-    it its itself just me more most my myself no nor not now of off on once only or other our ours
-    out over own same she should so some such than that the their theirs them then there these
-    they this those through to too under until up very was we were what when where which while
-    who whom why will with would you your yours yourself said says say told would could new one
-    two three mr mrs ms year years last first week day days time people also just may might
-    must us im dont its it's""",
-    "ru": """а без более бы был была были было быть в вам вас весь во вот все всего всех вы где
-    да даже для до его ее её если есть еще ещё же за здесь и из или им их к как ко когда кто ли
-    либо мне может мы на надо наш не него нее неё нет ни них но ну о об однако он она они оно от
-    очень по под при с со так также такой там те тем то того тоже той только том ты у уже хотя
-    чего чей чем что чтобы чье чья эта эти это этого этой этом этот я который которая которые
-    которых которое котором своей свой свои своих своего после между можно нужно сказал
-    сказала заявил заявила также год года году лет том""",
-    "de": "der die das und ist nicht ein eine zu den mit von auf für sich dem des im auch es",
-    "fr": "le la les et est un une des du de dans pour que qui sur pas au avec il elle ce",
-    "es": "el la los las y es un una de del en que por para con se no su al lo como",
-    "it": "il la le e è un una di del che per con non si della gli al da sono",
-}
-STOP_WORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in _STOP.items()}
-_STEMMERS = {"en": "english", "ru": "russian", "de": "german", "fr": "french", "es": "spanish"}
-_STEMMERS |= {"it": "italian", "uk": "russian"}
-
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-
-
-def detect_language(text: str) -> str:
-    """Return an ISO 639-1 code ('en', 'ru', ...) guessed from script and stop words, or 'und'."""
-    sample = text[:3000]
-    cyr, lat = script_counts(sample)
-    if cyr + lat < 3:
-        return "und"
-    if cyr > lat:
-        return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
-    # Each language's stop words looked up in the counts of the words: the same sums as
-    # looking every word up in every language's stop words, at a fraction of the cost.
-    counts = Counter(map(str.lower, _WORD.findall(sample)))
-    best, hits = "und", 0
-    for lang in ("en", "de", "fr", "es", "it"):
-        n = sum(counts.get(w, 0) for w in STOP_WORDS[lang])
-        if n > hits:
-            best, hits = lang, n
-    # Latin text without recognisable function words (a headline, a name list) is most
-    # likely English in a news feed, so guess that rather than 'und'.
-    return best if hits else "en"
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Words that end with a period without ending a sentence, lower-cased, without the period.
-_ABBREV = _words(
-    """
-    mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep rev hon
-    pres inc ltd co corp bros no nos vol pp fig approx est vs etc cf al jan feb mar apr
-    jun jul aug sep sept oct nov dec mon tue tues wed thu thurs fri sat sun e.g i.e a.m
-    p.m u.s u.k u.n u.s.a d.c ph.d г гг в вв т.е т.д т.п т.к др пр им ул д с стр рис см
-    млн млрд тыс руб долл коп янв фев февр мар апр авг сент окт нояб дек ген проф акад
-    обл р о кв тел
-    """
-)
-# A candidate boundary: end punctuation, optional closing quotes/brackets, whitespace, and
-# something that may open a sentence (capital letter, digit, opening quote or dash).
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'»”’)\]]*)(\s+)(?=[\"'«“‘(\[—–-]?\s?[A-ZА-ЯЁ0-9])")
-
-
-def _is_abbreviation(before: str, after: str, language: str) -> bool:
-    """Return True when the period that ends `before` belongs to an abbreviation."""
-    words = before[-40:].split()  # only the last word matters; never scan the paragraph
-    if not words:
-        return False
-    token = words[-1].lstrip("\"'«“(").lower()
-    if len(token) == 1 and token.isalpha():
-        return True  # an initial: "J. K. Rowling", "В. Путин"
-    if token in _ABBREV:
-        # "U.S. The ..." still ends a sentence when a function word opens the next one.
-        first = after.split(maxsplit=1)[0].lower() if after.strip() else ""
-        return "." not in token or first not in STOP_WORDS.get(language, STOP_WORDS["en"])
-    return False
-
-
-def split_sentences(text: str, language: str) -> list[str]:
-    """Return the sentences of `text` as exact substrings, paragraphs never joined."""
-    out: list[str] = []
-    for para in text.split("\n"):
-        para = para.strip()
-        if not para:
-            continue
-        start = 0
-        for m in _BOUNDARY.finditer(para):
-            if m.group(1) == "." and _is_abbreviation(
-                para[: m.start(1)], para[m.end() :], language
-            ):
-                continue
-            sentence = para[start : m.end(2)].strip()
-            if sentence:
-                out.append(sentence)
-            start = m.end()
-        tail = para[start:].strip()
-        if tail:
-            out.append(tail)
-    return out
-
-
-@lru_cache(maxsize=16)
-def _stemmer(language: str) -> snowballstemmer.stemmer | None:
-    name = _STEMMERS.get(language)
-    return snowballstemmer.stemmer(name) if name else None
-
-
-def tokenize(text: str, language: str) -> list[str]:
-    """Return the lower-cased, stemmed content words of `text` (stop words removed)."""
-    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    words = [w for w in (m.lower() for m in _WORD.findall(text)) if w not in stop and len(w) > 1]
-    stemmer = _stemmer(language)
-    return list(stemmer.stemWords(words)) if stemmer else words
+from digest.text import STOP_WORDS, named_days, split_sentences, stemmer, tokenize
 
 
 @dataclass(frozen=True)
@@ -177,7 +50,7 @@ def _rows(
         rows.extend([row] * len(ids))
     # Built as CSR directly (one sort of row * width + column gives each row's terms in
     # order, with their counts) and normalised in place: the COO conversion, the element-wise
-    # square and the diagonal product cost most of an event's summary (issue 13's bench).
+    # square and the diagonal product cost most of an event's summary.
     width = len(vocabulary)
     keys, tf = np.unique(
         np.array(rows, dtype=np.int64) * width + np.array(cols, dtype=np.int64),
@@ -232,7 +105,7 @@ def name_parts(title: str, text: str, language: str) -> tuple[list[str], list[st
     """Return the stemmed names and numbers of the title and, apart, of the text."""
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
     common = set(_LOWER_WORD.findall(f"{title}\n{text}"))  # "iPhone" stays a name
-    stemmer = _stemmer(language)
+    stem = stemmer(language)
     out = []
     for part in (title, text):
         names = [
@@ -240,7 +113,7 @@ def name_parts(title: str, text: str, language: str) -> tuple[list[str], list[st
             for w in (m.lower() for m in _NAME_OR_NUMBER.findall(part))
             if w not in stop and w not in common
         ]
-        out.append(list(stemmer.stemWords(names)) if stemmer else names)
+        out.append(list(stem.stemWords(names)) if stem else names)
     return out[0], out[1]
 
 
@@ -299,10 +172,3 @@ def dates_in(text: str) -> frozenset[tuple[int, int]]:
     for m in _MONTH_DAY.finditer(text):
         found.add((_month(m.group(1)), int(m.group(2))))
     return frozenset((month, day) for month, day in found if month and 1 <= day <= 31)
-
-
-def stem_words(words: Sequence[str], language: str) -> list[str]:
-    """Return the words lower-cased and stemmed with the language's Snowball stemmer."""
-    lowered = [w.lower() for w in words]
-    stemmer = _stemmer(language)
-    return list(stemmer.stemWords(lowered)) if stemmer else lowered

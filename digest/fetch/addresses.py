@@ -118,8 +118,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
-        assert error is not None
-        raise error
+        raise error or httpcore.ConnectError(f"{host}: no address to connect to")
 
     async def connect_unix_socket(
         self,

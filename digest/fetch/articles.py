@@ -11,18 +11,12 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from digest.errors import DigestError
-from digest.events import (
-    MAX_SOURCE_CHARS,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    detect_language,
-    shorten,
-)
 from digest.fetch.dedup import canonical_url, fingerprint
 from digest.fetch.extract import ExtractedPage, clean_html, clean_text
 from digest.fetch.fingerprint import fingerprints
 from digest.fetch.parse import parse_feed
 from digest.models import Article, Entry, Failure, FeedSource, FetchResult, ParsedFeed
+from digest.text import MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_language, shorten
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +65,7 @@ def draft_articles(
     kept = [
         (e, title, text) for e, (title, text) in zip(entries, texts, strict=True) if title or text
     ]
-    # One batch for the feed: fingerprinting texts one by one cost twice as much (issue 11).
+    # One batch for the feed: fingerprinting texts one by one cost twice as much.
     prints = fingerprints([text or title for _, title, text in kept])
     return [
         (e, _article(source, feed, e, now, title, text, fp))
@@ -81,7 +75,7 @@ def draft_articles(
 
 def _title_and_text(entry: Entry) -> tuple[str, str]:
     html = max(entry.content_html, entry.summary_html, key=len)
-    # Capped as stored (issue 14): a 1 MB title or body would be quoted and rendered whole.
+    # Capped as stored: a 1 MB title or body would be quoted and rendered whole.
     text = shorten(clean_html(html, entry.title), MAX_TEXT_CHARS)
     return shorten(entry.title, MAX_TITLE_CHARS) or text[:80].rsplit(" ", 1)[0], text
 

@@ -7,7 +7,7 @@ An imported feed list is not trusted like the config: only its http(s) feeds are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
@@ -18,7 +18,7 @@ from digest.errors import FetchError, ParseError
 from digest.fetch.bodies import is_local
 from digest.fetch.client import Fetcher, make_client, run_sync
 from digest.fetch.parse import discover_feeds, parse_feed
-from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed
+from digest.models import FeedSource, FeedState, FetchResult, ParsedFeed, wall_clock
 
 __all__ = ["discover_feeds", "export_opml", "find_feed", "importable"]
 
@@ -34,7 +34,7 @@ def find_feed(
 
     url comes from the operator (the command line), so it may be a local file.
     """
-    return run_sync(_find_feed(url, settings, now or datetime.now(UTC), client))
+    return run_sync(_find_feed(url, settings, now or wall_clock(), client))
 
 
 async def _find_feed(

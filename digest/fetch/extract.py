@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from digest.errors import ExtractError
-from digest.events import is_credit_or_caption, strip_inline_credits
+from digest.text import is_credit_or_caption, strip_inline_credits
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +165,7 @@ _ODD_SPACE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 def squeeze(text: str) -> str:
     """Return text with each run of spaces, tabs and odd spaces as one space."""
     # Most paragraphs have nothing to squeeze, and a substitution at every single space
-    # (each one a match) was a tenth of a cold fetch's CPU (issue 11): look first.
+    # (each one a match) was a tenth of a cold fetch's CPU: look first.
     if "  " in text or _ODD_SPACE.search(text):
         return _INLINE_SPACE.sub(" ", text)
     return text
@@ -222,7 +222,7 @@ def clean_html(fragment: str, title: str) -> str:
     """Return clean_text(html_to_text(fragment), title), normalising the text only once."""
     # html_to_text's text is normalised already, and normalising is idempotent (the
     # paragraphs are squeezed and stripped, "\n\n" only between them): the second pass
-    # clean_text would make changes nothing and was a fifth of its time (issue 11).
+    # clean_text would make changes nothing and was a fifth of its time.
     return _clean_paragraphs(html_to_text(fragment).split("\n\n"), title)
 
 
@@ -253,7 +253,7 @@ def _clean_paragraph(paragraph: str, leading: bool) -> str:
 
 
 def _has_caption_mark(paragraph: str) -> bool:
-    # The case-blind search at every position was half of clean_text's time (issue 11).
+    # The case-blind search at every position was half of clean_text's time.
     # Every marker holds "photo" or "ф", and only "P"/"p" lower-cases to "p" (and so on,
     # whereas "о" and "т" also match rarer letters under re.I): text lacking both cannot
     # match (tests/fetch/test_extract_reference.py checks the letters against the regex engine).

@@ -13,7 +13,7 @@ and one multiply-shift per hash function permutes them all.
 `fingerprints` does this for many texts at once (a feed's items): the texts are joined, the
 words found by a lookup table over their UTF-32 code points instead of a regex, and each
 numpy step runs once for the batch, whose per-call overhead was most of a short text's cost
-(9 to 4 ms per 50-item feed of 3,000-character items, issue 11). The values are exactly
+(9 to 4 ms per 50-item feed of 3,000-character items). The values are exactly
 those of the per-text formulation (tests/textreference.py keeps it as the reference):
 stored fingerprints stay valid.
 """

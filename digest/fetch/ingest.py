@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -40,10 +41,9 @@ from digest.models import (
     FetchResult,
     IngestReport,
     ParsedFeed,
+    Progress,
 )
 from digest.store import Store
-
-Progress = Callable[[str], None]
 
 
 def is_due(state: FeedState, now: datetime) -> bool:
@@ -151,6 +151,10 @@ async def full_text(
         # A page is an extra, never the feed's failure: an unexpected error from
         # trafilatura, lxml or a worker keeps the feed's own text for this one article
         # (not a Failure, so the feed's other articles are stored and its state stays ok).
+        # The stack is logged: a page that keeps failing this way is a bug to report.
+        logging.getLogger("digest.fetch").warning(
+            "%s: full text failed unexpectedly", entry.url, exc_info=exc
+        )
         progress(
             f"{entry.url}: full text failed (unexpected {type(exc).__name__}: {exc}); feed text kept"
         )
@@ -208,9 +212,8 @@ class _Pass:
                 try:
                     return await self.one_feed(source, states[source.url])
                 except Exception as exc:
-                    # The one broad catch outside pipeline.py: feeds are processed inside
-                    # this pass, so only here can a library bug on one feed be kept from
-                    # ending the pass for all the others.
+                    # Broad: feeds are processed inside this pass, so only here can a
+                    # library bug on one feed be kept from ending the pass for the others.
                     return await self.crashed(source, states[source.url], exc)
 
         outcomes: dict[str, FeedOutcome] = {}
@@ -261,7 +264,8 @@ class _Pass:
 
     async def crashed(self, source: FeedSource, state: FeedState, exc: Exception) -> FeedOutcome:
         """Return the outcome of a feed whose processing raised, recording it as an error."""
-        message = f"unexpected {type(exc).__name__}: {exc}"
+        failure = Failure.unexpected("ingest", source.url, exc, prefix="unexpected ")
+        message = failure.message
         failed = next_feed_state(
             state,
             FetchResult(url=source.url, status=0, error=message),
@@ -270,7 +274,7 @@ class _Pass:
         )
         with contextlib.suppress(DigestError):  # the store itself may be what failed
             await self.storage.save(failed)
-        return FeedOutcome(source, failed, failure=Failure("ingest", source.url, message))
+        return FeedOutcome(source, failed, failure=failure)
 
     def follow_move(self, source: FeedSource, moved_to: str | None) -> None:
         """Note a permanent redirect: added feeds move after the pass; config feeds are named."""

@@ -20,7 +20,7 @@ about 1.3 unrelated candidates, where 2-byte bands met 68.
 The buckets (digest/fetch/buckets.py) give a text's candidates: the rows sharing a band key
 with it; they are compared in one numpy operation. `resolve_many` resolves a transaction's
 texts together, with the result of `resolve` one after the other (73 us a text, the storage
-thread's largest cost with the inserts, issue 11): one numpy lookup among the known texts
+thread's largest cost with the inserts): one numpy lookup among the known texts
 for the batch, the pairs of its texts sharing a band compared at once, then a walk in order
 that adds the new texts and takes as a candidate each earlier text of the batch that was
 added. The rare cases that lookup cannot settle (over MAX_CANDIDATES candidates, a hidden

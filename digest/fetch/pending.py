@@ -1,4 +1,4 @@
-"""Try again the article pages an earlier pass had no time for (issue 14).
+"""Try again the article pages an earlier pass had no time for.
 
 A page deferred by the page budget, the feed's page cap or a timeout leaves its article
 stored with the feed's text and `page_pending` set (digest/fetch/ingest.py). After the

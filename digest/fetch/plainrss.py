@@ -1,7 +1,7 @@
 """Read a plain RSS 2.0 document with lxml into the dicts feedparser gives, or None.
 
 Hand-written because feedparser's SAX callbacks cost about 16 ms of CPU for a 50-item feed,
-the largest single cost of a cold `digest fetch` of many feeds (issue 11), and no faster
+the largest single cost of a cold `digest fetch` of many feeds, and no faster
 library reads feeds the same way (fastfeedparser, measured on the feed fixtures, differs from
 feedparser in half of them: it rewrites summaries and ids). Most news feeds are plain RSS 2.0
 made of a few elements; for those, lxml builds the tree in well under a millisecond and this

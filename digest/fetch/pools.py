@@ -3,7 +3,7 @@
 httpcore's AsyncConnectionPool looks over every connection it holds each time a request
 starts or ends, and asks the kernel whether each idle one is still open (one or two system
 calls apiece); its count of idle connections is itself a list built per connection. With
-one pool for a whole pass (64 connections across 100 hosts in issue 11's benchmark) that was
+one pool for a whole pass (64 connections across 100 hosts in the fetch benchmark) that was
 a sixth of the event loop's CPU on a cold pass of 1,000 feeds, and it holds the event loop
 while responses wait. Split by origin, each pool holds what one host uses at once (the
 fetcher already limits requests in flight overall and per host), and a scan is one or two

@@ -135,7 +135,7 @@ class Batcher(Generic[J, R]):
             return
         try:
             results = self.handle([job for job, _ in live])
-        except Exception as exc:
+        except Exception as exc:  # handed to the jobs' futures: their callers decide
             if len(live) == 1:
                 live[0][1].set_exception(exc)
                 return
@@ -143,7 +143,7 @@ class Batcher(Generic[J, R]):
             for job, done in live:
                 try:
                     done.set_result(self.handle([job])[0])
-                except Exception as one:
+                except Exception as one:  # this job's own error, for its caller
                     done.set_exception(one)
             return
         for (_, done), result in zip(live, results, strict=True):

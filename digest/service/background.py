@@ -6,7 +6,7 @@ can never use up the process's file descriptors), every read waits at most `IDLE
 and a connection must have sent its whole request within `REQUEST_DEADLINE` and be answered
 within `RESPONSE_DEADLINE`, or it is cut (a slow-loris client holds a slot for seconds, not
 forever). The standard library's handlers do the HTTP; `GuardedHandler` refuses what they would
-choke on (a NUL in the path) with 400, and any error is one log line, never a traceback.
+choke on (a NUL in the path, a bad Content-Length) with 400 and one log line, no traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from digest.errors import ConfigError
-from digest.service.jobs import log_event
+from digest.service.jobs import log_crash, log_event
 
 MAX_CONNECTIONS = 64
 IDLE_TIMEOUT = 5.0
@@ -95,13 +95,16 @@ class BoundedHTTPServer(ThreadingHTTPServer):
                 self._deadlines[request] = time.monotonic() + RESPONSE_DEADLINE
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # One line, never socketserver's traceback on stderr: a client that hangs up or
-        # sends garbage is no news, and whatever else fails is named.
+        # Never socketserver's bare traceback on stderr. A client that hangs up (a reset, a
+        # broken pipe, a connection cut at its deadline) is one DEBUG line; anything else is
+        # a bug in a handler, logged with its stack.
         error = sys.exception()
-        # A reset, a broken pipe or a connection cut at its deadline is at DEBUG.
-        level = logging.DEBUG if isinstance(error, OSError) else logging.WARNING
-        text = f"{type(error).__name__}: {error}" if error else "?"
-        log_event("http-error", level, server=self.name, client=_host(client_address), error=text)
+        client = _host(client_address)
+        if error is None or isinstance(error, OSError):
+            text = f"{type(error).__name__}: {error}" if error else "?"
+            log_event("http-error", logging.DEBUG, server=self.name, client=client, error=text)
+        else:
+            log_crash("http-error", error, server=self.name, client=client, error=repr(error))
 
     def server_close(self) -> None:
         self._closing.set()

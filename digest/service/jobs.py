@@ -17,16 +17,18 @@ from digest.store import Store
 
 log = logging.getLogger("digest.service")
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """Return the current time, aware, in UTC."""
-    return datetime.now(UTC)
-
 
 def log_event(event: str, /, level: int = logging.INFO, **fields: object) -> None:
     """Write one structured log line: event=NAME key=value ..."""
+    log.log(level, _line(event, fields))
+
+
+def log_crash(event: str, exc: BaseException, /, **fields: object) -> None:
+    """Write one structured error line for an unexpected error, its traceback after it."""
+    log.error(_line(event, fields), exc_info=exc)
+
+
+def _line(event: str, fields: dict[str, object]) -> str:
     parts = [f"event={event}"]
     for key, value in fields.items():
         if isinstance(value, datetime):
@@ -35,7 +37,7 @@ def log_event(event: str, /, level: int = logging.INFO, **fields: object) -> Non
         if not text or any(c in text for c in ' "=\n'):
             text = json.dumps(text, ensure_ascii=False)
         parts.append(f"{key}={text}")
-    log.log(level, " ".join(parts))
+    return " ".join(parts)
 
 
 def fetch_due(

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from digest.config import Settings
+from digest.models import wall_clock
 from digest.service.health import start_health_server
-from digest.service.jobs import Stages, log_event, utc_now
+from digest.service.jobs import Stages, log_event
 from digest.service.scheduler import Service
 from digest.service.site import start_site_server
 from digest.service.unsubscribe import Unsubscriber
@@ -57,7 +58,7 @@ def serve_forever(
     site = None
     try:
         secret = settings.unsubscribe_secret
-        unsubscriber = Unsubscriber(store, secret, utc_now) if secret else None
+        unsubscriber = Unsubscriber(store, secret, wall_clock) if secret else None
         if health_port is not None:
             server = start_health_server(service.state, health_host, health_port, unsubscriber)
             log_event("health", host=health_host, port=server.port)

@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 from digest.config import CatchUp, DigestSettings, Settings, schedule_slots, slot_key
 from digest.deliver import ledger
 from digest.errors import ConfigError, DigestError
-from digest.models import IngestReport
+from digest.models import Clock, IngestReport, wall_clock
 from digest.service.health import JobOutcome, ServiceState
-from digest.service.jobs import Clock, Stages, log_event, log_report, utc_now
+from digest.service.jobs import Stages, log_crash, log_event, log_report
 from digest.service.requests import run_request
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import SERVICE_ROLE, Store, holder_name
@@ -76,7 +76,7 @@ class Service:
         *,
         load: Callable[[], Settings] | None = None,
         stages: Stages | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = wall_clock,
         state: ServiceState | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -159,8 +159,12 @@ class Service:
         # Any error, not only DigestError: a value the loader let through must cost the
         # reload, never the running service (systemd would not restart it on a SIGHUP).
         except Exception as exc:
-            detail = str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
-            log_event("reload", logging.ERROR, ok=False, error=detail, kept="running config")
+            expected = isinstance(exc, DigestError)
+            detail = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+            if expected:
+                log_event("reload", logging.ERROR, ok=False, error=detail, kept="running config")
+            else:
+                log_crash("reload", exc, ok=False, error=detail, kept="running config")
             if self.settings is not old:
                 self._apply(old)
             return False
@@ -245,8 +249,10 @@ class Service:
         while self._running:
             try:
                 wait = self._round()
-            except Exception as exc:  # a database hiccup must not end the loop
-                log_event("error", logging.ERROR, job="scheduler", error=f"{exc}")
+            # Broad: whatever one round hits (a database hiccup, a bug), the loop must go on
+            # deciding what is due, or every job would stop unseen.
+            except Exception as exc:
+                log_crash("error", exc, job="scheduler", error=f"{type(exc).__name__}: {exc}")
                 wait = TICK
             self._wake.wait(wait)
             self._wake.clear()
@@ -374,7 +380,7 @@ class Service:
                 detail = body(*args)
             except Exception as exc:  # a job that fails must not stop the scheduler
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
-                log_event("error", logging.ERROR, job=job, error=detail)
+                log_crash("error", exc, job=job, error=detail)
             finally:
                 self.current_job = None
             seconds = round(time.perf_counter() - started, 3)
@@ -425,12 +431,13 @@ class Service:
             try:
                 with self._heartbeat(request.id):
                     result = run_request(self.settings, self.store, request, self.clock())
+            # Broad: whatever the run raised, its row must not stay taken; the requester is
+            # told (it stops waiting), and the next request runs.
             except Exception as exc:
-                # The requester is told (it stops waiting), and the next request runs.
                 error = f"{type(exc).__name__}: {exc}"
                 with contextlib.suppress(DigestError):  # the store itself may be what failed
                     self.store.fail_request(request.id, error, self.clock())
-                log_event("request-failed", logging.ERROR, id=request.id, error=error)
+                log_crash("request-failed", exc, id=request.id, error=error)
                 done.append(f"{request.id} failed")
                 continue
             self.store.finish_request(request.id, result, self.clock())

@@ -7,7 +7,7 @@ digest/store/schema.py, and retention, which spans the tables, is here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
+from digest.models import wall_clock
 from digest.store.base import MARKER_SUFFIX, marker_id
 from digest.store.feeds import FeedQueries
 from digest.store.llm import LlmQueries
@@ -170,6 +171,6 @@ def migrate(store: Store) -> int:
         for version in range(current, len(MIGRATIONS)):
             MIGRATIONS[version](conn)
             conn.execute(
-                sa.insert(schema_version).values(version=version + 1, applied_at=datetime.now(UTC))
+                sa.insert(schema_version).values(version=version + 1, applied_at=wall_clock())
             )
     return len(MIGRATIONS)

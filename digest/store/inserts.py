@@ -3,7 +3,7 @@
 Any database: one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING per call (a
 statement per article cost more than parsing it). SQLAlchemy processes every value of
 every row of it in Python: ~30 us a row, most of the storage thread's insert CPU in a fetch
-pass on SQLite (issue 11). So on SQLite each row is a tuple bound as it is, with the column
+pass on SQLite. So on SQLite each row is a tuple bound as it is, with the column
 types' own bind processors run once per distinct value (a pass's fetch time, its few tag
 lists), and the DB-API cursor's executemany inserts them.
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from digest.errors import StoreError
 from digest.store.base import StoreBase
 from digest.store.schema import opt_outs, requests
 
@@ -92,7 +93,8 @@ class RequestQueries(StoreBase):
         )
         with self.begin() as conn:
             key = conn.execute(stmt).inserted_primary_key
-        assert key is not None
+        if key is None:
+            raise StoreError("requests", f"the {kind} request was stored without an id")
         return int(key[0])
 
     def take_request(self, now: datetime, taken_by: str = "") -> Request | None:

@@ -224,7 +224,7 @@ STALE_FINGERPRINT = "stale:"  # the prefix v5 gives fingerprints of the old hash
 
 
 def _v5(conn: Connection) -> None:
-    # Fingerprints are hashed anew (issue 11: numpy, not blake2b per shingle), and an old one
+    # Fingerprints are hashed anew (numpy, not blake2b per shingle), and an old one
     # never matches a new one. The store cannot compute them (fetching owns the hashing), so
     # they are marked; the next fetch pass recomputes them (Store.refresh_fingerprints).
     c = articles.c

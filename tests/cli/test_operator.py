@@ -1,4 +1,4 @@
-"""The operator's path (issue 17): cron output, exit codes, honest reports, empty periods,
+"""The operator's path: cron output, exit codes, honest reports, empty periods,
 period naming and failures for the right reader, through `digest` run as a subprocess on
 real SQLite, loopback HTTP and the outbox."""
 

@@ -1,6 +1,6 @@
 """Every config value is range-checked at load: one line naming file and key, exit 2.
 
-The values of issue 14 go through the real command (`digest serve` at start-up, where a
+The values that once crashed it go through the real command (`digest serve` at start-up, where a
 traceback and exit 1 made systemd's Restart=on-failure loop); the rest in-process.
 """
 

@@ -168,3 +168,14 @@ def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "digest.example.toml"
     s = load_settings(example, env={"DIGEST_SMTP_PASSWORD": "x"})
     assert s.digests[0].name == "morning" and len(s.digests[0].feeds) >= 15
+
+
+def test_feeds_are_joined_once_per_url_and_the_first_definition_wins() -> None:
+    from digest.config import union_feeds
+    from digest.models import FeedSource
+
+    a = FeedSource("https://a.example/feed", name="A", tags=("world",))
+    a_again = FeedSource("https://a.example/feed", name="A as added", tags=("other",))
+    b = FeedSource("https://b.example/feed", name="B")
+    assert union_feeds([a, b], [a_again, b], []) == (a, b)
+    assert union_feeds([], [a_again], [a]) == (a_again,)

@@ -195,7 +195,7 @@ def test_adverbs_roman_numerals_and_plural_possessives() -> None:
 
 
 def test_english_aliases_are_one_entity_of_the_right_kind() -> None:
-    # issue 12: "US Geological Survey" and "United States Geological Survey" were both listed,
+    # "US Geological Survey" and "United States Geological Survey" were both listed,
     # and "UAE" was an organisation
     people, organisations, places = english(
         "The US Geological Survey said the quake hit Iran. The United States Geological Survey "

@@ -1,4 +1,4 @@
-"""Russian key facts (issue 12): natasha's names in the nominative, merged, most mentioned first."""
+"""Russian key facts: natasha's names in the nominative, merged, most mentioned first."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headlines (issue 12): a trailing " - Source" goes only when it is the article's own outlet."""
+"""Headlines: a trailing " - Source" goes only when it is the article's own outlet."""
 
 from __future__ import annotations
 

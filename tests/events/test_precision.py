@@ -1,4 +1,4 @@
-"""Same story, and only the same story: pairs the events stage used to fuse (issue 13).
+"""Same story, and only the same story: pairs the events stage used to fuse.
 
 The texts are real crowd-labelled pairs (tests/data/eval/pairs-tgcontest-fused.jsonl,
 Apache-2.0); each different-story pair below was one event before identity terms, the

@@ -179,7 +179,7 @@ def test_an_article_without_sentences_still_gets_a_headline() -> None:
 
 
 def test_dated_item_opening_with_a_pronoun_leads_with_the_headline() -> None:
-    # issue 12: "She will make her second appearance…" in "Coming up" had no context
+    # "She will make her second appearance…" in "Coming up" had no context
     text = (
         "Jane Doe was charged with fraud at Bolton Crown Court on Friday.\n"
         "She will make her second appearance at the court on 6 November."

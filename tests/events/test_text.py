@@ -1,11 +1,12 @@
-"""Tests for digest.events.text: language, sentences (English and Russian abbreviations), tokens, TF-IDF."""
+"""Tests for the text toolkit (language, sentences with English and Russian abbreviations, tokens) and the TF-IDF rows of digest.events.text."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from digest.events.text import detect_language, split_sentences, tfidf_vectors, tokenize
+from digest.events.text import tfidf_vectors
+from digest.text import detect_language, split_sentences, tokenize
 
 
 @pytest.mark.parametrize(

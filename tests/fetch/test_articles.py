@@ -1,6 +1,6 @@
 """articles: a feed's drafts, batched, are the Articles each entry gives on its own.
 
-`reference_draft` is draft_article as it was before issue 11 (clean_text over html_to_text,
+`reference_draft` is draft_article as it was before the batched rewrite (clean_text over html_to_text,
 one fingerprint per text); prepare_feed must give the same Articles and send the entries
 back without the HTML the main process never reads.
 """
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from textreference import real_pages, real_texts, reference
 
-from digest.events import MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_language, shorten
 from digest.fetch.articles import draft_article, draft_articles, prepare_feed
 from digest.fetch.dedup import canonical_url
 from digest.fetch.extract import clean_text, html_to_text
 from digest.models import Article, Entry, FeedSource, FetchResult, ParsedFeed
+from digest.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_language, shorten
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 

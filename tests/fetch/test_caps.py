@@ -1,4 +1,4 @@
-"""Unbounded text (issue 14): a 1 MB title and a 400 KB run-on sentence, served by a loopback
+"""Unbounded text: a 1 MB title and a 400 KB run-on sentence, served by a loopback
 feed, are stored capped and quoted cut at a word with an ellipsis; the digest stays a page."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from digest.render.email import render_digest
 from digest.store.database import open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-# The caps README's "Reliability" promises (digest/events/shorten.py).
+# The caps README's "Reliability" promises (digest/text/shorten.py).
 MAX_TITLE_CHARS, MAX_TEXT_CHARS, MAX_SENTENCE_CHARS = 300, 100_000, 600
 WORDS = ("council", "bridge", "river", "budget", "mayor", "vote", "tonight", "plan")
 

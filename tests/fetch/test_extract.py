@@ -209,7 +209,7 @@ if __name__ == "__main__":
 
 
 def test_russian_credits_and_a_dated_caption_are_dropped() -> None:
-    # issue 12: the Meduza sample's credit made a person and two organisations, and its
+    # the Meduza sample's credit made a person and two organisations, and its
     # caption opened the "Море огня" summary
     text = (
         "Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года\n\n"

@@ -1,4 +1,4 @@
-"""extract: html_to_text, clean_text and clean_html give exactly what they gave before issue 11.
+"""extract: html_to_text, clean_text and clean_html give exactly what they gave before the batched rewrite.
 
 The reference functions below are the formulation before the speed-ups (every node visited,
 normalising twice, the caption-mark search on every paragraph, the first paragraph's key
@@ -15,9 +15,9 @@ import lxml.html
 from lxml import etree
 from textreference import real_pages, real_texts
 
-from digest.events import is_credit_or_caption, strip_inline_credits
 from digest.fetch import extract as x
 from digest.fetch.extract import clean_html, clean_text, html_to_text, normalise
+from digest.text import is_credit_or_caption, strip_inline_credits
 
 
 def ref_html_to_text(fragment: str) -> str:

@@ -1,4 +1,4 @@
-"""User templates are data, not code (issue 14): every template renders sandboxed, and the
+"""User templates are data, not code: every template renders sandboxed, and the
 placeholders of strings.toml are names only. Through the real command, too."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""'Coming up' dates (issue 12): the year shows when it is not the digest's or is months away."""
+"""'Coming up' dates: the year shows when it is not the digest's or is months away."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SIGHUP with a bad config: a running `digest serve` logs the error, keeps its running config
-and stays up and healthy (issue 14: nan, "99999999999d", "0s" ended it with a traceback)."""
+and stays up and healthy (nan, "99999999999d", "0s" ended it with a traceback)."""
 
 from __future__ import annotations
 

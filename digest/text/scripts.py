@@ -1,8 +1,8 @@
 """Letters by script: how many Cyrillic and how many Latin letters a text holds.
 
-detect_language (digest/events/text.py) tells Russian from Latin-script languages by these
+detect_language (digest/text/language.py) tells Russian from Latin-script languages by these
 counts. They were `len(CYRILLIC.findall(sample))` and `len(LATIN.findall(sample))`: a list
-of one-letter strings each, half of detect_language's 0.33 ms an item (issue 11), paid on
+of one-letter strings each, half of detect_language's 0.33 ms an item, paid on
 every item of a feed that declares no language. `script_counts` gives the same numbers from a
 table of the code points each regex matches, built from the regexes themselves.
 """

@@ -1,6 +1,6 @@
 """scripts: script_counts and detect_language give exactly what the findall formulation gave.
 
-`reference_language` is detect_language before issue 11: a findall per script and every
+`reference_language` is detect_language before the batched rewrite: a findall per script and every
 word looked up in every language's stop words.
 """
 
@@ -11,9 +11,7 @@ import re
 
 from textreference import real_texts
 
-from digest.events import detect_language
-from digest.events.scripts import CYRILLIC, LATIN, script_counts
-from digest.events.text import _WORD, STOP_WORDS
+from digest.text import CYRILLIC, LATIN, STOP_WORDS, WORD, detect_language, script_counts
 
 
 def reference_language(text: str) -> str:
@@ -24,7 +22,7 @@ def reference_language(text: str) -> str:
         return "und"
     if cyr > lat:
         return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
-    words = [w.lower() for w in _WORD.findall(sample)]
+    words = [w.lower() for w in WORD.findall(sample)]
     best, hits = "und", 0
     for lang in ("en", "de", "fr", "es", "it"):
         n = sum(1 for w in words if w in STOP_WORDS[lang])

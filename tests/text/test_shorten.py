@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from factories import make_article
 
-from digest.events import shorten
 from digest.events.summarize import representative_title
 from digest.models import Event
+from digest.text import shorten
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Evaluation harness: ROUGE for summaries, B-cubed for events, P/R/F1 for same-event pairs.
 
-Reads the JSON Lines formats of DESIGN.md and scores our stages and the built-in baselines
+Reads the JSON Lines formats of docs/evaluation.md and scores our stages and the built-in baselines
 in one run, so figures are always comparable.
 """
 
@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import EvalError
+from digest.events import PARAMS, Params, find_facts, summarize
 from digest.events import cluster as events
-from digest.events import summarize
-from digest.events.facts import find_facts
-from digest.events.similarity import PARAMS, Params
-from digest.events.text import detect_language, split_sentences, stem_words
 from digest.models import Article, Event, EventSummary
+from digest.text import detect_language, split_sentences, stem_words
 
 # Eval items carry no publish time; any fixed one will do, as long as all share it.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Photo credits and captions (issue 12) never reach summaries or key facts, in either language."""
+"""Photo credits and captions never reach summaries or key facts, in either language."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.events.credits import is_credit_or_caption, strip_inline_credits
 from digest.events.summarize import summarize_event
 from digest.models import Article, Event
+from digest.text import is_credit_or_caption, strip_inline_credits
 
 CAPTION = "Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года"
 FIRE = (

@@ -1,4 +1,4 @@
-"""Tests for digest.events.evaluate and `digest eval`: B-cubed, ROUGE with Cyrillic, JSONL errors, CLI."""
+"""Tests for digest.eval.harness and `digest eval`: B-cubed, ROUGE with Cyrillic, JSONL errors, CLI."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from digest.cli.eval import app
 from digest.errors import EvalError
-from digest.events import evaluate as evaluation
+from digest.eval import harness as evaluation
 
 DATA = Path(__file__).parents[1] / "data" / "eval"
 

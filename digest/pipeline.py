@@ -186,6 +186,7 @@ def _run_once(
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
         articles = list(ruled.kept)
         counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
+        failures.extend(Failure("rules", rule, why) for rule, why in ruled.gave_up)
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)

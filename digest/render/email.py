@@ -27,6 +27,7 @@ from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Rendered
 from digest.render import i18n
 from digest.render.calendar import render_calendar
+from digest.render.compose import scrub_digest
 from digest.render.epub import render_epub
 from digest.render.pdf.document import render_pdf
 from digest.render.pdf.story import MAX_DATES, source_links
@@ -117,6 +118,7 @@ def render_digest(
     settings.formats) decides whether a PDF is made. The PDF is rendered first so the email
     can say when it was slimmed or left out (`Rendered.pdf_note`).
     """
+    digest = scrub_digest(digest)  # one control character must not cost every format
     language = language or settings.language or digest.language
     formats = tuple(settings.formats if formats is None else formats)
     env = make_environment(settings, language)

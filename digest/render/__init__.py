@@ -4,8 +4,8 @@
 ones after) for the email's HTML and text parts and the subject, lays out the PDF with
 ReportLab (`render.pdf`), and makes the EPUB (`epub`) and the "Coming up" calendar
 (`calendar`); `publish_site` adds the period to the static archive site with its Atom feed;
-`write_previews` turns PDFs and emails into PNG pages; `i18n`
-holds the labels and date formats per language.
+`write_previews` turns PDFs and emails into PNG pages; `write_together` writes a period's
+files all or none; `i18n` holds the labels and date formats per language.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from digest.render import i18n
     from digest.render.compose import compose_digest
     from digest.render.email import render_digest, template_dirs
+    from digest.render.output import write_together
     from digest.render.previews import write_previews
     from digest.render.site import publish_site
 
@@ -29,6 +30,7 @@ _HOMES = {
     "template_dirs": "digest.render.email",
     "write_previews": "digest.render.previews",
     "publish_site": "digest.render.site",
+    "write_together": "digest.render.output",
 }
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "render_digest",
     "template_dirs",
     "write_previews",
+    "write_together",
 ]
 
 __getattr__ = lazy_exports(__name__, _HOMES)

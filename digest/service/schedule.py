@@ -10,7 +10,8 @@ Which periods are due is read from the durable runs table. A period is *settled*
 run finished: recipients whose delivery failed then belong to the delivery ledger (retried
 by the service's retry job), so a finished period is never built again. A run left
 'started' (the process died) or whose delivery step failed as a whole is not settled and is
-built again; the ledger still keeps each recipient to one message.
+built again, and so is one whose render failed as a whole (nothing was written or sent); the
+ledger still keeps each recipient to one message.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def is_settled(record: RunRecord | None) -> bool:
         return True
     # "deliver: <digest>: ..." means the delivery step failed as a whole, possibly before any
     # recipient reached the ledger; a recipient's own failure names the address instead.
+    # "render: <digest>: ..." means nothing was written or sent (a full disk): build again.
     failures = json.loads(record.report or "{}").get("failures", [])
-    return not any(str(f).startswith(f"deliver: {record.digest}:") for f in failures)
+    unsettling = (f"deliver: {record.digest}:", f"render: {record.digest}:")
+    return not any(str(f).startswith(unsettling) for f in failures)
 
 
 def due_slots(

@@ -388,6 +388,8 @@ def test_settled_means_finished_and_handed_to_the_ledger() -> None:
     assert is_settled(_record("failed", failures=("deliver: a@example.org: 550 no such user",)))
     # The delivery step failed as a whole: nobody may be in the ledger yet, so build again.
     assert not is_settled(_record("failed", failures=("deliver: morning: SMTP settings",)))
+    # Nothing was written or sent (a full disk): build again once there is room.
+    assert not is_settled(_record("failed", failures=("render: morning: [Errno 28] No space",)))
 
 
 def test_interval_jobs_count_real_time_and_a_job_is_queued_once(

@@ -50,7 +50,7 @@ from digest.events.summarize import summarize_event  # noqa: E402
 from digest.fetch.articles import draft_article  # noqa: E402
 from digest.models import Digest, Entry, FeedSource, ParsedFeed  # noqa: E402
 from digest.render.compose import compose_digest  # noqa: E402
-from digest.render.email import render_digest  # noqa: E402
+from digest.render.outputs import render_digest  # noqa: E402
 from digest.render.pdf.document import render_pdf  # noqa: E402
 from digest.render.pdf.story import esc  # noqa: E402
 from digest.render.pdf.styles import register_fonts  # noqa: E402

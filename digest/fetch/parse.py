@@ -45,14 +45,7 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
     base = base if base.startswith(("http://", "https://")) else ""
     if _looks_like_json(body, result.content_type):
         return _parse_json_feed(body, url, base, now)
-    # Plain RSS 2.0 is read with lxml in a tenth of feedparser's time (plainrss.py).
-    data = read_plain_rss(body, result.content_type) or _feedparser(body, result.content_type, base)
-    if isinstance(data.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-        # feedparser read the bytes as windows-1252; a wrong UTF-8 label deserves a better
-        # guess. Checked only then: validating every body up front costs more.
-        fixed, fixed_type = repair_encoding(body, result.content_type)
-        if fixed is not body:
-            data = _feedparser(fixed, fixed_type, base)
+    data = _read_xml(body, result.content_type, base)
     bozo = (str(data.get("bozo_exception") or "") or None) if data.get("bozo") else None
     feed = data.get("feed", {})
     entries = tuple(
@@ -71,6 +64,19 @@ def parse_feed(result: FetchResult, source: FeedSource, now: datetime) -> Parsed
         language=_language(feed.get("language")),
         bozo=bozo,
     )
+
+
+def _read_xml(body: bytes, content_type: str | None, base: str) -> Any:
+    """Return feedparser's reading of an XML feed (plain RSS 2.0 read the same way with lxml)."""
+    # Plain RSS 2.0 is read with lxml in a tenth of feedparser's time (plainrss.py).
+    data = read_plain_rss(body, content_type) or _feedparser(body, content_type, base)
+    if isinstance(data.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+        # feedparser read the bytes as windows-1252; a wrong UTF-8 label deserves a better
+        # guess. Checked only then: validating every body up front costs more.
+        fixed, fixed_type = repair_encoding(body, content_type)
+        if fixed is not body:
+            data = _feedparser(fixed, fixed_type, base)
+    return data
 
 
 LEGACY = ["cp1252", "cp1251", "koi8_r"]
@@ -244,29 +250,29 @@ def _parse_json_feed(body: bytes, url: str, base: str, now: datetime) -> ParsedF
         raise ParseError(url, f"not a feed: invalid JSON ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise ParseError(url, "not a feed: JSON without an items list")
-    entries: list[Entry] = []
-    for item in data["items"]:
-        if not isinstance(item, dict):
-            continue
-        title = plain_text(item.get("title", ""))
-        link = _absolute(item.get("url") or item.get("external_url") or "", base)
-        content = str(item.get("content_html") or html.escape(str(item.get("content_text") or "")))
-        summary = str(item.get("summary") or "")
-        if not (title or link or content or summary):
-            continue
-        raw_date = item.get("date_published") or item.get("date_modified")
-        published = _json_date(raw_date, now)
-        guid = str(item.get("id") or "").strip() or link or stable_id(title, summary, content)
-        image = item.get("image") or item.get("banner_image")
-        image = _absolute(image, base) if isinstance(image, str) and image else None
-        entries.append(Entry(url, guid, link, title, published, summary, content, "", image, None))
+    items = (_json_item(item, url, base, now) for item in data["items"] if isinstance(item, dict))
     return ParsedFeed(
         url=url,
         title=plain_text(data.get("title", "")),
         link=_absolute(data.get("home_page_url", ""), base),
-        entries=tuple(entries),
+        entries=tuple(e for e in items if e is not None),
         language=_language(data.get("language")),
     )
+
+
+def _json_item(item: dict[str, Any], url: str, base: str, now: datetime) -> Entry | None:
+    """Return one JSON Feed item as an Entry; None for an item with nothing to show."""
+    title = plain_text(item.get("title", ""))
+    link = _absolute(item.get("url") or item.get("external_url") or "", base)
+    content = str(item.get("content_html") or html.escape(str(item.get("content_text") or "")))
+    summary = str(item.get("summary") or "")
+    if not (title or link or content or summary):
+        return None
+    published = _json_date(item.get("date_published") or item.get("date_modified"), now)
+    guid = str(item.get("id") or "").strip() or link or stable_id(title, summary, content)
+    image = item.get("image") or item.get("banner_image")
+    image = _absolute(image, base) if isinstance(image, str) and image else None
+    return Entry(url, guid, link, title, published, summary, content, "", image, None)
 
 
 def _json_date(value: Any, now: datetime) -> datetime | None:

@@ -153,19 +153,9 @@ def _item(item: etree._Element) -> dict[str, Any]:
                 raise _Unsupported(f"{name} attributes")
             _item_text(entry, links, name, child)
         elif name == "guid":
-            keys = {k.lower(): v for k, v in child.attrib.items()}
-            if set(keys) - {"ispermalink"}:
-                raise _Unsupported("guid attributes")
-            permalink = keys.get("ispermalink", "true") == "true"
-            entry["id"] = _text(child, uri=permalink)
+            permalink = _guid(entry, child)
         elif name == "enclosure":
-            if len(child) or (child.text or "").strip():
-                raise _Unsupported("enclosure content")
-            attrs = _attrs(child)
-            if "url" in attrs and "href" not in attrs:
-                attrs["href"] = attrs["url"]
-            attrs["rel"] = "enclosure"
-            links.append(attrs)
+            links.append(_enclosure(child))
         elif name == "media":
             _media(entry, child)
         elif name in _ITEM_OTHER:
@@ -178,6 +168,27 @@ def _item(item: etree._Element) -> dict[str, Any]:
     if links:
         entry["links"] = links
     return entry
+
+
+def _guid(entry: dict[str, Any], el: Any) -> bool:
+    """Set the entry's id from its guid; return whether the guid is a permalink."""
+    keys = {k.lower(): v for k, v in el.attrib.items()}
+    if set(keys) - {"ispermalink"}:
+        raise _Unsupported("guid attributes")
+    permalink: bool = keys.get("ispermalink", "true") == "true"
+    entry["id"] = _text(el, uri=permalink)
+    return permalink
+
+
+def _enclosure(el: Any) -> dict[str, str]:
+    """Return an enclosure as feedparser's link: its attributes, href from url, rel enclosure."""
+    if len(el) or (el.text or "").strip():
+        raise _Unsupported("enclosure content")
+    attrs = _attrs(el)
+    if "url" in attrs and "href" not in attrs:
+        attrs["href"] = attrs["url"]
+    attrs["rel"] = "enclosure"
+    return attrs
 
 
 def _item_text(entry: dict[str, Any], links: list[dict[str, str]], name: str, el: Any) -> None:

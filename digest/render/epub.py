@@ -22,6 +22,7 @@ from digest.config import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary, Section
 from digest.render import i18n
+from digest.render.templates import render_template
 
 # Ids derived from the digest and period: a re-built book is the same publication.
 BOOK_NAMESPACE = uuid.UUID("6f0c7c1e-3a5e-4c1a-9a47-3d1c2f0b8e15")
@@ -53,13 +54,13 @@ def render_epub(
         "anchor": lambda e: href(e).partition("#")[2],
     }
     title = _chapter(book, css, "title.xhtml", digest.title, language)
-    title.content = _render(env, "epub/title.html.j2", context)
+    title.content = render_template(env, "epub/title.html.j2", context)
     toc: list[Any] = [epub.Link("title.xhtml", strings("contents"), "title")]
     spine: list[Any] = [title]  # the title page lists every story: the nav page would repeat it
     for section, name in zip(_sections(digest), files, strict=True):
         heading = section.title or strings("other_section")
         chapter = _chapter(book, css, name, heading, language)
-        chapter.content = _render(
+        chapter.content = render_template(
             env, "epub/section.html.j2", {**context, "section": section, "section_title": heading}
         )
         links = [epub.Link(href(e), e.headline, href(e).replace("#", "-")) for e in section.events]
@@ -67,7 +68,7 @@ def render_epub(
         spine.append(chapter)
     if digest.coming_up:
         chapter = _chapter(book, css, "coming-up.xhtml", strings("coming_up"), language)
-        chapter.content = _render(env, "epub/coming_up.html.j2", context)
+        chapter.content = render_template(env, "epub/coming_up.html.j2", context)
         toc.append(epub.Link("coming-up.xhtml", strings("coming_up"), "coming-up"))
         spine.append(chapter)
     book.toc = toc
@@ -118,13 +119,6 @@ def _chapter(
     chapter.add_item(css)
     book.add_item(chapter)
     return chapter
-
-
-def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateError as exc:
-        raise RenderError(name, str(exc)) from exc
 
 
 def _css(settings: DigestSettings) -> bytes:

@@ -33,8 +33,8 @@ from digest.models import Digest, Rendered
 from digest.render import i18n
 from digest.render.atom import render_atom
 from digest.render.calendar import merge_calendars
-from digest.render.email import make_environment
 from digest.render.output import write_together
+from digest.render.templates import make_environment
 
 CONTENT_START = "<!-- digest:content -->"
 CONTENT_END = "<!-- /digest:content -->"

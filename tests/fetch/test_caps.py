@@ -17,7 +17,7 @@ from digest.events.summarize import summarize_event
 from digest.fetch.ingest import fetch_and_store
 from digest.models import FeedSource
 from digest.render.compose import compose_digest
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 from digest.store.database import open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from factories import make_digest
 from digest.config.settings import DigestSettings
 from digest.models import DatedItem, Digest
 from digest.render.calendar import clock_time, render_calendar
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 
 BERLIN_DST_START = date(2026, 3, 29)  # clocks go from 02:00 CET to 03:00 CEST
 

@@ -13,7 +13,8 @@ from factories import HOSTILE_HEADLINES, empty_digest, hostile_digest, make_dige
 from digest.config.settings import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
-from digest.render.email import render_digest, safe_url, wrap
+from digest.render.outputs import render_digest
+from digest.render.templates import safe_url, wrap
 
 
 def settings_for(digest: Digest, **changes: object) -> DigestSettings:

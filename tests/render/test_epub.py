@@ -16,7 +16,7 @@ from lxml import etree
 
 from digest.config.settings import DigestSettings
 from digest.models import Digest
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 from digest.render.pdf.story import source_links
 
 

@@ -16,7 +16,7 @@ from factories import make_digest
 from digest.config.settings import DigestSettings
 from digest.errors import RenderError
 from digest.models import Digest
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 
 
 def settings_for(digest: Digest, templates_dir: Path) -> DigestSettings:

@@ -21,7 +21,7 @@ from PIL import Image
 from digest.config.settings import DigestSettings
 from digest.models import DatedItem, Digest
 from digest.render.atom import entry_id
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 from digest.render.previews import find_chromium, screenshot_html
 from digest.render.site import load_periods, page_stem, publish_site
 from digest.service import start_site_server

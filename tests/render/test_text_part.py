@@ -7,7 +7,7 @@ import re
 from factories import make_digest
 
 from digest.config.settings import DigestSettings
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 
 
 def test_coming_up_items_start_at_the_margin_and_continue_indented() -> None:

@@ -10,8 +10,8 @@ from factories import make_digest
 
 from digest.config.settings import DigestSettings
 from digest.models import DatedItem
-from digest.render.email import render_digest
 from digest.render.i18n import format_upcoming
+from digest.render.outputs import render_digest
 
 ISSUE = date(2018, 10, 27)
 

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from digest.config.settings import DigestSettings
 from digest.models import Digest, Rendered
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 from digest.render.previews import find_chromium, pdf_to_pngs, screenshot_html, write_previews
 
 OUT = Path(__file__).resolve().parents[2] / "out" / "visual"

@@ -15,7 +15,7 @@ import pytest
 from factories import make_digest
 
 from digest.config.settings import DigestSettings
-from digest.render.email import render_digest
+from digest.render.outputs import render_digest
 from digest.render.site import publish_site
 from digest.service import parse_address
 

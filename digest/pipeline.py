@@ -272,9 +272,14 @@ def _record_unrendered(store: Store, report: RunReport, now: datetime) -> RunRep
 
 def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
     """Return a note per recipient left out because they unsubscribed."""
-    kept = {r.address for r in deliver.active_recipients(store, d)}
+    gone = store.opted_out(d.name)
+    listed: dict[str, str] = {}  # each recipient once, as deliver counts them
+    for r in d.recipients:
+        listed.setdefault(deliver.address_key(r.address), r.address)
     return tuple(
-        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+        f"not sent to {address}: unsubscribed"
+        for address in listed.values()
+        if address.strip().casefold() in gone
     )
 
 

@@ -83,31 +83,47 @@ def deliver_digest(
     clock = clock or wall_clock
     key = ledger.run_key(store, run_id)
     recipients = active_recipients(store, digest_settings)
+    # Matched by address_key: a row made for Bob@Example.org is Bob@example.org's too.
     earlier = {
-        row.recipient: row.updated_at
+        address_key(row.recipient): row.updated_at
         for row in ledger.for_run(store, run_id)
         if row.status in ledger.DONE
     }
+    made = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     for recipient in recipients:
-        row = ledger.find(store, run_id, recipient.address)
+        row = made.get(address_key(recipient.address))
         if row is None or (row.status == "failed" and not row.built):
             _build_row(
                 store, settings, digest_settings, run_id, key, recipient, render_for, row, clock
             )
     _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
-    rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
+    rows = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     return tuple(
-        replace(rows[r.address].to_delivery(), earlier_at=earlier.get(r.address))
-        for r in recipients
-        if r.address in rows
+        replace(rows[k].to_delivery(), earlier_at=earlier.get(k))
+        for k in (address_key(r.address) for r in recipients)
+        if k in rows
     )
 
 
+def address_key(address: str) -> str:
+    """Return what tells two addresses apart: the local part as written, the domain in any case.
+
+    Domains are case-insensitive (RFC 5321, 2.4); a local part may in theory be
+    case-sensitive, so it is kept as written. Bob@Example.org and Bob@example.org are one
+    recipient and get one message.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    return f"{local}{at}{domain.casefold()}" if at else address.strip()
+
+
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
-    """Return a digest's recipients, once each, without those who unsubscribed."""
+    """Return a digest's recipients, once each (by address_key), without those who
+    unsubscribed."""
     gone = store.opted_out(d.name)
-    unique = {r.address: r for r in d.recipients}.values()
-    return [r for r in unique if r.address.strip().casefold() not in gone]
+    unique: dict[str, Recipient] = {}
+    for r in d.recipients:
+        unique.setdefault(address_key(r.address), r)  # the first one listed wins
+    return [r for r in unique.values() if r.address.strip().casefold() not in gone]
 
 
 def _build_row(

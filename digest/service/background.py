@@ -174,9 +174,13 @@ class GuardedHandler(BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     def log_error(self, format: str, *args: Any) -> None:
+        # send_error's "code %d, message %s": a refused request (400, 411, 413, ...) is worth a
+        # line; a page not found, or a read that timed out (a slow or idle client, its slot
+        # freed), is not news.
         message = format % args
-        # A read that timed out is a slow or idle client (its slot is freed), not news.
-        level = logging.DEBUG if message.startswith("Request timed out") else logging.WARNING
+        code = args[0] if format.startswith("code %d") and args else None
+        quiet = code in (404, 408) or message.startswith("Request timed out")
+        level = logging.DEBUG if quiet else logging.WARNING
         client = _host(self.client_address)
         log_event("http-refused", level, server=self.server.name, client=client, error=message)
 

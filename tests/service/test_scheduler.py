@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from httpserver import LOOPBACK_FETCH
+from serveproc import SITECUSTOMIZE, ServeProcess
 
 from digest.config.periods import schedule_slots, slot_key
 from digest.config.settings import DigestSettings, Settings, load_settings
@@ -38,13 +39,6 @@ from digest.service.schedule import due_slots, is_settled
 from digest.service.scheduler import DIGEST_PREFIX, FETCH_JOB, Service, stale_after
 from digest.store.database import Store, open_store
 from digest.store.lock import lock_holder
-
-SITECUSTOMIZE = """
-import os
-if os.environ.get("DIGEST_TEST_NOW"):
-    import datetime, time_machine
-    time_machine.travel(datetime.datetime.fromisoformat(os.environ["DIGEST_TEST_NOW"]), tick=True).start()
-"""
 
 ITEM = """<item><title>{title}</title><link>http://example.org/{guid}</link><guid>{guid}</guid>
 <pubDate>{date}</pubDate><description>{text}</description></item>"""
@@ -90,44 +84,17 @@ def env(tmp_path: Path) -> _Env:
     return _Env(tmp_path, config, feed, tmp_path / "data" / "outbox", clean)
 
 
-class _Proc:
-    """A `digest` subprocess whose stderr (the log) goes to a file we poll."""
-
-    def __init__(self, e: _Env, now: str, *args: str, name: str = "serve") -> None:
-        self.log = e.root / f"{name}.log"
-        env = {**e.env, "DIGEST_TEST_NOW": now}
-        cmd = [sys.executable, "-m", "digest", *args, "--config", str(e.config)]
-        with self.log.open("wb") as err:
-            self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.text())
-            if found:
-                return found
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in the log:\n{self.text()}")
-
-    def stop(self) -> int:
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(20)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
+def _proc(e: _Env, now: str, *args: str, name: str = "serve") -> ServeProcess:
+    """`digest serve ARGS` under the test's clock, started at now (ticking)."""
+    env = {"PYTHONPATH": e.env["PYTHONPATH"], "DIGEST_TEST_NOW": now}
+    return ServeProcess(e.config, *args, env=env, name=name)
 
 
 def _emls(e: _Env) -> list[Path]:
     return sorted(e.outbox.glob("*.eml")) if e.outbox.exists() else []
 
 
-def _wait_for_emls(e: _Env, count: int, proc: _Proc, timeout: float = 25) -> list[Path]:
+def _wait_for_emls(e: _Env, count: int, proc: ServeProcess, timeout: float = 25) -> list[Path]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(_emls(e)) < count:
         time.sleep(0.1)
@@ -144,7 +111,7 @@ def _cli(e: _Env, now: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
     # Day 1: started eight seconds before 07:00 Berlin (start-up takes one or two of them);
     # the cron job delivers to the outbox.
-    first = _Proc(env, "2026-11-23T06:59:52+01:00", "serve", "--health-port", "0")
+    first = _proc(env, "2026-11-23T06:59:52+01:00", "--health-port", "0")
     try:
         port = int(first.wait_for(r"event=health host=\S+ port=(\d+)").group(1))
         first.wait_for(r"event=start ")
@@ -170,7 +137,7 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
             ("a2", "Tue, 24 Nov 2026 05:00:00 +0000", "Storm warning for the coast"),
         ],
     )
-    again = _Proc(env, "2026-11-24T09:00:00+01:00", "serve", name="again")
+    again = _proc(env, "2026-11-24T09:00:00+01:00", name="again")
     try:
         again.wait_for(r"event=catch-up digest=morning periods=2026-11-24T07:00\+0100 count=1")
         _wait_for_emls(env, 2, again)
@@ -179,7 +146,7 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
         assert again.stop() == 0
 
     # Restarted once more within the grace window: nothing to catch up, nothing sent.
-    third = _Proc(env, "2026-11-24T09:30:00+01:00", "serve", name="third")
+    third = _proc(env, "2026-11-24T09:30:00+01:00", name="third")
     try:
         third.wait_for(r"event=stage stage=fetch digest=all ")
         # `digest run` while the service runs: handed over, and the period was sent already.
@@ -231,7 +198,7 @@ def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
     (env.root / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
     env.config.write_text(env.config.read_text(encoding="utf-8") + LOOPBACK_FETCH)
-    proc = _Proc(env, "2026-11-23T06:00:00+01:00", "serve", "--stop-timeout", "1")
+    proc = _proc(env, "2026-11-23T06:00:00+01:00", "--stop-timeout", "1")
     try:
         assert _SlowFeed.asked.wait(20), proc.text()
         started = time.monotonic()

@@ -410,6 +410,21 @@ class IngestReport:
 
 
 @dataclass(frozen=True, slots=True)
+class LlmRun:
+    """What the language model did in a digest's latest run (`digest status` shows it).
+
+    Kept for every run that asked it, `digest build` and `run --no-send` included, which
+    leave no row in the runs table.
+    """
+
+    digest: str
+    period_key: str
+    at: datetime  # the wall clock when the summaries were done
+    kind: str  # "run", "run --no-send" or "build"
+    counts: tuple[tuple[str, int], ...]  # llm_generated, llm_fallback_timeout, ...
+
+
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     """A row of the runs table: one digest period and how far it got."""
 

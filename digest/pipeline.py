@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from digest.models import (
     FeedHealth,
     FeedSource,
     IngestReport,
+    LlmRun,
     Progress,
     Rendered,
     RunReport,
@@ -203,6 +205,7 @@ def _run_once(
                 summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
         counts.update(summarizer.counts)
+        _record_llm(store, d.name, key, deps.clock(), options, summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = render.compose_digest(
         d,
@@ -239,7 +242,7 @@ def _run_once(
     if not options.send:
         return report
     if not outputs:
-        return _record_unrendered(store, report, now)
+        return _report_failures(settings, d, _record_unrendered(store, report, now), deps)
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     if not digest.events and not d.send_empty:
@@ -268,6 +271,14 @@ def _record_unrendered(store: Store, report: RunReport, now: datetime) -> RunRep
     if run.finished_at is None:
         store.finish_run(run.id, "failed", report_json(report), now)
     return report
+
+
+def _record_llm(
+    store: Store, digest: str, key: str, at: datetime, options: RunOptions, counts: Counter[str]
+) -> None:
+    """Keep what the model did for `digest status`, whether this run sends or only builds."""
+    kind = "run" if options.send else "run --no-send" if options.fetch else "build"
+    store.record_llm_run(LlmRun(digest, key, at, kind, tuple(sorted(counts.items()))))
 
 
 def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:

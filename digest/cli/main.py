@@ -38,7 +38,13 @@ from digest.cli.common import (
     store_for,
 )
 from digest.cli.handover import hand_over, request_options
-from digest.cli.reports import exit_code, print_ingest, print_problems, print_report
+from digest.cli.reports import (
+    exit_code,
+    print_ingest,
+    print_llm_fallbacks,
+    print_problems,
+    print_report,
+)
 from digest.config import DigestSettings, Settings, parse_duration
 from digest.errors import ConfigError, DigestError, LockError, StoreError
 from digest.models import IngestReport, Progress, RunReport, wall_clock
@@ -101,7 +107,8 @@ QuietOption = Annotated[
         "--quiet",
         "-q",
         help="For cron: print nothing unless something failed in this run (then only that, "
-        "on stderr).",
+        "on stderr), or summaries fell back from the language model for a reason other than "
+        "the fact guard (one line).",
     ),
 ]
 
@@ -258,6 +265,7 @@ def _run_digests(
         for report in reports:
             print_report(report)
     print_problems(None, reports)  # fetch failures are in each digest's report
+    print_llm_fallbacks(reports, quiet)
     raise typer.Exit(exit_code(None, reports))
 
 

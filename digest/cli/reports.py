@@ -2,14 +2,18 @@
 
 stdout gets the summary (nothing with --quiet); stderr gets this run's problems, one named
 line each, with or without --quiet, so a cron job mails its owner only when something went
-wrong. Exit codes: 0 nothing failed in this run, 1 something failed in this run (named on
+wrong. Summaries that fell back from the language model to the extractive ones are one
+warning line on stderr (`digest: DIGEST: llm: 4 of 12 events used the extractive summary:
+timeout 3, guard 1`); the digest was still delivered, so the exit code stays 0. With --quiet
+the line is printed only when a reason other than the fact guard is among them: the guard
+refusing a reply is the guard at work, an endpoint that times out needs its owner. Exit codes: 0 nothing failed in this run, 1 something failed in this run (named on
 stderr), 2 usage or configuration. Feeds waiting out a backoff after earlier errors are no
 failure of this run: the summary names them apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 
 from digest.cli.common import EXIT_FAILED, EXIT_OK, console, err_console
@@ -89,3 +93,42 @@ def print_report(report: RunReport) -> None:
     for note in (report.skipped, *report.notes):
         if note:
             console.print(f"  {note}", markup=False)
+
+
+_LLM_KEPT = ("llm_generated", "llm_retried_then_kept", "llm_cached")
+_LLM_FALLBACK = "llm_fallback_"
+
+
+def llm_fallbacks(counts: Mapping[str, int]) -> dict[str, int]:
+    """Return why events fell back to the extractive summary: {reason: events}, most first."""
+    reasons = {
+        k.removeprefix(_LLM_FALLBACK): n
+        for k, n in counts.items()
+        if k.startswith(_LLM_FALLBACK) and n
+    }
+    return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def llm_events(counts: Mapping[str, int]) -> int:
+    """Return how many events the language model was asked about (or answered from cache)."""
+    return sum(counts.get(k, 0) for k in _LLM_KEPT) + sum(llm_fallbacks(counts).values())
+
+
+def llm_fallback_line(counts: Mapping[str, int]) -> str | None:
+    """Return 'llm: 4 of 12 events used the extractive summary: timeout 3, guard 1', or None."""
+    reasons = llm_fallbacks(counts)
+    if not reasons:
+        return None
+    why = ", ".join(f"{reason} {n}" for reason, n in reasons.items())
+    total = llm_events(counts)
+    return f"llm: {sum(reasons.values())} of {total} events used the extractive summary: {why}"
+
+
+def print_llm_fallbacks(reports: Sequence[RunReport], quiet: bool) -> None:
+    """Print one warning line per digest whose summaries fell back (see the module's doc)."""
+    for r in reports:
+        counts = dict(r.counts)
+        line = llm_fallback_line(counts)
+        if line is None or (quiet and set(llm_fallbacks(counts)) <= {"guard"}):
+            continue
+        err_console.print(f"digest: {r.digest}: {line}", markup=False)

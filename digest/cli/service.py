@@ -27,10 +27,11 @@ from digest.cli.common import (
     load,
     store_for,
 )
+from digest.cli.reports import llm_events, llm_fallbacks
 from digest.config import DigestSettings, Settings, load_settings
 from digest.deliver import ledger
 from digest.errors import ConfigError, LockError
-from digest.models import FeedState, wall_clock
+from digest.models import FeedState, LlmRun, wall_clock
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
@@ -141,6 +142,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     _print_service(settings)
     for d in settings.digests:
         _print_digest(d, store, now)
+        _print_llm(store.last_llm_run(d.name))
     _print_feeds(settings, store.feed_states())
     _print_undelivered(store)
     _print_opt_outs(store)
@@ -185,6 +187,30 @@ def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:
         _say(f"    timings: {timings}")
     for failure in report.get("failures", [])[:10]:
         _say(f"    failed: {failure}")
+
+
+def _print_llm(run: LlmRun | None) -> None:
+    """Say what the language model did in the digest's latest run, sent or only built."""
+    if run is None:
+        return
+    counts = dict(run.counts)
+    total = llm_events(counts)
+    fell_back = llm_fallbacks(counts)
+    kept = total - sum(fell_back.values())
+    line = f"  llm: last {run.kind} {run.period_key} at {run.at:%Y-%m-%d %H:%M} UTC: "
+    if not total:
+        _say(line + "no events")
+        return
+    line += f"{kept} of {total} events summarised by the model"
+    details = [f"{counts[k]} {what}" for k, what in _LLM_DETAILS if counts.get(k)]
+    line += f" ({', '.join(details)})" if details else ""
+    if fell_back:
+        why = ", ".join(f"{reason} {n}" for reason, n in fell_back.items())
+        line += f"; {sum(fell_back.values())} extractive: {why}"
+    _say(line)
+
+
+_LLM_DETAILS = (("llm_retried_then_kept", "after a retry"), ("llm_cached", "from the cache"))
 
 
 def _print_feeds(settings: Settings, states: tuple[FeedState, ...]) -> None:

@@ -40,7 +40,6 @@ class _Models:
 @cache  # the models are read-only once loaded: one copy per process is shared by all calls
 def _models() -> _Models:
     from natasha import (  # type: ignore[import-untyped]  # imported on first use: ~0.5 s
-        MorphVocab,
         NewsEmbedding,
         NewsMorphTagger,
         NewsNERTagger,
@@ -48,7 +47,15 @@ def _models() -> _Models:
     )
 
     embedding = NewsEmbedding()
-    return _Models(Segmenter(), MorphVocab(), NewsMorphTagger(embedding), NewsNERTagger(embedding))
+    return _Models(Segmenter(), vocabulary(), NewsMorphTagger(embedding), NewsNERTagger(embedding))
+
+
+@cache  # one dictionary per process, shared with the fact guard's Russian names
+def vocabulary() -> Any:
+    """Return pymorphy's Russian dictionary as natasha wraps it (cached parses, UD tags)."""
+    from natasha import MorphVocab
+
+    return MorphVocab()
 
 
 def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:

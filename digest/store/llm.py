@@ -1,13 +1,16 @@
-"""Queries for the language-model cache and the daily token count (events' LlmCache)."""
+"""Queries for the language-model cache and the daily token count (events' LlmCache), and
+what the model did in each digest's latest run."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from digest.models import LlmRun
 from digest.store.base import StoreBase
-from digest.store.schema import llm_replies, llm_usage
+from digest.store.schema import llm_replies, llm_runs, llm_usage
 
 
 class LlmQueries(StoreBase):
@@ -45,3 +48,30 @@ class LlmQueries(StoreBase):
                 sa.select(llm_usage.c.tokens).where(llm_usage.c.day == day)
             ).scalar()
         return int(value or 0)
+
+    def record_llm_run(self, run: LlmRun) -> None:
+        """Keep what the model did in a digest's run, in place of its previous run's."""
+        values = {
+            "period_key": run.period_key,
+            "at": run.at,
+            "kind": run.kind,
+            "counts": json.dumps(dict(run.counts)),
+        }
+        with self.begin() as conn:
+            conn.execute(self.insert_ignore(llm_runs).values(digest=run.digest, **values))
+            conn.execute(sa.update(llm_runs).where(llm_runs.c.digest == run.digest).values(values))
+
+    def last_llm_run(self, digest: str) -> LlmRun | None:
+        """Return what the model did in the digest's latest run, or None when it never ran."""
+        with self.begin() as conn:
+            row = conn.execute(sa.select(llm_runs).where(llm_runs.c.digest == digest)).first()
+        if row is None:
+            return None
+        counts = json.loads(row.counts)
+        return LlmRun(
+            digest=row.digest,
+            period_key=row.period_key,
+            at=row.at,
+            kind=row.kind,
+            counts=tuple((str(k), int(v)) for k, v in counts.items()),
+        )

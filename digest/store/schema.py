@@ -3,8 +3,10 @@
 Tables: feeds (state per feed URL), articles (unique on feed+guid and on canonical URL),
 runs (unique on digest+period), deliveries (unique on run+recipient, with the message kept
 in the row: a transactional outbox), digest_events (what each digest showed, so a later
-digest can mark a continuing story as developing), opt_outs (who unsubscribed) and requests
-(runs handed to a running `digest serve`), and store_meta (the database's own identity).
+digest can mark a continuing story as developing), opt_outs (who unsubscribed), requests
+(runs handed to a running `digest serve`), the language model's cache, daily tokens and
+latest run per digest (llm_replies, llm_usage, llm_runs), and store_meta (the database's own
+identity).
 """
 
 from __future__ import annotations
@@ -152,6 +154,18 @@ llm_usage = sa.Table(
     sa.Column("tokens", sa.Integer, nullable=False, default=0),
 )
 
+# What the language model did in each digest's latest run, by outcome (one row a digest):
+# `digest status` shows it for builds and --no-send runs too, which leave no runs row.
+llm_runs = sa.Table(
+    "llm_runs",
+    metadata,
+    sa.Column("digest", sa.Text, primary_key=True),
+    sa.Column("period_key", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, default="{}"),
+)
+
 # Recipients who unsubscribed: digest "*" means from every digest of this database.
 opt_outs = sa.Table(
     "opt_outs",
@@ -176,7 +190,7 @@ requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("result", sa.Text),
-    # Which service took it and the last beat of that service's heartbeat (added by v6): a
+    # Which service took it and the last beat of that service's heartbeat (added by v7): a
     # waiting `digest run` gives up when the beats stop, and a new service fails what a dead
     # one left taken.
     sa.Column("taken_by", sa.Text),
@@ -184,7 +198,7 @@ requests = sa.Table(
 )
 
 # Facts about the database itself: "database_id", a random id written when the schema is
-# made (v6) and copied into the has-runs marker beside an SQLite file, so that a file replaced
+# made (v7) and copied into the has-runs marker beside an SQLite file, so that a file replaced
 # by another database (even a valid, empty one) is told apart from the one the runs were in.
 store_meta = sa.Table(
     "store_meta",
@@ -233,6 +247,10 @@ def _v5(conn: Connection) -> None:
 
 
 def _v6(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[llm_runs])
+
+
+def _v7(conn: Connection) -> None:
     metadata.create_all(conn, tables=[store_meta])
     known = sa.select(store_meta.c.key).where(store_meta.c.key == DATABASE_ID)
     if conn.execute(known).first() is None:
@@ -245,4 +263,4 @@ def _v6(conn: Connection) -> None:
 
 
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)

@@ -12,8 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 FullTextPolicy = Literal["auto", "always", "never"]
+
+
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").casefold()
+    return host.removeprefix("www.").removeprefix("m.")
+
+
+def _same_domain(host: str, other: str) -> bool:
+    """Tell "lenta.ru" and "rss.lenta.ru" (one site's hosts) from two sites."""
+    return host.endswith("." + other) or other.endswith("." + host)
+
+
 # A stage's running commentary, one line per step: a spinner on a terminal, log lines otherwise.
 Progress = Callable[[str], None]
 # What really happens now (mail Date headers, ledger times, retry deadlines). A run's `now`
@@ -106,6 +119,8 @@ class Entry:
     author: str = ""
     image_url: str | None = None
     language: str | None = None
+    # The outlet the item names in its `<source>` (an aggregator's item): "" when none.
+    outlet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +154,32 @@ class Article:
     id: int | None = None
     weight: float = 1.0
     page_pending: bool = False  # its page was deferred: feed text for now, retried next pass
+    # The outlet the item itself names (an aggregator's `<source>`), "" when the feed is it.
+    outlet: str = ""
+
+    @property
+    def site(self) -> str:
+        """Return the host the article's link is on, without "www." or "m."."""
+        return _site(self.url)
+
+    @property
+    def outlet_key(self) -> str:
+        """Return what tells the article's outlet from others: its item's `<source>`, else the
+        site its link is on (one site's topic feeds are one outlet), else its feed's name."""
+        if self.outlet:
+            return "source:" + self.outlet.casefold()
+        return self.site or "feed:" + self.source
+
+    @property
+    def outlet_name(self) -> str:
+        """Return the outlet's name a reader sees: the item's `<source>`; the feed's name when
+        the link is on the feed's own site (or has none); else the link's site."""
+        if self.outlet:
+            return self.outlet
+        here, feed = self.site, _site(self.feed_url)
+        if not here or not feed or here == feed or _same_domain(here, feed):
+            return self.source
+        return here
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +203,20 @@ class Event:
     developing_since: datetime | None = None
     continues: str | None = None
     new_article_ids: tuple[int, ...] = ()
+    # A horoscope, a forecast, an advert, a how-to page: listed after the news (events.rank).
+    not_news: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
-        """Return the distinct source names, in order of first appearance."""
-        return tuple(dict.fromkeys(a.source for a in self.articles))
+        """Return the names of its distinct outlets, in order of first appearance.
+
+        Outlets, not feeds: an aggregator's items from three outlets are three sources, and
+        one site's topic feeds are one.
+        """
+        names: dict[str, str] = {}
+        for a in self.articles:
+            names.setdefault(a.outlet_key, a.outlet_name)
+        return tuple(dict.fromkeys(names.values()))
 
     @property
     def first_seen(self) -> datetime:
@@ -232,6 +282,20 @@ class EventSummary:
     # The model that wrote headline and sentences (checked against the sources by the fact
     # guard); None for the extractive summary, whose sentences are quoted exactly.
     generated_by: str | None = None
+
+    @property
+    def shown(self) -> tuple[Article, ...]:
+        """Return the articles a reader is shown, in the event's order: every one a sentence
+        quotes, and the first of each outlet that no sentence quotes. Each is linked, and
+        key facts are read from these only."""
+        quoted = {s.url for s in self.sentences}
+        outlets = {a.outlet_key for a in self.event.articles if a.url in quoted}
+        out: list[Article] = []
+        for a in self.event.articles:
+            if a.url in quoted or a.outlet_key not in outlets:
+                out.append(a)
+                outlets.add(a.outlet_key)
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,11 +418,16 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class MergeStep:
-    """One merge inside an event: an article of each side and their mean similarity then."""
+    """One merge inside an event: an article of each side and their mean similarity then.
+
+    `meaning` is the mean cosine of the two sides' meaning vectors (what they are about,
+    whatever words they use), None where their language has no word vectors.
+    """
 
     left: str
     right: str
     similarity: float
+    meaning: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

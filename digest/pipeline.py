@@ -58,6 +58,9 @@ class Deps:
     # The wall clock, for what really happens now (mail Date, ledger times, retry deadlines);
     # a run's `now` may be a past period's time (catch-up, --as-of).
     clock: Clock = wall_clock
+    # Shown each digest once composed, before it is rendered: `digest eval reader` audits
+    # what a subscriber reads from the very digest a run builds.
+    on_digest: Callable[[Digest], None] = field(default=lambda _digest: None)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ def _run_once(
         found, why = events.find_events_explained(
             articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
         )
+        found, why = events.news_first(found, why, d.not_news)
     counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
@@ -217,6 +221,7 @@ def _run_once(
         period=deliver.period_time(key),
     )
     counts["events"] = len(digest.events)
+    deps.on_digest(digest)
     if d.images and deps.fetch_image is None:
         deps = replace(deps, fetch_image=image_fetcher(settings))
     renders = _Renders(d, digest, deps)

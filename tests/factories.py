@@ -242,8 +242,9 @@ def make_article(source: str, title: str, i: int, language: str, when: datetime)
 
 
 def _host(source: str) -> str:
+    """Return a host per source: each outlet is on its own site, as outlets are counted."""
     ascii_name = "".join(c for c in source.lower() if c.isalnum() and c.isascii())
-    return f"{ascii_name or 'source'}.example"
+    return f"{ascii_name or f'source{zlib.crc32(source.encode()) % 10**6}'}.example"
 
 
 def make_summary(story: _Story, n: int, language: str, *, suffix: str = "") -> EventSummary:

@@ -82,7 +82,8 @@ def print_report(report: RunReport) -> None:
         console.print(f"  event {why.key}: {why.articles} articles: {why.headline}", markup=False)
         console.print(f"    shared terms: {', '.join(why.terms) or '-'}", markup=False)
         for step in why.merges:
-            line = f"    merged at {step.similarity:.3f}: {step.left} + {step.right}"
+            meaning = "" if step.meaning is None else f" (meaning {step.meaning:.2f})"
+            line = f"    merged at {step.similarity:.3f}{meaning}: {step.left} + {step.right}"
             console.print(line, markup=False)
     for delivery in report.deliveries:
         where = f" -> {delivery.path}" if delivery.path else ""

@@ -116,6 +116,8 @@ class DigestSettings:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     summarizer: Literal["extractive", "llm"] = "extractive"
+    # Horoscopes, forecasts, adverts, how-to pages: after the news, left out, or in rank.
+    not_news: Literal["last", "drop", "keep"] = "last"
     send_empty: bool = False  # mail a period with no stories (default: skip it)
     report_to: str | None = None  # the operator's address for a run's failures, named
 
@@ -418,6 +420,9 @@ def _digest(file: str, index: int, table: Any, base: Path) -> DigestSettings:
         ),
         send_empty=r.get("send_empty", bool, False),
         report_to=r.get("report_to", str, None),
+        not_news=cast(
+            Literal["last", "drop", "keep"], r.choice("not_news", ("last", "drop", "keep"), "last")
+        ),
     )
     if s.templates_dir is not None and not _is_dir(s.templates_dir):
         raise r.fail("templates_dir", f"{s.templates_dir} is not a directory")

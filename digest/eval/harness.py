@@ -11,13 +11,13 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from digest.errors import EvalError
-from digest.events import PARAMS, Params, find_facts, summarize
+from digest.events import PARAMS, Params, find_facts, rank, summarize
 from digest.events import cluster as events
 from digest.models import Article, Event, EventSummary
 from digest.text import detect_language, split_sentences, stem_words
@@ -30,6 +30,7 @@ _REQUIRED = {
     "pairs": ("a", "b", "same_event"),
     "facts": ("text", "people", "organisations", "places"),
     "background": ("text",),
+    "news": ("title", "text", "category"),
 }
 
 
@@ -296,3 +297,43 @@ def iter_rows(results: dict[str, Scores]) -> Iterator[str]:
     for name, scores in results.items():
         figures = "  ".join(f"{k} {v:>7}" for k, v in scores.rounded().items())
         yield f"{name:<15} {figures}"
+
+
+# --- news or not --------------------------------------------------------------------------
+
+NOT_NEWS = "not_news"  # the label of pages that are not news in the categories format
+
+
+def score_news(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return precision/recall/F1 of "not news" per language and overall, for the title rules
+    alone and for titles with the lead; and the pages each flagged that are labelled news.
+
+    A page is not news when labelled `not_news`; the figures compare with that label only
+    (a set may label a horoscope or a forecast otherwise, and those are listed apart).
+    """
+    methods: dict[str, Callable[[Article], str]] = {
+        "title": lambda a: rank.not_news_kind(replace(a, text="")),
+        "title+lead": rank.not_news_kind,
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, method in methods.items():
+        tallies: dict[str, list[int]] = {}
+        flagged: list[str] = []
+        for index, item in enumerate(items):
+            article = article_from(item, index)
+            kind = method(article)
+            gold = item["category"] == NOT_NEWS
+            for group in (article.language, "all"):
+                t = tallies.setdefault(group, [0, 0, 0])  # right, predicted, gold
+                t[0] += bool(kind) and gold
+                t[1] += bool(kind)
+                t[2] += gold
+            if kind and not gold:
+                flagged.append(
+                    f"{item.get('id', index)} [{item['category']}] {kind}: {article.title}"
+                )
+        figures = {
+            g: _prf(t[0], t[1], t[0], t[2]) | {"pages": t[2]} for g, t in sorted(tallies.items())
+        }
+        out[name] = {"figures": figures, "flagged_news": flagged}
+    return out

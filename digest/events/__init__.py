@@ -2,7 +2,8 @@
 
 The text toolkit underneath (language, sentences, stems, caps, credits) is `digest.text`;
 `find_events` clusters a period's articles into events across sources and ranks them
-(`find_events_explained` also says why each event's articles were joined);
+(`find_events_explained` also says why each event's articles were joined), `news_first`
+puts horoscopes, forecasts and adverts after the news;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
 (`find_violations`) checks against the sources. The `digest eval` harness that scores
@@ -20,16 +21,23 @@ from typing import TYPE_CHECKING
 from digest import lazy_exports
 
 if TYPE_CHECKING:
-    from digest.events.cluster import find_events, find_events_explained, past_event_from
+    from digest.events.cluster import (
+        cluster_features,
+        find_events,
+        find_events_explained,
+        past_event_from,
+    )
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
     from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.rank import news_first
     from digest.events.rules import RulesOutcome, apply_rules
-    from digest.events.similarity import PARAMS, Params
+    from digest.events.similarity import PARAMS, Params, article_features
     from digest.events.summarize import Summarizer, default_summarizer
 
 # Where each public name lives; `__getattr__` imports that module on first use.
 _HOMES = {
+    "cluster_features": "digest.events.cluster",
     "find_events": "digest.events.cluster",
     "find_events_explained": "digest.events.cluster",
     "past_event_from": "digest.events.cluster",
@@ -37,10 +45,12 @@ _HOMES = {
     "find_violations": "digest.events.guard",
     "LlmSummarizer": "digest.events.llm",
     "check_endpoint": "digest.events.llm",
+    "news_first": "digest.events.rank",
     "RulesOutcome": "digest.events.rules",
     "apply_rules": "digest.events.rules",
     "PARAMS": "digest.events.similarity",
     "Params": "digest.events.similarity",
+    "article_features": "digest.events.similarity",
     "Summarizer": "digest.events.summarize",
     "default_summarizer": "digest.events.summarize",
 }
@@ -52,12 +62,15 @@ __all__ = [
     "RulesOutcome",
     "Summarizer",
     "apply_rules",
+    "article_features",
     "check_endpoint",
+    "cluster_features",
     "default_summarizer",
     "find_events",
     "find_events_explained",
     "find_facts",
     "find_violations",
+    "news_first",
     "past_event_from",
 ]
 

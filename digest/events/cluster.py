@@ -13,9 +13,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from digest.events.explain import explain_groups
+from digest.events.rank import importance
 from digest.events.similarity import (
     PARAMS,
     Features,
@@ -26,8 +28,6 @@ from digest.events.similarity import (
 from digest.events.text import event_features
 from digest.models import Article, Event, EventExplanation, EventSummary, PastEvent
 
-# Recency half-life for ranking: a story from 12 h ago counts half as much as a fresh one.
-RECENCY_HALF_LIFE_HOURS = 12.0
 # Share of a past event's terms that a new event must repeat to count as its continuation.
 CONTINUES_MIN_OVERLAP = 0.4
 TERMS_PER_EVENT = 20
@@ -125,32 +125,38 @@ def _root(parent: dict[int, int], i: int) -> int:
 def _attach_loners(
     labels: list[int],
     edges: dict[int, dict[int, float]],
-    floor: float,
+    threshold: float,
     merges: list[Merge] | None = None,
-    margin: float = 0.0,
 ) -> None:
-    """Move each lone article into the cluster it is most similar to on average, if >= floor.
+    """Move each lone article into the story it is most similar to, if that is >= threshold.
 
-    A short article has few terms and so a low cosine to everything: it gets a lower bar,
-    but only to join an existing story, never to make a new one with another loner.
+    Compared with the story as a whole (the centroid of its articles), not with each of its
+    articles in turn: a short report matches the story's sum, but no single long telling of
+    it well. With unit vectors, cos(x, centroid) = sum of x's similarities to the members
+    divided by the centroid's length, sqrt(k + twice the members' similarities to each other).
+    The bar is the merge threshold itself: attaching is never easier than merging.
     """
-    members: dict[int, int] = {}
-    for label in labels:
-        members[label] = members.get(label, 0) + 1
+    members: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
-        if members[label] > 1:
+        members.setdefault(label, []).append(i)
+    inner: dict[int, float] = {}
+    for label, group in members.items():
+        if len(group) > 1:
+            inside = set(group)
+            inner[label] = sum(s for i in group for j, s in edges[i].items() if j in inside)
+    for i, label in enumerate(labels):
+        if len(members[label]) > 1:
             continue
         sums: dict[int, float] = {}
         for j, s in edges[i].items():
-            if members[labels[j]] > 1:
+            if labels[j] in inner:
                 sums[labels[j]] = sums.get(labels[j], 0.0) + s
-        best = max(sums, key=lambda c: sums[c] / members[c], default=None)
-        if best is not None and sums[best] / members[best] >= floor + margin / math.sqrt(
-            members[best]
-        ):
+        scores = {c: v / math.sqrt(len(members[c]) + inner[c]) for c, v in sums.items()}
+        best = max(scores, key=lambda c: scores[c], default=None)
+        if best is not None and scores[best] >= threshold:
             labels[i] = best
             if merges is not None:
-                merges.append((best, i, sums[best] / members[best]))
+                merges.append((best, i, scores[best]))
 
 
 def cluster_features(
@@ -162,23 +168,21 @@ def cluster_features(
     """Return a cluster label per article from precomputed features (cross-validation reuses them)."""
     edges = similarity_edges(articles, features, params)
     labels = average_linkage(edges, params.threshold, merges, params.margin)
-    _attach_loners(
-        labels,
-        edges,
-        params.attach_share * params.threshold,
-        merges,
-        params.attach_share * params.margin,
-    )
+    _attach_loners(labels, edges, params.threshold, merges)
     return labels
 
 
 def cluster_articles(
-    articles: Sequence[Article], params: Params = PARAMS, merges: list[Merge] | None = None
+    articles: Sequence[Article],
+    params: Params = PARAMS,
+    merges: list[Merge] | None = None,
+    features: Features | None = None,
 ) -> list[list[int]]:
     """Return the articles' indices grouped into events, each group in publish order."""
     if not articles:
         return []
-    labels = cluster_features(articles, article_features(articles), params, merges)
+    features = features if features is not None else article_features(articles)
+    labels = cluster_features(articles, features, params, merges)
     groups: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         groups.setdefault(label, []).append(index)
@@ -196,13 +200,8 @@ def event_terms(articles: Sequence[Article], limit: int = TERMS_PER_EVENT) -> tu
 
 
 def _score(event: Event, now: datetime, tag_weights: Mapping[str, float]) -> float:
-    """Return the rank score: distinct sources, feed weight, tag weight and recency."""
-    hours = max(0.0, (now - event.last_seen).total_seconds() / 3600.0)
-    recency = 0.5 ** (hours / RECENCY_HALF_LIFE_HOURS)
-    feed_weight = max(a.weight for a in event.articles)
-    tag_weight = max((tag_weights.get(t, 1.0) for t in event.tags), default=1.0)
-    breadth = 1.0 + math.log2(len(event.sources)) + 0.1 * math.log2(len(event.articles))
-    return round(float(breadth * feed_weight * tag_weight * (0.5 + 0.5 * recency)), 6)
+    """Return the rank score (events.rank: outlets, weights, names and novelty)."""
+    return importance(event, now, tag_weights)
 
 
 def _overlap(event: Event, terms: set[str], old: PastEvent) -> float:
@@ -237,16 +236,16 @@ def _finish(
     if old is None:
         return Event(key=event.key, articles=event.articles, score=_score(event, now, weights))
     seen = set(old.article_urls)
-    return Event(
+    developing = Event(
         key=old.key,  # the story keeps its identity across digests
         articles=event.articles,
-        score=_score(event, now, weights),
         developing_since=min(old.first_seen, event.first_seen),
         continues=old.key,
         new_article_ids=tuple(
             a.id for a in event.articles if a.url not in seen and a.id is not None
         ),
     )
+    return replace(developing, score=_score(developing, now, weights))  # novelty counts
 
 
 def find_events(
@@ -285,7 +284,8 @@ def _find(
     params: Params,
     merges: list[Merge] | None,
 ) -> tuple[tuple[Event, ...], tuple[EventExplanation, ...]]:
-    groups = cluster_articles(articles, params, merges)
+    features = article_features(articles) if articles else None
+    groups = cluster_articles(articles, params, merges, features)
     events = [
         Event(key=event_key([articles[i] for i in g]), articles=tuple(articles[i] for i in g))
         for g in groups
@@ -298,7 +298,8 @@ def _find(
     )
     if merges is None:
         return tuple(found[i] for i in order), ()
-    why = explain_groups(articles, groups, merges, [e.key for e in found])
+    meaning = features.meaning if features is not None else None
+    why = explain_groups(articles, groups, merges, [e.key for e in found], meaning)
     return tuple(found[i] for i in order), tuple(why[i] for i in order)
 
 

@@ -76,16 +76,24 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
             kind = _KINDS[span.type]
             if kind == "people" and _plural(span):
                 continue  # "Ямадаевы": a family
+            if _not_a_name(models.vocab, span, kind):
+                continue
             if len(span.tokens) == 1 and _common_word(models.vocab, span.tokens[0], text, kind):
                 continue
             # "Овечкин, Федоров", "Эль Сальвадор • Эфиопия": a list read as one name
             subject = bool(_COPULA.match(text, span.stop))
             nominative = _nominative(models.vocab, span.tokens, kind, subject)
+            street = _STREET.search(text, max(0, span.start - 20), span.start)
+            if kind == "places" and street and _genitive(span):
+                # «на улице Карбышева»: the street is the place, named after someone
+                nominative = f"{_STREETS[street.group(1).lower()].capitalize()} {span.text}"
             if kind == "organisations" and index + 1 < len(spans):
                 nominative += _complement(text, span, spans[index + 1])
             for name in _LIST.split(nominative):
                 if kind == "people" and len(name.split()) > 3:
                     continue  # "Ким Чен Ир Ким Ир Сен": names run together
+                if name[:1].islower() and not _PARTICLE_START.match(name):
+                    continue  # «спорта и туризма ДНР» of «Министерства молодежи, спорта…»
                 if len(name) > 1:
                     name = _quoted(name)
                     union = kind == "places" and _fold(name) in _UNIONS
@@ -128,11 +136,46 @@ def _common_word(vocab: Any, token: Any, text: str, kind: str = "") -> bool:
     tag = forms[0].tag
     if any(g in tag for g in _PROPER):
         return False
+    if all(f.is_known and f.pos not in ("NOUN", "PROPN", "ADJ") for f in forms):
+        return True  # «Откроет»: a verb opening a sentence whose full stop was lost
     if kind == "places" and forms[0].normal_form in _GENERIC_PLACES:
         return True
     return forms[0].pos == "ADJ" or bool(
         _SENTENCE_START.search(text[max(0, token.start - 4) : token.start])
     )
+
+
+_PARTICLE_START = re.compile(r"^(?:аль|эль|ибн|бин|бен|де|ди|да|дю|ван|фон|ла|ле)\b")
+
+
+def _not_a_name(vocab: Any, span: Any, kind: str) -> bool:
+    """Tell a span the NER took for a name that a reader would not: a lower-case word
+    («улица», «вознаграждение»), a place in capitals (a wire dateline, «МОСКВА»), a person
+    who is a thing («Тойота»)."""
+    words = [t.text for t in span.tokens if any(c.isalpha() for c in t.text)]
+    if not words:
+        return True
+    if kind == "people" and any(w[0].islower() and not _PARTICLE_START.match(w) for w in words):
+        return True  # «Начислено вознаграждение»: every word of a person's name is capitalised
+    if words[0][0].islower() and not _PARTICLE_START.match(words[0]):
+        return True
+    if kind == "places" and all(w.isupper() for w in words) and sum(map(len, words)) > 4:
+        return True  # «МОСКВА, 17 ноя»: capitals name a dateline or a headline, not a place
+    if kind == "people" and len(words) == 1:
+        forms = vocab(words[0].lower())
+        return bool(forms) and all(f.is_known and not _proper(f) for f in forms)
+    return False
+
+
+def _proper(form: Any) -> bool:
+    return any(g in form.tag for g in _PROPER)
+
+
+def _role_word(vocab: Any, token: Any) -> bool:
+    """Tell a word that says what someone is, opening a person's span: «Южноафриканец
+    Клаасен», «Полузащитник Кроос». The dictionary knows it, and not as a name."""
+    forms = vocab(str(token.text).lower())
+    return bool(forms) and all(f.is_known and f.pos == "NOUN" and not _proper(f) for f in forms)
 
 
 def _quoted(name: str) -> str:
@@ -187,6 +230,23 @@ def _tag_morphology(doc: Any, tagger: Any) -> None:
             target.pos, target.feats = source.pos, source.feats
 
 
+# A street named after someone or something keeps its name in the genitive: «улица Карбышева».
+_STREETS = {
+    "улиц": "улица",
+    "проспект": "проспект",
+    "переул": "переулок",
+    "бульвар": "бульвар",
+    "площад": "площадь",
+    "набережн": "набережная",
+    "шоссе": "шоссе",
+}
+_STREET = re.compile(r"\b(улиц|проспект|переул|бульвар|площад|набережн|шоссе)[а-я]*[ \xa0]+$", re.I)
+
+
+def _genitive(span: Any) -> bool:
+    return all(t.feats.get("Case") == "Gen" for t in span.tokens if t.pos in ("NOUN", "PROPN"))
+
+
 # "X — кандидат": a name before a dash is the subject of the sentence, so nominative.
 _COPULA = re.compile(r"[ \xa0]+[—–][ \xa0]")
 
@@ -200,34 +260,63 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False)
     (natasha's own normaliser inflects every word without a syntax parse, and needs the
     dictionary's gender to match, which foreign surnames lack: «Обамы» stayed «Обамы».)
     """
-    from natasha.shape import recover_shape  # type: ignore[import-untyped]
 
     out: list[str] = []
-    inflect, stop = True, None
-    agreed = ({"Case": "Nom"} if subject else _agreement(tokens)) if kind == "people" else {}
+    inflect, stop, head = True, None, -1
+    if kind == "people":
+        while len(tokens) > 1 and _role_word(vocab, tokens[0]):
+            tokens = tokens[1:]
+    subject = subject and all(_may_be_nominative(vocab, t) for t in tokens)
+    agreed = ({"Case": "Nom"} if subject else _agreement(vocab, tokens)) if kind == "people" else {}
     for index, token in enumerate(tokens):
         if kind == "people" and _initial_or_patronymic(vocab, tokens, index):
             continue
+        if token.pos == "CCONJ" and head == index - 1:
+            inflect = True  # «Боснии и Герцеговины»: two heads, both in the nominative
         word = _inflect(vocab, token, kind, agreed) if inflect else token.text
         if not word:
             return ""
         glued = stop == token.start and out  # "О’Рейли", "Формулы-1": no space inside
-        out.append(("" if glued or not out else " ") + recover_shape(word, token.text))
+        out.append(("" if glued or not out else " ") + _shape(word, token.text))
         stop = token.stop
-        if kind != "people" and token.pos in ("NOUN", "PROPN"):
-            inflect = False  # the head noun: the rest is its complement
+        if kind != "people" and inflect and token.pos in ("NOUN", "PROPN"):
+            inflect, head = False, index  # the head noun: the rest is its complement
     return _tidy("".join(out))
 
 
-def _agreement(tokens: list[Any]) -> dict[str, str]:
+_ACRONYM_CASE = re.compile(r"^([A-ZА-ЯЁ]{2,})[а-яё]{1,3}$")
+
+
+def _shape(word: str, text: str) -> str:
+    """Return the word in the text's letter case; an acronym with a case ending («ГИТИСа»,
+    «ЦУМа») is the acronym («ГИТИС»), not a lower-case word."""
+    from natasha.shape import recover_shape  # type: ignore[import-untyped]
+
+    acronym = _ACRONYM_CASE.match(text)
+    if acronym and word.upper().startswith(acronym.group(1)):
+        return acronym.group(1)
+    return str(recover_shape(word, text))
+
+
+def _may_be_nominative(vocab: Any, token: Any) -> bool:
+    """Tell whether the dictionary reads a word as a nominative at all («Петером» it never
+    does: such a name before a dash is no subject)."""
+    forms = [f for f in vocab(str(token.text).lower()) if f.pos in ("NOUN", "PROPN", "ADJ")]
+    return not forms or any(f.feats.get("Case") == "Nom" for f in forms)
+
+
+def _agreement(vocab: Any, tokens: list[Any]) -> dict[str, str]:
     """Return the case and gender that all words of a person's name share.
 
     The tagger reads each word alone and disagrees with itself («Валерия» Gen Masc,
-    «Касамара» Nom Fem); a name's words agree, so a nominative word makes all nominative,
-    and the first name, which the tagger knows best, gives case and gender otherwise.
+    «Касамара» Nom Fem); a name's words agree, so a nominative word makes all nominative
+    unless the dictionary reads another word as never nominative («Айсена» of «Айсена
+    Гоголева»), and the first name, which the tagger knows best, gives case and gender
+    otherwise.
     """
     feats = [t.feats or {} for t in tokens]
-    if any(f.get("Case") == "Nom" for f in feats):
+    nominative = all(_may_be_nominative(vocab, t) for t in tokens)
+    if nominative and any(f.get("Case") == "Nom" for f in feats):
         return {"Case": "Nom"}
     first = feats[0]
     return {k: first[k] for k in ("Case", "Gender") if k in first}
@@ -243,17 +332,45 @@ def _initial_or_patronymic(vocab: Any, tokens: list[Any], index: int) -> bool:
     return bool(forms) and "Patr" in forms[0].tag
 
 
+_NOUNS = ("NOUN", "PROPN")
+# The dictionary's tags of a name of each kind: among its guesses, such a form wins.
+_NAMED_TAGS = {
+    "people": ("Name", "Surn", "Patr"),
+    "places": ("Geox",),
+    "organisations": ("Orgn", "Abbr", "Trad"),
+}
+
+
+def _pos_match(form: Any, token: Any) -> bool:
+    """Tell whether a dictionary form is the part of speech the tagger read (a proper noun is
+    a noun to the dictionary; a participle in a name, «Соединенных», is its verb)."""
+    return form.pos == token.pos or (form.pos in _NOUNS and token.pos in _NOUNS)
+
+
 def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
-    """Return one word in the nominative, keeping its number (and gender when the form has one)."""
+    """Return one word in the nominative, keeping its number (and gender when the form has one).
+
+    The dictionary's guesses for a word it does not know are many («Сосиным» may be an
+    adjective «сосиный» or the surname «Сосин»): the form of the tagger's part of speech
+    wins, a name's form first. When no form fits, the word is kept as the text has it: a
+    form the text never uses would be a name nobody printed.
+    """
     word, feats = str(token.text).lower().replace("ё", "е"), {**(token.feats or {}), **agreed}
     case = feats.get("Case")
-    if token.pos not in ("NOUN", "PROPN", "ADJ") or case in (None, "Nom"):
+    participle = token.pos == "VERB" and feats.get("VerbForm") == "Part"
+    if (token.pos not in ("NOUN", "PROPN", "ADJ") and not participle) or case in (None, "Nom"):
         return word
-
-    def fit(form: Any) -> tuple[bool, bool]:
-        return form.feats.get("Gender") == feats.get("Gender"), form.pos == token.pos
-
+    if "-" in word and kind == "people":
+        return _inflect_parts(vocab, token, kind, agreed)
     candidates = vocab(word)
+    if any("Fixd" in f.tag and any(g in f.tag for g in _NAMED_TAGS[kind]) for f in candidates):
+        return word  # «Гачечиладзе», «Монтойя»: a name that does not decline
+
+    def fit(form: Any) -> tuple[bool, bool, bool, bool]:
+        named = any(g in form.tag for g in _NAMED_TAGS[kind])
+        gender = form.feats.get("Gender") == feats.get("Gender")
+        return _pos_match(form, token), gender, named, bool(form.is_known)
+
     masculine = feats.get("Gender") == "Masc" and _MASC_ENDING.search(word)
     if masculine and not any(f.is_known for f in candidates):
         # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
@@ -265,16 +382,36 @@ def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
         if f.feats.get("Case") == case
         and f.feats.get("Number") == feats.get("Number")
         and "Supr" not in f.tag  # pymorphy inflects «высшей» to «высочайшая»
+        and (f.is_known or _pos_match(f, token))  # a guess of another part of speech: unsure
     ]
     for form in sorted(forms, key=fit, reverse=True):
         nominative = form.inflect({"Nom"})
         if nominative:
             return str(nominative.word).replace("ё", "е")
-    if token.pos == "ADJ":
+    if token.pos == "ADJ" or (kind == "people" and _ADJECTIVAL_SURNAME.search(word)):
         return _adjective(word, feats.get("Gender"))
     # No nominative found, and the ending says the word is not one: a wrong form is worse
     # than no name ("Гаваны", "Викиновостям").
     return "" if _OBLIQUE.search(word) else word
+
+
+class _Part:
+    """One part of a hyphenated name, read as a word of its own («Хуана» of «Хуана-Себастьяна»)."""
+
+    def __init__(self, text: str, token: Any) -> None:
+        self.text, self.pos, self.feats = text, token.pos, token.feats
+
+
+def _inflect_parts(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
+    """Return a hyphenated name with each part in the nominative: «Хуан-Себастьян».
+
+    The dictionary reads such a word by its last part and keeps the first as written
+    («Хуана-Себастьян»); a part that cannot be inflected keeps the whole word as found.
+    """
+    parts = [_inflect(vocab, _Part(p, token), kind, agreed) for p in str(token.text).split("-")]
+    if not all(parts):
+        return str(token.text).lower().replace("ё", "е")
+    return "-".join(parts)
 
 
 # Nominative endings of adjectives by gender, after the letters that decide the spelling.
@@ -295,6 +432,8 @@ def _adjective(word: str, gender: str | None) -> str:
     return word
 
 
+# A woman's surname that declines as an adjective: «Осадчей» of «Осадчая», «Бельской».
+_ADJECTIVAL_SURNAME = re.compile(r"(?:ск|цк|[жшчщ])(?:ой|ей)$")
 _OBLIQUE = re.compile(r"(?:ы|ой|ом|ем|ам|ям|ах|ях|ами|ями|ою|ею|ью|ого|ему|ому)$")
 # Oblique endings of a masculine foreign surname ending in a consonant.
 _MASC_ENDING = re.compile(r"(?<=\w\w\w[бвгджзклмнпрстфхцчшщ])(?:ом|ем|а|у|е)$")

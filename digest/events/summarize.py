@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from digest.text import (
     shorten,
     split_sentences,
     strip_inline_credits,
+    strip_wire,
     tokenize,
 )
 
@@ -70,10 +71,12 @@ class Candidate:
 
 
 def story_paragraphs(article: Article) -> list[str]:
-    """Return the article's paragraphs without photo credits and the captions before the lead."""
+    """Return the article's paragraphs without photo credits, the captions before the lead,
+    datelines and promotion tails (text stored before fetch removed them reads the same)."""
     out: list[str] = []
     for paragraph in article.text.split("\n"):
-        if paragraph.strip() and not is_credit_or_caption(paragraph, leading=not out):
+        paragraph = strip_wire(paragraph, first=not out) if paragraph.strip() else ""
+        if paragraph and not is_credit_or_caption(paragraph, leading=not out):
             out.append(strip_inline_credits(paragraph))
     return out
 
@@ -83,7 +86,7 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
     for number, paragraph in enumerate(story_paragraphs(article)):
-        for sentence in split_sentences(paragraph, article.language):
+        for sentence in _with_answers(paragraph, split_sentences(paragraph, article.language)):
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
                 continue
             if len(sentence.split()) < _MIN_WORDS or sentence.endswith((":", "…", "...")):
@@ -95,9 +98,39 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     return out
 
 
+_ANSWER = re.compile(r"^[—–-]\s")
+
+
+def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
+    """Return the sentences with each interview question joined to the answer after it.
+
+    "Каких принципов придерживается банк? — Во многом успех…": a question quoted without
+    its answer tells the reader nothing, and the answer alone has lost what it answers.
+    Both are one exact span of the paragraph; a pair too long to quote whole is skipped.
+    """
+    out: list[str] = []
+    skip = False
+    at = 0
+    for i, sentence in enumerate(sentences):
+        start = paragraph.find(sentence, at)
+        at = start + len(sentence) if start >= 0 else at
+        if skip:
+            skip = False
+            continue
+        nxt = sentences[i + 1] if i + 1 < len(sentences) else ""
+        if sentence.endswith("?") and _ANSWER.match(nxt) and start >= 0:
+            end = paragraph.find(nxt, at)
+            if end >= 0 and end + len(nxt) - start <= MAX_SENTENCE_CHARS:
+                out.append(paragraph[start : end + len(nxt)])
+            skip = True
+            continue
+        out.append(sentence)
+    return out
+
+
 def _quote(candidate: Candidate) -> SummarySentence:
     a = candidate.article
-    return SummarySentence(text=candidate.text, source=a.source, url=a.url, article_id=a.id)
+    return SummarySentence(text=candidate.text, source=a.outlet_name, url=a.url, article_id=a.id)
 
 
 # A sentence that opens with a pronoun needs its story: "She will make her second appearance…"
@@ -125,7 +158,7 @@ def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
                 if headline and _PRONOUN.match(label):
                     label = f"{headline}: {label}"
                 items.append(
-                    DatedItem(item.when, label, item.text, a.source, a.url, item.approximate)
+                    DatedItem(item.when, label, item.text, a.outlet_name, a.url, item.approximate)
                 )
     return tuple(sorted(items, key=lambda i: i.when))
 
@@ -199,22 +232,35 @@ def choose_sentences(event: Event, count: int) -> list[Candidate]:
     return [pool[i] for i in chosen]
 
 
-def event_facts(event: Event) -> KeyFacts:
-    """Return the key facts of the event, read from the text its summary is quoted from."""
-    texts = ["\n".join(story_paragraphs(a)) for a in event.articles[:FACT_ARTICLES]]
-    return find_facts(texts, event.articles[0].language)
+def event_facts(event: Event, shown: Sequence[Article] = ()) -> KeyFacts:
+    """Return the key facts of the event, read from the articles a reader is shown (the
+    first ones when none are given): no fact is quoted from an article not linked.
+
+    The event's own outlets are left out of them; its titles tell which lower-case words
+    of a machine translation are names.
+    """
+    articles = list(shown or event.articles)[:FACT_ARTICLES]
+    texts = ["\n".join(story_paragraphs(a)) for a in articles]
+    suffixes = _feed_suffixes(event)
+    names = {n for a in articles for n in outlets(a, suffixes) if n}
+    titles = [a.title for a in articles]
+    return find_facts(texts, event.articles[0].language, outlets=names, titles=titles)
 
 
 def _finish(event: Event, chosen: Sequence[Candidate]) -> EventSummary:
     headline = representative_title(event) or (chosen[0].text if chosen else "")
-    return EventSummary(
+    summary = EventSummary(
         event=event,
         headline=headline,
         sentences=tuple(_quote(c) for c in chosen),
-        # Titles are left out: headline case capitalises every word, names or not.
-        facts=event_facts(event),
-        dates=event_dates(event, headline),
         image_url=next((a.image_url for a in event.articles if a.image_url), None),
+    )
+    # Facts and dates come from the articles the reader is shown (and can follow) only.
+    shown = summary.shown
+    return replace(
+        summary,
+        facts=event_facts(event, shown),
+        dates=event_dates(replace(event, articles=shown), headline),
     )
 
 

@@ -113,6 +113,7 @@ def _article(
         tags=source.tags,
         image_url=entry.image_url,
         weight=source.weight,
+        outlet=entry.outlet,
     )
 
 

@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from digest.errors import ExtractError
-from digest.text import is_credit_or_caption, strip_inline_credits
+from digest.text import is_credit_or_caption, strip_inline_credits, strip_wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +238,10 @@ def _clean_paragraphs(paragraphs: list[str], title: str) -> str:
 
 
 def _clean_paragraph(paragraph: str, leading: bool) -> str:
-    if is_credit_or_caption(paragraph, leading):
+    # Datelines, credits, counters and promotion tails go first: «Фото предоставлено
+    # пресс-службой… В день рождения…» is a credit before a story, not a credit line.
+    paragraph = strip_wire(paragraph, first=leading)
+    if not paragraph or is_credit_or_caption(paragraph, leading):
         return ""
     if len(paragraph) < 200 and _BOILERPLATE.match(paragraph):
         return ""
@@ -299,5 +302,24 @@ def _drop_title(paragraphs: list[str], title: str) -> list[str]:
         head = first[: len(candidate)].casefold() == candidate.casefold()
         if head and first_key.startswith(key + " "):
             rest = first[len(candidate) :].lstrip(" .:—–-")
+            if not opens_sentence(first[len(candidate) :]):
+                # «В Иванове задержали банду мошенников, которые действовали…»: the lead
+                # begins with the title's words; cutting them would leave «, которые…».
+                return paragraphs
             return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
     return paragraphs
+
+
+def opens_sentence(after_title: str) -> bool:
+    """Tell whether what follows a title at the start of the lead is a sentence of its own.
+
+    The title stood apart when a full stop, a colon or a dash follows it, or when the text
+    goes on with a capital letter, a digit or an opening quote ("Title Lead…" as pages glue
+    them); a comma or a small letter means the title's words began the lead's sentence.
+    """
+    rest = after_title.lstrip()
+    if not rest:
+        return True
+    if rest[0] in ".:—–-|!?":
+        return True
+    return rest[0].isupper() or rest[0].isdigit() or rest[0] in "«\"“„'("

@@ -29,6 +29,7 @@ from lxml import etree
 from digest.errors import ParseError
 from digest.fetch.plainrss import read_plain_rss
 from digest.models import Entry, FeedSource, FetchResult, ParsedFeed
+from digest.text import MAX_SOURCE_CHARS, shorten
 
 _SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]{2,8});")
@@ -172,7 +173,15 @@ def _entry(entry: Mapping[str, Any], feed_url: str, base: str, now: datetime) ->
         author=plain_text(str(raw.get("author", "") or "")),
         image_url=_image(raw, base),
         language=_language(dict.get(detail, "language") if detail else None),
+        outlet=_outlet(raw.get("source")),
     )
+
+
+def _outlet(source: Any) -> str:
+    """Return the outlet an item's `<source>` names (RSS: its text; Atom: its title), else ""."""
+    if not isinstance(source, Mapping):
+        return ""
+    return shorten(" ".join(plain_text(str(source.get("title") or "")).split()), MAX_SOURCE_CHARS)
 
 
 def stable_id(*parts: str) -> str:

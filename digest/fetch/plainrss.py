@@ -161,6 +161,8 @@ def _item(item: etree._Element) -> dict[str, Any]:
         elif name in _ITEM_OTHER:
             if len(child):
                 raise _Unsupported(f"markup in {name}")
+            if name == "source":  # the outlet of an aggregator's item, as feedparser keeps it
+                entry["source"] = _source(child)
         elif not (_ignored_link(child) or _generic(child, _ENTRY_KEYS)):
             raise _Unsupported(tag)
     if permalink and "id" in entry:
@@ -296,6 +298,13 @@ def _generic(el: Any, keys: frozenset[str]) -> bool:
         StrictFeedParser, f"_end_{name}"
     )
     return not handled and name not in keys
+
+
+def _source(el: Any) -> dict[str, str]:
+    """Return an item's `<source url="…">Outlet</source>` as feedparser does: href and title."""
+    found = {"href": el.attrib["url"]} if "url" in el.attrib else {}
+    title = _text(el)
+    return found | {"title": title} if title else found
 
 
 def _attrs(el: Any) -> dict[str, str]:

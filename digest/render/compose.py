@@ -82,13 +82,23 @@ def group_sections(summaries: Sequence[EventSummary]) -> tuple[Section, ...]:
     """Return sections keyed by each event's main feed tag, in order of their best event.
 
     Events keep their rank inside a section; a section's place is that of its first event,
-    so the top story always opens the digest. Untagged events form a section titled "".
+    so the top story always opens the digest. Untagged events form a section titled "", and
+    so do the events that are not news, after all the others.
     """
     groups: dict[str, list[EventSummary]] = {}
     for summary in summaries:
         tags = summary.event.tags
-        groups.setdefault(tags[0] if tags else "", []).append(summary)
-    return tuple(Section(title=tag, events=tuple(items)) for tag, items in groups.items())
+        if not summary.event.not_news:
+            groups.setdefault(tags[0] if tags else "", []).append(summary)
+    sections = [Section(title=tag, events=tuple(items)) for tag, items in groups.items()]
+    # Not news (a horoscope, a forecast) follows all the news, untitled, even from a tag the
+    # news sections have: "last" means after the news, not after its section's news.
+    rest = tuple(s for s in summaries if s.event.not_news)
+    if rest and sections and sections[-1].title == "":
+        sections[-1] = Section(title="", events=sections[-1].events + rest)
+    elif rest:
+        sections.append(Section(title="", events=rest))
+    return tuple(sections)
 
 
 def coming_up(summaries: Sequence[EventSummary], local_now: datetime) -> tuple[DatedItem, ...]:

@@ -256,6 +256,7 @@ def _article(r: Any) -> Article:
         tags=tuple(json.loads(r["tags"])),
         image_url=r["image_url"],
         page_pending=bool(r["page_pending"]),
+        outlet=r["outlet"] or "",
     )
 
 

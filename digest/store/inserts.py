@@ -28,7 +28,7 @@ from digest.store.schema import articles
 Key = tuple[str, str, str]  # feed URL, guid, URL
 _COLUMNS = (
     "feed_url", "source", "guid", "url", "title", "published", "fetched", "text", "language",
-    "fingerprint", "tags", "image_url", "page_pending",
+    "fingerprint", "tags", "image_url", "page_pending", "outlet",
 )  # fmt: skip
 _INSERT = (
     f"INSERT INTO articles ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
@@ -105,6 +105,7 @@ def insert_many(conn: Connection, unique: Sequence[Article]) -> dict[Key, int]:
             tags(a.tags),
             a.image_url,
             flag(a.page_pending),
+            a.outlet,
         )
         for a in unique
     ]
@@ -148,4 +149,5 @@ def _article_row(a: Article) -> dict[str, Any]:
         "tags": json.dumps(list(a.tags)),
         "image_url": a.image_url,
         "page_pending": a.page_pending,
+        "outlet": a.outlet,
     }

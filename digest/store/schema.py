@@ -86,6 +86,9 @@ articles = sa.Table(
     # and later passes try the page again, up to a few attempts (added by migration v4).
     sa.Column("page_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("page_attempts", sa.Integer, nullable=False, server_default="0"),
+    # The outlet an aggregator's item names in its `<source>` ("" when the feed is the
+    # outlet): events count outlets, not feeds (added by migration v7).
+    sa.Column("outlet", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("feed_url", "guid", name="uq_articles_feed_guid"),
     sa.UniqueConstraint("url", name="uq_articles_url"),
     sa.Index("ix_articles_page_pending", "page_pending"),
@@ -190,7 +193,7 @@ requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("result", sa.Text),
-    # Which service took it and the last beat of that service's heartbeat (added by v7): a
+    # Which service took it and the last beat of that service's heartbeat (added by v8): a
     # waiting `digest run` gives up when the beats stop, and a new service fails what a dead
     # one left taken.
     sa.Column("taken_by", sa.Text),
@@ -198,7 +201,7 @@ requests = sa.Table(
 )
 
 # Facts about the database itself: "database_id", a random id written when the schema is
-# made (v7) and copied into the has-runs marker beside an SQLite file, so that a file replaced
+# made (v8) and copied into the has-runs marker beside an SQLite file, so that a file replaced
 # by another database (even a valid, empty one) is told apart from the one the runs were in.
 store_meta = sa.Table(
     "store_meta",
@@ -224,11 +227,7 @@ def _v3(conn: Connection) -> None:
 def _v4(conn: Connection) -> None:
     # A database made by v1 before these columns existed lacks them; one made since has them
     # (v1 creates the table as defined now).
-    have = {c["name"] for c in sa.inspect(conn).get_columns("articles")}
-    for name in ("page_pending", "page_attempts"):
-        if name not in have:
-            column = sa.schema.CreateColumn(articles.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE articles ADD COLUMN {column}"))
+    _add_columns(conn, articles, ("page_pending", "page_attempts"))
     next(i for i in articles.indexes if i.name == "ix_articles_page_pending").create(
         conn, checkfirst=True
     )
@@ -251,16 +250,27 @@ def _v6(conn: Connection) -> None:
 
 
 def _v7(conn: Connection) -> None:
+    # Articles stored before have no outlet of their own: their feed is their outlet.
+    _add_columns(conn, articles, ("outlet",))
+
+
+def _v8(conn: Connection) -> None:
     metadata.create_all(conn, tables=[store_meta])
     known = sa.select(store_meta.c.key).where(store_meta.c.key == DATABASE_ID)
     if conn.execute(known).first() is None:
         conn.execute(sa.insert(store_meta).values(key=DATABASE_ID, value=uuid.uuid4().hex))
-    have = {c["name"] for c in sa.inspect(conn).get_columns("requests")}
-    for name in ("taken_by", "heartbeat_at"):
-        if name not in have:  # a database made by v3 before these columns existed
-            column = sa.schema.CreateColumn(requests.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE requests ADD COLUMN {column}"))
+    # A database made by v3 before these columns existed lacks them.
+    _add_columns(conn, requests, ("taken_by", "heartbeat_at"))
+
+
+def _add_columns(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> None:
+    """Add the table's columns a database made before they existed lacks."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            column = sa.schema.CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column}"))
 
 
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)

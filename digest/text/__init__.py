@@ -3,7 +3,8 @@
 Language and words (`detect_language`, `tokenize`, `stem_words`, `STOP_WORDS`), sentences
 (`split_sentences`), length caps (`shorten` and the MAX_*_CHARS bounds on what is stored and
 quoted), photo credits and captions (`is_credit_or_caption`, `strip_inline_credits`),
-scripts (`script_counts`), days known by name (`named_days`) and the characters no reader
+scripts (`script_counts`), days known by name (`named_days`), agency and site furniture
+(`strip_wire`: datelines, bylines, counters, promotion tails) and the characters no reader
 should get (`strip_controls`: controls and bidi overrides). It sits at the bottom of the
 layers, above only `config` and `models`: fetch cleans and caps text with it before storing,
 and events reads the stored text with the same rules.
@@ -24,6 +25,7 @@ from digest.text.shorten import (
     MAX_TITLE_CHARS,
     shorten,
 )
+from digest.text.wire import strip_wire
 
 __all__ = [
     "CYRILLIC",
@@ -44,5 +46,6 @@ __all__ = [
     "stemmer",
     "strip_controls",
     "strip_inline_credits",
+    "strip_wire",
     "tokenize",
 ]

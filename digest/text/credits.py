@@ -36,13 +36,16 @@ _CAPTION_START = re.compile(
     r"^(?:На\s+(?:фото|снимке)|Pictured\b|In\s+this\s+(?:photo|image))", re.I
 )
 CAPTION_CHARS = 200  # a caption is one short line
+CREDIT_LINE_CHARS = 400  # "Фото в анонсе: Александр Неменов / AFP / Scanpix / LETA" is ~60
 
 
 def is_credit_or_caption(paragraph: str, leading: bool = True) -> bool:
     """Tell a photo credit, or a caption in the lines before the lead, from the story."""
     paragraph = paragraph.replace("\xa0", " ").strip()
     if paragraph.startswith("©") or _PHOTO_LINE.match(paragraph):
-        return True
+        # A story may open with its photo's credit («Фото предоставлено пресс-службой…
+        # В день рождения…»): a paragraph that long is the story, whose credit strip_wire cuts.
+        return len(paragraph) < CREDIT_LINE_CHARS
     short = leading and len(paragraph) < CAPTION_CHARS
     return short and bool(_CAPTION_START.match(paragraph) or _CAPTION_DATE.search(paragraph))
 

@@ -120,3 +120,41 @@ def test_cli_pairs_with_a_background_scores_them_mixed_into_other_news(tmp_path:
     mixed = evaluation.background_articles(lines, evaluation.pair_articles(items))
     assert len(mixed) == len(other)  # the copy of a pair's side is left out
     assert [a.id for a in mixed] == list(range(2 * len(items), 2 * len(items) + len(other)))
+
+
+def test_cv_chooses_settings_on_other_folds_and_scores_held_out_data() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "cv",
+            "--events",
+            str(DATA / "events-ecbplus-mini.jsonl"),
+            "--pairs",
+            str(DATA / "pairs-tgcontest-fused.jsonl"),
+            "--cv",
+            "2",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2-fold cross-validation (figures on held-out data)" in result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert len(report["fold_choices"]) == 2
+    assert 0.5 < report["cv_events_f1"] <= 1.0
+    assert set(report["cv_pairs_by_language"]) == {"en", "ru"}
+    assert report["cv_false_merges"] == 0  # no negatives given
+    # The setting shipped is the one chosen on all data, reported apart from the CV figures.
+    assert report["chosen"]["threshold"] in (0.3, 0.28, 0.26, 0.24, 0.22, 0.2, 0.18)
+
+
+def test_cv_counts_negatives_merged_as_false_merges() -> None:
+    from digest.eval import crossval
+    from digest.events.similarity import PARAMS
+
+    twins = [{"title": "Quake kills ten in Iran", "text": "A quake killed ten people in Iran."}] * 2
+    sets = crossval.Sets([], [], twins)
+    folds = crossval.make_folds(sets, 2)
+    run = sets.run(PARAMS)
+    assert run.pairs[0] == run.pairs[1]  # two copies are one event...
+    merged = crossval._pair_counts(run, sets, folds, lambda f: True, True)
+    assert merged.fp == 1  # ...which the negatives call a false merge

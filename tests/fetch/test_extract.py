@@ -96,12 +96,20 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.casefold()).strip()
 
 
+# goose3 keeps the wire's dateline ("ANAHEIM, Calif. — Musicians…"); digest drops it.
+_DATELINE = re.compile(r"^[A-Z][A-Z .'-]+(?:, [A-Z][a-z]+\.?)?\s+[—–-]+\s+")
+
+
+def _expected_start(text: str) -> str:
+    return _norm(_DATELINE.sub("", text))[:100]
+
+
 @pytest.mark.parametrize("page", sorted(GOOSE.glob("*.html")), ids=lambda p: p.stem)
 def test_real_pages_give_the_article_body_first(page: Path) -> None:
     case = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
     expected = case["expected"]
     got = extract_article(page.read_bytes(), expected.get("final_url") or case["url"])
-    assert _norm(got.text).startswith(_norm(expected["cleaned_text"])[:100])
+    assert _norm(got.text).startswith(_expected_start(expected["cleaned_text"]))
     assert "\n\n" in got.text and "\n\n\n" not in got.text
     if expected.get("title"):
         assert _norm(expected["title"]) in _norm(got.title)
@@ -187,7 +195,7 @@ def measure(folder: Path) -> dict[str, int]:
         except ExtractError:
             counts["no_text"] += 1
             continue
-        text, start = _norm(got.text), _norm(expected["cleaned_text"])[:100]
+        text, start = _norm(got.text), _expected_start(expected["cleaned_text"])
         counts["body_start"] += text.startswith(start)
         counts["start_in_1000"] += start in text[:1000]
         if expected.get("title"):

@@ -17,7 +17,7 @@ from textreference import real_pages, real_texts
 
 from digest.fetch import extract as x
 from digest.fetch.extract import clean_html, clean_text, html_to_text, normalise
-from digest.text import is_credit_or_caption, strip_inline_credits
+from digest.text import is_credit_or_caption, strip_inline_credits, strip_wire
 
 
 def ref_html_to_text(fragment: str) -> str:
@@ -55,7 +55,8 @@ def ref_clean_text(text: str, title: str) -> str:
 
 
 def _ref_clean_paragraph(paragraph: str, leading: bool) -> str:
-    if is_credit_or_caption(paragraph, leading):
+    paragraph = strip_wire(paragraph, first=leading)
+    if not paragraph or is_credit_or_caption(paragraph, leading):
         return ""
     if len(paragraph) < 200 and x._BOILERPLATE.match(paragraph):
         return ""
@@ -79,6 +80,8 @@ def _ref_drop_title(paragraphs: list[str], title: str) -> list[str]:
             return paragraphs[1:]
         head = first[: len(candidate)].casefold() == candidate.casefold()
         if head and x._key(first).startswith(key + " "):
+            if not x.opens_sentence(first[len(candidate) :]):
+                return paragraphs
             rest = first[len(candidate) :].lstrip(" .:—–-")
             return [rest, *paragraphs[1:]] if rest else paragraphs[1:]
     return paragraphs

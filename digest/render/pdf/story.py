@@ -355,10 +355,16 @@ def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) 
 
 
 def source_links(event: EventSummary) -> list[tuple[str, str]]:
-    """Return (source, url) once per source: the article quoted first, else its first one."""
-    quoted = {s.source: s.url for s in reversed(event.sentences)}
-    first = {a.source: a.url for a in reversed(event.event.articles)}
-    return [(name, quoted.get(name) or first[name]) for name in event.event.sources]
+    """Return (outlet, url) for every article the event shows (`EventSummary.shown`): each
+    one quoted, and the first of each outlet none quotes. An outlet's second article is
+    "Outlet (2)"."""
+    seen: dict[str, int] = {}
+    links: list[tuple[str, str]] = []
+    for article in event.shown:
+        name = article.outlet_name
+        seen[name] = seen.get(name, 0) + 1
+        links.append((name if seen[name] == 1 else f"{name} ({seen[name]})", article.url))
+    return links
 
 
 def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:

@@ -1,0 +1,279 @@
+"""Numbers and names compared as values: "three" = "3" = «трое», "half a billion" =
+"500 million", «Зеленский» = "Zelenskiy" = "Zelensky".
+
+Written by hand on purpose: number-parser (the one library that reads Russian numerals) costs
+about 13 ms an article, six times the whole events stage's budget, and reads neither «трое»
+nor "1,5 млрд"; one pass of a plain token pattern and dictionary look-ups costs a tenth; a transliteration library would give one spelling of a Russian name, while
+English outlets use several ("Zelensky", "Zelenskiy", "Zelenskyy").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+# Number words, by value: the English ones and every case (and the collective «трое») of
+# the Russian ones. "one"/«один» are left out: they are pronouns as often as numbers.
+_WORD_FORMS = {
+    2: "two два две двух двум двумя двое двоих",
+    3: "three три трех трёх трем трём тремя трое троих",
+    4: "four четыре четырех четырёх четырем четырём четырьмя четверо четверых",
+    5: "five пять пяти пятью пятеро пятерых",
+    6: "six шесть шести шестью шестеро шестерых",
+    7: "seven семь семи семеро семерых",  # not «семью»: a family as often as seven
+    8: "eight восемь восьми восемью восьмеро",
+    9: "nine девять девяти девятью девятеро",
+    10: "ten десять десяти десятью десятеро",
+    11: "eleven одиннадцать одиннадцати",
+    12: "twelve dozen двенадцать двенадцати",
+    13: "thirteen тринадцать тринадцати",
+    14: "fourteen четырнадцать четырнадцати",
+    15: "fifteen пятнадцать пятнадцати",
+    16: "sixteen шестнадцать шестнадцати",
+    17: "seventeen семнадцать семнадцати",
+    18: "eighteen восемнадцать восемнадцати",
+    19: "nineteen девятнадцать девятнадцати",
+    20: "twenty двадцать двадцати",
+    30: "thirty тридцать тридцати",
+    40: "forty сорок сорока",
+    50: "fifty пятьдесят пятидесяти",
+    60: "sixty шестьдесят шестидесяти",
+    70: "seventy семьдесят семидесяти",
+    80: "eighty восемьдесят восьмидесяти",
+    90: "ninety девяносто девяноста",
+    100: "hundred сто ста",
+}
+_WORDS = {form: value for value, forms in _WORD_FORMS.items() for form in forms.split()}
+_SCALE_WORDS = {
+    **dict.fromkeys(["thousand", "thousands", "тыс"], 1e3),
+    **dict.fromkeys(["million", "millions", "mln", "млн"], 1e6),
+    **dict.fromkeys(["billion", "billions", "bn", "млрд"], 1e9),
+    **dict.fromkeys(["trillion", "trillions", "tn", "трлн"], 1e12),
+}
+# Glued to digits only: "$5m", "2bn", "10k"; alone, "m" is as often metres.
+_SUFFIXES = {**_SCALE_WORDS, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9}
+_SCALE_STEMS = {"тысяч": 1e3, "миллион": 1e6, "миллиард": 1e9, "триллион": 1e12}
+_DIGITS = r"(?P<digits>\d+(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
+_CANDIDATE_WORDS = frozenset({*_WORDS, *_SCALE_WORDS, "half", "a", "an", "пол"})
+_CANDIDATE_STEMS = ("пол", *_SCALE_STEMS)
+_TOKEN = re.compile(rf"{_DIGITS}|(?P<word>[^\W\d_]+)")
+
+
+WORD_CHARS = 1500  # number words are read in the lead (as identity terms are weighed)
+_SCALE_AFTER = "|".join(
+    [*(re.escape(w) for w in _SCALE_WORDS), *(f"{stem}[^\\W\\d_]*" for stem in _SCALE_STEMS)]
+)
+_BODY = re.compile(
+    rf"{_DIGITS}(?:[\s\u00a0]+(?P<scale>{_SCALE_AFTER})(?![^\W\d_]))?", re.IGNORECASE
+)
+
+
+def _tokens(text: str) -> list[re.Match[str]]:
+    """Return the digits of `text` and the words a number can be made of, in order.
+
+    Number words ("three", «трое») are read in the lead only, each word looked up in a set;
+    after it, only digits (with a scale word: "5 млн") are matched, in C: a long text costs
+    what its lead does.
+    """
+    out = []
+    for m in _TOKEN.finditer(text, 0, WORD_CHARS):
+        if m.lastgroup == "word":
+            word = m.group(0).lower()
+            if word not in _CANDIDATE_WORDS and not word.startswith(_CANDIDATE_STEMS):
+                continue
+        out.append(m)
+    if len(text) > WORD_CHARS:
+        out.extend(_BODY.finditer(text, WORD_CHARS))
+    return out
+
+
+_JOIN = re.compile(r"[\s\u00a0-]*")  # what may stand between the words of one number
+
+
+def _scale(word: str) -> float:
+    """Return the multiplier a word names ("million", «млрд», «тысячами»), or 0."""
+    word = word.lower()
+    if word in _SCALE_WORDS:
+        return _SCALE_WORDS[word]
+    return next((v for stem, v in _SCALE_STEMS.items() if word.startswith(stem)), 0.0)
+
+
+def _digits_value(digits: str, language: str) -> float:
+    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
+    if "," in digits:
+        whole, _, part = digits.partition(",")
+        # "1,500" is fifteen hundred in English; «1,5» is one and a half in Russian.
+        digits = whole + part if language == "en" and len(part) == 3 else f"{whole}.{part}"
+    try:
+        return float(digits)
+    except ValueError:
+        return 0.0
+
+
+def format_value(value: float) -> str:
+    """Return a number as its canonical term: "3", "500000000", "1.04"."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def _value(m: re.Match[str], language: str) -> float:
+    """Return the value of one token: digits (with a glued "m", "bn"), a number word, or 0."""
+    if m.group("digits"):
+        suffix = m.group("suffix")
+        scale = _SUFFIXES.get(suffix.lower(), 0.0) if suffix else 1.0
+        return _digits_value(m.group("digits"), language) * scale  # "5G": 0, a name
+    word = m.group("word").lower()
+    if word.startswith("пол") and _scale(word[3:].lstrip("-")) >= 1e3:
+        return 0.5 * _scale(word[3:].lstrip("-"))  # «полмиллиарда»
+    return float(_WORDS.get(word, 0))
+
+
+def _adjacent(text: str, tokens: Sequence[re.Match[str]], k: int, end: int) -> bool:
+    """Return True when token k follows position `end` with only spaces or a hyphen between."""
+    return k < len(tokens) and _JOIN.fullmatch(text, end, tokens[k].start()) is not None
+
+
+def number_values(text: str, language: str) -> list[str]:
+    """Return the numbers of `text` as values, in order: "Three" and «трое» give "3"."""
+    tokens = _tokens(text)
+    out: list[str] = []
+    k = 0
+    while k < len(tokens):
+        m = tokens[k]
+        value = _value(m, language)
+        word = (m.groupdict().get("word") or "").lower()
+        if not value and word in ("half", "пол") and k + 2 < len(tokens):
+            # "half a billion": the article between
+            nxt = tokens[k + 2] if tokens[k + 1].group(0).lower() in ("a", "an") else tokens[k + 1]
+            if _scale(nxt.group(0)) >= 1e3:
+                out.append(format_value(0.5 * _scale(nxt.group(0))))
+                k = tokens.index(nxt) + 1
+                continue
+        end = m.end()
+        k += 1
+        if not value:
+            continue
+        if m.re is _BODY:
+            scale = m.group("scale")
+            out.append(format_value(value * (_scale(scale) if scale else 1.0)))
+            continue
+
+        if (
+            value in range(20, 100, 10)
+            and _adjacent(text, tokens, k, end)
+            and 0 < _value(tokens[k], language) < 10
+        ):
+            value += _value(tokens[k], language)  # "twenty-five", «двадцать пять»
+            end = tokens[k].end()
+            k += 1
+        if (
+            _adjacent(text, tokens, k, end)
+            and tokens[k].groupdict().get("word")
+            and _scale(tokens[k].group(0))
+        ):
+            value *= _scale(tokens[k].group(0))
+            k += 1
+        out.append(format_value(value))
+    return out
+
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "iu",
+            "ia",
+        ],
+        strict=True,
+    )
+)
+_LATIN_FOLDS = (
+    ("shch", "sh"),
+    ("kh", "h"),
+    ("ck", "k"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("x", "ks"),
+    ("q", "k"),
+    ("j", "i"),
+    ("y", "i"),
+)
+
+
+@lru_cache(maxsize=65536)
+def name_key(stem: str) -> str:
+    """Return a spelling-free key of a (stemmed) name, the same in Latin and Cyrillic.
+
+    «зеленск», "zelenski" (Zelensky) and "zelenskii" (Zelenskiy) all give "zelensk": the
+    Cyrillic is transliterated, the variable letters of romanisation folded (y, j -> i;
+    kh -> h), doubled letters merged and a final i or vowel dropped. Numbers are kept.
+    """
+    if not stem or stem[0].isdigit():
+        return stem
+    latin = "".join(_CYRILLIC.get(c, c) for c in stem.lower()).replace("_", "")
+    for old, new in _LATIN_FOLDS:
+        latin = latin.replace(old, new)
+    latin = re.sub(r"(.)\1+", r"\1", latin)
+    folded = re.sub(r"[aeiou]+$", "", latin)
+    return folded if len(folded) >= 3 else latin
+
+
+def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
+    """Return a text's identity terms as values: its names' keys, and its numbers' values.
+
+    `stems` are the text's names and numbers as `digest.events.text.name_parts` finds them;
+    the numbers among them are read again from `text`, with number words and scales.
+    """
+    return [name_key(t) for t in stems if not t.isdigit()] + number_values(text, language)
+
+
+def name_prefixes(stems: Sequence[str]) -> frozenset[str]:
+    """Return the first four letters of each name's key: «Тулунском» and «Тулун» meet."""
+    return frozenset(key[:4] for key in map(name_key, stems) if len(key) >= 3 and not key.isdigit())
+
+
+# "МОСКВА, 17 ноя — РИА Новости.", "ИРКУТСК, 10 августа. /ТАСС/.", "LONDON, Nov 3 (Reuters) -":
+# where and by whom a text was filed, not who or where its story is.
+_DATELINE = re.compile(
+    r"^\s*[A-ZА-ЯЁ][A-ZА-ЯЁ .\-]{1,40},\s*(?:\d{1,2}\s+\w+\.?|\w+\.?\s+\d{1,2})(?:,?\s+\d{4})?"
+    r"[^\w\n]{0,6}(?:[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*){0,2}(?=\s*[./)—–-])[^\w\n]{0,6})?"
+)
+
+
+def without_dateline(text: str) -> str:
+    """Return the text without a leading news-agency dateline."""
+    m = _DATELINE.match(text)
+    return text[m.end() :] if m else text

@@ -1,0 +1,251 @@
+"""Agency and site furniture in article text: datelines, credits, counters, promotion tails.
+
+Real feeds carry the wire's dateline on the lead («МОСКВА, 17 ноя — РИА Новости.», "NEW
+YORK (Reuters) -"), a site's view counter and timestamps before it («прочитано 3454 раза»,
+«Вчера, 19:11»), credits and bylines in it ("Reporting by …", «Автор: …», «Фото: …») and
+related links or promotions after it («Читайте также», "Subscribe to our newsletter"). A
+summary that quotes them, or key facts that read them as names, lose the reader. Fetch
+removes them before storing; summaries and facts remove them again from text stored before,
+so the same rules hold whatever was stored. Every rule keeps the rest of its paragraph: a
+credit or a tail is cut out, the story around it stays.
+
+Hand-written: no library knows these site conventions. Every rule is anchored (the start
+of a paragraph, or a marker word) and is tried only when a cheap test says it may apply.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RU_MONTH = (
+    r"(?:январ[яь]|феврал[яь]|марта?|апрел[яь]|ма[яй]|июн[яь]|июл[яь]|августа?|сентябр[яь]"
+    r"|октябр[яь]|ноябр[яь]|декабр[яь]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|нояб|дек)\.?"
+)
+_EN_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_RU_DATE = rf"\d{{1,2}}\s+{_RU_MONTH}(?:\s+\d{{4}}(?:\s*(?:г\.|года))?)?"
+# A news agency as a dateline names it: «РИА Новости», «РИА Томск», «/ТАСС/», «INTERFAX.RU».
+_AGENCY = (
+    r"(?:/[^/\n]{2,25}/|РИА\s+«?[А-ЯЁA-Z][\w-]*»?|ИТАР-ТАСС|ТАСС|Интерфакс(?:-[А-ЯЁ][\w-]*)?"
+    r"|INTERFAX\.RU|ФедералПресс|РИАМО|ИА\s+«?[А-ЯЁA-Z][\w-]*»?|Прайм|БелТА|УНИАН|Sputnik"
+    r"|[A-ZА-ЯЁ][\w-]*\.(?:ru|RU|ру))"
+)
+_CITY = r"[А-ЯЁA-Z][А-ЯЁа-яёA-Za-z-]+(?:[ -][А-ЯЁA-Z][А-ЯЁа-яёA-Za-z-]+){0,2}"
+_CAPS_CITY = r"[А-ЯЁA-Z][А-ЯЁA-Z-]+(?:[ -][А-ЯЁA-Z][А-ЯЁA-Z-]+){0,2}"
+_DASH = r"[—–-]{1,2}"
+_EN_CAPS_CITY = r"[A-Z][A-Z.'-]+(?:\s+[A-Z][A-Z.'-]+){0,3}"
+_EN_REGION = r"(?:,\s+[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?"
+_LEADS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        # «МОСКВА, 17 ноя — РИА Новости.», «КРАСНОЯРСК, 10 августа. /ТАСС/.», «Москва. 30
+        # апреля. INTERFAX.RU -», «МОСКВА, 13 ноября, ФедералПресс.»
+        rf"^{_CITY}\s*[,.]\s*{_RU_DATE}\s*[.,]?\s*(?:{_DASH}\s*)?{_AGENCY}\s*\.?\s*(?:{_DASH}\s+)?",
+        # «ТАСС, 10 августа.», «РИАМО - 15 ноя.»
+        rf"^{_AGENCY}\s*(?:,|{_DASH})\s*{_RU_DATE}\s*\.\s*",
+        # «МОСКВА, 8 августа.» without an agency: the capitals make it a dateline
+        rf"^{_CAPS_CITY}\s*,\s*{_RU_DATE}\s*[.,]\s*(?:{_DASH}\s+)?",
+        # «INTERFAX.RU -», «ТАСС:»
+        rf"^{_AGENCY}\s*(?:{_DASH}|:)\s+",
+        # "NEW YORK (Reuters) -", "BATON ROUGE, La. (AP) -", "(Reuters) -", "(CHICAGO) —",
+        # "KUALA LUMPUR (Nov 11):", "COLOMBO ( The Island / ANN ) -"
+        rf"^(?:{_EN_CAPS_CITY}{_EN_REGION}\s*)?\(\s*[A-Za-z][\w .&/-]{{0,30}}\)\s*(?:{_DASH}|:)\s*",
+        # "GENEVA, Nov 1 —", "PARIS, Nov 1 —"
+        rf"^{_EN_CAPS_CITY}{_EN_REGION},?\s+{_EN_MONTH}\s+\d{{1,2}}\s*{_DASH}\s*",
+        # "SMITHS FALLS, Ont. --", "TOKYO:", "NEW DELHI:"
+        rf"^{_EN_CAPS_CITY}{_EN_REGION}\s*(?:{_DASH}|:)\s+(?=[A-Z\"“‘'])",
+    )
+)
+# The first paragraph only: "London - Frank Lampard …", "Fallujah, Iraq - Qutaiba has …"
+_FIRST_LEAD = re.compile(
+    r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?\s+[—–-]\s+(?=[A-Z])"
+)
+# A site's furniture before the lead: view and share counters, timestamps, reward notes.
+_FURNITURE = re.compile(
+    r"^(?:прочитано\s+\d+\s+раза?\s*"
+    r"|(?:\d{1,6}k?\s+){3,}"
+    r"|(?:(?:Вчера|Сегодня|Yesterday|Today),?\s+(?:в\s+)?\d{1,2}:\d{2}\s*)+"
+    r"|\d{1,2}:\d{2}\s+\d{1,2}\.\d{1,2}\.\d{2,4}\s*"
+    r"|Loading\.\.\.\s*"
+    r"|Credit:\s+\S+\s+Read\s+Time:\s*"
+    r"|Начислено вознаграждение\s*"
+    r"|Эта новость написана посетителем сайта,?\s+и\s+за\s+неё\s+начислено\s+вознаграждение\.\s*)",
+    re.I,
+)
+# A credit: the marker, then who is credited up to where the story resumes.
+_CREDIT_MARK = re.compile(
+    r"(?:(?<=^)|(?<=[.!?…»\"”)]\s)|(?<=\s))"
+    r"(?:Фото\s+предоставлено|Фото\s+из\s+открытых\s+источников|Фото\s+в\s+анонсе\s*:"
+    r"|(?:©\s*)?(?:Фото|Фотограф|Автор|Авторы|Источник|Иллюстрация|Credit|Photo|Photos"
+    r"|Source|Via|Image)\s*(?::|—|–)"
+    r"|(?:Additional\s+)?[Rr]eporting\s+by|[Ee]diting\s+by|[Ww]riting\s+by)"
+)
+_QUICK_CREDIT = re.compile(r"Фото|Автор|Источник|Иллюстрац|Credit|Photo|Source|Via|Image|by\b")
+# Related links and promotions: everything from the marker on is the site's, not the story's.
+_TAIL_MARK = re.compile(
+    r"(?:(?<=^)|(?<=[.!?…»\"”)\s]))\s*"
+    r"(?:Читайте\s+(?:также|нас)|Смотрите\s+также|Подписывайтесь|Подпишитесь\s+на"
+    r"|Интересно\?\s*Жми|Жми,\s+чтобы|Интересуешься\s+этой\s+темой|Самое\s+важное\s+в\s+Telegram"
+    r"|Наш\s+WhatsApp|Ты\s+свидетель|Добавить\s+\S+\s+в\s+избранные\s+источники"
+    r"|Написать\s+автору|По\s+материалам(?:\s*:|\s+(?=[A-ZА-ЯЁ«\"]|www|http|сайта))"
+    r"|Read\s+more\b|Subscribe\s+to\s+(?:our|the)\b|Sign\s+up\s+for\b|Sign\s+up\s+to\b"
+    r"|FTC:\s+We\s+use|More\s+from\s+[A-Z][\w ]{0,40}:|See\s+more\s+[A-Z]|Buy\s+the\s+next\s+issue"
+    r"|We\s+may\s+(?:get|earn|receive)\s+a\s+(?:small\s+)?(?:commission|portion)"
+    r"|Follow\s+(?:us|[A-Z]\w+\s+[A-Z]\w+\s+on\s+Twitter)|_{3,}"
+    r"|This\s+(?:article|story|report)\s+(?:was\s+originally|by\s+[A-Z][\w ]{2,40}\s+was\s+first)"
+    r"\s+published)",
+    re.I,
+)
+_QUICK_TAIL = re.compile(
+    r"Читайте|Смотрите|Подпис|Жми|Интерес|Telegram|WhatsApp|свидетель|избранные|Написать|По "
+    r"материалам|Read|Subscribe|Sign|FTC|More|See|Buy|We may|Follow|Click|___|This",
+    re.I,
+)
+# A related link told inline: «Читайте также: iOS 13.2.2 вышла… жалуются Во второй бета-версии»
+_INLINE_RELATED = re.compile(r"(?:Читайте|Смотрите)\s+также\s*:?\s*")
+# Sentences of a wire's or site's own: "Dylan Roussel contributed to this article.", "More to
+# follow.", "Note: material may have been edited for length and content."
+_OWN_SENTENCE = re.compile(
+    r"(?:^|(?<=[.!?…»\"”]\s))(?:[^.!?]{0,80}\bcontributed\s+to\s+this\s+(?:report|article|story)\."
+    r"|More\s+to\s+follow\.|Note:\s+material\s+may\s+have\s+been\s+edited[^.]*\."
+    r"|For\s+further\s+information,\s+please\s+contact\s+the\s+cited\s+source\."
+    r"|Tell\s+us\s+what\s+you\s+think[^.]*$|Additional\s+reporting\s+(?:by\s+)?[A-Z][\w ,]{0,60}$"
+    r"|\((?:Additional\s+)?(?:[Rr]eporting|[Ee]diting|[Ww]riting|[Cc]ompiled)\s+by[^()]{0,200}\))",
+)
+# "— AFP", "— Reuters" closing a wire story.
+_SIGN_OFF = re.compile(r"\s*(?:—|–|-{1,2})\s*(?:AFP|Reuters|AP|Bernama|ANI|PTI|IANS|dpa)\s*$")
+# "CLICK HERE TO GET THE FOX NEWS APP": shouted up to the story's next capitalised word.
+_SHOUTED_PROMO = re.compile(r"\s*CLICK HERE\b[A-Z0-9 .,'’&:-]*?(?=\s+[A-Z][a-z]|$)")
+_HASHTAGS = re.compile(r"\s*#[^\W_][^#]{0,60}(?:#[^\W_][^#]{0,60})+$")
+_STORY_START = re.compile(r"[А-ЯЁA-Z](?:[а-яёa-z]|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?]\s+[«\"“A-ZА-ЯЁ]")
+_SHORT_TAIL = 150  # after a tail marker, this much is the promotion's own sentence at most
+# A capitalised word ending so is a name's genitive («Народного Хурала»), not a new sentence.
+_GENITIVE = re.compile(r"(?:ого|его|ой|ей|ых|их|ского|цкого)$")
+_AGENCY_HEADS = frozenset(("РИА", "ИА", "ИД", "ТК", "ТРК", "ГТРК"))  # «РИА Новости»
+_RELATED_LIST = "… "  # a run of cut headlines: «…стал стакан… Пригожин: …»
+_MAX_CREDIT_WORDS = 8
+
+
+def strip_wire(paragraph: str, first: bool = False) -> str:
+    """Return the paragraph without datelines, credits, counters and promotion tails.
+
+    `first` says the paragraph opens the text, where a mixed-case dateline ("London -")
+    is told from a sentence only by its place.
+    """
+    text = _strip_leads(paragraph.strip(), first)
+    if "contributed" in text or "follow" in text or "Note:" in text or " by" in text:
+        text = _OWN_SENTENCE.sub("", text)
+    if _QUICK_CREDIT.search(text):
+        text = _strip_credits(text)
+    if _QUICK_TAIL.search(text):
+        text = _strip_tail(text)
+        text = _OWN_SENTENCE.sub("", text)
+    if "CLICK" in text:
+        text = _SHOUTED_PROMO.sub("", text)
+    if "#" in text:
+        text = _HASHTAGS.sub("", text)
+    if text.endswith(("AFP", "Reuters", "AP", "Bernama", "ANI", "PTI", "IANS", "dpa")):
+        text = _SIGN_OFF.sub("", text)
+    return " ".join(text.split()) if text != paragraph else paragraph
+
+
+def _strip_leads(text: str, first: bool) -> str:
+    # Repeated: «Вчера, 19:11 Вчера, 19:11 …», a counter before a dateline.
+    for _ in range(4):
+        before = text
+        m = _FURNITURE.match(text)
+        if m and m.end():
+            text = text[m.end() :].lstrip()
+        for lead in _LEADS:
+            m = lead.match(text)
+            if m and len(text) > m.end():
+                text = text[m.end() :].lstrip()
+                break
+        if first:
+            m = _FIRST_LEAD.match(text)
+            if m and len(text) > m.end() + 40:
+                text = text[m.end() :]
+        if text == before:
+            break
+    return text
+
+
+def _credit_end(rest: str) -> int:
+    """Return where a credit that starts `rest` ends: where the story resumes, else 0."""
+    words = [w.group(0) for w in re.finditer(r"\S+", rest)]
+    spans = [w.span() for w in re.finditer(r"\S+", rest)]
+    for i, prev in enumerate(words[: _MAX_CREDIT_WORDS + 1]):
+        if i and prev.endswith((".", "!", "?")) and not _initial(prev):
+            return spans[i][1]  # «Фото: ФедералПресс / Андрей Гусий.»
+        if i + 1 >= len(words):
+            return len(rest)  # the credit closes the paragraph
+        nxt = words[i + 1]
+        if not _STORY_START.match(nxt) or _initial(nxt):
+            continue
+        # The story resumes at a capitalised word after an acronym, a web address, a glued
+        # "A/B", a number or a closing quote («РБ В день», «МИФ/ВКонтакте Распродавать»,
+        # «pixabay.com0 Резонансное»), or after a small-letter word when it opens a clause
+        # («…области Кроме того», "App store If you've"), not a name's genitive.
+        strong = (
+            (len(prev) > 1 and prev.isupper())
+            or "/" in prev[1:]
+            or "." in prev[1:-1]
+            or prev[-1] in '»"”0123456789'
+        )
+        after = words[i + 2] if i + 2 < len(words) else ""
+        clause = after[:1].islower() and prev not in _AGENCY_HEADS
+        if clause and (strong or (prev[-1].islower() and not _GENITIVE.search(nxt))):
+            return spans[i + 1][0]
+    if len(words) <= 12 and not _ENDS_SENTENCE.search(rest):
+        return len(rest)  # «Источник: РИА Новости пожизненное убийство»: tags to the end
+    return 0
+
+
+def _initial(word: str) -> bool:
+    return bool(re.fullmatch(r"(?:[А-ЯЁA-Z]\.){1,3}", word))
+
+
+def _strip_credits(text: str) -> str:
+    out, start = [], 0
+    for m in _CREDIT_MARK.finditer(text):
+        if m.start() < start:
+            continue
+        rest = text[m.end() :]
+        end = _credit_end(rest)
+        if not end:
+            continue
+        out.append(text[start : m.start()])
+        start = m.end() + end
+    out.append(text[start:])
+    # Inline parenthesised credits: "(Image credit: Microsoft)", "(Photo: Reuters)".
+    return re.sub(r"\s*\((?:Image|Photo|Picture)\s+credit\s*:[^()]{1,80}\)", "", "".join(out))
+
+
+def _strip_tail(text: str) -> str:
+    m = _TAIL_MARK.search(text)
+    while m is not None:
+        rest = text[m.end() :]
+        at = m.start() + len(text[m.start() : m.end()]) - len(text[m.start() : m.end()].lstrip())
+        related = _INLINE_RELATED.match(text, at)
+        end = _ENDS_SENTENCE.search(rest)
+        if end is None or len(rest) <= _SHORT_TAIL or rest[:300].count(_RELATED_LIST) >= 2:
+            return text[: m.start()].rstrip()
+        if related is None and end.start() < _SHORT_TAIL:
+            # A promotion sentence inside the story: only it goes.
+            text = text[: m.start()].rstrip() + " " + rest[end.start() + 1 :].lstrip()
+            m = _TAIL_MARK.search(text, m.start() + 1)
+            continue
+        if related is not None:
+            # The linked headline runs until the story resumes: a capitalised word after
+            # a small-letter word or a number, with no full stop between.
+            resume = re.search(r"[а-яёa-z0-9»\"]\s+(?=[А-ЯЁA-Z][а-яёa-z])", text[related.end() :])
+            if resume is not None:
+                cut = related.end() + resume.end()
+                text = text[: m.start()].rstrip() + " " + text[cut:]
+                m = _TAIL_MARK.search(text, m.start() + 1)
+                continue
+        m = _TAIL_MARK.search(text, m.end())
+    return text

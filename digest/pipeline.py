@@ -197,6 +197,7 @@ def _run_once(
         articles = _as_configured(period_articles, sources)
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
         articles = list(ruled.kept)
+        failures.extend(Failure("rules", rule, why) for rule, why in ruled.gave_up)
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
@@ -255,8 +256,10 @@ def _run_once(
         outputs=tuple(outputs),
         explanations=tuple(w for w in why if w.articles > 1),
     )
-    if not options.send or not outputs:
+    if not options.send:
         return report
+    if not outputs:
+        return _report_failures(settings, d, _record_unrendered(store, report, now), deps)
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     if not digest.events and not d.send_empty:
@@ -280,6 +283,19 @@ def _run_once(
 NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
 
 
+def _record_unrendered(store: Store, report: RunReport, now: datetime) -> RunReport:
+    """Record a period that could not be rendered (a full disk) as a failed run; return it.
+
+    It was left without a run row, so `digest status` showed nothing. A period finished
+    before keeps its row; a new one is failed with the error and stays unsettled, so the
+    next run (or the service's next start) builds it again.
+    """
+    run = store.claim_run(report.digest, report.period_key, now)
+    if run.finished_at is None:
+        store.finish_run(run.id, report, now)
+    return report
+
+
 def _record_llm(
     store: Store, digest: str, key: str, at: datetime, options: RunOptions, counts: Counter[str]
 ) -> None:
@@ -290,11 +306,11 @@ def _record_llm(
 
 def _not_sent(store: Store, d: DigestSettings) -> tuple[str, ...]:
     """Return a note per recipient left out: unsubscribed, or suspended after bounces."""
-    kept = {r.address for r in deliver.active_recipients(store, d)}
+    kept = {deliver.address_key(r.address) for r in deliver.active_recipients(store, d)}
     suspended = {b.address: b for b in store.suspensions()}
     notes = []
     for r in d.recipients:
-        if r.address in kept:
+        if deliver.address_key(r.address) in kept:
             continue
         held = suspended.get(r.address.strip().casefold())
         notes.append(f"not sent to {r.address}: " + (_suspended(held) if held else "unsubscribed"))
@@ -489,23 +505,23 @@ def _write_outputs(
     rendered: Rendered, d: DigestSettings, key: str, options: RunOptions, settings: Settings
 ) -> list[str]:
     out_dir = options.out_dir or settings.data_dir / "digests"
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = deliver.issue_stem(d, key)  # the period's name, like the attachment's
-    files: list[tuple[Path, bytes]] = [
-        (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
-        (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
-    ]
+    files: list[tuple[str, bytes]] = []
     if rendered.pdf is not None:
-        files.append((out_dir / f"{stem}.pdf", rendered.pdf))
+        files.append((f"{stem}.pdf", rendered.pdf))
     if rendered.epub is not None:
-        files.append((out_dir / f"{stem}.epub", rendered.epub))
+        files.append((f"{stem}.epub", rendered.epub))
     if rendered.ics is not None and "ics" in d.formats:
-        files.append((out_dir / f"{stem}.ics", rendered.ics))
-    for path, data in files:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a reader never sees half a file
-    return [str(p) for p, _ in files]
+        files.append((f"{stem}.ics", rendered.ics))
+    files.append((f"{stem}.txt", rendered.text.encode("utf-8")))
+    files.append((f"{stem}.html", rendered.html.encode("utf-8")))
+    # All or none, the page last (a full disk left half of them and *.tmp files).
+    written = render.write_together(out_dir, files)
+    return [str(p) for p in sorted(written, key=lambda p: _OUTPUT_ORDER.index(p.suffix))]
+
+
+# The order the written files are reported in (and always were): the page first.
+_OUTPUT_ORDER = (".html", ".txt", ".pdf", ".epub", ".ics")
 
 
 def _publish(

@@ -320,7 +320,7 @@ def _hand_over(
     try:
         done = hand_over(settings, store, options, wait=HAND_OVER_WAIT, kind=kind)
     except LockError as exc:
-        fail(f"{exc} (digest serve holds the lock but did not run the request)", EXIT_FAILED)
+        fail(str(exc), EXIT_FAILED)  # names the request and what became of it
     return done.ingest, list(done.reports)
 
 

@@ -91,9 +91,11 @@ def deliver_digest(
         dispatch(run_id, ledger.due_ids(store, clock(), run_id))
     else:
         _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
-    rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
+    rows = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     return tuple(
-        _outcome(rows[r.address], before.get(r.address)) for r in recipients if r.address in rows
+        _outcome(rows[k], before.get(k))
+        for k in (address_key(r.address) for r in recipients)
+        if k in rows
     )
 
 
@@ -118,14 +120,15 @@ def prepare_deliveries(
 ) -> dict[str, LedgerRow]:
     """Give each active recipient without a built message its ledger row, message included.
 
-    Return the rows as they were before, by recipient.
+    Return the rows as they were before, by address_key of their recipient.
     """
     key = ledger.run_key(store, run_id)
-    existing = {row.recipient: row for row in ledger.for_run(store, run_id)}
+    # Matched by address_key: a row made for Bob@Example.org is Bob@example.org's too.
+    existing = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     template = mail.MessageTemplate()
     new: list[ledger.NewRow] = []
     for recipient in active_recipients(store, digest_settings):
-        row = existing.get(recipient.address)
+        row = existing.get(address_key(recipient.address))
         if row is None:
             new.append(
                 _new_row(
@@ -169,12 +172,25 @@ def send_batch(
     return tuple(r.to_delivery() for r in ledger.rows(store, [r.id for r in due]))
 
 
+def address_key(address: str) -> str:
+    """Return what tells two addresses apart: the local part as written, the domain in any case.
+
+    Domains are case-insensitive (RFC 5321, 2.4); a local part may in theory be
+    case-sensitive, so it is kept as written. Bob@Example.org and Bob@example.org are one
+    recipient and get one message.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    return f"{local}{at}{domain.casefold()}" if at else address.strip()
+
+
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
-    """Return a digest's recipients, once each, without those who unsubscribed or whose
-    address is suspended after repeated permanent failures."""
+    """Return a digest's recipients, once each (by address_key), without those who
+    unsubscribed or whose address is suspended after repeated permanent failures."""
     gone = store.opted_out(d.name) | {b.address for b in store.suspensions()}
-    unique = {r.address: r for r in d.recipients}.values()
-    return [r for r in unique if r.address.strip().casefold() not in gone]
+    unique: dict[str, Recipient] = {}
+    for r in d.recipients:
+        unique.setdefault(address_key(r.address), r)  # the first one listed wins
+    return [r for r in unique.values() if r.address.strip().casefold() not in gone]
 
 
 def _new_row(

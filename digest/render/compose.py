@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from digest.config import DigestSettings
 from digest.events.dates import told_as_past
 from digest.models import DatedItem, Digest, EventSummary, FeedHealth, Section
+from digest.text import strip_controls
 
 MAX_COMING_UP = 10
 
@@ -26,7 +29,7 @@ def compose_digest(
 ) -> Digest:
     """Return the Digest of the ranked summaries: at most max_events, grouped by feed tag."""
     chosen = list(summaries)[: settings.max_events]
-    return Digest(
+    digest = Digest(
         name=settings.name,
         title=settings.title,
         language=settings.language,
@@ -39,6 +42,42 @@ def compose_digest(
         feed_health=tuple(health),
         period=period,
     )
+    return scrub_digest(digest)
+
+
+def scrub_digest(digest: Digest) -> Digest:
+    """Return the digest with controls and bidi overrides stripped from every text in it.
+
+    Fetch strips them before storing; rows stored before that (or an LLM's reply, or a
+    config title) still reach render, and one character must not cost the whole digest
+    (the EPUB writer refuses the book) nor turn text around on the page. Unchanged parts
+    are shared, so a clean digest costs one regex scan per text.
+    """
+    return cast(Digest, _scrub(digest, {}))
+
+
+def _scrub(value: Any, memo: dict[int, Any]) -> Any:
+    if isinstance(value, str):
+        return strip_controls(value)
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    out = value
+    if isinstance(value, tuple):
+        items = tuple(_scrub(v, memo) for v in value)
+        if any(a is not b for a, b in zip(items, value, strict=True)):
+            out = items
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            new = _scrub(old, memo)
+            if new is not old:
+                changes[f.name] = new
+        if changes:
+            out = dataclasses.replace(value, **changes)
+    memo[key] = out
+    return out
 
 
 def group_sections(summaries: Sequence[EventSummary]) -> tuple[Section, ...]:

@@ -34,6 +34,7 @@ from digest.models import Digest, Rendered
 from digest.render import i18n
 from digest.render.atom import render_atom
 from digest.render.calendar import merge_calendars
+from digest.render.output import write_together
 from digest.render.templates import make_environment
 
 CONTENT_START = "<!-- digest:content -->"
@@ -116,7 +117,7 @@ def publish_site(
 def _write_period(
     folder: Path, stem: str, digest: Digest, rendered: Rendered, period_key: str, page: str
 ) -> list[Path]:
-    files: dict[str, bytes] = {".html": page.encode("utf-8")}
+    files: dict[str, bytes] = {}
     if rendered.pdf is not None:
         files[".pdf"] = rendered.pdf
     if rendered.epub is not None:
@@ -135,13 +136,15 @@ def _write_period(
         generated_at=digest.generated_at.isoformat(),
         events=len(digest.events),
         headlines=tuple(e.headline for e in digest.events[:3]),
-        files=tuple(files),
+        files=(".html", *files),
     )
     files[".json"] = json.dumps(asdict(period), ensure_ascii=False, indent=1).encode("utf-8")
+    files[".html"] = page.encode("utf-8")  # moved in last: it links to the others
+    written = write_together(folder, [(f"{stem}{ext}", data) for ext, data in files.items()])
     for ext in EXTENSIONS:  # a format dropped since the last build leaves no stale file
         if ext not in files:
             (folder / f"{stem}{ext}").unlink(missing_ok=True)
-    return [_write(folder / f"{stem}{ext}", data) for ext, data in files.items()]
+    return written
 
 
 def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
@@ -245,7 +248,4 @@ def _render_index(periods: list[SitePeriod], settings: DigestSettings) -> str:
 
 
 def _write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # atomic: a web server never serves half a page
-    return path
+    return write_together(path.parent, [(path.name, data)])[0]

@@ -10,7 +10,8 @@ Which periods are due is read from the durable runs table. A period is *settled*
 run finished: recipients whose delivery failed then belong to the delivery ledger (retried
 by the service's retry job), so a finished period is never built again. A run left
 'started' (the process died) or whose delivery step failed as a whole is not settled and is
-built again; the ledger still keeps each recipient to one message.
+built again, and so is one whose render failed as a whole (nothing was written or sent); the
+ledger still keeps each recipient to one message.
 """
 
 from __future__ import annotations
@@ -47,11 +48,17 @@ def is_settled(record: RunRecord | None) -> bool:
     """Return True when a period's run finished, so it must not be built again.
 
     A run whose delivery step failed as a whole ("broken", possibly before any recipient
-    reached the ledger) is not settled; a recipient's own failure is the ledger's to retry.
+    reached the ledger) or whose outputs could not be written is not settled.
     """
     if record is None or record.report is None:
         return False
-    return record.report.delivery != "broken"
+    if record.report.delivery == "broken":
+        return False
+    # A render failure naming the digest itself means nothing was written or sent (a full
+    # disk): build again. A recipient's own failure is the ledger's to retry.
+    return not any(
+        f.stage == "render" and f.subject == record.digest for f in record.report.failures
+    )
 
 
 def due_slots(

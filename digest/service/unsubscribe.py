@@ -24,6 +24,8 @@ from digest.store import Store
 
 PATH = "/unsubscribe"
 Answer = tuple[int, str]
+# A one-click POST is one short form field; nothing longer is ever read.
+MAX_BODY = 64 * 1024
 
 
 def token_of(path: str, body: str = "") -> str | None:
@@ -105,6 +107,25 @@ class Unsubscriber:
         return 200, _page("Unsubscribed", f"{address} will not receive {title} any more.")
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> tuple[str, tuple[int, str] | None]:
+    """Return a POST's body, or the (status, reason) refusing it, read up to MAX_BODY only.
+
+    The length must be one plain decimal Content-Length: a negative one would have read
+    to the end of the stream (`rfile.read(-1)`), and a chunked body has no length to check.
+    """
+    lengths = handler.headers.get_all("Content-Length") or []
+    if handler.headers.get("Transfer-Encoding"):
+        return "", (411, "a Content-Length is required (no Transfer-Encoding)")
+    if not lengths:
+        return "", None
+    raw = lengths[0].strip()
+    if len(lengths) > 1 or not (raw.isascii() and raw.isdigit()):
+        return "", (400, "bad Content-Length")
+    if int(raw) > MAX_BODY:
+        return "", (413, f"the body is over {MAX_BODY} bytes")
+    return handler.rfile.read(int(raw)).decode("utf-8", "replace"), None
+
+
 def answer(handler: BaseHTTPRequestHandler, unsubscriber: Unsubscriber | None) -> bool:
     """Answer a GET or POST to /unsubscribe on any of the service's servers; False if not ours.
 
@@ -115,8 +136,10 @@ def answer(handler: BaseHTTPRequestHandler, unsubscriber: Unsubscriber | None) -
     if unsubscriber is None or not (path == PATH or path.startswith(PATH + "/")):
         return False
     if handler.command == "POST":
-        length = min(int(handler.headers.get("Content-Length") or 0), 64 * 1024)
-        body = handler.rfile.read(length).decode("utf-8", "replace")
+        body, refused = read_body(handler)
+        if refused is not None:
+            handler.send_error(*refused)
+            return True
         status, page = unsubscriber.unsubscribe(handler.path, body)
     else:
         status, page = unsubscriber.confirm(handler.path)

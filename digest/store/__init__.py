@@ -14,6 +14,7 @@ from digest.store.ledger import LedgerRow
 from digest.store.lock import (
     SERVICE_ROLE,
     held_by_service,
+    holder_name,
     is_postgres,
     lock_holder,
     lock_path,
@@ -37,6 +38,7 @@ __all__ = [
     "can_write",
     "deliveries",
     "held_by_service",
+    "holder_name",
     "is_postgres",
     "ledger",
     "lock_holder",

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
 from digest.models import wall_clock
-from digest.store.base import MARKER_SUFFIX
+from digest.store.base import MARKER_SUFFIX, marker_id
 from digest.store.feeds import FeedQueries
 from digest.store.llm import LlmQueries
 from digest.store.recipients import RecipientQueries
@@ -31,6 +31,7 @@ from digest.store.schema import (
     delivery_bodies,
     digest_events,
     llm_replies,
+    runs,
     schema_version,
 )
 
@@ -109,10 +110,11 @@ def can_write(url: str) -> bool:
 def open_store(url: str, *, read_only: bool = False, upgrade: bool = True) -> Store:
     """Return a Store on the database at url, creating it and applying pending migrations.
 
-    An SQLite file that is missing or empty where runs were recorded before (its marker is
-    beside it) is refused with a StoreError rather than created anew. With read_only, an
-    existing SQLite file is opened for reading only (nothing created, nothing migrated).
-    Without upgrade, pending migrations are left to the caller (`digest migrate`).
+    An SQLite file that is missing, empty or another database where runs were recorded
+    before (its marker is beside it, naming the database's id) is refused with a StoreError
+    rather than used as if nothing had been sent. With read_only, an existing SQLite file is
+    opened for reading only (nothing created, nothing migrated). Without upgrade, pending
+    migrations are left to the caller (`digest migrate`).
     """
     if read_only and url.startswith("sqlite:///"):
         return _open_read_only(Path(url.removeprefix("sqlite:///")))
@@ -133,6 +135,8 @@ def open_store(url: str, *, read_only: bool = False, upgrade: bool = True) -> St
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_connect)
     store = Store(engine, marker)
+    if marker is not None and marker.exists():
+        _refuse_another_database(store, marker)  # before migrating writes anything into it
     if not upgrade:
         _check_version(store, schema_of(store))
         return store
@@ -232,6 +236,37 @@ def schema_of(store: Store) -> int:
     with store.begin() as conn:
         schema_version.create(conn, checkfirst=True)
         return int(conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
+
+
+def _refuse_another_database(store: Store, marker: Path) -> None:
+    """Raise StoreError when the file is not the database the marker says runs were in.
+
+    An empty but valid SQLite file (4 KB after `PRAGMA journal_mode=WAL`) has no id; a
+    database from elsewhere has another one. A marker written before ids existed names
+    none: then the file must at least hold recorded runs.
+    """
+    path = marker.with_name(marker.name.removesuffix(MARKER_SUFFIX))
+    expected, found = marker_id(marker), store.database_id()
+    if expected is not None:
+        if found == expected:
+            return
+        has = f"database-id {found}" if found else "no database-id (a new database)"
+        problem = f"this file has {has}, but {marker} says runs were recorded in {expected}"
+    else:
+        with store.begin() as conn:
+            recorded = (
+                sa.inspect(conn).has_table(runs.name)
+                and conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+            )
+        if recorded:
+            return
+        problem = f"this file has no recorded runs, but {marker} says runs were recorded in it"
+    store.close()
+    raise StoreError(
+        str(path),
+        f"{problem}: restore the database from a backup, or delete the marker to start a new "
+        "database (every recipient would get the current period again)",
+    )
 
 
 def migrate(store: Store) -> int:

@@ -8,6 +8,8 @@ crash (even kill -9) never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import time
@@ -105,9 +107,49 @@ def _file_lock(settings: Settings, wait: float, holder: str) -> Iterator[None]:
     try:
         # Written after taking the lock, so it always names the current holder.
         holder_file.write_text(holder + "\n", encoding="utf-8")
-        yield
+        with _inode_lock(settings, wait):
+            yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _inode_lock(settings: Settings, wait: float) -> Iterator[None]:
+    """Hold an flock on the database file itself, which every name of it shares.
+
+    The lock file is found by the database's path, and a hard link (or a symlink) is another
+    path to the same file: a second service through it would take its own lock file. An
+    flock belongs to the file (the inode), whatever the name it was opened by, and is
+    independent of SQLite's own fcntl locks. A file not made yet has no other name.
+    """
+    db = Path(settings.storage_url.removeprefix("sqlite:///"))
+    try:
+        fd = os.open(db, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield
+        return
+    except OSError as exc:
+        raise LockError(str(db), f"cannot open to lock: {exc}") from exc
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    node = os.fstat(fd)
+                    raise LockError(
+                        str(db),
+                        "held by another process using this very database file under another "
+                        f"name (a hard link or symlink: device {node.st_dev}, inode "
+                        f"{node.st_ino})",
+                    ) from exc
+                time.sleep(_POLL)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing it releases the flock
 
 
 @contextmanager

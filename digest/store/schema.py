@@ -7,12 +7,14 @@ once in delivery_bodies), digest_events (what each digest showed, so a later dig
 a continuing story as developing), opt_outs (who unsubscribed), requests (runs handed to a
 running `digest serve`), the language model's cache, daily tokens and latest run per digest
 (llm_replies, llm_usage, llm_runs), bounces (consecutive permanent failures per address, and
-suspensions) and recipient_tokens (the opaque ids unsubscribe links carry).
+suspensions), recipient_tokens (the opaque ids unsubscribe links carry) and store_meta (the
+database's own identity).
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -215,7 +217,23 @@ requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("result", sa.Text),
+    # Which service took it and the last beat of that service's heartbeat (added by v8): a
+    # waiting `digest run` gives up when the beats stop, and a new service fails what a dead
+    # one left taken.
+    sa.Column("taken_by", sa.Text),
+    sa.Column("heartbeat_at", UTCDateTime),
 )
+
+# Facts about the database itself: "database_id", a random id written when the schema is
+# made (v8) and copied into the has-runs marker beside an SQLite file, so that a file replaced
+# by another database (even a valid, empty one) is told apart from the one the runs were in.
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+DATABASE_ID = "database_id"
 
 
 # Consecutive permanent delivery failures (5xx) per address, across digests and periods: a
@@ -360,7 +378,16 @@ def _v9(conn: Connection) -> None:
     _add_columns(conn, feeds, ("settings_key",))
 
 
+def _v10(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[store_meta])
+    known = sa.select(store_meta.c.key).where(store_meta.c.key == DATABASE_ID)
+    if conn.execute(known).first() is None:
+        conn.execute(sa.insert(store_meta).values(key=DATABASE_ID, value=uuid.uuid4().hex))
+    # A database made by v3 before these columns existed lacks them.
+    _add_columns(conn, requests, ("taken_by", "heartbeat_at"))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
 )  # fmt: skip

@@ -7,12 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -20,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from digestcli import AS_OF, SECRET, cli, emls, run, write_config
+from serveproc import ServeProcess
 
 from digest.deliver import make_token, read_token
 from digest.errors import DeliveryError
@@ -29,38 +25,10 @@ HTTPS = "https://digest.example.org/unsubscribe?token={token}"
 ENV = {"DIGEST_UNSUBSCRIBE_SECRET": SECRET}
 
 
-class Serve:
-    """`digest serve --http 127.0.0.1:0` as a subprocess, its log in a file we poll."""
-
-    def __init__(self, config: Path) -> None:
-        self.log = config.parent / "serve.log"
-        cmd = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
-        cmd += ["--data-dir", str(config.parent / "data"), "--http", "127.0.0.1:0"]
-        with self.log.open("wb") as err:
-            self.p = subprocess.Popen(
-                cmd, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **ENV}
-            )
-        self.port = int(self.wait_for(r"event=site host=\S+ port=(\d+)").group(1))
-        self.wait_for(r"event=start ")
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.log.read_text("utf-8", "replace"))
-            if found:
-                return found
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in:\n{self.log.read_text('utf-8', 'replace')}")
-
-    def stop(self) -> int:
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(30)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
+def _serve(config: Path) -> ServeProcess:
+    """`digest serve --http 127.0.0.1:0` with the unsubscribe secret."""
+    data = str(config.parent / "data")
+    return ServeProcess(config, "--data-dir", data, "--http", "127.0.0.1:0", env=ENV)
 
 
 def http(url: str, data: bytes | None = None) -> tuple[int, str]:
@@ -173,12 +141,12 @@ def test_unsubscribed_recipients_are_skipped_and_listed(tmp_path: Path) -> None:
 
 def test_serve_http_one_click_and_run_while_serve_holds_the_lock(tmp_path: Path) -> None:
     config = write_config(tmp_path, f'title = "Morning Briefing"\nunsubscribe = "{HTTPS}"')
-    serve = Serve(config)
+    serve = _serve(config)
     try:
         token = make_token(
             SECRET, _store(tmp_path).recipient_token("morning", "b@example.org", datetime.now(UTC))
         )
-        base = f"http://127.0.0.1:{serve.port}/unsubscribe"
+        base = f"http://127.0.0.1:{serve.port('site')}/unsubscribe"
         # A link scanner's GET only shows a button, naming the digest by its title and the
         # address half hidden; a forged token is refused, and logged.
         status, page = http(f"{base}?token={token}")

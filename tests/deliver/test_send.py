@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from digestcli import AS_OF, emls, run, write_config
 from smtpserver import (
     DROP_STAGES,
     NOW,
@@ -465,3 +466,22 @@ def test_cli_doctor(tmp_path: Path, server: SmtpServer) -> None:
     assert "FAIL auth: authentication failed for user 'digest': 535" in bad.output
     outbox = _cli(tmp_path, "doctor", "-c", str(_config(tmp_path, None)))
     assert outbox.exit_code == 0 and "ok   outbox: no SMTP configured" in outbox.output
+
+
+def test_recipients_differing_only_in_the_domains_case_get_one_message(tmp_path: Path) -> None:
+    # Bob@Example.org and Bob@example.org got two messages of the same period.
+    config = write_config(tmp_path, "send_empty = true")
+    text = config.read_text(encoding="utf-8").replace(
+        'recipients = ["a@example.org", "b@example.org"]',
+        'recipients = ["Bob@Example.org", "Bob@example.org", "a@example.org", "a@EXAMPLE.ORG"]',
+    )
+    config.write_text(text, encoding="utf-8")
+    done = run(config, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(m["To"] for m in emls(tmp_path)) == ["Bob@Example.org", "a@example.org"]
+    # Written another way in the config later, the same recipient is not sent the period again.
+    config.write_text(text.replace('"Bob@Example.org", ', ""), encoding="utf-8")
+    again = run(config, "--as-of", AS_OF)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already written at " in again.stdout
+    assert len(emls(tmp_path)) == 2

@@ -505,10 +505,12 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
 
 
 def test_undelivered_messages_are_on_metrics_from_the_start(tmp_path: Path, store: Store) -> None:
-    from digest.deliver import ledger
+    from digest.models import MessageParts
+    from digest.store import ledger
 
     run = store.claim_run("morning", "2026-11-23T07:00+0100", NINE)
-    ledger.create(store, run.id, "a@example.org", message=b"x", message_id="<a>", now=NINE)
+    parts = MessageParts(b"To: a@example.org\r\n", b"\r\nx\r\n")
+    ledger.create(store, run.id, "a@example.org", message=parts, message_id="<a>", now=NINE)
     service = Service(_settings(tmp_path), store, stages=_Fake(store).stages(), clock=_clock(NINE))
     service.start()
     try:

@@ -20,8 +20,8 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.meaning import meaning_vectors
-from digest.events.text import dates_in, lead_terms, name_parts, tfidf_vectors, title_terms
-from digest.events.values import name_prefixes, value_terms, without_dateline
+from digest.events.text import dates_in, lead_terms, tfidf_vectors, title_terms
+from digest.events.values import name_prefixes, story_names, value_terms, without_dateline
 from digest.models import Article
 from digest.text import split_sentences
 
@@ -97,7 +97,7 @@ def article_features(articles: Sequence[Article]) -> Features:
     everywhere = []
     for a in articles:
         body = without_dateline(a.text)
-        in_title, in_text = name_parts(a.title, body, a.language)
+        in_title, in_text = story_names(a.title, body, a.language)
         names.append(
             value_terms(in_title, a.title, a.language) + value_terms(in_text, body, a.language)
         )

@@ -249,6 +249,10 @@ def name_key(stem: str) -> str:
     for old, new in _LATIN_FOLDS:
         latin = latin.replace(old, new)
     latin = re.sub(r"(.)\1+", r"\1", latin)
+    # The Russian stemmer takes a surname's or a town's nominative «-ов»/«-ев» for a plural
+    # ending and keeps it in every other case: «Песков» gives «песк», «Пескова» «песков»,
+    # and English writes "Peskov". Both spellings lose it here.
+    latin = re.sub(r"(?<=[a-z]{3})[oe]v$", "", latin)
     folded = re.sub(r"[aeiou]+$", "", latin)
     return folded if len(folded) >= 3 else latin
 
@@ -256,9 +260,54 @@ def name_key(stem: str) -> str:
 # A word that starts with a capital letter (Latin, Latin-1, Cyrillic), and one that does not.
 _CAPITALISED = re.compile(r"(?<![^\W_])[A-ZÀ-ÖØ-ÞА-ЯЁ][^\W_]*(?:[-'’][^\W_]+)*")
 _LOWER_WORD = re.compile(r"(?<![^\W_])[a-zà-öø-ÿа-яё][^\W_]*")
-_OPENERS = frozenset(" \t\u00a0\"'«„“”»()[]*•")  # may stand between a sentence's end and its first word
+_OPENERS = frozenset(
+    " \t\u00a0\"'«„“”»()[]*•"
+)  # may stand between a sentence's end and its first word
 _ENDS = frozenset(".!?…:;\n\r-–—")  # a capitalised word after these may only open a sentence
-_ABBREVIATION = re.compile(r"(?<![^\W_])[a-zа-яё]{1,3}\.$")  # «г.», «ул.», «им.», "st."
+# Abbreviations after which a capitalised word goes on the sentence («г. Иркутск», "Dr. Smith");
+# any other word before a full stop ends a sentence, short ones too («сон.», "day.").
+_ABBREVIATIONS = frozenset(
+    [
+        "г",
+        "гг",
+        "ул",
+        "им",
+        "пр",
+        "просп",
+        "д",
+        "т",
+        "св",
+        "ст",
+        "пос",
+        "обл",
+        "р",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "prof",
+        "gov",
+        "sen",
+        "rep",
+        "inc",
+        "co",
+        "corp",
+        "ltd",
+        "mt",
+        "ft",
+        "no",
+        "vs",
+    ]
+)
+_LAST_WORD = re.compile(r"([^\W\d_]+)\.$")
 
 
 def _opens_sentence(text: str, start: int) -> bool:
@@ -273,7 +322,8 @@ def _opens_sentence(text: str, start: int) -> bool:
     if k < 0:
         return True
     if text[k] == ".":
-        return _ABBREVIATION.search(text, max(0, k - 4), k + 1) is None
+        m = _LAST_WORD.search(text, max(0, k - 8), k + 1)
+        return m is None or m.group(1).lower() not in _ABBREVIATIONS
     return text[k] in _ENDS
 
 

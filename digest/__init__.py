@@ -6,7 +6,10 @@ import importlib
 import sys
 from collections.abc import Callable, Mapping
 
-__version__ = "0.1.0"
+# MAJOR.MINOR.PATCH, bumped for every release (docs/operating.md, "Versions and upgrades"):
+# a release that migrates the database or changes the config is a new MINOR at least.
+# CHANGELOG.md's first entry names this version and the database schema it brings.
+__version__ = "0.2.0"
 
 
 def lazy_exports(package: str, homes: Mapping[str, str]) -> Callable[[str], object]:

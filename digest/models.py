@@ -6,13 +6,22 @@ returns them, never dicts. Times are timezone-aware and in UTC unless a field sa
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 from urllib.parse import urlsplit
+
+# The run report's types live beside their JSON (digest/report.py); re-exported here, where
+# every stage finds the types it shares.
+from digest.report import Delivery as Delivery
+from digest.report import DeliveryOutcome as DeliveryOutcome
+from digest.report import DeliveryStatus as DeliveryStatus
+from digest.report import EventExplanation as EventExplanation
+from digest.report import Failure as Failure
+from digest.report import MergeStep as MergeStep
+from digest.report import RunCounts as RunCounts
+from digest.report import RunReport as RunReport
 
 FullTextPolicy = Literal["auto", "always", "never"]
 
@@ -72,6 +81,9 @@ class FeedState:
     last_success_at: datetime | None = None
     next_check_at: datetime | None = None
     disabled: bool = False
+    # What the feed's fetch depended on when last tried ([fetch] and its own entry, hashed):
+    # a feed backing off is tried at once when these settings have changed since.
+    settings_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +260,18 @@ class SummarySentence:
     article_id: int | None = None
 
 
+DatePart = Literal["", "early", "mid", "late", "month"]
+
+
 @dataclass(frozen=True, slots=True)
 class DatedItem:
-    """A date mentioned in the text, resolved against the article's publish date."""
+    """A date mentioned in the text, resolved against the article's publish date.
+
+    `part` says how much of the date the text gives: "" a day ("6 November"); "early",
+    "mid" or "late" a part of `when`'s month ("mid-February", «в конце ноября»); "month"
+    the month only ("in July this year"). A vague date keeps a day in `when` for sorting
+    and is never shown as that day.
+    """
 
     when: date
     label: str
@@ -258,6 +279,7 @@ class DatedItem:
     source: str = ""
     url: str = ""
     approximate: bool = False
+    part: DatePart = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,102 +408,6 @@ class MessageParts:
     token: str | None = None
 
 
-DeliveryStatus = Literal["pending", "sent", "written", "failed", "retry"]
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message to one recipient and what became of it."""
-
-    recipient: str
-    status: DeliveryStatus
-    message_id: str = ""
-    attempts: int = 0
-    error: str | None = None
-    path: str | None = None
-    # Set when the message was sent or written by an earlier run of the period, not this one.
-    earlier_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Something that failed in a run without stopping it."""
-
-    stage: str
-    subject: str
-    message: str
-    # The stack of an error nobody anticipated (a bug, a library's surprise), kept for the
-    # operator's bug report; empty for the failures digest expects (HTTP 404, SMTP 550).
-    trace: str = field(default="", compare=False, repr=False)
-
-    def __str__(self) -> str:
-        return f"{self.stage}: {self.subject}: {self.message}"
-
-    @classmethod
-    def unexpected(cls, stage: str, subject: str, exc: BaseException, prefix: str = "") -> Failure:
-        """Return the Failure for an unexpected error, logged with its traceback.
-
-        Every broad catch that turns an error into a Failure goes through here, so a bug
-        never loses its stack: it is logged (the service's log, or stderr for a command)
-        and kept in the run report.
-        """
-        message = f"{prefix}{type(exc).__name__}: {exc}"
-        logging.getLogger(f"digest.{stage}").error(
-            "%s: %s: %s", stage, subject, message, exc_info=exc
-        )
-        return cls(stage, subject, message, trace="".join(traceback.format_exception(exc)))
-
-
-@dataclass(frozen=True, slots=True)
-class MergeStep:
-    """One merge inside an event: an article of each side and their mean similarity then.
-
-    `meaning` is the mean cosine of the two sides' meaning vectors (what they are about,
-    whatever words they use), None where their language has no word vectors.
-    """
-
-    left: str
-    right: str
-    similarity: float
-    meaning: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventExplanation:
-    """Why an event's articles are one story: the terms they share and each merge."""
-
-    key: str
-    headline: str
-    articles: int
-    terms: tuple[str, ...]
-    merges: tuple[MergeStep, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RunReport:
-    """What one run did: counts per stage, failures, timings and files written."""
-
-    digest: str
-    period_key: str
-    counts: tuple[tuple[str, int], ...] = ()
-    failures: tuple[Failure, ...] = ()
-    timings: tuple[tuple[str, float], ...] = ()
-    outputs: tuple[str, ...] = ()
-    deliveries: tuple[Delivery, ...] = ()
-    skipped: str | None = None
-    notes: tuple[str, ...] = ()  # what the operator should know that is no failure
-    explanations: tuple[EventExplanation, ...] = ()  # `digest build --explain`
-
-    @property
-    def ok(self) -> bool:
-        """Return True when nothing failed."""
-        return not self.failures
-
-    def count(self, name: str) -> int:
-        """Return the named count, 0 when absent."""
-        return dict(self.counts).get(name, 0)
-
-
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     """What one fetch pass did: per-feed health, counts and failures."""
@@ -519,4 +445,4 @@ class RunRecord:
     status: str
     started_at: datetime
     finished_at: datetime | None = None
-    report: str = "{}"
+    report: RunReport | None = None  # None until the run finished

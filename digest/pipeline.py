@@ -8,13 +8,12 @@ the command stops with `error: store: ...` (exit 2).
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from digest.models import (
     Article,
     Clock,
     Delivery,
+    DeliveryOutcome,
     Digest,
     Event,
     EventSummary,
@@ -37,10 +37,11 @@ from digest.models import (
     LlmRun,
     Progress,
     Rendered,
+    RunCounts,
     RunReport,
     wall_clock,
 )
-from digest.store import Store
+from digest.store import Bounces, Store
 
 PAST_EVENTS_LOOKBACK = timedelta(days=7)
 
@@ -168,7 +169,7 @@ def _run_once(
     options = options or RunOptions()
     timer = _Timer()
     failures: list[Failure] = []
-    counts: dict[str, int] = {}
+    counts = RunCounts()
     d = digest_settings
     if ingest_report is None and options.fetch:
         with timer.stage("fetch"):
@@ -180,7 +181,9 @@ def _run_once(
     if ingest_report is not None:
         ingest_report = _only_feeds(ingest_report, feed_urls)
         failures.extend(ingest_report.failures)
-        counts.update(
+        failures.extend(_disabled(ingest_report))
+        counts = replace(
+            counts,
             feeds=len(ingest_report.health),
             feeds_failed=len(failed_feeds(ingest_report)),
             feeds_waiting=len(waiting_feeds(ingest_report)),
@@ -190,10 +193,11 @@ def _run_once(
     start = now - (options.since or d.window)
     key = period_key(d, now)  # the period now falls in names the issue, its files and subject
     with timer.stage("events"):
-        articles = _as_configured(store.articles_between(start, now, feed_urls), sources)
+        period_articles = store.articles_between(start, now, feed_urls, period=True)
+        articles = _as_configured(period_articles, sources)
         ruled = events.apply_rules(articles, include=d.include, exclude=d.exclude, feeds=sources)
         articles = list(ruled.kept)
-        counts.update({f"removed by {rule}": n for rule, n in ruled.removed})
+        failures.extend(Failure("rules", rule, why) for rule, why in ruled.gave_up)
         # Everything shown before now counts, except by this very period (a re-run): a
         # window start would drop yesterday's events whenever today's run starts earlier.
         past = store.past_events(d.name, now - PAST_EVENTS_LOOKBACK, now, except_period=key)
@@ -201,7 +205,13 @@ def _run_once(
             articles, now=now, past=past, tag_weights=dict(d.tag_weights), explain=options.explain
         )
         found, why = events.news_first(found, why, d.not_news)
-    counts.update(articles=len(articles), filtered=ruled.removed_total, events_found=len(found))
+    counts = replace(
+        counts,
+        articles=len(articles),
+        filtered=ruled.removed_total,
+        removed=ruled.removed,
+        events_found=len(found),
+    )
     with timer.stage("summarize"):
         summarizer = deps.summarizer or _summarizer(settings, d, store, deps)
         try:
@@ -210,7 +220,7 @@ def _run_once(
             if isinstance(summarizer, events.LlmSummarizer) and deps.llm_client is None:
                 summarizer.client.close()  # made for this run by _summarizer
     if isinstance(summarizer, events.LlmSummarizer):
-        counts.update(summarizer.counts)
+        counts = replace(counts, summarizer=tuple(sorted(summarizer.counts.items())))
         _record_llm(store, d.name, key, deps.clock(), options, summarizer.counts)
     health = ingest_report.health if ingest_report else ()
     digest = render.compose_digest(
@@ -222,7 +232,7 @@ def _run_once(
         health=health,
         period=deliver.period_time(key),
     )
-    counts["events"] = len(digest.events)
+    counts = replace(counts, events=len(digest.events))
     deps.on_digest(digest)
     if d.images and deps.fetch_image is None:
         deps = replace(deps, fetch_image=image_fetcher(settings))
@@ -240,29 +250,50 @@ def _run_once(
     report = RunReport(
         digest=d.name,
         period_key=key,
-        counts=tuple(counts.items()),
+        counts=counts,
         failures=tuple(failures),
         timings=tuple(timer.timings),
         outputs=tuple(outputs),
         explanations=tuple(w for w in why if w.articles > 1),
     )
-    if not options.send or not outputs:
+    if not options.send:
         return report
+    if not outputs:
+        return _report_failures(settings, d, _record_unrendered(store, report, now), deps)
     run = store.claim_run(d.name, key, now)
     store.record_events(run.id, d.name, now, [events.past_event_from(s) for s in summaries])
     if not digest.events and not d.send_empty:
-        skipped = replace(report, skipped=NO_MAIL_EMPTY)
-        store.finish_run(run.id, "done" if skipped.ok else "failed", report_json(skipped), now)
+        skipped = replace(report, delivery="empty", notes=(NO_MAIL_EMPTY,))
+        store.finish_run(run.id, skipped, now)
         return _report_failures(settings, d, skipped, deps)
     with timer.stage("deliver"):
-        deliveries, failed = _deliver(settings, d, store, run.id, renders, now, deps)
-    final = _with_deliveries(report, deliveries, failed, tuple(timer.timings))
-    final = replace(final, notes=_opted_out(store, d))
-    store.finish_run(run.id, "done" if final.ok else "failed", report_json(final), now)
+        deliveries, outcome, failed = _deliver(settings, d, store, run.id, renders, now, deps)
+    final = replace(
+        report,
+        failures=(*report.failures, *failed),
+        timings=tuple(timer.timings),
+        deliveries=deliveries,
+        delivery=outcome,
+        notes=_not_sent(store, d),
+    )
+    store.finish_run(run.id, final, now)
     return _report_failures(settings, d, final, deps)
 
 
 NO_MAIL_EMPTY = "no mail: no new stories in this period (send_empty = false)"
+
+
+def _record_unrendered(store: Store, report: RunReport, now: datetime) -> RunReport:
+    """Record a period that could not be rendered (a full disk) as a failed run; return it.
+
+    It was left without a run row, so `digest status` showed nothing. A period finished
+    before keeps its row; a new one is failed with the error and stays unsettled, so the
+    next run (or the service's next start) builds it again.
+    """
+    run = store.claim_run(report.digest, report.period_key, now)
+    if run.finished_at is None:
+        store.finish_run(run.id, report, now)
+    return report
 
 
 def _record_llm(
@@ -273,11 +304,25 @@ def _record_llm(
     store.record_llm_run(LlmRun(digest, key, at, kind, tuple(sorted(counts.items()))))
 
 
-def _opted_out(store: Store, d: DigestSettings) -> tuple[str, ...]:
-    """Return a note per recipient left out because they unsubscribed."""
-    kept = {r.address for r in deliver.active_recipients(store, d)}
-    return tuple(
-        f"not sent to {r.address}: unsubscribed" for r in d.recipients if r.address not in kept
+def _not_sent(store: Store, d: DigestSettings) -> tuple[str, ...]:
+    """Return a note per recipient left out: unsubscribed, or suspended after bounces."""
+    kept = {deliver.address_key(r.address) for r in deliver.active_recipients(store, d)}
+    suspended = {b.address: b for b in store.suspensions()}
+    notes = []
+    for r in d.recipients:
+        if deliver.address_key(r.address) in kept:
+            continue
+        held = suspended.get(r.address.strip().casefold())
+        notes.append(f"not sent to {r.address}: " + (_suspended(held) if held else "unsubscribed"))
+    return tuple(dict.fromkeys(notes))
+
+
+def _suspended(b: Bounces) -> str:
+    """Return why an address gets no mail: suspended after its permanent failures."""
+    since = f"{b.suspended_at:%Y-%m-%d %H:%M} UTC" if b.suspended_at else "?"
+    return (
+        f"suspended since {since} after {b.failures} permanent failures in a row "
+        f"(last: {b.last_error}); `digest subscribers resume {b.address}` sends to it again"
     )
 
 
@@ -312,6 +357,26 @@ def waiting_feeds(report: IngestReport) -> tuple[FeedHealth, ...]:
     """
     failed = {f.subject for f in report.failures}
     return tuple(h for h in report.health if not h.ok and h.url not in failed)
+
+
+def _disabled(report: IngestReport) -> list[Failure]:
+    """Return a failure per feed of the digest that is disabled (and so was not tried).
+
+    A feed backing off heals by itself and is no failure of a run that did not try it; a
+    disabled one never does, while every issue tells its readers a source is missing. So
+    each digest run names it until it is fixed and enabled (or removed).
+    """
+    return [
+        Failure(
+            "fetch",
+            h.url,
+            f"disabled after {h.error_count} failed fetch{'es' if h.error_count != 1 else ''} in "
+            f"a row (last: {h.error or '?'}); "
+            f"`digest feeds enable {h.url}` fetches it again",
+        )
+        for h in waiting_feeds(report)
+        if h.disabled
+    ]
 
 
 def _as_configured(articles: Sequence[Article], sources: Sequence[FeedSource]) -> list[Article]:
@@ -413,8 +478,10 @@ class _Renders:
         wanted = [settings.formats, *(r.formats for r in settings.recipients)]
         self.formats = tuple(dict.fromkeys(f for fs in wanted for f in fs))
 
-    def get(self, language: str, formats: Sequence[str]) -> Rendered:
+    def get(self, language: str, formats: Sequence[str], *, pdf: bool = True) -> Rendered:
         formats = tuple(dict.fromkeys((*self.formats, *formats)))
+        if not pdf:  # the body then says nothing of an attached PDF
+            formats = tuple(f for f in formats if f != "pdf")
         key = (language, formats)
         if key not in self.cache:
             self.cache[key] = render.render_digest(
@@ -428,30 +495,33 @@ class _Renders:
 
     def for_recipient(self, recipient: Recipient) -> tuple[Rendered, Sequence[str]]:
         language = recipient.language or self.settings.language
-        return self.get(language, self.settings.formats), recipient.formats
+        # Rendered without a PDF for a recipient who gets none: its email and text part
+        # must not say "the full digest is attached as a PDF".
+        wants_pdf = "pdf" in recipient.formats
+        return self.get(language, self.settings.formats, pdf=wants_pdf), recipient.formats
 
 
 def _write_outputs(
     rendered: Rendered, d: DigestSettings, key: str, options: RunOptions, settings: Settings
 ) -> list[str]:
     out_dir = options.out_dir or settings.data_dir / "digests"
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = deliver.issue_stem(d, key)  # the period's name, like the attachment's
-    files: list[tuple[Path, bytes]] = [
-        (out_dir / f"{stem}.html", rendered.html.encode("utf-8")),
-        (out_dir / f"{stem}.txt", rendered.text.encode("utf-8")),
-    ]
+    files: list[tuple[str, bytes]] = []
     if rendered.pdf is not None:
-        files.append((out_dir / f"{stem}.pdf", rendered.pdf))
+        files.append((f"{stem}.pdf", rendered.pdf))
     if rendered.epub is not None:
-        files.append((out_dir / f"{stem}.epub", rendered.epub))
+        files.append((f"{stem}.epub", rendered.epub))
     if rendered.ics is not None and "ics" in d.formats:
-        files.append((out_dir / f"{stem}.ics", rendered.ics))
-    for path, data in files:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a reader never sees half a file
-    return [str(p) for p, _ in files]
+        files.append((f"{stem}.ics", rendered.ics))
+    files.append((f"{stem}.txt", rendered.text.encode("utf-8")))
+    files.append((f"{stem}.html", rendered.html.encode("utf-8")))
+    # All or none, the page last (a full disk left half of them and *.tmp files).
+    written = render.write_together(out_dir, files)
+    return [str(p) for p in sorted(written, key=lambda p: _OUTPUT_ORDER.index(p.suffix))]
+
+
+# The order the written files are reported in (and always were): the page first.
+_OUTPUT_ORDER = (".html", ".txt", ".pdf", ".epub", ".ics")
 
 
 def _publish(
@@ -484,9 +554,8 @@ def _deliver(
     renders: _Renders,
     now: datetime,
     deps: Deps,
-) -> tuple[tuple[Delivery, ...], list[Failure]]:
-    failures: list[Failure] = []
-    deliveries: tuple[Delivery, ...] = ()
+) -> tuple[tuple[Delivery, ...], DeliveryOutcome, list[Failure]]:
+    """Return each recipient's delivery, the digest's delivery outcome and this run's failures."""
     try:
         deliveries = deliver.deliver_digest(
             store,
@@ -502,23 +571,44 @@ def _deliver(
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup is reported, never a crash mid-run
-        failures.append(Failure.unexpected("deliver", d.name, exc))
-    failures.extend(
-        Failure("deliver", x.recipient, x.error or x.status)
-        for x in deliveries
-        if x.status == "failed"
-    )
-    waiting = [x for x in deliveries if x.status == "retry"]
-    if waiting and len(waiting) == len(deliveries):
+        return (), "broken", [Failure.unexpected("deliver", d.name, exc)]
+    outcome: DeliveryOutcome = "complete" if all(x.done for x in deliveries) else "incomplete"
+    failures = delivery_failures(settings, deliveries)
+    # Recipients were not suspended when this delivery began (they would have been left
+    # out): one suspended now was suspended by this run's failure, which says so.
+    suspended = {b.address: b for b in store.suspensions()}
+    for i, f in enumerate(failures):
+        held = suspended.get(f.subject.strip().casefold())
+        if held is not None:
+            failures[i] = replace(
+                f,
+                message=f"{f.message}; suspended after {held.failures} permanent failures in a "
+                f"row: `digest subscribers resume {held.address}` sends to it again",
+            )
+    return deliveries, outcome, failures
+
+
+def delivery_failures(settings: Settings, deliveries: Sequence[Delivery]) -> list[Failure]:
+    """Return the failures of this run among a period's deliveries.
+
+    A message an earlier run of the period settled, or left waiting for a retry that is not
+    due yet, is no failure of this run: it was not tried (its report line says "already").
+    """
+    tried = [x for x in deliveries if x.earlier_at is None]
+    failures = [
+        Failure("deliver", x.recipient, x.error or x.status) for x in tried if x.status == "failed"
+    ]
+    waiting = [x for x in tried if x.status in ("retry", "pending")]
+    if waiting and not any(x.done for x in deliveries) and len(waiting) == len(tried):
         failures.append(_all_waiting(settings, waiting))
-    return deliveries, failures
+    return failures
 
 
 def _all_waiting(settings: Settings, waiting: Sequence[Delivery]) -> Failure:
-    """Return the Failure saying that every message waits in retry and none went out."""
+    """Return the Failure saying that every message tried waits in retry and none went out."""
     # Typically a setup problem (TLS, port, login) that retrying will not fix: the run must
-    # not report success. Named after the server, not the digest: the period is built and
-    # the ledger retries it (schedule.is_settled reads "deliver: <digest>:" as a step to redo).
+    # not report success. The period is built (its delivery outcome is "incomplete", not
+    # "broken"), so the ledger retries the messages and the period is not built again.
     where = f"{settings.smtp.host}:{settings.smtp.port}" if settings.smtp else "outbox"
     return Failure(
         "deliver",
@@ -528,39 +618,15 @@ def _all_waiting(settings: Settings, waiting: Sequence[Delivery]) -> Failure:
     )
 
 
-def _with_deliveries(
-    report: RunReport,
-    deliveries: tuple[Delivery, ...],
-    failures: Sequence[Failure],
-    timings: tuple[tuple[str, float], ...],
-) -> RunReport:
-    """Return the run report completed with the delivery stage's outcome and timings."""
-    counts = dict(report.counts)
-    counts.update(
-        delivered=sum(
-            1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
-        ),
-        already_delivered=sum(1 for x in deliveries if x.earlier_at),
-        delivery_failed=sum(1 for x in deliveries if x.status == "failed"),
-        delivery_retry=sum(1 for x in deliveries if x.status == "retry"),
-        # Handed to `digest worker` jobs, not sent yet (or, in one process, not tried yet).
-        delivery_queued=sum(1 for x in deliveries if x.status == "pending"),
-    )
-    return replace(
-        report,
-        counts=tuple(counts.items()),
-        failures=(*report.failures, *failures),
-        timings=timings,
-        deliveries=deliveries,
-    )
-
-
 def retry_deliveries(
-    settings: Settings, store: Store, deps: Deps
+    settings: Settings, store: Store, deps: Deps, skip: Collection[tuple[str, str]] = ()
 ) -> tuple[tuple[Delivery, ...], tuple[Failure, ...]]:
-    """Return the outcomes of sending every due pending/retry delivery of earlier runs."""
+    """Return the outcomes of sending every due pending/retry delivery of earlier runs.
+
+    Periods in skip, as (digest, period key), are left to the run that builds them now.
+    """
     try:
-        done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect)
+        done = deliver.retry_pending(store, settings, deps.clock(), connect=deps.connect, skip=skip)
     except StoreError:
         raise
     except Exception as exc:  # a broken mail setup must not stop today's digest
@@ -580,36 +646,6 @@ def prune_store(settings: Settings, store: Store, now: datetime) -> dict[str, in
     return store.prune(now - settings.keep)
 
 
-def report_json(report: RunReport) -> str:
-    """Return a run report as the JSON kept in the runs table."""
-    return json.dumps(
-        {
-            "digest": report.digest,
-            "period": report.period_key,
-            "counts": dict(report.counts),
-            "failures": [str(f) for f in report.failures],
-            "timings": dict(report.timings),
-            "outputs": list(report.outputs),
-            "deliveries": [
-                {
-                    "recipient": x.recipient,
-                    "status": x.status,
-                    "error": x.error,
-                    "path": x.path,
-                    "earlier_at": x.earlier_at.isoformat() if x.earlier_at else None,
-                }
-                for x in report.deliveries
-            ],
-            "skipped": report.skipped,
-            "notes": list(report.notes),
-            **(
-                {"explain": [asdict(x) for x in report.explanations]} if report.explanations else {}
-            ),
-        },
-        ensure_ascii=False,
-    )
-
-
 def run_digests(
     settings: Settings,
     store: Store,
@@ -624,11 +660,12 @@ def run_digests(
     handed over by `digest run`). A report with digest "" is the retry of earlier periods.
     """
     reports: list[RunReport] = []
-    retried: tuple[Delivery, ...] = ()
     if options.send:
         # Earlier periods' deliveries still due (a 4xx, a server that was down): cron-only
-        # setups have no service to retry them, so every run does.
-        retried, failures = retry_deliveries(settings, store, deps)
+        # setups have no service to retry them, so every run does. The periods built now
+        # send their own due messages, so that their report tells what this run did.
+        building = {(d.name, period_key(d, now)) for d in chosen}
+        retried, failures = retry_deliveries(settings, store, deps, skip=building)
         if retried or failures:
             reports.append(
                 RunReport(digest="", period_key="", failures=failures, deliveries=retried)
@@ -636,27 +673,9 @@ def run_digests(
     ingest: IngestReport | None = None
     if options.fetch:
         ingest = fetch_once(settings, store, sources_for(settings, store, chosen), now, deps)
-    # A message of this period sent by that retry was sent by this run, not "already".
-    sent_now = {x.message_id for x in retried if x.status in ("sent", "written")}
     for d in chosen:
         deps.progress(f"building {d.name}")
-        report = run_once(settings, d, store, now, deps, options, ingest_report=ingest)
-        reports.append(_sent_in_this_run(report, sent_now))
+        reports.append(run_once(settings, d, store, now, deps, options, ingest_report=ingest))
     if options.fetch:
         prune_store(settings, store, now)
     return ingest, reports
-
-
-def _sent_in_this_run(report: RunReport, message_ids: set[str]) -> RunReport:
-    """Return the report with these messages' deliveries no longer marked as earlier ones."""
-    if not any(x.earlier_at and x.message_id in message_ids for x in report.deliveries):
-        return report
-    deliveries = tuple(
-        replace(x, earlier_at=None) if x.message_id in message_ids else x for x in report.deliveries
-    )
-    counts = dict(report.counts)
-    counts["delivered"] = sum(
-        1 for x in deliveries if x.status in ("sent", "written") and not x.earlier_at
-    )
-    counts["already_delivered"] = sum(1 for x in deliveries if x.earlier_at)
-    return replace(report, deliveries=deliveries, counts=tuple(counts.items()))

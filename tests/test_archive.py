@@ -69,7 +69,7 @@ def test_an_exclude_rule_removes_a_story_and_the_report_says_so(tmp_path: Path) 
     assert STORY not in text
     assert f"removed by exclude {STORY}: " in result.stdout
     # One of the four articles on the Greek riots says "riots": it goes, the story stays.
-    assert "removed by exclude /greek riots?/: 1 articles" in result.stdout
+    assert "removed by exclude /greek riots?/: 1 article" in result.stdout
     assert "Greek" in text
 
 

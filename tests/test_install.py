@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from digest import __version__
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,7 +161,8 @@ def test_the_wheel_holds_the_package_data_and_passes_check_wheel_contents(wheel:
         "digest/py.typed",
     ):
         assert name in names, name
-    metadata = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-')[0]}-0.1.0.dist-info/METADATA")
+    dist_info = f"{wheel.name.split('-')[0]}-{__version__}.dist-info"
+    metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA")
     assert b"\nName: digest-news\n" in metadata
     assert b"\nRequires-Dist: lxml_html_clean" in metadata
 
@@ -258,6 +261,16 @@ def test_systemd_analyze_verifies_the_unit(
     assert unit not in verified.stderr, verified.stderr
 
 
+SERVICE_CONFIG = """\
+[[digest]]
+name = "briefing"
+feeds = ["feeds.toml"]
+catch_up = "none"
+recipients = ["reader@example.org"]
+unsubscribe = "https://digest.example.org/unsubscribe?token={token}"
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -269,7 +282,15 @@ def _lay_out(root: Path, system: Path) -> None:
     checkout = root / "checkout"
     (checkout / "contrib").mkdir(parents=True)
     shutil.copy(REPO / "contrib" / UNIT, checkout / "contrib" / UNIT)
-    (checkout / "digest.toml").write_text(CONFIG, encoding="utf-8")
+    # The operator's config folder: a feed list named relative to the config, and one-click
+    # unsubscribe links, whose {token} needs DIGEST_UNSUBSCRIBE_SECRET from the env file.
+    (checkout / "config").mkdir()
+    (checkout / "config" / "digest.toml").write_text(SERVICE_CONFIG, encoding="utf-8")
+    (checkout / "config" / "feeds.toml").write_text(
+        '[[feed]]\nurl = "world-wire.xml"\nfull_text = "never"\n', encoding="utf-8"
+    )
+    sample = REPO / "digest" / "feeds" / "samples" / "world-wire.xml"
+    shutil.copy(sample, checkout / "config" / "world-wire.xml")
     (system / "etc" / "systemd" / "system").mkdir(parents=True)
     user, group = _nobody()
     kept = []
@@ -279,9 +300,8 @@ def _lay_out(root: Path, system: Path) -> None:
         if line.split()[0] in ("useradd", "python3", "systemctl") or "/bin/pip " in line:
             continue
         line = line.replace(" /etc/", f" {system}/etc/").replace(" /var/", f" {system}/var/")
-        kept.append(
-            re.sub(r"-g digest\b", f"-g {group}", re.sub(r"-o digest\b", f"-o {user}", line))
-        )
+        line = re.sub(r"-g digest\b", f"-g {group}", re.sub(r"-o digest\b", f"-o {user}", line))
+        kept.append(re.sub(r":digest\b", f":{group}", line))
     assert kept, "docs/operating.md: no file steps in the systemd install steps"
     laid = _run(["bash", "-euo", "pipefail", "-c", "\n".join(kept)], checkout)
     assert laid.returncode == 0, laid.stderr

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "digest"
-TOP_LEVEL = {"__init__.py", "__main__.py", "pipeline.py", "models.py", "errors.py"}
+TOP_LEVEL = {"__init__.py", "__main__.py", "pipeline.py", "models.py", "report.py", "errors.py"}
 
 
 def _stage(module: Path) -> str | None:
@@ -79,3 +79,22 @@ def test_lint_imports_fails_when_a_layer_is_broken(tmp_path: Path) -> None:
     broken = run()
     assert broken.returncode != 0
     assert "digest.text.language -> digest.render" in broken.stdout
+
+
+def test_the_version_is_one_and_the_changelog_names_it_with_its_schema() -> None:
+    import re
+
+    from digest import __version__
+    from digest.store.schema import MIGRATIONS
+
+    changes = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    top = re.search(r"^## (\d+\.\d+\.\d+) \(database schema (\d+)\)$", changes, re.M)
+    assert top, "CHANGELOG.md: no '## X.Y.Z (database schema N)' entry"
+    # A release that migrates the database is a new version: its entry says which schema.
+    assert top.group(1) == __version__, "bump digest.__version__ with the changelog's entry"
+    assert int(top.group(2)) == len(MIGRATIONS), (
+        f"CHANGELOG.md: {top.group(1)} says schema {top.group(2)}, the code has "
+        f"{len(MIGRATIONS)} migrations: add the new schema to the unreleased entry (a new "
+        "version if the one named is released)"
+    )
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")

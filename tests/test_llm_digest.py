@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,8 @@ from llmserver import Scripted, chat_server, summary
 from pypdf import PdfReader
 
 from digest.config import load_settings
-from digest.pipeline import Deps, RunOptions, report_json, run_once
+from digest.models import RunReport
+from digest.pipeline import Deps, RunOptions, run_once
 from digest.store import open_store
 
 NOW = datetime(2013, 6, 7, 7, 0, tzinfo=UTC)
@@ -87,11 +87,11 @@ def test_generated_summaries_are_counted_cached_and_never_leak_the_key(
     )
     assert "Summary written by test-model" in " ".join(pdf.split())
     leaks = [
-        report_json(first), report_json(again), caplog.text, repr(settings), text, html,
+        first.to_json(), again.to_json(), caplog.text, repr(settings), text, html,
         (tmp_path / "data" / "digest.sqlite3").read_bytes().decode("latin-1"),
     ]  # fmt: skip
     assert not [x for x in leaks if KEY in x]
-    assert json.loads(report_json(first))["counts"]["llm_generated"] == 1
+    assert RunReport.from_json(first.to_json()).count("llm_generated") == 1
 
 
 def test_llm_summarizer_without_an_llm_table_is_a_config_error(tmp_path: Path) -> None:

@@ -196,24 +196,40 @@ def test_one_broken_digest_does_not_stop_the_next(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "a-2018-10-27.txt").exists()
 
 
-def test_a_message_the_runs_own_retry_sent_is_not_reported_as_already_sent() -> None:
-    from digest.models import Delivery, RunReport
-    from digest.pipeline import _sent_in_this_run
+def test_a_message_the_runs_own_retry_sent_is_not_reported_as_already_sent(
+    tmp_path: Path,
+) -> None:
+    from smtpserver import SmtpServer
 
-    earlier = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
-    report = RunReport(
-        digest="morning",
-        period_key="2026-11-30T07:00+0100",
-        counts=(("delivered", 0), ("already_delivered", 2)),
-        deliveries=(
-            Delivery("a@example.org", "sent", message_id="<a>", earlier_at=earlier),
-            Delivery("b@example.org", "sent", message_id="<b>", earlier_at=earlier),
-        ),
-    )
-    fixed = _sent_in_this_run(report, {"<a>"})
-    assert [x.earlier_at for x in fixed.deliveries] == [None, earlier]
-    assert (fixed.count("delivered"), fixed.count("already_delivered")) == (1, 1)
-    assert _sent_in_this_run(report, set()) is report
+    from digest.pipeline import run_digests
+
+    server = SmtpServer(tmp_path, mode="none").start()
+    server.handler.data_replies.append("451 4.3.0 mailbox busy")
+    try:
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n\n'
+            '[[digest]]\nname = "morning"\nfeeds = ["builtin:samples"]\n'
+            'recipients = ["a@example.org"]\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(config, data_dir=tmp_path / "data", env={})
+        store = open_store(settings.storage_url)
+        wall = [datetime(2026, 11, 30, 6, 0, tzinfo=UTC)]
+        deps = Deps(clock=lambda: wall[0])
+        options = RunOptions(out_dir=tmp_path / "out")
+        _, (first,) = run_digests(settings, store, settings.digests, options, NOW, deps)
+        wall[0] = datetime(2026, 11, 30, 6, 5, tzinfo=UTC)  # the retry is due
+        _, reports = run_digests(settings, store, settings.digests, options, NOW, deps)
+    finally:
+        server.stop()
+    assert [x.status for x in first.deliveries] == ["retry"]
+    # The period's own run sent it: this run's news, not "already sent", not a retry report.
+    (again,) = reports
+    (delivery,) = again.deliveries
+    assert (delivery.status, delivery.earlier_at) == ("sent", None)
+    assert (again.delivered, again.already_delivered, again.delivery) == (1, 0, "complete")
+    assert server.handler.count("a@example.org") == 1
 
 
 class _BrokenSummarizer:

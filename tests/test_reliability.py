@@ -7,6 +7,7 @@ messages all wait in retry (a TLS misconfiguration) exits 1 and says so.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -110,6 +111,70 @@ def test_a_lost_database_is_refused_where_runs_were_recorded(site: Path, loss: s
     assert (db.stat().st_size == 0) if loss == "emptied" else not db.exists()
 
 
+def _replace_with_empty_wal_database(db: Path) -> None:
+    """`rm digest.sqlite3; sqlite3 digest.sqlite3 "PRAGMA journal_mode=WAL;"`: 4,096 bytes."""
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+
+
+@pytest.mark.parametrize("replacement", ["empty-wal", "another-database", "old-marker"])
+def test_a_database_replaced_by_another_valid_file_is_refused(
+    site: Path, tmp_path: Path, replacement: str
+) -> None:
+    # An empty but valid SQLite file (4 KB) passed the old size check: both recipients were
+    # mailed the same period again with the same Message-IDs.
+    db = site / "data" / "digest.sqlite3"
+    marker = db.with_name("digest.sqlite3.has-runs")
+    named = re.search(r"database-id: ([0-9a-f]{32})", marker.read_text(encoding="utf-8"))
+    for eml in (site / "data" / "outbox").glob("*.eml"):
+        eml.unlink()
+    if replacement == "another-database":  # another installation's database, runs and all
+        other = tmp_path / "other"
+        other.mkdir()
+        assert _digest(write_config(other, "", RECIPIENTS), "fetch").returncode == 0
+        for suffix in ("-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        shutil.copy(other / "data" / "digest.sqlite3", db)
+    else:
+        _replace_with_empty_wal_database(db)
+        assert db.stat().st_size == 4096
+    if replacement == "old-marker":  # a marker written before markers named the database
+        marker.write_text("digest recorded runs in digest.sqlite3.\n", encoding="utf-8")
+    done = _digest(site / "digest.toml", "run")
+    assert done.returncode == 2, done.stdout + done.stderr
+    line = _one_error_line(done)
+    assert line.startswith(f"error: store: {db}: this file has ")
+    if replacement == "old-marker":
+        assert "this file has no recorded runs, but " in line
+    elif replacement == "empty-wal":
+        assert named is not None
+        assert (
+            f"no database-id (a new database), but {marker} says runs were recorded in {named[1]}"
+            in line
+        )
+    assert "restore the database from a backup, or delete the marker" in line
+    assert not list((site / "data" / "outbox").glob("*.eml"))  # nobody got it twice
+    if replacement != "another-database":
+        assert db.stat().st_size == 4096  # refused before anything was written into it
+
+
+def test_a_database_restored_from_a_backup_is_used(site: Path, tmp_path: Path) -> None:
+    db = site / "data" / "digest.sqlite3"
+    backup = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(db) as source, sqlite3.connect(backup) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+    _replace_with_empty_wal_database(db)
+    shutil.copy(backup, db)
+    done = _digest(site / "digest.toml", "run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "already written at " in done.stdout  # the same period: nobody mailed again
+
+
 def test_a_run_whose_messages_all_wait_in_retry_exits_1_and_says_so(tmp_path: Path) -> None:
     server = SmtpServer(tmp_path).start()  # STARTTLS on a plain port
     try:
@@ -124,7 +189,7 @@ def test_a_run_whose_messages_all_wait_in_retry_exits_1_and_says_so(tmp_path: Pa
     assert "  retry: a@example.org" in done.stdout and "  retry: b@example.org" in done.stdout
     assert (
         f"digest: morning: deliver: 127.0.0.1:{server.port}: all 2 messages wait in retry, none "
-        "delivered: deliver: 127.0.0.1:"
+        "delivered: 127.0.0.1:"
     ) in done.stderr
     assert "TLS failed" in done.stderr and "`digest doctor`" in done.stderr
     assert server.handler.messages == []

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
-from digest.store import Store, open_store
+from digest.store import Store, can_write, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,6 +22,9 @@ ConfigOption = Annotated[
         "-c",
         envvar="DIGEST_CONFIG",
         help="Config file (TOML). Default: the bundled sample feeds.",
+        # Read by load_settings, whose error is one line naming the file and the reason
+        # (`error: config: FILE: cannot read: ...`), not a usage box.
+        readable=False,
     ),
 ]
 DataDirOption = Annotated[
@@ -35,6 +38,23 @@ DataDirOption = Annotated[
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def new_app(**options: Any) -> typer.Typer:
+    """Return a Typer app (or command group) with the help and errors every command shares.
+
+    Help is plain text: Rich markup would eat "[llm]" and print "<bool>" beside each flag.
+    """
+    return typer.Typer(
+        **{
+            "no_args_is_help": True,
+            "add_completion": False,
+            "pretty_exceptions_enable": False,
+            "rich_markup_mode": None,
+            "context_settings": {"max_content_width": 100},
+            **options,
+        }
+    )
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -51,10 +71,15 @@ def load(config: Path | None, data_dir: Path | None) -> Settings:
         fail(str(exc), EXIT_USAGE)
 
 
-def store_for(settings: Settings) -> Store:
-    """Return the opened store, or exit 2 naming the database that could not be opened."""
+def store_for(settings: Settings, *, reading: bool = False) -> Store:
+    """Return the opened store, or exit 2 naming the database that could not be opened.
+
+    A command that only reads (`reading`) opens a database this user may not write (the
+    service's, from an operator's own login) read-only instead of failing to migrate it.
+    """
     try:
-        return open_store(settings.storage_url)
+        read_only = reading and not can_write(settings.storage_url)
+        return open_store(settings.storage_url, read_only=read_only)
     except DigestError as exc:
         fail(str(exc), EXIT_USAGE)
 

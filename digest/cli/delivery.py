@@ -20,13 +20,14 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.errors import DigestError, LockError, StoreError
 from digest.models import wall_clock
 from digest.store import LedgerRow, ledger, run_lock
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = new_app()
 
 STATUSES = ("pending", "retry", "sent", "written", "failed", "unknown")
 
@@ -57,7 +58,7 @@ def deliveries(
         if s not in STATUSES:
             fail(f"--status {s!r}: expected one of {', '.join(STATUSES)}")
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     statuses = ["sending" if s == "unknown" else s for s in wanted]
     rows = ledger.listing(store, digest=digest, statuses=statuses, limit=limit)
     store.close()

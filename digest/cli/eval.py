@@ -10,12 +10,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from digest.cli.common import new_app
 from digest.errors import EvalError
 from digest.eval import audit, harness, reader
 
-app = typer.Typer(
+app = new_app(
     help="Measure summaries (ROUGE), events (B-cubed), pairs and key facts against JSONL sets.",
-    no_args_is_help=True,
 )
 
 FileArg = Annotated[

@@ -19,17 +19,25 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
+from digest.cli.reports import plural
 from digest.config import Settings, load_feed_list, union_feeds
 from digest.errors import DigestError
 from digest.fetch import export_opml, find_feed, importable, is_local, preview_article
 from digest.models import FeedSource, FeedState, wall_clock
 from digest.store import Store
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = new_app()
 
-UrlArg = Annotated[str, typer.Argument(help="Feed URL, a site's home page, or a local file path.")]
+AddArg = Annotated[
+    str, typer.Argument(help="Feed URL, or a web page that links its feed (rel=alternate).")
+]
+KnownArg = Annotated[str, typer.Argument(help="Feed URL, as `digest feeds list` shows it.")]
+CheckArg = Annotated[
+    str, typer.Argument(help="Feed URL, a web page that links its feed, or a local feed file.")
+]
 PLAIN_COLUMNS = ("name", "url", "from", "status", "last_success", "next_check", "last_error")
 TagOption = Annotated[
     list[str] | None, typer.Option("--tag", "-t", help="Tag for the feed (repeatable).")
@@ -69,7 +77,7 @@ def _local_or_url(url: str) -> str:
 def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """List every feed (configured and added) with its health."""
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     now = wall_clock()
     rows = []
     for source, origin in _all_sources(settings, store):
@@ -81,7 +89,8 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
                 origin,
                 _status(state, now),
                 _when(state.last_success_at),
-                _when(state.next_check_at),
+                # A disabled feed is not checked again until `digest feeds enable`.
+                "never (disabled)" if state.disabled else _when(state.next_check_at),
                 state.last_error or "",
             )
         )
@@ -100,7 +109,7 @@ def list_feeds(config: ConfigOption = None, data_dir: DataDirOption = None) -> N
 
 @app.command("add")
 def add(
-    url: UrlArg,
+    url: AddArg,
     name: Annotated[str, typer.Option("--name", "-n", help="Name to show.")] = "",
     tag: TagOption = None,
     config: ConfigOption = None,
@@ -116,11 +125,12 @@ def add(
     except DigestError as exc:
         fail(str(exc), EXIT_FAILED)
     store.add_feed(FeedSource(feed_url, name=name or parsed.title, tags=tuple(tag or ())))
-    console.print(f"added {feed_url} ({parsed.title or 'untitled'}, {len(parsed.entries)} entries)")
+    entries = plural(len(parsed.entries), "entry", "entries")
+    console.print(f"added {feed_url} ({parsed.title or 'untitled'}, {entries})")
 
 
 @app.command("remove")
-def remove(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def remove(url: KnownArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Forget an added feed and its state (its stored articles stay)."""
     settings = load(config, data_dir)
     store = store_for(settings)
@@ -171,7 +181,7 @@ def export(
 
 
 @app.command("enable")
-def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def enable(url: KnownArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Re-enable a disabled feed and clear its error count and backoff."""
     settings = load(config, data_dir)
     store = store_for(settings)
@@ -186,7 +196,7 @@ def enable(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = N
 
 
 @app.command("check")
-def check(url: UrlArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+def check(url: CheckArg, config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Fetch and parse one feed; print what would be stored, with its first item's clean text."""
     settings = load(config, data_dir)
     now = wall_clock()

@@ -4,6 +4,11 @@ The service holds the database's lock for its lifetime, so `digest run` cannot t
 Instead it adds a row to the `requests` table; the service polls for new rows every few
 seconds, runs the request on its own worker (after the job in hand, never beside it) and
 stores the reports as JSON, which this side prints as if it had run them itself.
+
+While the service runs a request it renews the row's heartbeat every few seconds. This side
+gives up, saying why, when the beats stop for `LEASE` seconds (a real-time count, so a step
+of the wall clock does not matter) or the service is gone, and when the service marks the
+request failed (the run raised, or a restarted service found it left by a dead one).
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from digest.config import DigestSettings, Settings
 from digest.errors import LockError
 from digest.models import IngestReport, RunReport, wall_clock
 from digest.pipeline import RunOptions
-from digest.service import ingest_from_json, report_from_json
+from digest.service import ingest_from_json
 from digest.store import Store, held_by_service, lock_holder
 
 POLL_SECONDS = 0.5
 # A request not taken by then means the service is gone (or wedged): say so, do not wait on.
 TAKE_TIMEOUT = 600.0
+# No new heartbeat for this long while the request is taken: the service is gone or wedged.
+LEASE = 30.0
 
 
 @dataclass(frozen=True)
@@ -69,22 +76,47 @@ def hand_over(
     none comes."""
     request_id = store.add_request(kind, options, wall_clock())
     started, polls = time.monotonic(), 0
+    beat: datetime | None = None
+    beat_seen = started
     while True:
         time.sleep(poll)
         polls += 1
         request = store.get_request(request_id)
-        if request is not None and request.status == "done" and request.result:
+        if request is None:
+            raise LockError("serve", f"request {request_id} is no longer in the database")
+        if request.status == "done" and request.result:
             data = json.loads(request.result)
             ingest = ingest_from_json(data["ingest"]) if data.get("ingest") else None
-            reports = tuple(report_from_json(r) for r in data["reports"])
+            reports = tuple(RunReport.from_json(r) for r in data["reports"])
             return HandedOver(request_id, ingest, reports)
-        waited = time.monotonic() - started
-        if request is not None and request.status == "new":
-            gone = polls % 10 == 0 and not _service_alive(settings)  # a probe every ~5 s
+        if request.status == "failed":
+            raise LockError("serve", f"request {request_id} failed: {request.result or '?'}")
+        now = time.monotonic()
+        waited = now - started
+        probe = polls % 10 == 0  # the lock is probed every ~5 s
+        if request.status == "new":
+            gone = probe and not _service_alive(settings)
             late = waited > min(wait, TAKE_TIMEOUT) or gone
             if late and store.cancel_request(request_id, wall_clock()):
-                raise LockError("serve", f"request {request_id} was not taken; cancelled")
-        elif waited > wait:
+                raise LockError(
+                    "serve", f"request {request_id} was not taken by digest serve; cancelled"
+                )
+            continue
+        if request.heartbeat_at != beat:
+            beat, beat_seen = request.heartbeat_at, now
+        gone = probe and not _service_alive(settings)
+        if gone or now - beat_seen > LEASE:
+            why = "stopped" if gone else f"sent no heartbeat for {now - beat_seen:.0f}s"
+            error = f"abandoned: the service running it ({request.taken_by or '?'}) {why}"
+            if store.fail_request(request_id, error, wall_clock(), heartbeat=beat):
+                raise LockError(
+                    "serve",
+                    f"request {request_id}: the service running it ({request.taken_by or '?'}) "
+                    f"{why}; see `digest status` and the service's log, then run the command "
+                    "again",
+                )
+            continue  # it moved on meanwhile (done, failed or beating): read it again
+        if waited > wait:
             raise LockError("serve", f"request {request_id} still running after {wait:.0f}s")
 
 

@@ -24,6 +24,7 @@ from digest.cli import eval as cli_eval
 from digest.cli import feeds as cli_feeds
 from digest.cli import service as cli_service
 from digest.cli import subscribers as cli_subscribers
+from digest.cli.asof import as_of_copy
 from digest.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -35,6 +36,7 @@ from digest.cli.common import (
     fail,
     is_terminal,
     load,
+    new_app,
     store_for,
 )
 from digest.cli.handover import hand_over, request_options
@@ -56,17 +58,19 @@ from digest.pipeline import (
     run_digests,
     sources_for,
 )
-from digest.store import Store, held_by_service, run_lock
+from digest.store import MIGRATIONS, Store, held_by_service, run_lock
 
-app = typer.Typer(
+app = new_app(
     name="digest",
     help="Scheduled news digests: fetch feeds, find the key events, send them as PDF and email.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
 app.add_typer(cli_feeds.app, name="feeds", help="List, add, check and manage feeds.")
 app.add_typer(cli_eval.app, name="eval", help="Measure events and summaries on JSONL datasets.")
+app.add_typer(
+    cli_subscribers.group,
+    name="subscribers",
+    help="List recipients (active, unsubscribed, suspended) and resume suspended ones.",
+)
 
 DigestOption = Annotated[
     list[str] | None,
@@ -99,6 +103,14 @@ FetchAsOfOption = Annotated[
         "--as-of",
         help="Fetch as if it were this ISO time: feeds due then are fetched, and `keep` counts "
         "back from it (e.g. 2018-10-27T07:00:00+00:00; no offset means UTC).",
+    ),
+]
+InPlaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--in-place",
+        help="With --as-of: record the run in the configured database (and send), instead "
+        "of working on a copy of it.",
     ),
 ]
 QuietOption = Annotated[
@@ -144,12 +156,14 @@ def _root(
         # `serve` sets up its own structured log lines.
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="digest: %(message)s")
     if version:
-        console.print(f"digest {__version__}")
+        # The schema this version's database has (docs/operating.md, "Versions and upgrades").
+        console.print(f"digest {__version__} (database schema {len(MIGRATIONS)})", markup=False)
         raise typer.Exit(EXIT_OK)
 
 
 @app.command("run")
 def run_command(
+    ctx: typer.Context,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     digest: DigestOption = None,
@@ -165,9 +179,10 @@ def run_command(
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
     site: SiteOption = None,
+    in_place: InPlaceOption = False,
 ) -> None:
     """Fetch feeds, build each digest, write PDF/HTML/text and deliver it (one-off run)."""
-    settings = load(config, data_dir)
+    settings = _settings_as_of(ctx, config, data_dir, as_of, in_place, quiet)
     chosen = _chosen(settings, digest)
     options = RunOptions(
         fetch=not no_fetch, send=not no_send, since=_since(since), out_dir=out, site_dir=site
@@ -178,6 +193,7 @@ def run_command(
 
 @app.command("build")
 def build_command(
+    ctx: typer.Context,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     digest: DigestOption = None,
@@ -194,9 +210,10 @@ def build_command(
             "similarity of each merge (also kept in the run report).",
         ),
     ] = False,
+    in_place: InPlaceOption = False,
 ) -> None:
     """Build and write each digest from stored articles: no fetching, no sending."""
-    settings = load(config, data_dir)
+    settings = _settings_as_of(ctx, config, data_dir, as_of, in_place, quiet)
     options = RunOptions(
         fetch=False, send=False, since=_since(since), out_dir=out, site_dir=site, explain=explain
     )
@@ -205,6 +222,7 @@ def build_command(
 
 @app.command("fetch")
 def fetch_command(
+    ctx: typer.Context,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     force: Annotated[
@@ -213,9 +231,10 @@ def fetch_command(
     ] = False,
     as_of: FetchAsOfOption = None,
     quiet: QuietOption = False,
+    in_place: InPlaceOption = False,
 ) -> None:
-    """Fetch every configured feed once and store new articles."""
-    settings = load(config, data_dir)
+    """Fetch the feeds that are due (every feed with --force) and store new articles."""
+    settings = _settings_as_of(ctx, config, data_dir, as_of, in_place, quiet)
     store = store_for(settings)
     now = _now(as_of)
     try:
@@ -236,6 +255,27 @@ def fetch_command(
         print_ingest(report)
     print_problems(report, ())
     raise typer.Exit(exit_code(report, ()))
+
+
+def _settings_as_of(
+    ctx: typer.Context,
+    config: Path | None,
+    data_dir: Path | None,
+    as_of: str | None,
+    in_place: bool,
+    quiet: bool,
+) -> Settings:
+    """Return the settings; with --as-of and no --data-dir given here, on a database copy."""
+    settings = load(config, data_dir)
+    if in_place and as_of is None:
+        fail("--in-place: only with --as-of")
+    # Typer's own copy of click says where a value came from: the command line, or
+    # DIGEST_DATA_DIR (which the service's unit sets: that is the service's database).
+    source = ctx.get_parameter_source("data_dir")
+    explicit = source is not None and source.name == "COMMANDLINE"
+    if as_of is None or in_place or explicit:
+        return settings
+    return as_of_copy(settings, quiet=quiet)
 
 
 def _run_digests(
@@ -280,7 +320,7 @@ def _hand_over(
     try:
         done = hand_over(settings, store, options, wait=HAND_OVER_WAIT, kind=kind)
     except LockError as exc:
-        fail(f"{exc} (digest serve holds the lock but did not run the request)", EXIT_FAILED)
+        fail(str(exc), EXIT_FAILED)  # names the request and what became of it
     return done.ingest, list(done.reports)
 
 

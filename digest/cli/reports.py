@@ -14,10 +14,10 @@ failure of this run: the summary names them apart.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 
 from digest.cli.common import EXIT_FAILED, EXIT_OK, console, err_console
-from digest.models import FeedHealth, IngestReport, RunReport
+from digest.models import Delivery, FeedHealth, IngestReport, RunReport
 from digest.pipeline import failed_feeds, waiting_feeds
 
 
@@ -44,10 +44,10 @@ def print_ingest(report: IngestReport) -> None:
     """Print the fetch pass's summary line and the feeds waiting out a backoff."""
     waiting = waiting_feeds(report)
     console.print(
-        f"fetched {len(report.health)} feeds ({len(failed_feeds(report))} failed, "
+        f"fetched {plural(len(report.health), 'feed')} ({len(failed_feeds(report))} failed, "
         f"{len(waiting)} waiting after earlier errors, {report.not_modified} not modified): "
-        f"{report.entries} entries, {report.new_articles} new articles, "
-        f"{report.duplicates} duplicates",
+        f"{plural(report.entries, 'entry', 'entries')}, "
+        f"{plural(report.new_articles, 'new article')}, {plural(report.duplicates, 'duplicate')}",
         markup=False,
     )
     for health in waiting:
@@ -55,10 +55,16 @@ def print_ingest(report: IngestReport) -> None:
 
 
 def _waiting(h: FeedHealth) -> str:
+    errors = plural(h.error_count, "error")
     if h.disabled:
-        return f"{h.url}: disabled after {h.error_count} errors (last: {h.error or '?'})"
+        return f"{h.url}: disabled after {errors} (last: {h.error or '?'})"
     until = f"{h.next_check_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if h.next_check_at else "?"
-    return f"{h.url}: next try {until} after {h.error_count} errors (last: {h.error or '?'})"
+    return f"{h.url}: next try {until} after {errors} (last: {h.error or '?'})"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """Return "1 event", "2 events" (or the given plural form)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def print_report(report: RunReport) -> None:
@@ -67,15 +73,14 @@ def print_report(report: RunReport) -> None:
         for delivery in report.deliveries:
             console.print(f"retried: {delivery.recipient}: {delivery.status}", markup=False)
         return
-    c = report.count
-    line = f"{report.digest} [{report.period_key}]: {c('events')} events from {c('articles')} "
-    line += "articles"
-    if c("feeds"):
-        line += f" ({c('feeds')} feeds, {c('feeds_failed')} failed, {c('feeds_waiting')} waiting)"
+    c = report.counts
+    line = f"{report.digest} [{report.period_key}]: {plural(c.events, 'event')} from "
+    line += plural(c.articles, "article")
+    if c.feeds:
+        line += f" ({plural(c.feeds, 'feed')}, {c.feeds_failed} failed, {c.feeds_waiting} waiting)"
     console.print(line, markup=False)
-    for name, n in report.counts:
-        if name.startswith("removed by "):  # keyword rules (docs/configuration.md, "Keyword rules")
-            console.print(f"  {name}: {n} articles", markup=False)
+    for rule, n in c.removed:  # keyword rules (docs/configuration.md, "Keyword rules")
+        console.print(f"  removed by {rule}: {plural(n, 'article')}", markup=False)
     for path in report.outputs:
         console.print(f"  wrote {path}", markup=False)
     for why in report.explanations:  # digest build --explain
@@ -85,15 +90,56 @@ def print_report(report: RunReport) -> None:
             meaning = "" if step.meaning is None else f" (meaning {step.meaning:.2f})"
             line = f"    merged at {step.similarity:.3f}{meaning}: {step.left} + {step.right}"
             console.print(line, markup=False)
-    for delivery in report.deliveries:
-        where = f" -> {delivery.path}" if delivery.path else ""
-        status: str = delivery.status
-        if delivery.earlier_at is not None:
-            status = f"already {status} at {delivery.earlier_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        console.print(f"  {status}: {delivery.recipient}{where}", markup=False)
-    for note in (report.skipped, *report.notes):
-        if note:
-            console.print(f"  {note}", markup=False)
+    for text in _delivery_lines(report.deliveries):
+        console.print(f"  {text}", markup=False)
+    for note in report.notes:
+        console.print(f"  {note}", markup=False)
+
+
+def _delivery_lines(deliveries: Sequence[Delivery]) -> list[str]:
+    """Return a line per message this run tried, and one per kind of earlier outcome."""
+    lines = []
+    for x in deliveries:
+        if x.earlier_at is None:
+            lines.append(f"{x.status}: {x.recipient}{_detail(x)}")
+    earlier = [x for x in deliveries if x.earlier_at is not None]
+    for status in ("sent", "written", "failed", "retry", "pending"):
+        group = [x for x in earlier if x.status == status]
+        if len(group) == 1:
+            x = group[0]
+            lines.append(f"{_already(x.status)} at {_utc(x.earlier_at)}: {x.recipient}{_detail(x)}")
+        elif group:
+            first, last = _utc(min(_times(group))), _utc(max(_times(group)))
+            when = first if first == last else f"{first} to {last}"
+            names = ", ".join(x.recipient for x in group[:3])
+            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+            lines.append(
+                f"{_already(status)} at {when}: {len(group)} messages ({names}{more})"
+                + ("; `digest deliveries -s failed` lists them" if status == "failed" else "")
+            )
+    return lines
+
+
+def _times(group: Sequence[Delivery]) -> list[datetime]:
+    return [x.earlier_at for x in group if x.earlier_at is not None]
+
+
+def _already(status: str) -> str:
+    if status in ("retry", "pending"):
+        return "waiting in retry since an earlier try"
+    return f"already {status}"
+
+
+def _detail(x: Delivery) -> str:
+    if x.path:
+        return f" -> {x.path}"
+    if x.status == "retry" and x.next_attempt_at is not None:
+        return f": next try {_utc(x.next_attempt_at)}: {x.error or '?'}"
+    return f": {x.error}" if x.error and x.status != "sent" else ""
+
+
+def _utc(when: datetime | None) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else "?"
 
 
 _LLM_KEPT = ("llm_generated", "llm_retried_then_kept", "llm_cached")
@@ -128,7 +174,7 @@ def llm_fallback_line(counts: Mapping[str, int]) -> str | None:
 def print_llm_fallbacks(reports: Sequence[RunReport], quiet: bool) -> None:
     """Print one warning line per digest whose summaries fell back (see the module's doc)."""
     for r in reports:
-        counts = dict(r.counts)
+        counts = dict(r.counts.summarizer)
         line = llm_fallback_line(counts)
         if line is None or (quiet and set(llm_fallbacks(counts)) <= {"guard"}):
             continue

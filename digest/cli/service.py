@@ -7,17 +7,17 @@ abandoned cleanly), 1 when another `digest serve` or `digest run` holds the data
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.engine import make_url
 
-from digest import service
+from digest import __version__, service
 from digest.cli.common import (
     EXIT_FAILED,
     ConfigOption,
@@ -25,26 +25,32 @@ from digest.cli.common import (
     console,
     fail,
     load,
+    new_app,
     store_for,
 )
-from digest.cli.reports import llm_events, llm_fallbacks
+from digest.cli.reports import llm_events, llm_fallbacks, plural
 from digest.config import DigestSettings, Settings, load_settings
-from digest.errors import ConfigError, LockError
-from digest.models import FeedState, LlmRun, wall_clock
+from digest.errors import ConfigError, LockError, StoreError
+from digest.models import FeedState, LlmRun, RunReport, wall_clock
 from digest.service import next_slot, parse_address
 from digest.store import (
     ALL_DIGESTS,
+    MIGRATIONS,
     SERVICE_ROLE,
     Store,
+    backup,
     is_postgres,
     ledger,
     lock_holder,
     lock_path,
+    migrate,
+    open_store,
     run_lock,
+    schema_of,
 )
 from digest.store import queue as job_queue
 
-app = typer.Typer()
+app = new_app()
 
 LOG_FORMAT = "ts=%(asctime)s level=%(levelname)s %(message)s"
 UNDELIVERED = ("pending", "retry", "failed", "sending")
@@ -171,6 +177,33 @@ def worker_command(
     service.run_worker(settings, concurrency=concurrency, name=name, once=once)
 
 
+@app.command("migrate")
+def migrate_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Bring the database to this version's schema, after a backup copy (after an upgrade)."""
+    settings = load(config, data_dir)
+    try:
+        # Every command migrates as it opens the database; this one does it on purpose,
+        # with the service stopped (the lock) and a copy of an SQLite file to roll back to.
+        with run_lock(settings):
+            try:
+                store = open_store(settings.storage_url, upgrade=False)
+            except StoreError as exc:
+                fail(str(exc))
+            before = schema_of(store)
+            if before == len(MIGRATIONS):
+                _say(f"database schema {before}: up to date for digest {__version__}")
+                return
+            if settings.storage_url.startswith("sqlite:///") and before:
+                path = Path(settings.storage_url.removeprefix("sqlite:///"))
+                copy = path.with_name(f"{path.name}.schema-{before}.bak")
+                backup(store, copy)
+                _say(f"copied the database (schema {before}) to {copy}")
+            after = migrate(store)
+    except LockError as exc:
+        fail(f"{exc} (stop `digest serve` and any `digest run` before migrating)", EXIT_FAILED)
+    _say(f"database schema {before} -> {after}: ready for digest {__version__}")
+
+
 def configure_logging(level: str) -> None:
     """Send structured log lines (ts=... level=... event=...) to stderr at the given level."""
     value = logging.getLevelName(level.upper())
@@ -192,7 +225,7 @@ def configure_logging(level: str) -> None:
 def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Show the service, each digest's next and last run, feed health and undelivered mail."""
     settings = load(config, data_dir)
-    store = store_for(settings)
+    store = store_for(settings, reading=True)
     now = wall_clock()
     _print_service(settings)
     _print_queue(store)
@@ -202,6 +235,7 @@ def status_command(config: ConfigOption = None, data_dir: DataDirOption = None) 
     _print_feeds(settings, store.feed_states())
     _print_undelivered(store)
     _print_opt_outs(store)
+    _print_suspended(store)
 
 
 def _print_service(settings: Settings) -> None:
@@ -242,19 +276,41 @@ def _print_digest(d: DigestSettings, store: Store, now: datetime) -> None:
         _say("  last run: none yet")
         return
     run = runs[0]
-    report: dict[str, Any] = json.loads(run.report or "{}")
-    counts = report.get("counts", {})
     when = run.finished_at or run.started_at
+    report = run.report
+    if report is None:  # started and not finished: running now, or the process died
+        _say(f"  last run: {run.period_key} {run.status} at {when:%Y-%m-%d %H:%M} UTC")
+        return
+    c = report.counts
     _say(
         f"  last run: {run.period_key} {run.status} at {when:%Y-%m-%d %H:%M} UTC: "
-        f"{counts.get('events', 0)} events from {counts.get('articles', 0)} articles, "
-        f"{counts.get('delivered', 0)} delivered, {len(report.get('failures', []))} failures"
+        f"{plural(c.events, 'event')} from {plural(c.articles, 'article')}, "
+        f"{plural(len(report.failures), 'failure')}"
     )
-    if report.get("timings"):
-        timings = ", ".join(f"{k} {v:.1f}s" for k, v in report["timings"].items())
+    _say(f"    mail: {_period_mail(store, run.id, report)}")
+    if report.timings:
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings)
         _say(f"    timings: {timings}")
-    for failure in report.get("failures", [])[:10]:
+    for failure in report.failures[:10]:
         _say(f"    failed: {failure}")
+
+
+def _period_mail(store: Store, run_id: int, report: RunReport) -> str:
+    """Return what a period's mail came to across all its runs (from the ledger, not from the
+    last run's report, which a re-run rewrites)."""
+    rows = ledger.for_run(store, run_id)
+    if not rows and report.delivery == "empty":
+        return "none: no new stories in this period (send_empty = false)"
+    if not rows and report.delivery == "broken":
+        return "the delivery step failed; the period is built again"
+    done = sum(1 for r in rows if r.status in ledger.DONE)
+    by_status: dict[str, int] = {}
+    for r in rows:
+        if r.status not in ledger.DONE:
+            shown = "unknown" if r.status == "sending" else r.status
+            by_status[shown] = by_status.get(shown, 0) + 1
+    rest = "".join(f", {n} {status}" for status, n in sorted(by_status.items()))
+    return f"delivered to {done} of {plural(len(rows), 'recipient')}{rest}"
 
 
 def _print_llm(run: LlmRun | None) -> None:
@@ -294,7 +350,7 @@ def _print_feeds(settings: Settings, states: tuple[FeedState, ...]) -> None:
     )
     for s in failing + disabled:
         last_ok = f"{s.last_success_at:%Y-%m-%d %H:%M}" if s.last_success_at else "never"
-        mark = "disabled" if s.disabled else f"{s.error_count} errors"
+        mark = "disabled" if s.disabled else plural(s.error_count, "error")
         _say(f"  {s.url}: {mark}, last ok {last_ok}: {s.last_error or '?'}")
 
 
@@ -316,6 +372,17 @@ def _print_opt_outs(store: Store) -> None:
     for o in opt_outs:
         scope = "every digest" if o.digest == ALL_DIGESTS else f"digest {o.digest}"
         _say(f"  {o.address} from {scope} ({o.how}, {o.at:%Y-%m-%d %H:%M} UTC)")
+
+
+def _print_suspended(store: Store) -> None:
+    suspended = store.suspensions()
+    _say(f"\nsuspended after permanent failures: {len(suspended)}")
+    for b in suspended:
+        since = f"{b.suspended_at:%Y-%m-%d %H:%M} UTC" if b.suspended_at else "?"
+        _say(
+            f"  {b.address} since {since}, {b.failures} failures in a row (last: "
+            f"{b.last_error}); `digest subscribers resume {b.address}` sends to it again"
+        )
 
 
 def _say(text: str) -> None:

@@ -8,7 +8,14 @@ moment belongs to, and the trigger the service schedules.
 
 from digest.config.feedlists import load_feed_list, union_feeds
 from digest.config.llm import LlmSettings
-from digest.config.periods import fire_after, period_key, schedule_slots, slot_key, trigger_for
+from digest.config.periods import (
+    fire_after,
+    period_key,
+    schedule_slots,
+    several_a_day,
+    slot_key,
+    trigger_for,
+)
 from digest.config.rules import is_regex_rule
 from digest.config.settings import (
     CatchUp,
@@ -36,6 +43,7 @@ __all__ = [
     "parse_duration",
     "period_key",
     "schedule_slots",
+    "several_a_day",
     "slot_key",
     "trigger_for",
     "union_feeds",

@@ -61,6 +61,18 @@ def schedule_slots(d: DigestSettings, start: datetime, end: datetime) -> tuple[d
     return tuple(found)
 
 
+def several_a_day(d: DigestSettings, when: datetime) -> bool:
+    """Return True when the digest is scheduled more than once on when's day (in its zone):
+    its issues of that day are then told apart by their time (file names, subject)."""
+    local = when.astimezone(ZoneInfo(d.timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Slots in (midnight - 1 s, next midnight - 1 s]: the day's own, next midnight not.
+    day = schedule_slots(
+        d, midnight - timedelta(seconds=1), midnight + timedelta(days=1, seconds=-1)
+    )
+    return len(day) > 1
+
+
 def scheduled_slot(settings: DigestSettings, now: datetime) -> datetime | None:
     """Return the latest scheduled fire time at or before now (aware, digest zone), if any."""
     for span in _LOOKBACK:

@@ -3,11 +3,14 @@
 A rule is a word or phrase ("football", "climate change", "Путин") matched on word
 boundaries in any grammatical form, or a `/regular expression/` (case-insensitive). Matching
 lives in digest/events/rules.py; here a bad regex becomes a config error naming the key.
+Regexes are compiled by the `regex` package, which runs them (with a time limit).
 """
 
 from __future__ import annotations
 
 import re
+
+import regex
 
 from digest.config.tables import TableReader
 
@@ -27,8 +30,8 @@ def read_rules(r: TableReader, key: str) -> tuple[str, ...]:
         rule = value.strip()
         if is_regex_rule(rule):
             try:
-                re.compile(rule[1:-1], re.IGNORECASE)
-            except re.error as exc:
+                regex.compile(rule[1:-1], regex.IGNORECASE)
+            except regex.error as exc:
                 message = f"{rule} is not a valid regular expression: {exc}"
                 raise r.fail(f"{key}[{i}]", message) from exc
         elif not re.search(r"\w", rule):

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from digest import __version__
 from digest.config.cron import cron_trigger
 from digest.config.feedlists import feed_list_path, load_feed_list, union_feeds
 from digest.config.llm import LlmSettings, read_llm
@@ -38,7 +39,7 @@ EXTRA_FORMATS = ("epub", "ics")
 LANGUAGES = ("en", "ru")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = PACKAGE_DIR / "feeds" / "samples"
-DEFAULT_USER_AGENT = "digest/0.1 (+https://github.com/digest-news/digest)"
+DEFAULT_USER_AGENT = f"digest/{__version__} (+https://github.com/digest-news/digest)"
 MAX_TIMEOUT = 86400.0  # seconds: longer is a typo, and sockets refuse far larger values
 MAX_GRACE = timedelta(days=31)  # catch-up walks every missed slot in it at start-up
 
@@ -77,6 +78,9 @@ class SmtpSettings:
     ca_file: str | None = None
     verify: bool = True
     retry_deadline: timedelta = timedelta(hours=6)
+    # Permanent failures (5xx) in a row, across periods, after which an address is
+    # suspended until `digest subscribers resume`; 0 never suspends.
+    suspend_after: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +355,7 @@ def _smtp(
         ca_file=r.get("ca_file", str, None),
         verify=r.get("verify", bool, True),
         retry_deadline=r.duration("retry_deadline", timedelta(hours=6)),
+        suspend_after=r.whole("suspend_after", 3, 0, 1000),
     )
     r.finish()
     return s

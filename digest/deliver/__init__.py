@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from digest.deliver.report import send_report
     from digest.deliver.send import (
         active_recipients,
+        address_key,
         deliver_digest,
         resend_delivery,
         retry_pending,
@@ -36,6 +37,7 @@ _HOMES = {
     "period_time": "digest.deliver.naming",
     "send_report": "digest.deliver.report",
     "active_recipients": "digest.deliver.send",
+    "address_key": "digest.deliver.send",
     "deliver_digest": "digest.deliver.send",
     "resend_delivery": "digest.deliver.send",
     "retry_pending": "digest.deliver.send",
@@ -49,6 +51,7 @@ _HOMES = {
 __all__ = [
     "Connect",
     "active_recipients",
+    "address_key",
     "deliver_digest",
     "doctor",
     "issue_stem",

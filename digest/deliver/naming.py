@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from digest.config import DigestSettings, schedule_slots
+from digest.config import DigestSettings, several_a_day
 
 PERIOD_KEY_FORMAT = "%Y-%m-%dT%H:%M%z"  # as digest.config.slot_key writes it
 
@@ -25,7 +25,5 @@ def issue_stem(d: DigestSettings, key: str) -> str:
         local = period_time(key).astimezone(ZoneInfo(d.timezone))
     except ValueError:  # not a scheduled period's key (a hand-made run row): use it as is
         return f"{d.name}-{key}"
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    same_day = schedule_slots(d, midnight - timedelta(seconds=1), midnight + timedelta(days=1))
-    when = f"{local:%Y-%m-%d-%H%M}" if len(same_day) > 1 else f"{local:%Y-%m-%d}"
+    when = f"{local:%Y-%m-%d-%H%M}" if several_a_day(d, local) else f"{local:%Y-%m-%d}"
     return f"{d.name}-{when}"

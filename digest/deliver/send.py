@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,7 +49,7 @@ from digest.config import DigestSettings, Recipient, Settings, SmtpSettings
 from digest.deliver import message as mail
 from digest.deliver.naming import issue_stem
 from digest.deliver.smtp import Connect, SmtpSession, UncertainDeliveryError
-from digest.deliver.unsubscribe import make_token, personalise
+from digest.deliver.unsubscribe import PLACEHOLDER, make_token, personalise
 from digest.errors import DeliveryError, DigestError, PermanentDeliveryError
 from digest.models import Clock, Delivery, Failure, MessageParts, Rendered, wall_clock
 from digest.store import LedgerRow, Store, ledger
@@ -85,18 +85,29 @@ def deliver_digest(
     being sent here: the outcomes returned are then mostly 'pending'.
     """
     clock = clock or wall_clock
-    earlier = prepare_deliveries(store, settings, digest_settings, run_id, render_for, clock)
+    before = prepare_deliveries(store, settings, digest_settings, run_id, render_for, clock)
     recipients = active_recipients(store, digest_settings)
     if dispatch is not None:
         dispatch(run_id, ledger.due_ids(store, clock(), run_id))
     else:
         _send_rows(store, settings, ledger.due(store, clock(), run_id), clock, connect, out_dir)
-    rows = {row.recipient: row for row in ledger.for_run(store, run_id)}
+    rows = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     return tuple(
-        replace(rows[r.address].to_delivery(), earlier_at=earlier.get(r.address))
-        for r in recipients
-        if r.address in rows
+        _outcome(rows[k], before.get(k))
+        for k in (address_key(r.address) for r in recipients)
+        if k in rows
     )
+
+
+def _outcome(row: LedgerRow, before: LedgerRow | None) -> Delivery:
+    """Return a row's delivery, marked as an earlier run's when this pass left it untouched."""
+    delivery = row.to_delivery()
+    untouched = before is not None and (before.status, before.attempts, before.updated_at) == (
+        row.status,
+        row.attempts,
+        row.updated_at,
+    )
+    return replace(delivery, earlier_at=row.updated_at) if untouched else delivery
 
 
 def prepare_deliveries(
@@ -106,24 +117,28 @@ def prepare_deliveries(
     run_id: int,
     render_for: RenderFor,
     clock: Clock,
-) -> dict[str, datetime]:
+) -> dict[str, LedgerRow]:
     """Give each active recipient without a built message its ledger row, message included.
 
-    Return when each recipient that an earlier pass sent or wrote to got theirs.
+    Return the rows as they were before, by address_key of their recipient.
     """
     key = ledger.run_key(store, run_id)
-    existing = {row.recipient: row for row in ledger.for_run(store, run_id)}
-    earlier = {r.recipient: r.updated_at for r in existing.values() if r.status in ledger.DONE}
+    # Matched by address_key: a row made for Bob@Example.org is Bob@example.org's too.
+    existing = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     template = mail.MessageTemplate()
     new: list[ledger.NewRow] = []
     for recipient in active_recipients(store, digest_settings):
-        row = existing.get(recipient.address)
+        row = existing.get(address_key(recipient.address))
         if row is None:
             new.append(
-                _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+                _new_row(
+                    store, settings, digest_settings, key, recipient, render_for, clock, template
+                )
             )
         elif row.status == "failed" and not row.built:
-            made = _new_row(settings, digest_settings, key, recipient, render_for, clock, template)
+            made = _new_row(
+                store, settings, digest_settings, key, recipient, render_for, clock, template
+            )
             ledger.rebuild(
                 store, row.id, message=made.message, message_id=made.message_id, now=clock(),
                 error=made.error,
@@ -132,7 +147,7 @@ def prepare_deliveries(
             ledger.create_many(store, run_id, new, clock())
             new = []
     ledger.create_many(store, run_id, new, clock())
-    return earlier
+    return existing
 
 
 def send_batch(
@@ -157,14 +172,29 @@ def send_batch(
     return tuple(r.to_delivery() for r in ledger.rows(store, [r.id for r in due]))
 
 
+def address_key(address: str) -> str:
+    """Return what tells two addresses apart: the local part as written, the domain in any case.
+
+    Domains are case-insensitive (RFC 5321, 2.4); a local part may in theory be
+    case-sensitive, so it is kept as written. Bob@Example.org and Bob@example.org are one
+    recipient and get one message.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    return f"{local}{at}{domain.casefold()}" if at else address.strip()
+
+
 def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
-    """Return a digest's recipients, once each, without those who unsubscribed."""
-    gone = store.opted_out(d.name)
-    unique = {r.address: r for r in d.recipients}.values()
-    return [r for r in unique if r.address.strip().casefold() not in gone]
+    """Return a digest's recipients, once each (by address_key), without those who
+    unsubscribed or whose address is suspended after repeated permanent failures."""
+    gone = store.opted_out(d.name) | {b.address for b in store.suspensions()}
+    unique: dict[str, Recipient] = {}
+    for r in d.recipients:
+        unique.setdefault(address_key(r.address), r)  # the first one listed wins
+    return [r for r in unique.values() if r.address.strip().casefold() not in gone]
 
 
 def _new_row(
+    store: Store,
     settings: Settings,
     d: DigestSettings,
     key: tuple[str, str],
@@ -179,13 +209,18 @@ def _new_row(
     data: MessageParts | None = None
     error: str | None = None
     try:
+        secret = settings.unsubscribe_secret
+        token = None
+        if secret and PLACEHOLDER in (d.unsubscribe or ""):
+            token = make_token(secret, store.recipient_token(d.name, recipient.address, clock()))
         data = _build(
-            settings, d, key, recipient, render_for, sender, message_id, clock(), template
+            settings, d, key, recipient, render_for, sender, message_id, clock(), template, token
         )
     except DigestError as exc:  # a render failure, or a malformed address (never sendable)
-        error = str(exc)
+        error = exc.message if exc.subject == recipient.address else str(exc)
     except Exception as exc:  # one recipient's broken copy must not cost the others theirs
-        error = str(Failure.unexpected("render", recipient.address, exc))
+        failure = Failure.unexpected("render", recipient.address, exc)
+        error = f"{failure.stage}: {failure.message}"  # the row names the recipient
     return ledger.NewRow(recipient.address, data, message_id, error)
 
 
@@ -199,12 +234,12 @@ def _build(
     message_id: str,
     when: datetime,
     template: mail.MessageTemplate,
+    token: str | None,
 ) -> MessageParts:
-    """Return a recipient's message as the ledger keeps it, dated when."""
+    """Return a recipient's message as the ledger keeps it, dated when, with its unsubscribe
+    token (the same render for everyone: the body is shared, its link places filled per
+    recipient)."""
     rendered, formats = render_for(recipient)
-    secret = settings.unsubscribe_secret
-    # The same render for everyone: the body is shared, its link places filled per recipient.
-    token = make_token(secret, d.name, recipient.address) if secret else None
     return template.parts(
         rendered,
         recipient=recipient,
@@ -270,11 +305,16 @@ def _send_row(
         )
     except UncertainDeliveryError as exc:
         note = ledger.UNKNOWN_NOTE.format(id=row.id)
-        ledger.mark_unknown(store, row.id, f"{exc}; {note}", clock())
+        ledger.mark_unknown(store, row.id, f"{error_text(exc, row.recipient)}; {note}", clock())
     except DeliveryError as exc:
         _record_failure(store, row, exc, clock(), smtp.retry_deadline)
+        if isinstance(exc, PermanentDeliveryError):  # a hard bounce: counted per address
+            key = f"{row.digest}|{row.period_key}"
+            error = error_text(exc, row.recipient)
+            store.record_bounce(row.recipient, key, error, clock(), smtp.suspend_after)
     else:
         ledger.mark_done(store, row.id, "sent", clock())
+        store.clear_bounces(row.recipient)
 
 
 def _write_row(
@@ -309,13 +349,22 @@ def _record_failure(
     """Record a permanent failure, or schedule a retry with exponential backoff until deadline."""
     attempts = row.attempts + 1  # claim() counted this attempt
     give_up_at = row.created_at + deadline
+    error = error_text(exc, row.recipient)
     if isinstance(exc, PermanentDeliveryError):
-        ledger.mark_failed(store, row.id, str(exc), now)
+        ledger.mark_failed(store, row.id, error, now)
     elif now >= give_up_at:
-        ledger.mark_failed(store, row.id, f"{exc} (gave up after {attempts} attempts)", now)
+        ledger.mark_failed(store, row.id, f"{error} (gave up after {attempts} attempts)", now)
     else:
         delay = min(BACKOFF_FIRST * 2 ** min(attempts - 1, 12), BACKOFF_MAX)
-        ledger.mark_retry(store, row.id, str(exc), now, min(now + delay, give_up_at))
+        ledger.mark_retry(store, row.id, error, now, min(now + delay, give_up_at))
+
+
+def error_text(exc: DigestError, recipient: str) -> str:
+    """Return what a ledger row keeps of an error: its message, and its subject unless that
+    is the row's own recipient (a report names the recipient and the stage already)."""
+    if exc.subject in ("", recipient):
+        return exc.message
+    return f"{exc.subject}: {exc.message}"
 
 
 def retry_pending(
@@ -323,13 +372,16 @@ def retry_pending(
     settings: Settings,
     now: datetime,
     connect: Connect | None = None,
+    *,
+    skip: Collection[tuple[str, str]] = (),
 ) -> tuple[Delivery, ...]:
     """Send every due 'pending' or 'retry' row of any run; return their outcomes.
 
     Here `now` is the wall clock (no period is involved): pass the current time, never a
-    period's time, or retries are timed from the past.
+    period's time, or retries are timed from the past. Rows of the (digest, period key)
+    pairs in skip are left alone: the run building that period sends them itself.
     """
-    rows = ledger.due(store, now)
+    rows = tuple(r for r in ledger.due(store, now) if (r.digest, r.period_key) not in skip)
     _send_rows(store, settings, rows, lambda: now, connect, None)
     after = (ledger.get(store, row.id) for row in rows)
     return tuple(row.to_delivery() for row in after if row is not None)

@@ -93,7 +93,7 @@ BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "dateline",
             rf"^[A-ZА-ЯЁ][A-ZА-ЯЁ.'\- ]{{2,40}}(?:\s*\([^)]{{1,40}}\))?[,.]\s*"
             rf"(?:\d{{1,2}}\s+{_MONTH_WORD}|{_MONTH_WORD}\s+\d{{1,2}})",
-            re.I * 0,
+            0,
         ),
         ("dateline", rf"^\s*(?:Москва|Moscow)\.\s+\d{{1,2}}\s+{_MONTH_WORD}\s", re.I),
         ("agency tag", rf"^[^.!?]{{0,60}}(?:—|–|-|/)\s*{_AGENCY}\s*(?:/|\.|—|–|-)", 0),
@@ -156,71 +156,40 @@ def boilerplate(sentence: str) -> str:
 
 # --- cut or altered sentences ------------------------------------------------------------
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Abbreviations after which a period does not end a sentence (lower-case, without it).
-_ABBREVIATIONS = frozenset(
-    [
-        "ст",
-        "ч",
-        "п",
-        "пп",
-        "г",
-        "гг",
-        "им",
-        "ул",
-        "д",
-        "тыс",
-        "млн",
-        "млрд",
-        "руб",
-        "долл",
-        "см",
-        "т",
-        "др",
-        "пр",
-        "проф",
-        "акад",
-        "ген",
-        "рис",
-        "стр",
-        "т.е",
-        "т.д",
-        "т.п",
-        "т.к",
-        "т.н",
-        "обл",
-        "р-н",
-        "н.э",
-        "кв",
-        "тел",
-        "каб",
-        "с",
-        "мр",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "no",
-        "vs",
-        "gen",
-        "gov",
-        "sen",
-        "rep",
-        "jr",
-        "sr",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "etc",
-        "u.s",
-        "u.k",
-        "fig",
-        "approx",
-    ]
+_ABBREVIATIONS = _wordset(
+    """
+    ст ч п пп г гг им ул д тыс млн млрд руб долл см т др пр проф акад ген рис стр т.е
+    т.д т.п т.к т.н обл р-н н.э кв тел каб с мр mr mrs ms dr prof st no vs gen gov sen
+    rep jr sr inc corp co ltd etc u.s u.k fig approx
+    """
 )
 _TERMINAL = (".", "!", "?", "…", "»", '"', "”", "'", ")", "“", "’", "`")
+
+
+# Abbreviations that never end a sentence («по ч. 2 ст. 12.8», «им. Баумана», "Dr. Smith");
+# the others («г.», «т.д.», «н.э.», "Inc.") end one unless a number or small word follows.
+_NEVER_FINAL = _wordset(
+    """
+    ст ч п пп им ул проф акад ген mr mrs ms dr prof st no vs
+    """
+)
+
+
+def _abbreviation_runs_on(abbreviation: str, following: str) -> bool:
+    if abbreviation not in _ABBREVIATIONS:
+        return False
+    return abbreviation in _NEVER_FINAL or following[:1].isdigit() or following[:1].islower()
+
+
+_BRACKETED_CREDIT = re.compile(
+    r"\s*\([^()]{0,20}(?:credit|photo|фото|image|source|источник)[^()]{0,80}\)", re.I
+)
 
 
 def _find_in(sentence: str, paragraphs: Sequence[str]) -> tuple[str, int] | None:
@@ -237,6 +206,9 @@ def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
     if not shown:
         return ""
     found = _find_in(shown, paragraphs)
+    if found is None and "(" in "".join(paragraphs):
+        # A credit in brackets may go from inside a sentence: "(Image credit: Microsoft)".
+        found = _find_in(shown, [flat(_BRACKETED_CREDIT.sub(" ", p)) for p in paragraphs])
     if found is None:
         if shown.endswith("…") and _find_in(shown[:-1].rstrip(), paragraphs):
             return "cut (ellipsis)"
@@ -248,17 +220,17 @@ def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
         return "cut: starts mid-sentence"
     if before:
         last_word = before.split()[-1].lstrip('(«"').casefold()
-        if re.fullmatch(r"[a-zа-яё]\.", last_word) and before.split()[-1][0].isupper():
+        if re.fullmatch(r"(?:[a-zа-яё]\.)+", last_word) and before.split()[-1][0].isupper():
             return "cut: starts after an initial"
-        if last_word.endswith(".") and last_word[:-1] in _ABBREVIATIONS:
+        if last_word.endswith(".") and _abbreviation_runs_on(last_word[:-1], shown):
             return "cut: starts after an abbreviation"
-        if before[-1].isalnum() and not first.isdigit():
-            return "cut: starts mid-sentence"
+        # (A capital after raw text that runs on is not counted: a dateline, a counter or
+        # a credit was removed there, «прочитано 3454 раза Рита Дакота…».)
     if after:
         tail = shown.split()[-1].lstrip('(«"')
         if re.fullmatch(r"(?:[A-ZА-ЯЁ]\.)+", tail) and after[0].isupper():
             return "cut: ends on an initial"
-        if tail.endswith(".") and tail[:-1].casefold() in _ABBREVIATIONS:
+        if tail.endswith(".") and _abbreviation_runs_on(tail[:-1].casefold(), after):
             return "cut: ends on an abbreviation"
         if not shown.endswith(_TERMINAL) and not shown.endswith(":"):
             return "cut: ends mid-sentence"
@@ -280,7 +252,7 @@ _NOMINATIVE_OF = (
     ("ых", ("ые", "ый")), ("их", ("ие", "ий")), ("ую", ("ая",)), ("юю", ("яя",)),
     ("ией", ("ия",)), ("ием", ("ий",)), ("ии", ("ия", "ий", "ие")),
     ("ию", ("ия", "ий", "ие")), ("ой", ("ая", "а", "ой")), ("ей", ("яя", "я", "ь", "ей")),
-    ("ом", ("", "о", "ое", "ый", "ой")), ("ем", ("ь", "й", "е", "", "ий", "ее")),
+    ("ом", ("", "о", "ое", "ый", "ой", "ий")), ("ем", ("ь", "й", "е", "", "ий", "ее")),
     ("ам", ("а", "ы", "и")), ("ям", ("я", "и")), ("ами", ("ы", "а", "и")),
     ("ями", ("и", "я")), ("ах", ("ы", "а", "и")), ("ях", ("и", "я")),
     ("а", ("", "а", "о", "ь")), ("я", ("й", "ь", "я", "е")), ("у", ("", "а", "о")),
@@ -367,6 +339,8 @@ def not_derivable(name: str, text: TextWords) -> str:
 
 @cache
 def _morph() -> Any:
+    # natasha's import mends pymorphy2 for Python 3.11 (inspect.getargspec is gone).
+    import natasha  # type: ignore[import-untyped]  # noqa: F401
     import pymorphy2  # type: ignore[import-untyped]  # comes with natasha
 
     return pymorphy2.MorphAnalyzer()
@@ -377,10 +351,19 @@ _PARTICLES = frozenset(
 )
 
 
-def _cases(word: str) -> list[tuple[str, str, bool]]:
-    """Return (case, number, pluralia tantum or indeclinable) for each parse of the word."""
+_NAME_TAGS = {"people": {"Name", "Surn", "Patr"}, "places": {"Geox"}, "organisations": {"Orgn"}}
+
+
+def _cases(word: str, kind: str) -> list[tuple[str, str, bool]]:
+    """Return (case, number, pluralia tantum or indeclinable) for each parse of the word:
+    of its parses as a name of the kind when the dictionary has any («Лапин» a surname, not
+    «лапа»'s), else of all."""
+    parses = _morph().parse(word)
+    named = [p for p in parses if _NAME_TAGS[kind] & set(p.tag.grammemes)]
+    if kind == "people" and not named:
+        return []  # not a name it knows («Фарах», «Юге» of «Пьер-Юге»): the ending decides
     out = []
-    for p in _morph().parse(word):
+    for p in named or parses:
         tag = p.tag
         if tag.case is None:
             continue
@@ -407,14 +390,12 @@ def non_nominative(name: str, kind: str) -> str:
     for word in parts:
         if word.casefold() in _PARTICLES:
             continue
-        if not _morph().word_is_known(word):
+        cases = _cases(word, kind) if _morph().word_is_known(word) else []
+        if not cases:
             # An unknown word (most foreign names) gets guessed cases: only an ending no
             # nominative has tells.
             if _OBLIQUE.search(word):
                 return word
-            continue
-        cases = _cases(word)
-        if not cases:
             continue
         singular = any(c == "nomn" and (n != "plur" or fixed) for c, n, fixed in cases)
         if singular:
@@ -640,28 +621,22 @@ def rendered_views(files: dict[str, bytes]) -> dict[str, str]:
     return views
 
 
+def _ics_day(block: str, key: str) -> date | None:
+    m = re.search(rf"^{key}[^:]*:(\d{{4}})(\d{{2}})(\d{{2}})", block, re.M)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
 def _ics_days(ics: bytes) -> list[tuple[str, bool]]:
-    """Return each calendar item's unfolded summary+description and whether it spans one day."""
+    """Return each calendar item's description and whether it is given a single day."""
     text = ics.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
     out = []
     for block in text.split("BEGIN:VEVENT")[1:]:
-        start = re.search(r"^DTSTART[^:]*:(\d{8})", block, re.M)
-        end = re.search(r"^DTEND[^:]*:(\d{8})", block, re.M)
-        one_day = (
-            bool(start and end)
-            and (
-                date.fromisoformat(
-                    f"{end.group(1)[:4]}-{end.group(1)[4:6]}-{end.group(1)[6:]}"  # type: ignore[union-attr]
-                )
-                - date.fromisoformat(
-                    f"{start.group(1)[:4]}-{start.group(1)[4:6]}-{start.group(1)[6:]}"  # type: ignore[union-attr]
-                )
-            ).days
-            <= 1
-        )
-        out.append(
-            (flat(block.replace("\\n", " ").replace("\\,", ",").replace("\\;", ";")), one_day)
-        )
+        start, end = _ics_day(block, "DTSTART"), _ics_day(block, "DTEND")
+        one_day = start is not None and (end is None or (end - start).days <= 1)
+        m = re.search(r"^DESCRIPTION:(.*)$", block, re.M)
+        description = m.group(1) if m else ""
+        description = description.replace("\\n", " ").replace("\\,", ",").replace("\\;", ";")
+        out.append((flat(description), one_day))
     return out
 
 
@@ -673,8 +648,8 @@ def shown_exact(item: DatedItem, views: dict[str, str], ics: bytes | None) -> li
             bad.append(fmt)
     if ics:
         head = flat(item.label)[:30]
-        for body, one_day in _ics_days(ics):
-            if head and head in body and one_day:
+        for description, one_day in _ics_days(ics):
+            if head and description.startswith(head) and one_day:
                 bad.append("ics")
                 break
     return bad
@@ -682,7 +657,7 @@ def shown_exact(item: DatedItem, views: dict[str, str], ics: bytes | None) -> li
 
 _PAST = re.compile(
     r"\b(?:прош[её]л|прошла|прошло|прошли|состоял[аиос]?[сь]?|завершил\w*|took place|was held"
-    r"|were held|happened|ended)\b",
+    r"|were held|happened|ended|\w{3,}(?:лся|лась|лось|лись))\b",
     re.I,
 )
 _FUTURE = re.compile(
@@ -776,7 +751,7 @@ def audit(build: ReaderBuild, examples: int = 5) -> dict[str, ErrorClass]:
             found["cut_sentences"].add(bool(why), f"{why}: {text}")
         _audit_facts(found, summary, sources, outlets)
         for item in summary.dates[:SHOWN_DATES]:
-            _audit_vague(found["vague_as_exact"], item, views, ics)
+            _audit_vague(found["vague_as_exact"], item, views, None)  # ics: Coming up only
     _audit_coming_up(found, digest.coming_up, digest.generated_at.date(), views, ics)
     for summary in digest.events[:TOP]:
         found["not_news_top5"].add(is_not_news(summary, items), summary.headline)

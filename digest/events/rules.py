@@ -7,13 +7,23 @@ and "Путину". A phrase matches its words in a row. A `/regex/` is searched
 case-insensitive. Exclude wins: an article matching any exclude rule is dropped; where
 include rules are given (by the digest or by the article's feed), an article must match one
 of them. Each removal is counted under the rule that caused it, for the run report.
+
+A `/regex/` runs on the `regex` package, with a time limit: `(a+)+$` against forty a's and a
+"!" backtracks for hours under the standard `re`, which has no way to stop a search, and
+checking patterns for such shapes at load would refuse rules people rely on (back
+references, look-arounds) while missing others. A search that takes longer than
+`REGEX_TIMEOUT`, or a rule that has used `REGEX_BUDGET` over the run, gives up: the rule
+counts as not matching for the rest of the run and is reported (`RulesOutcome.gave_up`).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+import regex
 
 from digest.config import is_regex_rule
 from digest.models import Article, FeedSource
@@ -23,6 +33,9 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 
 Matcher = Callable[[str, "_Stems"], bool]
+# One search may take this long; all of one rule's searches in a run, this long together.
+REGEX_TIMEOUT = 0.25
+REGEX_BUDGET = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +44,8 @@ class RulesOutcome:
 
     kept: tuple[Article, ...]
     removed: tuple[tuple[str, int], ...] = ()
+    # (rule, why) for each /regex/ that ran out of time and was skipped for the rest of the run
+    gave_up: tuple[tuple[str, str], ...] = ()
 
     @property
     def removed_total(self) -> int:
@@ -65,11 +80,40 @@ class _Stems:
         return self._last[1]
 
 
-def _matcher(rule: str, stems: _Stems) -> Matcher:
+class _TimedRegex:
+    """A /regex/ rule searched with a time limit per search and a budget per run."""
+
+    def __init__(self, rule: str, gave_up: dict[str, str]) -> None:
+        self.rule, self.gave_up = rule, gave_up
+        self.pattern = regex.compile(rule[1:-1], regex.IGNORECASE)
+        self.spent = 0.0
+
+    def __call__(self, text: str, _stems: _Stems) -> bool:
+        if self.rule in self.gave_up:
+            return False
+        limit = min(REGEX_TIMEOUT, REGEX_BUDGET - self.spent)
+        started = time.perf_counter()
+        try:
+            return self.pattern.search(text, timeout=limit) is not None
+        except TimeoutError:
+            self.gave_up[self.rule] = (
+                f"a search took over {limit:.2f}s (on {text[:60].strip()!r}); "
+                "skipped for the rest of this run: nested repeats like (a+)+ backtrack "
+                "without end, simplify it"
+            )
+            return False
+        finally:
+            self.spent += time.perf_counter() - started
+            if self.spent >= REGEX_BUDGET and self.rule not in self.gave_up:
+                self.gave_up[self.rule] = (
+                    f"its searches took {self.spent:.1f}s in this run; skipped for the rest of it"
+                )
+
+
+def _matcher(rule: str, stems: _Stems, gave_up: dict[str, str]) -> Matcher:
     """Return a function telling whether an article's text matches one rule."""
     if is_regex_rule(rule):
-        pattern = re.compile(rule[1:-1], re.IGNORECASE)
-        return lambda text, _stems: pattern.search(text) is not None
+        return _TimedRegex(rule, gave_up)
     # Joined with a separator no stem contains, a phrase is a substring on word boundaries.
     needle = "\x01" + "\x01".join(stems.words(rule)) + "\x01"
     return lambda text, s: needle in s.joined(text)
@@ -88,10 +132,11 @@ def apply_rules(
         return RulesOutcome(kept=tuple(articles))
     stems = _Stems()
     compiled: dict[str, Matcher] = {}
+    gave_up: dict[str, str] = {}
 
     def match(text: str, rule: str) -> bool:
         if rule not in compiled:
-            compiled[rule] = _matcher(rule, stems)
+            compiled[rule] = _matcher(rule, stems, gave_up)
         return compiled[rule](text, stems)
 
     kept: list[Article] = []
@@ -103,7 +148,9 @@ def apply_rules(
             kept.append(article)
         else:
             removed[why] = removed.get(why, 0) + 1
-    return RulesOutcome(kept=tuple(kept), removed=tuple(removed.items()))
+    return RulesOutcome(
+        kept=tuple(kept), removed=tuple(removed.items()), gave_up=tuple(gave_up.items())
+    )
 
 
 def _removal(

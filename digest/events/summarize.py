@@ -98,7 +98,8 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     return out
 
 
-_ANSWER = re.compile(r"^[—–-]\s")
+# An answer opens with a dash or names who speaks: «— Во многом…», «Шарль Леклер: Да, три…».
+_ANSWER = re.compile(r"^(?:[—–-]\s|(?:[А-ЯЁA-Z][\w.'’-]*\s+){0,2}[А-ЯЁA-Z][\w.'’-]*:\s)")
 
 
 def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
@@ -157,9 +158,7 @@ def event_dates(event: Event, headline: str = "") -> tuple[DatedItem, ...]:
                 label = item.label
                 if headline and _PRONOUN.match(label):
                     label = f"{headline}: {label}"
-                items.append(
-                    DatedItem(item.when, label, item.text, a.outlet_name, a.url, item.approximate)
-                )
+                items.append(replace(item, label=label, source=a.outlet_name, url=a.url))
     return tuple(sorted(items, key=lambda i: i.when))
 
 

@@ -50,14 +50,54 @@ def _address(text: str) -> Address:
     return address
 
 
+def _networks(*texts: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(t) for t in texts)
+
+
+# Not a public unicast address, whatever the standard library's is_global says (it called
+# ::7f00:1 and 64:ff9b::a9fe:a9fe global). IPv4: this network, private, shared (CGN),
+# loopback, link-local (169.254.169.254 is the cloud metadata address), IETF protocol
+# assignments, documentation, the 6to4 relay anycast, benchmarking, multicast, reserved.
+DENIED_V4 = _networks(
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+    "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+)  # fmt: skip
+# IPv6 is allowed only inside global unicast (2000::/3), and there not in these: Teredo and
+# the other special-purpose blocks of 2001::/23, documentation. Outside it: unspecified,
+# loopback, IPv4-compatible (::/96: ::7f00:1 is 127.0.0.1), IPv4-mapped and -translated
+# (::ffff:0:0/96, ::ffff:0:0:0/96), local-use NAT64 (64:ff9b:1::/48), discard, ULA,
+# site-local (fec0::/10), link-local, multicast.
+DENIED_V6 = _networks("2001::/23", "2001:db8::/32", "3fff::/20")
+GLOBAL_V6 = ipaddress.IPv6Network("2000::/3")
+# Addresses that carry an IPv4 address inside them: allowed only when that one is.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: last 32 bits
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")  # RFC 3056: bits 16 to 48
+
+
+def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address a NAT64 or 6to4 address leads to, None for other addresses."""
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
+def _public(address: Address) -> bool:
+    """Return True for a public unicast address, by the explicit ranges above."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_global and not any(address in net for net in DENIED_V4)
+    embedded = _embedded_v4(address)
+    if embedded is not None:
+        return _public(embedded)
+    return address in GLOBAL_V6 and not any(address in net for net in DENIED_V6)
+
+
 def is_allowed(address: Address, allowed: Sequence[Network]) -> bool:
     """Return True for a public unicast address, or one inside an allowed network."""
     # Versions compared first: an IPv4 address tests as "in" some IPv6 networks (::/96).
     if any(address.version == net.version and address in net for net in allowed):
         return True
-    # is_global is False for private, loopback, link-local (169.254.169.254, the cloud
-    # metadata address), shared (100.64/10) and reserved ranges.
-    return address.is_global and not (address.is_multicast or address.is_unspecified)
+    return _public(address)
 
 
 async def checked_addresses(host: str, resolve: Resolver, allowed: Sequence[Network]) -> list[str]:

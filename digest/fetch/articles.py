@@ -16,7 +16,14 @@ from digest.fetch.extract import ExtractedPage, clean_html, clean_text
 from digest.fetch.fingerprint import fingerprints
 from digest.fetch.parse import parse_feed
 from digest.models import Article, Entry, Failure, FeedSource, FetchResult, ParsedFeed
-from digest.text import MAX_SOURCE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_language, shorten
+from digest.text import (
+    MAX_SOURCE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    detect_language,
+    shorten,
+    strip_controls,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,7 @@ def prepare_feed(
         (replace(e, summary_html="", content_html=""), a)
         for e, a in draft_articles(source, feed, fresh, now)
     )
-    return Prepared(feed.title, len(feed.entries), drafts)
+    return Prepared(strip_controls(feed.title), len(feed.entries), drafts)
 
 
 def draft_article(
@@ -75,9 +82,11 @@ def draft_articles(
 
 def _title_and_text(entry: Entry) -> tuple[str, str]:
     html = max(entry.content_html, entry.summary_html, key=len)
-    # Capped as stored: a 1 MB title or body would be quoted and rendered whole.
-    text = shorten(clean_html(html, entry.title), MAX_TEXT_CHARS)
-    return shorten(entry.title, MAX_TITLE_CHARS) or text[:80].rsplit(" ", 1)[0], text
+    # Capped as stored: a 1 MB title or body would be quoted and rendered whole. Controls
+    # and bidi overrides never reach the store (digest/text/controls.py).
+    title = strip_controls(entry.title)
+    text = shorten(strip_controls(clean_html(html, title)), MAX_TEXT_CHARS)
+    return shorten(title, MAX_TITLE_CHARS) or text[:80].rsplit(" ", 1)[0], text
 
 
 def _article(
@@ -92,7 +101,7 @@ def _article(
     language = entry.language or source.language or feed.language
     return Article(
         feed_url=source.url,
-        source=shorten(source.name or feed.title or source.url, MAX_SOURCE_CHARS),
+        source=shorten(strip_controls(source.name or feed.title or source.url), MAX_SOURCE_CHARS),
         guid=entry.guid,
         url=canonical_url(entry.url) if entry.url else f"{source.url}#{entry.guid}",
         title=title,
@@ -117,7 +126,7 @@ def with_page(draft: Article, entry: Entry, page: ExtractedPage, final_url: str)
     # The feed's own image (enclosure, media:content) wins; the page's is resolved and
     # checked (http(s) only) by extract_article.
     image = draft.image_url or page.image_url
-    text = shorten(clean_text(page.text, entry.title), MAX_TEXT_CHARS)
+    text = shorten(strip_controls(clean_text(page.text, entry.title)), MAX_TEXT_CHARS)
     if len(text) <= len(draft.text):
         return replace(draft, url=url, image_url=image)
     language = entry.language or page.language or detect_language(f"{draft.title}\n{text}")

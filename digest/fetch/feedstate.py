@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from digest.config import FetchSettings
-from digest.models import FeedState, FetchResult
+from digest.models import FeedSource, FeedState, FetchResult
 
 BACKOFF_BASE = timedelta(minutes=15)
 BACKOFF_CAP = timedelta(hours=24)
@@ -31,10 +32,27 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return min(max((when - reference).total_seconds(), 0.0), RETRY_AFTER_CAP)
 
 
+def settings_key(settings: FetchSettings, source: FeedSource) -> str:
+    """Return a short hash of what fetching a feed depends on: [fetch] and its own entry."""
+    return hashlib.sha256(repr((settings, source)).encode("utf-8")).hexdigest()[:16]
+
+
+def is_due(state: FeedState, now: datetime, key: str) -> bool:
+    """Return True when a feed is enabled and its backoff has passed, or its settings (key)
+    changed since it failed: the change may be the fix (allow_private, a timeout, its URL)."""
+    if state.disabled:
+        return False
+    if state.next_check_at is None or state.next_check_at <= now:
+        return True
+    return state.error_count > 0 and state.settings_key != key
+
+
 def next_feed_state(
-    state: FeedState, result: FetchResult, now: datetime, settings: FetchSettings
+    state: FeedState, result: FetchResult, now: datetime, settings: FetchSettings, key: str = ""
 ) -> FeedState:
-    """Return the feed's state after this fetch: validators, error count, backoff, disabling."""
+    """Return the feed's state after this fetch: validators, error count, backoff, disabling,
+    and the key of the settings it was fetched with (see settings_key)."""
+    state = replace(state, settings_key=key)
     if result.ok:
         return replace(
             state,

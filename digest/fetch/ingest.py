@@ -27,7 +27,7 @@ from digest.errors import DigestError, ExtractError
 from digest.fetch.articles import draft_article, prepare_feed, wants_full_text, with_page
 from digest.fetch.client import Fetcher, local_feeds, make_client, run_sync
 from digest.fetch.extract import extract_article
-from digest.fetch.feedstate import next_feed_state
+from digest.fetch.feedstate import is_due, next_feed_state, settings_key
 from digest.fetch.outcomes import FeedOutcome, describe_outcome, report_outcomes
 from digest.fetch.pending import retry_pages
 from digest.fetch.storing import Storage
@@ -44,11 +44,6 @@ from digest.models import (
     Progress,
 )
 from digest.store import Store
-
-
-def is_due(state: FeedState, now: datetime) -> bool:
-    """Return True when a feed is enabled and its backoff (next_check_at) has passed."""
-    return not state.disabled and (state.next_check_at is None or state.next_check_at <= now)
 
 
 def fetch_and_store(
@@ -83,7 +78,8 @@ async def ingest_async(
     unique = list({s.url: s for s in sources}.values())
     known = {state.url: state for state in store.feed_states()}
     states = {s.url: known.get(s.url) or FeedState(url=s.url) for s in unique}
-    due = [s for s in unique if force or is_due(states[s.url], now)]
+    keys = {s.url: settings_key(settings.fetch, s) for s in unique}
+    due = [s for s in unique if force or is_due(states[s.url], now, keys[s.url])]
     due_urls = {s.url for s in due}  # not `s in due`: a list scan per feed is n² comparisons
     for s in unique:
         if s.url not in due_urls:
@@ -225,7 +221,8 @@ class _Pass:
 
     async def one_feed(self, source: FeedSource, state: FeedState) -> FeedOutcome:
         result = await self.fetcher.fetch(source.url, state)
-        new_state = next_feed_state(state, result, self.now, self.settings.fetch)
+        key = settings_key(self.settings.fetch, source)
+        new_state = next_feed_state(state, result, self.now, self.settings.fetch, key)
         if not result.ok:
             await self.storage.save(new_state)
             failure = Failure("fetch", source.url, result.error or f"HTTP {result.status}")
@@ -240,7 +237,7 @@ class _Pass:
         if isinstance(prepared, Failure):
             # A feed that answers 200 with something unusable counts as a failing fetch.
             bad = FetchResult(url=source.url, status=0, error=prepared.message)
-            failed = next_feed_state(state, bad, self.now, self.settings.fetch)
+            failed = next_feed_state(state, bad, self.now, self.settings.fetch, key)
             await self.storage.save(failed)
             return FeedOutcome(source, failed, failure=prepared)
         articles = [a for _, a in prepared.drafts]
@@ -271,6 +268,7 @@ class _Pass:
             FetchResult(url=source.url, status=0, error=message),
             self.now,
             self.settings.fetch,
+            settings_key(self.settings.fetch, source),
         )
         with contextlib.suppress(DigestError):  # the store itself may be what failed
             await self.storage.save(failed)

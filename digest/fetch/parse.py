@@ -28,7 +28,7 @@ from lxml import etree
 
 from digest.errors import ParseError
 from digest.fetch.plainrss import read_plain_rss
-from digest.models import Entry, FeedSource, FetchResult, ParsedFeed
+from digest.models import Entry, FeedSource, FetchResult, ParsedFeed, wall_clock
 from digest.text import MAX_SOURCE_CHARS, shorten
 
 _SPACE = re.compile(r"\s+")
@@ -225,8 +225,12 @@ def _date(parsed: Any, now: datetime) -> datetime | None:
         when = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     except (OverflowError, ValueError, TypeError, OSError):
         return None
-    # A date in the future is a publisher's clock or time-zone mistake; treat it as "now".
-    return min(when, now)
+    if when <= now:
+        return when
+    # Ahead of the pass's time. Ahead of the wall clock too, it is a publisher's clock or
+    # time-zone mistake: it is "now", and belongs to the period being built. Otherwise the
+    # pass is as of an earlier time (`--as-of`) and the item is a later period's.
+    return now if when > wall_clock() else when
 
 
 def _language(value: Any) -> str | None:

@@ -1,6 +1,7 @@
 """A digest's "Coming up" as an iCalendar file (.ics), one VEVENT per dated item.
 
-Items are all-day events on their date, or one-hour timed events in the digest's time zone
+Items are all-day events on their date (a vague one, "mid-February", spans that part of its
+month, marked tentative), or one-hour timed events in the digest's time zone
 when the sentence names a clock time ("at 10:30", "at 3 pm", "в 15:00"); the zone goes in as
 a VTIMEZONE so DST is the calendar's business, not ours. The UID is a hash of the digest,
 the date and the sentence, so the same item in tomorrow's digest (or a re-run) updates the
@@ -10,6 +11,7 @@ re-run writes the same bytes.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from collections.abc import Sequence
@@ -59,14 +61,28 @@ def _headline_of(digest: Digest) -> dict[tuple[date, str], EventSummary]:
     return found
 
 
+# The days of a month a vague date covers: "early" 1-10, "mid" 11-20, "late" 21 to the end.
+_PART_SPANS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31), "month": (1, 31)}
+
+
+def part_days(item: DatedItem) -> tuple[date, date]:
+    """Return the first and last day an item's date may be: one day, or a part of a month."""
+    if not item.part:
+        return item.when, item.when
+    first, last = _PART_SPANS[item.part]
+    month_end = calendar.monthrange(item.when.year, item.when.month)[1]
+    return item.when.replace(day=first), item.when.replace(day=min(last, month_end))
+
+
 def _vevent(digest: Digest, item: DatedItem, summary: EventSummary | None) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", item_uid(digest.name, item))
     event.add("dtstamp", digest.generated_at)
-    at = clock_time(item.label)
+    at = clock_time(item.label) if not item.part else None
     if at is None:
-        event.add("dtstart", item.when)
-        event.add("dtend", item.when + timedelta(days=1))
+        first, last = part_days(item)
+        event.add("dtstart", first)
+        event.add("dtend", last + timedelta(days=1))
         event.add("transp", "TRANSPARENT")  # a day-long reminder should not block the day
     else:
         start = datetime.combine(item.when, at, tzinfo=ZoneInfo(digest.timezone))

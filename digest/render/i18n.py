@@ -20,6 +20,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 
 from digest.errors import RenderError
+from digest.models import DatedItem
 
 STRINGS_FILE = "strings.toml"
 PACKAGED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -144,6 +145,26 @@ def format_upcoming(when: date, today: date, language: str) -> str:
     return babel_format_date(
         when, format="EEE d MMM y" if far else "EEE d MMM", locale=babel_locale(language)
     )
+
+
+def format_dated(item: DatedItem, today: date, strings: Strings, *, upcoming: bool = False) -> str:
+    """Return a dated item's date as its text gives it, the year shown when not today's.
+
+    A vague date is never shown as a day: "mid-Feb", «конец нояб.», "Jul 2020" (the
+    strings date_early, date_mid, date_late and date_month word it). `upcoming` adds the
+    weekday of an exact day, and the year when it is months away too ("Coming up").
+    """
+    language = strings.language
+    when = item.when
+    other_year = when.year != today.year
+    if item.part:
+        month_style = "MMM y" if other_year else "MMM"
+        month = babel_format_date(when, format=month_style, locale=babel_locale(language))
+        return strings(f"date_{item.part}", month=month)
+    if upcoming:
+        return format_upcoming(when, today, language)
+    style = "d MMM y" if other_year else "d MMM"
+    return babel_format_date(when, format=style, locale=babel_locale(language))
 
 
 def format_datetime(value: datetime, language: str, timezone: str, style: str = "medium") -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from digest.config import DigestSettings
 from digest.models import Digest, Rendered
 from digest.render.calendar import render_calendar
+from digest.render.compose import scrub_digest
 from digest.render.email import render_email
 from digest.render.epub import render_epub
 from digest.render.pdf.attachment import FetchImage, fit_attachment
@@ -31,6 +32,7 @@ def render_digest(
     settings.formats) decides whether a PDF is made. The PDF is rendered first so the email
     can say when it was slimmed or left out (`Rendered.pdf_note`).
     """
+    digest = scrub_digest(digest)  # one control character must not cost every format
     language = language or settings.language or digest.language
     formats = tuple(settings.formats if formats is None else formats)
     env = make_environment(settings, language)

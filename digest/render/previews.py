@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from PIL import Image, ImageChops
+
 from digest.errors import RenderError
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -53,10 +55,21 @@ def pdf_to_pngs(pdf_path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
     return sorted(pages, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
+# How tall a whole-page screenshot may be: headless Chromium has no "full page" switch, so
+# the window is this tall and the blank page background below the content is cut off after.
+FULL_PAGE_MAX = 16384
+
+
 def screenshot_html(
-    html_path: Path, png_path: Path, *, width: int = 600, height: int = 2400, dark: bool = False
+    html_path: Path,
+    png_path: Path,
+    *,
+    width: int = 600,
+    height: int | None = None,
+    dark: bool = False,
 ) -> Path:
-    """Return png_path after headless Chromium saved a width x height screenshot of the page.
+    """Return png_path after headless Chromium saved a screenshot of the page, width wide and
+    height tall (None: the whole page, up to FULL_PAGE_MAX pixels).
 
     dark=True asks for prefers-color-scheme: dark, as a mail client in dark mode would.
     """
@@ -70,7 +83,7 @@ def screenshot_html(
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             f"--screenshot={png_path.resolve()}",
-            f"--window-size={width},{height}",
+            f"--window-size={width},{height or FULL_PAGE_MAX}",
             *(["--blink-settings=preferredColorScheme=0"] if dark else []),
             html_path.resolve().as_uri(),
         ]
@@ -80,7 +93,19 @@ def screenshot_html(
             raise RenderError("preview", f"{html_path}: chromium timed out") from exc
     if not png_path.is_file():
         raise RenderError("preview", f"{html_path}: chromium wrote no screenshot")
+    if height is None:
+        _trim_bottom(png_path)
     return png_path
+
+
+def _trim_bottom(png_path: Path, margin: int = 24) -> None:
+    """Cut the page background below the content off a screenshot (keeping a margin)."""
+    with Image.open(png_path) as shot:
+        image = shot.convert("RGB")
+    background = image.getpixel((0, image.height - 1))
+    box = ImageChops.difference(image, Image.new("RGB", image.size, background)).getbbox()
+    if box is not None and box[3] + margin < image.height:
+        image.crop((0, 0, image.width, box[3] + margin)).save(png_path)
 
 
 def write_previews(pdf_path: Path, html_path: Path, out_dir: Path) -> list[Path]:

@@ -28,11 +28,13 @@ from typing import Any
 import jinja2
 
 from digest.config import DigestSettings
+from digest.deliver import period_time
 from digest.errors import RenderError
 from digest.models import Digest, Rendered
 from digest.render import i18n
 from digest.render.atom import render_atom
 from digest.render.calendar import merge_calendars
+from digest.render.output import write_together
 from digest.render.templates import make_environment
 
 CONTENT_START = "<!-- digest:content -->"
@@ -64,6 +66,14 @@ class SitePeriod:
         """Return the period's end as an aware datetime."""
         return datetime.fromisoformat(self.period_end)
 
+    @property
+    def issued(self) -> datetime:
+        """Return the scheduled time that names the period (07:00), not when it was built."""
+        try:
+            return period_time(self.period_key)
+        except ValueError:  # not a scheduled period's key: the period's end names it
+            return self.end
+
 
 def page_stem(period_key: str) -> str:
     """Return a period's file stem: '2026-11-25T07:00+0100' -> '2026-11-25-0700'."""
@@ -89,7 +99,7 @@ def publish_site(
             digest.language, reversed(i18n.template_dirs(settings.templates_dir))
         )
         nav = _nav(stem, rendered, strings)
-        page = _page(rendered.html, nav, strings("pdf_attached"))
+        page = _page(rendered.html, nav, (strings("pdf_attached"), strings("unsubscribe")))
         written = _write_period(folder, stem, digest, rendered, period_key, page)
         _prune(folder, now - keep)
         periods = load_periods(site_dir)
@@ -107,7 +117,7 @@ def publish_site(
 def _write_period(
     folder: Path, stem: str, digest: Digest, rendered: Rendered, period_key: str, page: str
 ) -> list[Path]:
-    files: dict[str, bytes] = {".html": page.encode("utf-8")}
+    files: dict[str, bytes] = {}
     if rendered.pdf is not None:
         files[".pdf"] = rendered.pdf
     if rendered.epub is not None:
@@ -126,13 +136,15 @@ def _write_period(
         generated_at=digest.generated_at.isoformat(),
         events=len(digest.events),
         headlines=tuple(e.headline for e in digest.events[:3]),
-        files=tuple(files),
+        files=(".html", *files),
     )
     files[".json"] = json.dumps(asdict(period), ensure_ascii=False, indent=1).encode("utf-8")
+    files[".html"] = page.encode("utf-8")  # moved in last: it links to the others
+    written = write_together(folder, [(f"{stem}{ext}", data) for ext, data in files.items()])
     for ext in EXTENSIONS:  # a format dropped since the last build leaves no stale file
         if ext not in files:
             (folder / f"{stem}{ext}").unlink(missing_ok=True)
-    return [_write(folder / f"{stem}{ext}", data) for ext, data in files.items()]
+    return written
 
 
 def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
@@ -144,6 +156,7 @@ def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
     if rendered.ics is not None:
         links.append(f'<a href="{stem}.ics">{html_lib.escape(t("calendar"))}</a>')
     links.append('<a href="feed.atom">Atom</a>')
+    links.append(f'<a href="calendar.ics">{html_lib.escape(t("calendar_all"))}</a>')
     return (
         '<nav class="site-nav" style="font:14px/1.5 sans-serif;text-align:center;padding:10px;'
         'background:#1a1a1a;">'
@@ -152,13 +165,16 @@ def _nav(stem: str, rendered: Rendered, t: i18n.Strings) -> str:
     )
 
 
-def _page(html: str, nav: str, attached_note: str) -> str:
+def _page(html: str, nav: str, subscriber_lines: tuple[str, ...]) -> str:
     """Return the email's HTML as an archive page: the nav bar on top, the content marked.
 
-    The email's "the PDF is attached" footer line is dropped: on the page the PDF is a link.
+    The email's footer lines meant for a subscriber are dropped (found by their words): "the
+    PDF is attached" (on the page the PDF is a link) and "you receive this digest because
+    you subscribed", with its unsubscribe link (the public reader subscribed to nothing).
     """
-    note = re.escape(html_lib.escape(attached_note, quote=True).replace("&#x27;", "&#39;"))
-    html = re.sub(rf'<p class="footer-line"[^>]*>{note}</p>', "", html)
+    for line in subscriber_lines:
+        text = re.escape(html_lib.escape(line, quote=True).replace("&#x27;", "&#39;"))
+        html = re.sub(rf'<p class="footer-line"[^>]*>{text}.*?</p>', "", html, flags=re.S)
     match = _BODY.search(html)
     if match is None:
         return nav + CONTENT_START + html + CONTENT_END
@@ -221,7 +237,9 @@ def _render_index(periods: list[SitePeriod], settings: DigestSettings) -> str:
     context = {
         "digests": digests,
         "strings_for": lambda language: i18n.load_strings(language, packaged),
-        "when": lambda p: i18n.format_datetime(p.end, p.language, p.timezone, "EEE d MMM y, HH:mm"),
+        "when": lambda p: i18n.format_datetime(
+            p.issued, p.language, p.timezone, "EEE d MMM y, HH:mm"
+        ),
     }
     try:
         return env.get_template("site/index.html.j2").render(context)
@@ -230,7 +248,4 @@ def _render_index(periods: list[SitePeriod], settings: DigestSettings) -> str:
 
 
 def _write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)  # atomic: a web server never serves half a page
-    return path
+    return write_together(path.parent, [(path.name, data)])[0]

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from digest.config import DigestSettings
+from digest.config import DigestSettings, several_a_day
 from digest.deliver import unsubscribe_link
 from digest.errors import RenderError
 from digest.models import Digest, EventSummary
@@ -85,6 +85,10 @@ def make_environment(settings: DigestSettings, language: str) -> jinja2.Environm
     env.filters["upcoming"] = lambda v, now: i18n.format_upcoming(
         v, i18n.to_zone(now, tz).date(), language
     )
+    # A dated item's date as its text gives it ("mid-Feb", «конец нояб.», "3 May 2019").
+    env.filters["dated"] = lambda item, now, upcoming=False: i18n.format_dated(
+        item, i18n.to_zone(now, tz).date(), strings, upcoming=upcoming
+    )
     env.globals["source_links"] = source_links
     env.globals["max_dates"] = MAX_DATES
     env.filters["safe_url"] = safe_url
@@ -135,6 +139,8 @@ def build_context(
         "has_pdf": has_pdf,
         "unsubscribe": settings.unsubscribe,
         "images": settings.images,
+        # A digest sent more than once a day names each issue by its time too (the subject).
+        "several_a_day": several_a_day(settings, digest.issue_date),
     }
 
 

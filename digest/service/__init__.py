@@ -1,10 +1,10 @@
 """Service: `digest serve`, the APScheduler process that fetches and sends on schedule.
 
 `serve_forever` runs the scheduler with its signal handlers and the health/metrics server;
-`next_slot` tells when a digest is next due (for `digest status`); `report_from_json` and
-`ingest_from_json` read back the reports of a run handed to the service by `digest run`.
-With PostgreSQL, `JobQueue` and `queued_stages` make the service enqueue its work and
-`run_worker` runs it (`digest worker`).
+`next_slot` tells when a digest is next due (for `digest status`); `ingest_from_json` reads
+back the fetch report of a run handed to the service by `digest run`. With PostgreSQL,
+`JobQueue` and `queued_stages` make the service enqueue its work and `run_worker` runs it
+(`digest worker`).
 Jobs call the pipeline, so a scheduled run and `digest run` do the same work.
 """
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from digest.service.process import serve_forever
     from digest.service.schedule import next_slot
     from digest.service.site import parse_address, start_site_server
-    from digest.service.wire import ingest_from_json, report_from_json
+    from digest.service.wire import ingest_from_json
     from digest.service.worker import JobQueue, queued_stages, run_worker
 
 # Loaded on first use (digest.lazy_exports): where each public name lives.
@@ -28,7 +28,6 @@ _HOMES = {
     "parse_address": "digest.service.site",
     "start_site_server": "digest.service.site",
     "ingest_from_json": "digest.service.wire",
-    "report_from_json": "digest.service.wire",
     # Procrastinate is imported only by processes that use the job queue (PostgreSQL).
     "JobQueue": "digest.service.worker",
     "queued_stages": "digest.service.worker",
@@ -41,7 +40,6 @@ __all__ = [
     "next_slot",
     "parse_address",
     "queued_stages",
-    "report_from_json",
     "run_worker",
     "serve_forever",
     "start_site_server",

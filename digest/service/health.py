@@ -2,7 +2,10 @@
 
 /healthz answers 200 while the scheduler runs and a fetch pass has completed recently (within
 `stale_after`, three fetch intervals by default), 503 otherwise: that is what a container
-health check or a monitoring probe should watch. A feed that fails is not a sick service (it
+health check or a monitoring probe should watch. "Runs" means its loop ticked within
+`STALL_AFTER` and no job has waited for the worker longer than `queue_stall` (a hand-over
+request nobody takes is a sick service). Ages are measured on the monotonic clock, so a
+step of the wall clock neither hides a stall nor fakes one. A feed that fails is not a sick service (it
 shows in `digest status` and in the digest); a job that raises (say the database is gone) is.
 /metrics is the Prometheus exposition (text, or OpenMetrics when the scraper asks for it) from
 prometheus_client, so every family carries its # HELP and # TYPE lines and values are escaped
@@ -13,10 +16,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -24,7 +27,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 
 from digest.service import unsubscribe
-from digest.service.background import BackgroundServer
+from digest.service.background import BackgroundServer, GuardedHandler
 from digest.service.unsubscribe import Unsubscriber
 
 # HELP text of the gauges the jobs set; another name gets its own name as help.
@@ -49,19 +52,35 @@ class JobOutcome:
 
 
 Gauge = tuple[str, tuple[tuple[str, str], ...]]
+# The scheduler's loop ticks every few seconds whatever the jobs do: this long without a tick
+# means it is stuck or dead.
+STALL_AFTER = 60.0
 
 
 class ServiceState:
     """What the running service did, shared (under a lock) by its jobs and the health server."""
 
-    def __init__(self, clock: Callable[[], datetime], stale_after: timedelta) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        stale_after: timedelta,
+        monotonic: Callable[[], float] = time.monotonic,
+        queue_stall: timedelta = timedelta(minutes=10),
+    ) -> None:
         self._clock = clock
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self.started_at = clock()
+        self._started = monotonic()
         self.stale_after = stale_after
+        self.queue_stall = queue_stall
         self._running = False
+        self._ticked: float | None = None  # None: no loop reports (a state used alone)
+        self._queue: tuple[tuple[str, float], ...] = ()
+        self._current: tuple[str, float] | None = None
         self._last: dict[str, JobOutcome] = {}
         self._last_ok: dict[str, datetime] = {}
+        self._last_ok_at: dict[str, float] = {}  # monotonic
         self._counts: dict[tuple[str, bool], int] = {}
         self._gauges: dict[Gauge, float] = {}
         self._next: tuple[tuple[str, datetime | None], ...] = ()
@@ -74,6 +93,18 @@ class ServiceState:
         """Record whether the scheduler is running."""
         with self._lock:
             self._running = running
+
+    def tick(self) -> None:
+        """Record that the scheduler's loop went round (it does every few seconds)."""
+        with self._lock:
+            self._ticked = self._monotonic()
+
+    def set_queue(
+        self, waiting: Sequence[tuple[str, float]], current: tuple[str, float] | None
+    ) -> None:
+        """Record the jobs waiting for the worker and the one it runs, each with since when."""
+        with self._lock:
+            self._queue, self._current = tuple(waiting), current
 
     def set_next_runs(self, runs: Sequence[tuple[str, datetime | None]]) -> None:
         """Record each job's next fire time."""
@@ -88,6 +119,7 @@ class ServiceState:
             self._counts[key] = self._counts.get(key, 0) + 1
             if outcome.ok:
                 self._last_ok[outcome.job] = outcome.finished_at
+                self._last_ok_at[outcome.job] = self._monotonic()
 
     def set_gauge(self, name: str, value: float, **labels: str) -> None:
         """Set a gauge exported on /metrics, e.g. digest_feeds_failing."""
@@ -96,18 +128,35 @@ class ServiceState:
 
     def health(self) -> tuple[int, str]:
         """Return the /healthz HTTP status (200 or 503) and its JSON body."""
-        now = self._clock()
+        mono = self._monotonic()
         with self._lock:
             last_fetch = self._last_ok.get("fetch")
             since = last_fetch or self.started_at
-            fresh = now - since <= self.stale_after
-            healthy = self._running and fresh
+            age = mono - self._last_ok_at.get("fetch", self._started)
+            fresh = age <= self.stale_after.total_seconds()
+            tick_age = None if self._ticked is None else mono - self._ticked
+            waiting = {job: round(mono - at, 1) for job, at in self._queue}
+            stalled = self._stalled(tick_age, waiting)
+            reason: str | None
+            if not self._running:
+                scheduler, reason = "stopped", "the scheduler is not running"
+            elif stalled:
+                scheduler, reason = "stalled", f"the scheduler is stalled: {stalled}"
+            else:
+                scheduler = "running"
+                reason = None if fresh else f"no completed fetch pass since {_iso(since)}"
+            healthy = reason is None
             body: dict[str, Any] = {
                 "status": "ok" if healthy else "unhealthy",
-                "scheduler": "running" if self._running else "stopped",
+                "scheduler": scheduler,
                 "started_at": _iso(self.started_at),
                 "last_fetch_ok_at": _iso(last_fetch),
                 "stale_after_seconds": int(self.stale_after.total_seconds()),
+                "loop_seconds_ago": None if tick_age is None else round(tick_age, 1),
+                "running_job": None
+                if self._current is None
+                else {"job": self._current[0], "seconds": round(mono - self._current[1], 1)},
+                "waiting_jobs": waiting,
                 "jobs": {
                     o.job: {
                         "ok": o.ok,
@@ -119,11 +168,19 @@ class ServiceState:
                 },
                 "next_runs": {job: _iso(at) for job, at in self._next},
             }
-        if not fresh:
-            body["reason"] = f"no completed fetch pass since {_iso(since)}"
-        elif not healthy:
-            body["reason"] = "the scheduler is not running"
+        if reason is not None:
+            body["reason"] = reason
         return (200 if healthy else 503), json.dumps(body, indent=2) + "\n"
+
+    def _stalled(self, tick_age: float | None, waiting: dict[str, float]) -> str | None:
+        """Return why the scheduler counts as stalled, or None (called under the lock)."""
+        if tick_age is not None and tick_age > STALL_AFTER:
+            return f"its loop last ran {tick_age:.0f}s ago"
+        stuck = [job for job, age in waiting.items() if age > self.queue_stall.total_seconds()]
+        if not stuck:
+            return None
+        busy = self._current[0] if self._current else "nothing"
+        return f"{stuck[0]} has waited {waiting[stuck[0]]:.0f}s for the worker, busy with {busy}"
 
     def metrics(self) -> str:
         """Return the Prometheus text exposition of the service's counters and gauges."""
@@ -196,7 +253,7 @@ def start_health_server(
     return server
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(GuardedHandler):
     state: ServiceState
     unsubscriber: Unsubscriber | None = None
     server_version = "digest-health"
@@ -227,9 +284,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # probes every few seconds would drown the service's own log lines
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from digest import deliver, pipeline
@@ -86,24 +86,23 @@ _STAGE_COUNTS = {
     "events": ("articles", "events_found"),
     "summarize": ("events",),
     "render": (),
-    "deliver": ("delivered", "delivery_failed", "delivery_retry", "delivery_queued"),
+    "deliver": ("delivered", "delivery_failed", "delivery_waiting"),
 }
 
 
 def log_report(report: RunReport, seconds: float) -> None:
     """Write one log line per stage of a run, then one for the run as a whole."""
-    counts = dict(report.counts)
     for stage, stage_seconds in report.timings:
-        fields = {k: counts[k] for k in _STAGE_COUNTS.get(stage, ()) if k in counts}
+        values = {k: report.count(k) for k in _STAGE_COUNTS.get(stage, ())}
         if stage == "render":
-            fields["outputs"] = len(report.outputs)
+            values["outputs"] = len(report.outputs)
         log_event(
             "stage",
             stage=stage,
             digest=report.digest,
             period=report.period_key,
             seconds=stage_seconds,
-            **fields,
+            **values,
         )
     for failure in report.failures:
         log_event(
@@ -121,5 +120,22 @@ def log_report(report: RunReport, seconds: float) -> None:
         status="done" if report.ok else "failed",
         failures=len(report.failures),
         seconds=round(seconds, 3),
-        **counts,
+        delivery=report.delivery,
+        **_counts(report),
     )
+
+
+def _counts(report: RunReport) -> dict[str, int]:
+    """Return every count of a report by name, for the run's log line."""
+    c = report.counts
+    named = {
+        f.name: getattr(c, f.name) for f in fields(c) if f.name not in ("removed", "summarizer")
+    }
+    named.update(c.summarizer)
+    named.update(
+        delivered=report.delivered,
+        already_delivered=report.already_delivered,
+        delivery_failed=report.delivery_failed,
+        delivery_waiting=report.delivery_waiting,
+    )
+    return named

@@ -58,7 +58,8 @@ def serve_forever(
     site = None
     try:
         secret = settings.unsubscribe_secret
-        unsubscriber = Unsubscriber(store, secret, wall_clock) if secret else None
+        titles = {d.name: d.title for d in settings.digests}
+        unsubscriber = Unsubscriber(store, secret, wall_clock, titles) if secret else None
         if health_port is not None:
             server = start_health_server(service.state, health_host, health_port, unsubscriber)
             log_event("health", host=health_host, port=server.port)

@@ -31,7 +31,7 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
         )
     except (ValueError, DigestError) as exc:
         report = RunReport("", "", failures=(Failure("serve", f"request {request.id}", str(exc)),))
-        return json.dumps({"ingest": None, "reports": [pipeline.report_json(report)]})
+        return json.dumps({"ingest": None, "reports": [report.to_json()]})
     run_options = pipeline.RunOptions(
         fetch=bool(options.get("fetch", True)),
         send=bool(options.get("send", True)),
@@ -57,7 +57,7 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
     return json.dumps(
         {
             "ingest": ingest_json(ingest) if ingest else None,
-            "reports": [pipeline.report_json(r) for r in reports],
+            "reports": [r.to_json() for r in reports],
         },
         ensure_ascii=False,
     )

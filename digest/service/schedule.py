@@ -10,12 +10,12 @@ Which periods are due is read from the durable runs table. A period is *settled*
 run finished: recipients whose delivery failed then belong to the delivery ledger (retried
 by the service's retry job), so a finished period is never built again. A run left
 'started' (the process died) or whose delivery step failed as a whole is not settled and is
-built again; the ledger still keeps each recipient to one message.
+built again, and so is one whose render failed as a whole (nothing was written or sent); the
+ledger still keeps each recipient to one message.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -45,15 +45,20 @@ def next_slot(d: DigestSettings, now: datetime) -> datetime | None:
 
 
 def is_settled(record: RunRecord | None) -> bool:
-    """Return True when a period's run finished, so it must not be built again."""
-    if record is None or record.finished_at is None:
+    """Return True when a period's run finished, so it must not be built again.
+
+    A run whose delivery step failed as a whole ("broken", possibly before any recipient
+    reached the ledger) or whose outputs could not be written is not settled.
+    """
+    if record is None or record.report is None:
         return False
-    if record.status == "done":
-        return True
-    # "deliver: <digest>: ..." means the delivery step failed as a whole, possibly before any
-    # recipient reached the ledger; a recipient's own failure names the address instead.
-    failures = json.loads(record.report or "{}").get("failures", [])
-    return not any(str(f).startswith(f"deliver: {record.digest}:") for f in failures)
+    if record.report.delivery == "broken":
+        return False
+    # A render failure naming the digest itself means nothing was written or sent (a full
+    # disk): build again. A recipient's own failure is the ledger's to retry.
+    return not any(
+        f.stage == "render" and f.subject == record.digest for f in record.report.failures
+    )
 
 
 def due_slots(

@@ -1,21 +1,23 @@
 """`digest serve --http HOST:PORT`: the archive site as static files, on its own thread.
 
 Only files under the site folder are served (the standard library's handler resolves paths
-inside its directory and refuses to climb out); folders without an index.html answer 404
-rather than listing their files. It is kept apart from the health server so that either can
+inside its directory and refuses to climb out; a symlink leading out of it and a name
+starting with "." answer 404); folders without an index.html answer 404 rather than listing
+their files. The server is bounded (digest/service/background.py). It is kept apart from the health server so that either can
 be run alone; both answer the one-click /unsubscribe (service/unsubscribe.py) when a secret
 is set.
 """
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from digest.service import unsubscribe
-from digest.service.background import BackgroundServer
+from digest.service.background import BackgroundServer, GuardedHandler
 from digest.service.unsubscribe import Unsubscriber
 
 CONTENT_TYPES = {
@@ -35,7 +37,7 @@ def parse_address(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-class _SiteHandler(SimpleHTTPRequestHandler):
+class _SiteHandler(GuardedHandler, SimpleHTTPRequestHandler):
     server_version = "digest-site"
     unsubscriber: Unsubscriber | None = None
 
@@ -54,8 +56,19 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         self.send_error(404, "not found")  # an archive folder's file list is nobody's business
         return None
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # a reader's page views would drown the service's own log lines
+    def send_head(self) -> Any:
+        # Only files really inside the site folder: a symlink may point anywhere on the
+        # machine, and names starting with "." (the half-written files and folders of a
+        # publish in progress) are never served.
+        path = self.translate_path(self.path)
+        root = os.path.realpath(self.directory)
+        parts = Path(os.path.relpath(path, self.directory)).parts
+        real = os.path.realpath(path)
+        inside = real == root or real.startswith(root + os.sep)
+        if not inside or any(p.startswith(".") for p in parts if p != "."):
+            self.send_error(404, "not found")
+            return None
+        return super().send_head()
 
 
 class SiteServer(BackgroundServer):

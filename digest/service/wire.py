@@ -1,44 +1,14 @@
-"""The JSON a handed-over run travels in: `digest run` (or `fetch`) waits in the CLI while the
-service runs it (digest/service/requests.py), and the reports come back through the database.
+"""The JSON a handed-over fetch pass travels in: `digest run` (or `fetch`) waits in the CLI
+while the service runs it (digest/service/requests.py), and the reports come back through the
+database. A run's own report travels as RunReport.to_json writes it.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from digest.models import Delivery, Failure, FeedHealth, IngestReport, RunReport
-
-
-def report_from_json(text: str) -> RunReport:
-    """Return the RunReport that report_json wrote (for a run handed to the service)."""
-    data = json.loads(text)
-    failures = []
-    for line in data.get("failures", []):
-        stage, subject, message = [*str(line).split(": ", 2), "", ""][:3]
-        failures.append(Failure(stage, subject, message))
-    deliveries = tuple(
-        Delivery(
-            recipient=x["recipient"],
-            status=x["status"],
-            error=x.get("error"),
-            path=x.get("path"),
-            earlier_at=datetime.fromisoformat(x["earlier_at"]) if x.get("earlier_at") else None,
-        )
-        for x in data.get("deliveries", [])
-    )
-    return RunReport(
-        digest=data.get("digest", ""),
-        period_key=data.get("period", ""),
-        counts=tuple(data.get("counts", {}).items()),
-        failures=tuple(failures),
-        timings=tuple(data.get("timings", {}).items()),
-        outputs=tuple(data.get("outputs", [])),
-        deliveries=deliveries,
-        skipped=data.get("skipped"),
-        notes=tuple(data.get("notes", [])),
-    )
+from digest.models import Failure, FeedHealth, IngestReport
 
 
 def ingest_json(report: IngestReport) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +14,20 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
+from digest.store.schema import DATABASE_ID, store_meta
 
 MARKER_SUFFIX = ".has-runs"
+# The marker's line naming the database it vouches for (store_meta's database_id).
+MARKER_ID = re.compile(r"^database-id: ([0-9a-f]{32})$", re.M)
+
+
+def marker_id(marker: Path) -> str | None:
+    """Return the database id a has-runs marker names (None for a marker without one)."""
+    try:
+        found = MARKER_ID.search(marker.read_text(encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        raise StoreError(str(marker), f"cannot read the marker: {exc}") from exc
+    return found.group(1) if found else None
 
 
 class StoreBase:
@@ -26,21 +39,37 @@ class StoreBase:
         # file is refused instead of being recreated empty (which would send every
         # recipient the current period again). None for other databases.
         self.marker = marker
+        self._marked = False  # the marker names this database (checked or written once)
+
+    def database_id(self) -> str | None:
+        """Return the database's own id (store_meta), None when it has none (not ours)."""
+        with self.begin() as conn:
+            if not sa.inspect(conn).has_table(store_meta.name):
+                return None
+            query = sa.select(store_meta.c.value).where(store_meta.c.key == DATABASE_ID)
+            value = conn.execute(query).scalar()
+        return None if value is None else str(value)
 
     def note_runs_recorded(self) -> None:
-        """Write the marker saying runs were recorded in this database, if not there yet."""
-        if self.marker is None or self.marker.exists():
+        """Write the marker saying runs were recorded in this database, naming its id."""
+        if self.marker is None or self._marked:
+            return
+        identity = self.database_id()
+        if self.marker.exists() and marker_id(self.marker) == identity:
+            self._marked = True
             return
         text = (
             f"digest recorded runs in {self.marker.name.removesuffix(MARKER_SUFFIX)}.\n"
-            "If that file is missing or empty, restore it from a backup. Delete this marker\n"
-            "only to start a new database on purpose: every recipient would get the current\n"
-            "period again.\n"
+            "If that file is missing, empty or another database, restore it from a backup.\n"
+            "Delete this marker only to start a new database on purpose: every recipient\n"
+            "would get the current period again.\n"
+            f"database-id: {identity}\n"
         )
         try:
             self.marker.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise StoreError(str(self.marker), f"cannot write the marker: {exc}") from exc
+        self._marked = True
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

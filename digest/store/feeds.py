@@ -23,7 +23,7 @@ from digest.store.schema import STALE_FINGERPRINT, articles, feeds
 
 _STATE = (
     "title", "etag", "last_modified", "error_count", "last_error", "last_success_at",
-    "next_check_at", "disabled",
+    "next_check_at", "disabled", "settings_key",
 )  # fmt: skip
 
 
@@ -206,14 +206,28 @@ class FeedQueries(StoreBase):
             return tuple((r[0], r[1], r[2]) for r in conn.execute(query.order_by(articles.c.id)))
 
     def articles_between(
-        self, start: datetime, end: datetime, feed_urls: Sequence[str] | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        feed_urls: Sequence[str] | None = None,
+        *,
+        period: bool = False,
     ) -> tuple[Article, ...]:
-        """Return the articles published in [start, end), oldest first (then by URL), by feed.
+        """Return the articles published in [start, end) (a digest period: in (start, end]),
+        oldest first (then by URL), by feed.
 
-        Ties go by URL, not by id: ids follow the order concurrent fetches finished in, and
-        a digest built from the same articles must come out the same.
+        A period includes its end: an item its run's own fetch stored without a date (or
+        dated ahead, clamped) is dated that very end, and belongs to this period, not the
+        next. Ties go by URL, not by id: ids follow the order concurrent fetches finished in,
+        and a digest built from the same articles must come out the same.
         """
-        query = sa.select(articles).where(articles.c.published >= start, articles.c.published < end)
+        published = articles.c.published
+        within = (
+            (published > start, published <= end)
+            if period
+            else (published >= start, published < end)
+        )
+        query = sa.select(articles).where(*within)
         if feed_urls is not None:
             query = query.where(articles.c.feed_url.in_(list(feed_urls)))
         with self.begin() as conn:
@@ -237,6 +251,7 @@ def _feed_state(r: Any) -> FeedState:
         last_success_at=r["last_success_at"],
         next_check_at=r["next_check_at"],
         disabled=bool(r["disabled"]),
+        settings_key=r["settings_key"] or "",
     )
 
 

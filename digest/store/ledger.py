@@ -77,6 +77,7 @@ class LedgerRow:
             attempts=self.attempts,
             error=error,
             path=self.path,
+            next_attempt_at=self.next_attempt_at if status == "retry" else None,
         )
 
 

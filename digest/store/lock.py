@@ -8,6 +8,8 @@ crash (even kill -9) never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import time
@@ -100,12 +102,54 @@ def _file_lock(settings: Settings, wait: float, holder: str) -> Iterator[None]:
     except Timeout as exc:
         other = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "?"
         raise LockError(str(path), f"held by {other or '?'}") from exc
+    except OSError as exc:  # another user's data folder: the lock file is not ours to open
+        raise LockError(str(path), f"cannot open the lock: {exc.strerror}") from exc
     try:
         # Written after taking the lock, so it always names the current holder.
         holder_file.write_text(holder + "\n", encoding="utf-8")
-        yield
+        with _inode_lock(settings, wait):
+            yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _inode_lock(settings: Settings, wait: float) -> Iterator[None]:
+    """Hold an flock on the database file itself, which every name of it shares.
+
+    The lock file is found by the database's path, and a hard link (or a symlink) is another
+    path to the same file: a second service through it would take its own lock file. An
+    flock belongs to the file (the inode), whatever the name it was opened by, and is
+    independent of SQLite's own fcntl locks. A file not made yet has no other name.
+    """
+    db = Path(settings.storage_url.removeprefix("sqlite:///"))
+    try:
+        fd = os.open(db, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield
+        return
+    except OSError as exc:
+        raise LockError(str(db), f"cannot open to lock: {exc}") from exc
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    node = os.fstat(fd)
+                    raise LockError(
+                        str(db),
+                        "held by another process using this very database file under another "
+                        f"name (a hard link or symlink: device {node.st_dev}, inode "
+                        f"{node.st_ino})",
+                    ) from exc
+                time.sleep(_POLL)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing it releases the flock
 
 
 @contextmanager

@@ -28,7 +28,12 @@ class OptOut:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A run handed to the service: its options (JSON), status and result (JSON)."""
+    """A run handed to the service: its options (JSON), status and result.
+
+    Status: 'new', 'taken' (by the service named in taken_by, which beats heartbeat_at
+    while it runs it), then 'done' (result: the reports' JSON), 'failed' (result: the
+    error, one line) or 'cancelled' (the requester withdrew it before anyone took it).
+    """
 
     id: int
     kind: str
@@ -36,9 +41,12 @@ class Request:
     status: str
     created_at: datetime
     result: str | None = None
+    taken_by: str | None = None
+    heartbeat_at: datetime | None = None
 
 
-def _address(address: str) -> str:
+def normal_address(address: str) -> str:
+    """Return an address as opt-outs, bounces and tokens keep it."""
     # Mail systems treat the domain case-insensitively; so do opt-outs, local part included.
     return address.strip().casefold()
 
@@ -51,7 +59,7 @@ class RequestQueries(StoreBase):
     def opt_out(self, digest: str, address: str, how: str, now: datetime) -> bool:
         """Record an unsubscription; return False when it was recorded before."""
         stmt = self.insert_ignore(opt_outs).values(
-            digest=digest, address=_address(address), how=how, at=now
+            digest=digest, address=normal_address(address), how=how, at=now
         )
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT that SQLAlchemy runs
         # with its implicit RETURNING, which read as "recorded" even when the row existed.
@@ -61,10 +69,18 @@ class RequestQueries(StoreBase):
     def opt_in(self, digest: str, address: str) -> bool:
         """Forget an unsubscription; return False when there was none."""
         query = sa.delete(opt_outs).where(
-            opt_outs.c.digest == digest, opt_outs.c.address == _address(address)
+            opt_outs.c.digest == digest, opt_outs.c.address == normal_address(address)
         )
         with self.begin() as conn:
             return bool(conn.execute(query).rowcount)
+
+    def opt_in_everywhere(self, address: str) -> tuple[OptOut, ...]:
+        """Forget every unsubscription of an address (any digest, or all); return them."""
+        where = opt_outs.c.address == normal_address(address)
+        with self.begin() as conn:
+            rows = conn.execute(sa.select(opt_outs).where(where)).mappings().all()
+            conn.execute(sa.delete(opt_outs).where(where))
+        return tuple(OptOut(r["digest"], r["address"], r["how"], r["at"]) for r in rows)
 
     def opted_out(self, digest: str) -> frozenset[str]:
         """Return the (casefolded) addresses that unsubscribed from a digest or from all."""
@@ -92,15 +108,77 @@ class RequestQueries(StoreBase):
             raise StoreError("requests", f"the {kind} request was stored without an id")
         return int(key[0])
 
-    def take_request(self, now: datetime) -> Request | None:
+    def take_request(self, now: datetime, taken_by: str = "") -> Request | None:
         """Take the oldest new request (status 'taken'); return it, or None when none waits."""
         with self.begin() as conn:
             for row in conn.execute(
                 sa.select(requests).where(requests.c.status == "new").order_by(requests.c.id)
             ).mappings():
-                if self._move(conn, row["id"], "new", "taken", now):
-                    return _request({**row, "status": "taken"})
+                taken = conn.execute(
+                    sa.update(requests)
+                    .where(requests.c.id == row["id"], requests.c.status == "new")
+                    .values(status="taken", taken_by=taken_by, heartbeat_at=now, updated_at=now)
+                )
+                if taken.rowcount == 1:
+                    return _request(
+                        {**row, "status": "taken", "taken_by": taken_by, "heartbeat_at": now}
+                    )
         return None
+
+    def beat_request(self, request_id: int, taken_by: str, now: datetime) -> bool:
+        """Renew the heartbeat of a request this service runs; False when it is not ours."""
+        with self.begin() as conn:
+            beat = conn.execute(
+                sa.update(requests)
+                .where(
+                    requests.c.id == request_id,
+                    requests.c.status == "taken",
+                    requests.c.taken_by == taken_by,
+                )
+                .values(heartbeat_at=now)
+            )
+        return beat.rowcount == 1
+
+    def fail_request(
+        self, request_id: int, error: str, now: datetime, *, heartbeat: datetime | None = None
+    ) -> bool:
+        """Mark a taken request failed with a one-line error; False when it is not taken.
+
+        With heartbeat (what the requester last saw), only if no beat came since: a
+        requester giving up on a silent service never overrides one that is still running.
+        """
+        where = [requests.c.id == request_id, requests.c.status == "taken"]
+        if heartbeat is not None:
+            where.append(requests.c.heartbeat_at == heartbeat)
+        with self.begin() as conn:
+            failed = conn.execute(
+                sa.update(requests)
+                .where(*where)
+                .values(status="failed", result=error, updated_at=now)
+            )
+        return failed.rowcount == 1
+
+    def fail_orphaned_requests(self, taken_by: str, now: datetime) -> tuple[Request, ...]:
+        """Fail the requests left taken by another service (dead: this one holds the lock)."""
+        with self.begin() as conn:
+            rows = conn.execute(
+                sa.select(requests).where(
+                    requests.c.status == "taken",
+                    sa.or_(requests.c.taken_by.is_(None), requests.c.taken_by != taken_by),
+                )
+            ).mappings()
+            orphans = [_request(r) for r in rows]
+            for r in orphans:
+                error = (
+                    f"the service that took it ({r.taken_by or '?'}) stopped before finishing "
+                    "it; run the command again"
+                )
+                conn.execute(
+                    sa.update(requests)
+                    .where(requests.c.id == r.id, requests.c.status == "taken")
+                    .values(status="failed", result=error, updated_at=now)
+                )
+        return tuple(orphans)
 
     def finish_request(self, request_id: int, result: str, now: datetime) -> None:
         """Store a request's result (JSON) and mark it done."""
@@ -141,4 +219,6 @@ def _request(r: Mapping[Any, Any]) -> Request:
         status=r["status"],
         created_at=r["created_at"],
         result=r["result"],
+        taken_by=r.get("taken_by"),
+        heartbeat_at=r.get("heartbeat_at"),
     )

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from digest.models import PastEvent, RunRecord
+from digest.errors import StoreError
+from digest.models import PastEvent, RunRecord, RunReport
 from digest.store.base import StoreBase
 from digest.store.schema import digest_events, runs
 
@@ -36,13 +37,14 @@ class RunQueries(StoreBase):
         self.note_runs_recorded()
         return _run(row)
 
-    def finish_run(self, run_id: int, status: str, report: str, now: datetime) -> None:
-        """Record a run's final status and its report (JSON)."""
+    def finish_run(self, run_id: int, report: RunReport, now: datetime) -> None:
+        """Record a run's report (kept as JSON) and its final status: done unless it failed."""
+        status = "done" if report.ok else "failed"
         with self.begin() as conn:
             conn.execute(
                 sa.update(runs)
                 .where(runs.c.id == run_id)
-                .values(status=status, report=report, finished_at=now)
+                .values(status=status, report=report.to_json(), finished_at=now)
             )
 
     def get_run(self, digest: str, period_key: str) -> RunRecord | None:
@@ -118,6 +120,12 @@ class RunQueries(StoreBase):
 
 
 def _run(r: Any) -> RunRecord:
+    report = None
+    if r["finished_at"] is not None:
+        try:
+            report = RunReport.from_json(r["report"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"runs row {r['id']}", f"report cannot be read: {exc}") from exc
     return RunRecord(
         id=r["id"],
         digest=r["digest"],
@@ -125,5 +133,5 @@ def _run(r: Any) -> RunRecord:
         status=r["status"],
         started_at=r["started_at"],
         finished_at=r["finished_at"],
-        report=r["report"],
+        report=report,
     )

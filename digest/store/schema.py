@@ -5,13 +5,16 @@ runs (unique on digest+period), deliveries (unique on run+recipient, with the me
 with the row: a transactional outbox; the recipient's headers in the row, the period's body
 once in delivery_bodies), digest_events (what each digest showed, so a later digest can mark
 a continuing story as developing), opt_outs (who unsubscribed), requests (runs handed to a
-running `digest serve`) and the language model's cache, daily tokens and latest run per
-digest (llm_replies, llm_usage, llm_runs).
+running `digest serve`), the language model's cache, daily tokens and latest run per digest
+(llm_replies, llm_usage, llm_runs), bounces (consecutive permanent failures per address, and
+suspensions), recipient_tokens (the opaque ids unsubscribe links carry) and store_meta (the
+database's own identity).
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +68,8 @@ feeds = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("next_check_at", UTCDateTime),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # The fetch settings the last attempt used, hashed (added by migration v8).
+    sa.Column("settings_key", sa.Text, nullable=False, server_default=""),
 )
 
 articles = sa.Table(
@@ -212,6 +217,47 @@ requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("result", sa.Text),
+    # Which service took it and the last beat of that service's heartbeat (added by v8): a
+    # waiting `digest run` gives up when the beats stop, and a new service fails what a dead
+    # one left taken.
+    sa.Column("taken_by", sa.Text),
+    sa.Column("heartbeat_at", UTCDateTime),
+)
+
+# Facts about the database itself: "database_id", a random id written when the schema is
+# made (v8) and copied into the has-runs marker beside an SQLite file, so that a file replaced
+# by another database (even a valid, empty one) is told apart from the one the runs were in.
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+DATABASE_ID = "database_id"
+
+
+# Consecutive permanent delivery failures (5xx) per address, across digests and periods: a
+# delivered message clears the row; enough failures in a row suspend the address.
+bounces = sa.Table(
+    "bounces",
+    metadata,
+    sa.Column("address", sa.Text, primary_key=True),  # casefolded, as in opt_outs
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_key", sa.Text, nullable=False),  # "digest|period" of the last one counted
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("suspended_at", UTCDateTime),
+)
+
+# The random id an unsubscribe link names instead of the address (signed with the secret).
+recipient_tokens = sa.Table(
+    "recipient_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("digest", "address", name="uq_recipient_tokens_digest_address"),
 )
 
 
@@ -273,12 +319,9 @@ def _v8(conn: Connection) -> None:
     # which joined again give the very bytes stored before (no token to fill: the old rows
     # hold it written out).
     delivery_bodies.create(conn, checkfirst=True)
-    have = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
-    for name in ("head", "body_id", "token", "claimed_by"):
-        if name not in have:
-            column = sa.schema.CreateColumn(deliveries.c[name]).compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN {column}"))
-    if "message" not in have:
+    had = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
+    _add_columns(conn, deliveries, ("head", "body_id", "token", "claimed_by"))
+    if "message" not in had:
         return  # made by v1 as defined now
     last = 0
     while True:  # a few hundred rows at a time: each may hold a few hundred KB
@@ -330,7 +373,21 @@ def store_body(conn: Connection, run_id: int, body: bytes) -> int:
     return int(found)
 
 
+def _v9(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[bounces, recipient_tokens])
+    _add_columns(conn, feeds, ("settings_key",))
+
+
+def _v10(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[store_meta])
+    known = sa.select(store_meta.c.key).where(store_meta.c.key == DATABASE_ID)
+    if conn.execute(known).first() is None:
+        conn.execute(sa.insert(store_meta).values(key=DATABASE_ID, value=uuid.uuid4().hex))
+    # A database made by v3 before these columns existed lacks them.
+    _add_columns(conn, requests, ("taken_by", "heartbeat_at"))
+
+
 # Ordered migrations: index i upgrades the schema from version i to i + 1. Append only.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
 )  # fmt: skip

@@ -3,14 +3,16 @@
 Language and words (`detect_language`, `tokenize`, `stem_words`, `STOP_WORDS`), sentences
 (`split_sentences`), length caps (`shorten` and the MAX_*_CHARS bounds on what is stored and
 quoted), photo credits and captions (`is_credit_or_caption`, `strip_inline_credits`),
-scripts (`script_counts`), days known by name (`named_days`) and agency and site furniture
-(`strip_wire`: datelines, bylines, counters, promotion tails). It sits at the bottom of the
+scripts (`script_counts`), days known by name (`named_days`), agency and site furniture
+(`strip_wire`: datelines, bylines, counters, promotion tails) and the characters no reader
+should get (`strip_controls`: controls and bidi overrides). It sits at the bottom of the
 layers, above only `config` and `models`: fetch cleans and caps text with it before storing,
 and events reads the stored text with the same rules.
 """
 
 from __future__ import annotations
 
+from digest.text.controls import strip_controls
 from digest.text.credits import is_credit_or_caption, strip_inline_credits
 from digest.text.language import STOP_WORDS, WORD, detect_language, stem_words, stemmer, tokenize
 from digest.text.named_days import named_days
@@ -42,6 +44,7 @@ __all__ = [
     "split_sentences",
     "stem_words",
     "stemmer",
+    "strip_controls",
     "strip_inline_credits",
     "strip_wire",
     "tokenize",

@@ -29,6 +29,10 @@ _ABBREV = _words(
 # A candidate boundary: end punctuation, optional closing quotes/brackets, whitespace, and
 # something that may open a sentence (capital letter, digit, opening quote or dash).
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'»”’)\]]*)(\s+)(?=[\"'«“‘(\[—–-]?\s?[A-ZА-ЯЁ0-9])")
+# Two sentences glued by a crawl that lost the space: "…quoting the lawyers.None of his…",
+# «…в Москве.Однако…». Two small letters before and a capitalised word after tell them from
+# "U.S.Army", "Node.js" or a web address.
+_GLUED = re.compile(r"([.!?])(?<=[a-zа-яё]{2}[.!?])()()(?=[A-ZА-ЯЁ][a-zа-яё])")
 
 
 # Initials written together: «Н.Э. Баумана», "J.D. Gibbs" (the last period is not in it).
@@ -85,7 +89,12 @@ def split_sentences(text: str, language: str) -> list[str]:
             continue
         start = 0
         quoted = "«" in para or "“" in para
-        for m in _BOUNDARY.finditer(para):
+        boundaries = list(_BOUNDARY.finditer(para))
+        if "." in para or "!" in para or "?" in para:
+            glued = list(_GLUED.finditer(para))
+            if glued:
+                boundaries = sorted(boundaries + glued, key=lambda b: b.start())
+        for m in boundaries:
             if m.group(1) == "." and _is_abbreviation(
                 para[: m.start(1)], para[m.end() :], language
             ):

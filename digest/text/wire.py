@@ -62,6 +62,15 @@ _LEADS: tuple[re.Pattern[str], ...] = tuple(
 _FIRST_LEAD = re.compile(
     r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?\s+[—–-]\s+(?=[A-Z])"
 )
+# A photo's caption glued to the lead, ending in the bare date the picture was taken:
+# «Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года Обширные пожары…»
+# (a story's own sentence never starts with a day, month and year run into a capitalised
+# word with no comma).
+_GLUED_CAPTION = re.compile(
+    rf"^[^.!?]{{10,150}}[.!?]\s+\d{{1,2}}\s+{_RU_MONTH}\s+\d{{4}}(?:\s*(?:г\.|года))?\s+"
+    r"(?=[А-ЯЁ][а-яё]+\s+[а-яё])"
+    rf"|^[^.!?]{{10,150}}[.!?]\s+(?:{_EN_MONTH}\s+\d{{1,2}},\s+\d{{4}})\s+(?=[A-Z][a-z]+\s+[a-z])"
+)
 # A site's furniture before the lead: view and share counters, timestamps, reward notes.
 _FURNITURE = re.compile(
     r"^(?:прочитано\s+\d+\s+раза?\s*"
@@ -74,18 +83,29 @@ _FURNITURE = re.compile(
     r"|Эта новость написана посетителем сайта,?\s+и\s+за\s+неё\s+начислено\s+вознаграждение\.\s*)",
     re.I,
 )
+# The marker words, small letters, looked for with str.find: a regular expression tried
+# at every position of a long paragraph cost milliseconds per article (a scan of the text
+# for these words is microseconds); the marker's own pattern is matched only where one is.
+_CREDIT_KEYS = (
+    "фото", "автор", "источник", "иллюстрац", "credit", "photo", "source", "via", "image",
+    "reporting by", "editing by", "writing by", "©",
+)  # fmt: skip
 # A credit: the marker, then who is credited up to where the story resumes.
 _CREDIT_MARK = re.compile(
-    r"(?:(?<=^)|(?<=[.!?…»\"”)]\s)|(?<=\s))"
     r"(?:Фото\s+предоставлено|Фото\s+из\s+открытых\s+источников|Фото\s+в\s+анонсе\s*:"
     r"|(?:©\s*)?(?:Фото|Фотограф|Автор|Авторы|Источник|Иллюстрация|Credit|Photo|Photos"
     r"|Source|Via|Image)\s*(?::|—|–)"
     r"|(?:Additional\s+)?[Rr]eporting\s+by|[Ee]diting\s+by|[Ww]riting\s+by)"
 )
-_QUICK_CREDIT = re.compile(r"Фото|Автор|Источник|Иллюстрац|Credit|Photo|Source|Via|Image|by\b")
+_TAIL_KEYS = (
+    "читайте", "смотрите также", "подписывайтесь", "подпишитесь", "интересно?", "жми,",
+    "интересуешься", "самое важное", "whatsapp", "ты свидетель", "в избранные", "написать автору",
+    "по материалам", "read more", "subscribe to", "sign up", "ftc:", "more from", "see more",
+    "buy the next", "we may", "follow", "___", "this article", "this story", "this report",
+    "добавить", "наш ",
+)  # fmt: skip
 # Related links and promotions: everything from the marker on is the site's, not the story's.
 _TAIL_MARK = re.compile(
-    r"(?:(?<=^)|(?<=[.!?…»\"”)\s]))\s*"
     r"(?:Читайте\s+(?:также|нас)|Смотрите\s+также|Подписывайтесь|Подпишитесь\s+на"
     r"|Интересно\?\s*Жми|Жми,\s+чтобы|Интересуешься\s+этой\s+темой|Самое\s+важное\s+в\s+Telegram"
     r"|Наш\s+WhatsApp|Ты\s+свидетель|Добавить\s+\S+\s+в\s+избранные\s+источники"
@@ -98,13 +118,15 @@ _TAIL_MARK = re.compile(
     r"\s+published)",
     re.I,
 )
-_QUICK_TAIL = re.compile(
-    r"Читайте|Смотрите|Подпис|Жми|Интерес|Telegram|WhatsApp|свидетель|избранные|Написать|По "
-    r"материалам|Read|Subscribe|Sign|FTC|More|See|Buy|We may|Follow|Click|___|This",
-    re.I,
-)
+# Where a marker may stand: at the start, after a space, or glued after a sentence's end.
+_BEFORE_MARK = frozenset(' .!?…»"”)\n\xa0')
 # A related link told inline: «Читайте также: iOS 13.2.2 вышла… жалуются Во второй бета-версии»
 _INLINE_RELATED = re.compile(r"(?:Читайте|Смотрите)\s+также\s*:?\s*")
+_OWN_KEYS = (
+    "contributed to this", "more to follow", "note: material", "for further information",
+    "tell us what", "additional reporting", "(reporting by", "(editing by", "(writing by",
+    "(compiled by", "(additional reporting",
+)  # fmt: skip
 # Sentences of a wire's or site's own: "Dylan Roussel contributed to this article.", "More to
 # follow.", "Note: material may have been edited for length and content."
 _OWN_SENTENCE = re.compile(
@@ -136,13 +158,17 @@ def strip_wire(paragraph: str, first: bool = False) -> str:
     is told from a sentence only by its place.
     """
     text = _strip_leads(paragraph.strip(), first)
-    if "contributed" in text or "follow" in text or "Note:" in text or " by" in text:
+    lower = text.lower()
+    if any(key in lower for key in _OWN_KEYS):
         text = _OWN_SENTENCE.sub("", text)
-    if _QUICK_CREDIT.search(text):
+        lower = text.lower()
+    if any(key in lower for key in _CREDIT_KEYS):
         text = _strip_credits(text)
-    if _QUICK_TAIL.search(text):
+        lower = text.lower()
+    if any(key in lower for key in _TAIL_KEYS):
         text = _strip_tail(text)
-        text = _OWN_SENTENCE.sub("", text)
+        if any(key in text.lower() for key in _OWN_KEYS):
+            text = _OWN_SENTENCE.sub("", text)
     if "CLICK" in text:
         text = _SHOUTED_PROMO.sub("", text)
     if "#" in text:
@@ -165,7 +191,7 @@ def _strip_leads(text: str, first: bool) -> str:
                 text = text[m.end() :].lstrip()
                 break
         if first:
-            m = _FIRST_LEAD.match(text)
+            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text)
             if m and len(text) > m.end() + 40:
                 text = text[m.end() :]
         if text == before:
@@ -208,9 +234,33 @@ def _initial(word: str) -> bool:
     return bool(re.fullmatch(r"(?:[А-ЯЁA-Z]\.){1,3}", word))
 
 
+def _marks(
+    text: str, pattern: re.Pattern[str], keys: tuple[str, ...], start: int = 0
+) -> list[re.Match[str]]:
+    """Return the pattern's matches that start where a marker word is, in text order."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a letter whose small form is longer: look everywhere
+        spots: set[int] = set(range(start, len(text)))
+    else:
+        spots = set()
+        for key in keys:
+            at = lower.find(key, start)
+            while at >= 0:
+                spots.add(at)
+                at = lower.find(key, at + 1)
+    found = []
+    for at in sorted(spots):
+        if at and text[at - 1] not in _BEFORE_MARK:
+            continue
+        m = pattern.match(text, at)
+        if m is not None:
+            found.append(m)
+    return found
+
+
 def _strip_credits(text: str) -> str:
     out, start = [], 0
-    for m in _CREDIT_MARK.finditer(text):
+    for m in _marks(text, _CREDIT_MARK, _CREDIT_KEYS):
         if m.start() < start:
             continue
         rest = text[m.end() :]
@@ -224,19 +274,23 @@ def _strip_credits(text: str) -> str:
     return re.sub(r"\s*\((?:Image|Photo|Picture)\s+credit\s*:[^()]{1,80}\)", "", "".join(out))
 
 
+def _next_tail(text: str, start: int) -> re.Match[str] | None:
+    found = _marks(text, _TAIL_MARK, _TAIL_KEYS, start)
+    return found[0] if found else None
+
+
 def _strip_tail(text: str) -> str:
-    m = _TAIL_MARK.search(text)
+    m = _next_tail(text, 0)
     while m is not None:
         rest = text[m.end() :]
-        at = m.start() + len(text[m.start() : m.end()]) - len(text[m.start() : m.end()].lstrip())
-        related = _INLINE_RELATED.match(text, at)
+        related = _INLINE_RELATED.match(text, m.start())
         end = _ENDS_SENTENCE.search(rest)
         if end is None or len(rest) <= _SHORT_TAIL or rest[:300].count(_RELATED_LIST) >= 2:
             return text[: m.start()].rstrip()
         if related is None and end.start() < _SHORT_TAIL:
             # A promotion sentence inside the story: only it goes.
             text = text[: m.start()].rstrip() + " " + rest[end.start() + 1 :].lstrip()
-            m = _TAIL_MARK.search(text, m.start() + 1)
+            m = _next_tail(text, m.start() + 1)
             continue
         if related is not None:
             # The linked headline runs until the story resumes: a capitalised word after
@@ -245,7 +299,7 @@ def _strip_tail(text: str) -> str:
             if resume is not None:
                 cut = related.end() + resume.end()
                 text = text[: m.start()].rstrip() + " " + text[cut:]
-                m = _TAIL_MARK.search(text, m.start() + 1)
+                m = _next_tail(text, m.start() + 1)
                 continue
-        m = _TAIL_MARK.search(text, m.end())
+        m = _next_tail(text, m.end())
     return text

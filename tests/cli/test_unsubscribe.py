@@ -3,58 +3,32 @@ RFC 8058 one-click endpoint of `digest serve --http`) and `digest run` while ser
 
 from __future__ import annotations
 
-import os
+import base64
+import hashlib
+import hmac
+import json
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from digestcli import AS_OF, SECRET, cli, emls, run, write_config
+from serveproc import ServeProcess
 
 from digest.deliver import make_token, read_token
 from digest.errors import DeliveryError
+from digest.store import Store, open_store
 
 HTTPS = "https://digest.example.org/unsubscribe?token={token}"
 ENV = {"DIGEST_UNSUBSCRIBE_SECRET": SECRET}
 
 
-class Serve:
-    """`digest serve --http 127.0.0.1:0` as a subprocess, its log in a file we poll."""
-
-    def __init__(self, config: Path) -> None:
-        self.log = config.parent / "serve.log"
-        cmd = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
-        cmd += ["--data-dir", str(config.parent / "data"), "--http", "127.0.0.1:0"]
-        with self.log.open("wb") as err:
-            self.p = subprocess.Popen(
-                cmd, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **ENV}
-            )
-        self.port = int(self.wait_for(r"event=site host=\S+ port=(\d+)").group(1))
-        self.wait_for(r"event=start ")
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.log.read_text("utf-8", "replace"))
-            if found:
-                return found
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in:\n{self.log.read_text('utf-8', 'replace')}")
-
-    def stop(self) -> int:
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(30)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
+def _serve(config: Path) -> ServeProcess:
+    """`digest serve --http 127.0.0.1:0` with the unsubscribe secret."""
+    data = str(config.parent / "data")
+    return ServeProcess(config, "--data-dir", data, "--http", "127.0.0.1:0", env=ENV)
 
 
 def http(url: str, data: bytes | None = None) -> tuple[int, str]:
@@ -66,15 +40,35 @@ def http(url: str, data: bytes | None = None) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8")
 
 
-def test_token_round_trip_and_forgery() -> None:
-    token = make_token(SECRET, "morning", "A@Example.org")
-    assert read_token(SECRET, token) == ("morning", "a@example.org")
+def legacy_token(digest: str, address: str) -> str:
+    """Return a token as digest sent them before 0.2.0: the address readable in it."""
+    payload = base64.urlsafe_b64encode(json.dumps([digest, address]).encode()).decode()
+    payload = payload.rstrip("=")
+    mac = hmac.new(SECRET.encode(), b"digest-unsubscribe-v1:" + payload.encode(), hashlib.sha256)
+    return payload + "." + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def _store(tmp_path: Path) -> Store:
+    return open_store(f"sqlite:///{tmp_path / 'data' / 'digest.sqlite3'}")
+
+
+def test_token_round_trip_and_forgery(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    now = datetime.now(UTC)
+    token = make_token(SECRET, store.recipient_token("morning", "A@Example.org", now))
+    assert token == make_token(SECRET, store.recipient_token("morning", "a@example.org", now))
+    assert read_token(SECRET, token, store.token_recipient) == ("morning", "a@example.org")
     with pytest.raises(DeliveryError, match="not signed"):
-        read_token("another secret", token)
+        read_token("another secret", token, store.token_recipient)
     _payload, _, mac = token.partition(".")
-    forged = make_token(SECRET, "morning", "b@example.org").split(".")[0] + "." + mac
+    other = make_token(SECRET, store.recipient_token("morning", "b@example.org", now))
     with pytest.raises(DeliveryError):
-        read_token(SECRET, forged)
+        read_token(SECRET, other.split(".")[0] + "." + mac, store.token_recipient)
+    # A token sent before 0.2.0 (digest and address inside) is still honoured, if signed.
+    old = legacy_token("morning", "c@example.org")
+    assert read_token(SECRET, old, store.token_recipient) == ("morning", "c@example.org")
+    with pytest.raises(DeliveryError, match="not signed"):
+        read_token(SECRET, old[:-2] + "xx", store.token_recipient)
 
 
 def test_a_token_placeholder_needs_the_secret(tmp_path: Path) -> None:
@@ -91,10 +85,15 @@ def test_each_recipient_gets_an_own_signed_link_and_one_click_only_over_https(
     ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), env=ENV)
     assert ran.returncode == 0, ran.stderr
     tokens = {}
+    store = _store(tmp_path)
     for message in emls(tmp_path):
         header = message["List-Unsubscribe"]
         token = re.search(r"token=([A-Za-z0-9_.-]+)>", header).group(1)  # type: ignore[union-attr]
-        assert read_token(SECRET, token) == ("morning", message["To"])
+        assert read_token(SECRET, token, store.token_recipient) == ("morning", message["To"])
+        # Opaque: the address is in no decoding of the link (it was base64 of a JSON list).
+        for part in token.split("."):
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+            assert b"example" not in decoded and b"morning" not in decoded
         html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
         assert f"unsubscribe?token={token}" in html and "{token}" not in html
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -141,17 +140,39 @@ def test_unsubscribed_recipients_are_skipped_and_listed(tmp_path: Path) -> None:
 
 
 def test_serve_http_one_click_and_run_while_serve_holds_the_lock(tmp_path: Path) -> None:
-    config = write_config(tmp_path, f'unsubscribe = "{HTTPS}"')
-    serve = Serve(config)
+    config = write_config(tmp_path, f'title = "Morning Briefing"\nunsubscribe = "{HTTPS}"')
+    serve = _serve(config)
     try:
-        token = make_token(SECRET, "morning", "b@example.org")
-        base = f"http://127.0.0.1:{serve.port}/unsubscribe"
-        # A link scanner's GET only shows a button; a forged token is refused.
+        token = make_token(
+            SECRET, _store(tmp_path).recipient_token("morning", "b@example.org", datetime.now(UTC))
+        )
+        base = f"http://127.0.0.1:{serve.port('site')}/unsubscribe"
+        # A link scanner's GET only shows a button, naming the digest by its title and the
+        # address half hidden; a forged token is refused, and logged.
         status, page = http(f"{base}?token={token}")
         assert status == 200 and "method='post'" in page
+        assert "Stop sending Morning Briefing to b…@example.org?" in page
         assert http(f"{base}?token={token[:-2]}xx", b"List-Unsubscribe=One-Click")[0] == 403
+        serve.wait_for(r"level=WARNING event=unsubscribe-refused method=POST reason=")
         status, page = http(f"{base}?token={token}", b"List-Unsubscribe=One-Click")
-        assert status == 200 and "b@example.org will not receive morning" in page
+        assert status == 200 and "b@example.org will not receive Morning Briefing any" in page
+        serve.wait_for(r"event=unsubscribe digest=morning address=b@example.org already=False")
+        # A link sent before 0.2.0 still works.
+        old = legacy_token("morning", "a@example.org")
+        assert http(f"{base}?token={old}", b"List-Unsubscribe=One-Click")[0] == 200
+        assert (
+            cli(
+                "unsubscribe",
+                "--undo",
+                "a@example.org",
+                "-c",
+                str(config),
+                "--data-dir",
+                str(tmp_path / "data"),
+                env=ENV,
+            ).returncode
+            == 0
+        )
 
         # Send now: `digest run` hands the run to the service, waits and prints its report.
         ran = run(config, "--as-of", AS_OF, "--out", str(tmp_path / "out"), env=ENV)
@@ -165,7 +186,7 @@ def test_serve_http_one_click_and_run_while_serve_holds_the_lock(tmp_path: Path)
         fetched = cli("fetch", "-c", str(config), "--data-dir", str(tmp_path / "data"), env=ENV)
         assert fetched.returncode == 0, fetched.stdout + fetched.stderr
         assert "handing this fetch to it" in fetched.stderr
-        assert fetched.stdout.startswith("fetched 1 feeds (0 failed, 0 waiting")
+        assert fetched.stdout.startswith("fetched 1 feed (0 failed, 0 waiting")
         serve.wait_for(r"event=request-done id=2 ")
     finally:
         assert serve.stop() == 0

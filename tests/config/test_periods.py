@@ -42,3 +42,14 @@ def test_crontab_weekday_numbers_start_on_sunday() -> None:
     ]:
         trigger = cron_trigger(expr, "UTC")
         assert str(trigger.fields[4]) == expected
+
+
+def test_a_digest_at_midnight_is_once_a_day_not_twice() -> None:
+    from digest.config.periods import several_a_day
+    from digest.deliver.naming import issue_stem
+
+    midnight = replace(BERLIN, schedule="0 0 * * *", timezone="UTC")
+    day = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert not several_a_day(midnight, day)  # the next midnight is the next day's
+    assert issue_stem(midnight, "2026-12-07T00:00+0000") == "m-2026-12-07"
+    assert several_a_day(replace(midnight, schedule="0 0,12 * * *"), day)

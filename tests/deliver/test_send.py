@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from digestcli import AS_OF, emls, run, write_config
 from smtpserver import (
     DROP_STAGES,
     NOW,
@@ -109,7 +110,7 @@ def test_render_failure_and_bad_address_do_not_stop_others(tmp_path: Path, store
         return render_for(recipient)
 
     bad, ru, ok = deliver_digest(store, settings, d, run.id, flaky, NOW)
-    assert (bad.status, bad.error) == ("failed", "deliver: no-at-sign: not an email address")
+    assert (bad.status, bad.error) == ("failed", "not an email address")
     assert (ru.status, ru.error) == ("failed", "render: pdf: font missing")
     assert ok.status == "written"
     # The render failure left no row, so a later run renders and delivers it.
@@ -130,7 +131,7 @@ def test_an_unexpected_render_exception_is_recorded_and_others_delivered(
 
     result = deliver_digest(store, settings, d, run.id, broken_for_r001, NOW)
     assert [x.status for x in result] == ["sent", "failed", "sent"]
-    assert result[1].error == "render: r001@example.org: RuntimeError: template bug"
+    assert result[1].error == "render: RuntimeError: template bug"
     assert [server.handler.count(p.address) for p in d.recipients] == [1, 0, 1]
     # The failure has a row, so `digest deliveries` shows it; nothing to send, so no retry.
     (row,) = ledger.listing(store, statuses=["failed"])
@@ -196,8 +197,8 @@ def test_4xx_then_success_and_5xx_recorded(
     run = store.claim_run("morning", "2026-11-25", NOW)
     first = deliver_digest(store, settings, d, run.id, render_for, NOW, clock=fixed(NOW))
     assert [x.status for x in first] == ["retry", "sent", "failed"]
-    assert first[0].error == "deliver: r000@example.org: 451 4.3.0 mailbox busy"
-    assert first[2].error == "deliver: r002@example.org: 550 5.1.1 mailbox unavailable"
+    assert first[0].error == "451 4.3.0 mailbox busy"
+    assert first[2].error == "550 5.1.1 mailbox unavailable"
     row = ledger.find(store, run.id, "r000@example.org")
     assert row is not None and row.next_attempt_at == NOW + timedelta(minutes=1)
     (later,) = retry_pending(store, settings, NOW + timedelta(minutes=1))
@@ -419,7 +420,7 @@ def test_cli_deliveries_and_resend(tmp_path: Path, server: SmtpServer) -> None:
         ("r001@example.org", "failed", "1"),
         ("r000@example.org", "sent", "1"),
     ]
-    assert lines[0][7] == "deliver: r001@example.org: 550 5.1.1 no such user"
+    assert lines[0][7] == "550 5.1.1 no such user"
     only_failed = _cli(tmp_path, "deliveries", "-c", str(config), "--status", "failed")
     assert [x.split("\t")[3] for x in only_failed.output.splitlines()] == ["r001@example.org"]
 
@@ -465,3 +466,22 @@ def test_cli_doctor(tmp_path: Path, server: SmtpServer) -> None:
     assert "FAIL auth: authentication failed for user 'digest': 535" in bad.output
     outbox = _cli(tmp_path, "doctor", "-c", str(_config(tmp_path, None)))
     assert outbox.exit_code == 0 and "ok   outbox: no SMTP configured" in outbox.output
+
+
+def test_recipients_differing_only_in_the_domains_case_get_one_message(tmp_path: Path) -> None:
+    # Bob@Example.org and Bob@example.org got two messages of the same period.
+    config = write_config(tmp_path, "send_empty = true")
+    text = config.read_text(encoding="utf-8").replace(
+        'recipients = ["a@example.org", "b@example.org"]',
+        'recipients = ["Bob@Example.org", "Bob@example.org", "a@example.org", "a@EXAMPLE.ORG"]',
+    )
+    config.write_text(text, encoding="utf-8")
+    done = run(config, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(m["To"] for m in emls(tmp_path)) == ["Bob@Example.org", "a@example.org"]
+    # Written another way in the config later, the same recipient is not sent the period again.
+    config.write_text(text.replace('"Bob@Example.org", ', ""), encoding="utf-8")
+    again = run(config, "--as-of", AS_OF)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already written at " in again.stdout
+    assert len(emls(tmp_path)) == 2

@@ -162,6 +162,9 @@ def test_facts_the_text_does_not_say() -> None:
     assert audit.not_derivable("Игорь Сосиный", text) == "not in the text"
     assert audit.not_derivable("Начислено вознаграждениеЭта", text) == "glued words"
     assert audit.not_derivable("улица", text).startswith("not a name")
+    places = audit.TextWords(["Взрывы прогремели в Красноярском крае и Тулунском районе."])
+    assert audit.not_derivable("Красноярский край", places) == ""
+    assert audit.not_derivable("Тулунский район", places) == ""
 
 
 @pytest.mark.parametrize(
@@ -175,6 +178,10 @@ def test_facts_the_text_does_not_say() -> None:
         ("ФТС России", "organisations", False),
         ("Юрий Лужков", "people", False),
         ("Анастасия Волочкова", "people", False),
+        ("Игорь Лапин", "people", False),  # a surname, not «лапа»'s genitive plural
+        ("Роберт Фарах", "people", False),
+        ("Владимиром Шуваевым", "people", True),
+        ("Восточную Европу", "places", True),
     ],
 )
 def test_names_not_in_the_nominative(name: str, kind: str, bad: bool) -> None:

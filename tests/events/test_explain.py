@@ -11,7 +11,6 @@ from pathlib import Path
 from digest.events.cluster import find_events, find_events_explained
 from digest.events.similarity import PARAMS
 from digest.models import Article, EventExplanation, MergeStep, RunReport
-from digest.pipeline import report_json
 
 AS_OF = "2018-10-27T07:00:00Z"
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
@@ -71,10 +70,12 @@ def test_without_explain_nothing_is_computed() -> None:
 def test_the_run_report_keeps_the_explanations() -> None:
     step = MergeStep("Quake kills seven", "Seven dead in Iran quake", 0.41)
     why = EventExplanation("k1", "Quake kills seven", 2, ("iran", "qeshm"), (step,))
-    kept = json.loads(report_json(RunReport("world", "2026-11-25", explanations=(why,))))
+    report = RunReport("world", "2026-11-25", explanations=(why,))
+    kept = json.loads(report.to_json())
     assert kept["explain"][0]["terms"] == ["iran", "qeshm"]
     assert kept["explain"][0]["merges"][0]["similarity"] == 0.41
-    assert "explain" not in json.loads(report_json(RunReport("world", "2026-11-25")))
+    assert RunReport.from_json(report.to_json()).explanations == (why,)
+    assert "explain" not in json.loads(RunReport("world", "2026-11-25").to_json())
 
 
 def test_build_explain_prints_terms_and_merge_similarities(tmp_path: Path) -> None:

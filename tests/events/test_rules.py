@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from digestcli import run, write_config
 
 from digest.config.settings import load_settings
 from digest.errors import ConfigError
@@ -135,3 +138,29 @@ def test_bad_rules_are_config_errors_naming_the_key(
     with pytest.raises(ConfigError) as info:
         load_settings(_config(tmp_path, lines + "\n"), env={})
     assert message in str(info.value)
+
+
+def test_a_backtracking_regex_rule_gives_up_in_time_and_is_reported(tmp_path: Path) -> None:
+    # `exclude = ["/(a+)+$/"]` and an item of 40 "a" and "!": killed after 120 s (29 "a":
+    # 27.6 s); in the service it blocked the one worker and every job behind it.
+    trap = "a" * 40 + "!"
+    an_hour_ago = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    (tmp_path / "trap.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Trap</title>'
+        "<link>https://trap.example/</link><description>t</description>"
+        f"<item><title>{trap}</title><link>https://trap.example/1</link>"
+        f"<pubDate>{an_hour_ago}</pubDate>"
+        f"<description>{trap}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    rules = 'exclude = ["/(a+)+$/", "/(a|aa)+$/", "/^(\\\\w+\\\\s?)*$/"]\nsend_empty = true'
+    trap_feed = '\n[[feed]]\nurl = "trap.xml"\nname = "Trap"\nfull_text = "never"\n'
+    config = write_config(tmp_path, rules, feeds=trap_feed)
+    started = time.monotonic()
+    done = run(config, "--no-send")
+    assert time.monotonic() - started < 60
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "rules: /(a|aa)+$/: a search took over 0.25s (on 'aaaa" in said
+    assert "skipped for the rest of this run" in said
+    assert "(a+)+$/: a search" not in said  # the regex engine needs no time limit for this one

@@ -351,3 +351,49 @@ def test_only_the_allowed_addresses_of_a_host_are_connected_to() -> None:
         assert server.paths() == ["/feed"]
     assert both.ok and both.body, both.error
     assert not none.ok and "none.test resolves to non-public address ::1" in (none.error or "")
+
+
+EMBEDDING_PRIVATE = [
+    "::7f00:1",  # IPv4-compatible 127.0.0.1
+    "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+    "64:ff9b::a9fe:a9fe",  # NAT64 of the metadata address
+    "64:ff9b::7f00:1",  # NAT64 of loopback
+    "64:ff9b:1::a9fe:a9fe",  # local-use NAT64
+    "2002:a9fe:a9fe::1",  # 6to4 of the metadata address
+    "2002:0a00:0001::1",  # 6to4 of 10.0.0.1
+    "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+    "fec0::1",  # site-local
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "100::1",  # discard-only
+    "3fff::1",  # documentation
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE)
+def test_ipv6_forms_of_private_addresses_are_refused(address: str) -> None:
+    # The guard relied on is_global, which calls these IPv6 forms global: a feed host could
+    # resolve to one and lead the fetcher to 127.0.0.1 or the cloud metadata address.
+    calls: list[str] = []
+    resolve = _resolver({"feeds.example": [[address]]}, calls)
+
+    async def both() -> tuple[FetchResult, FetchResult]:
+        async with make_client(STRICT, resolve=resolve) as client:
+            by_name = await Fetcher(STRICT, client).fetch("http://feeds.example/feed")
+            literal = await Fetcher(STRICT, client).fetch(f"http://[{address}]/feed")
+            return by_name, literal
+
+    by_name, literal = asyncio.run(both())
+    for result in (by_name, literal):
+        assert not result.ok and "non-public address" in (result.error or ""), result.error
+    assert calls == ["feeds.example"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2606:4700:4700::1111", "64:ff9b::5db8:d822", "2002:5db8:d822::1", "::ffff:93.184.216.34"],
+)
+def test_public_ipv6_and_forms_of_public_ipv4_stay_allowed(address: str) -> None:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    assert is_allowed(ip, ())

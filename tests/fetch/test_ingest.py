@@ -138,7 +138,7 @@ def test_cli_add_discovers_the_feed_and_list_remove_enable(tmp_path: Path) -> No
             200, rss([("A", "https://e.org/a", STORY)], title="Home Feed")
         )
         code, out = _cli(tmp_path, "add", server.url("/"), "--tag", "local")
-        assert code == 0 and f"added {server.url('/rss')} (Home Feed, 1 entries)" in out
+        assert code == 0 and f"added {server.url('/rss')} (Home Feed, 1 entry)" in out
         code, out = _cli(tmp_path, "list")
         line = next(x for x in out.splitlines() if server.url("/rss") in x)
         assert line.split("\t")[:4] == ["Home Feed", server.url("/rss"), "added", "never fetched"]

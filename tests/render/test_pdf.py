@@ -16,6 +16,7 @@ import pytest
 from bidi import get_display
 from factories import HOSTILE_HEADLINES, empty_digest, hostile_digest, make_digest
 from pypdf import PdfReader
+from reportlab.platypus import Flowable
 
 from digest.config.settings import DigestSettings
 from digest.errors import RenderError
@@ -294,3 +295,37 @@ def test_dates_are_shown_in_the_digest_timezone() -> None:
     digest = replace(make_digest("ru", 2), period_end=late)
     text = pdf_text(render_pdf(digest, settings_for(digest), language="ru"))
     assert "четверг, 26 ноября 2026" in text
+
+
+def test_a_story_whose_opening_fits_at_the_foot_of_a_page_starts_there() -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    from digest.render import i18n
+    from digest.render.pdf.story import event_block, section_head
+    from digest.render.pdf.styles import load_style, make_styles
+
+    digest = make_digest("en")
+    event = replace(digest.events[1], headline="Bridge reopens")  # a one-line headline
+    dirs = tuple(reversed(i18n.template_dirs(None)))
+    style, t = make_styles(load_style(dirs), "en"), i18n.load_strings("en", dirs)
+
+    def story(room: float) -> list[Flowable]:
+        heading = section_head("World", "sec1", style)
+        block = event_block(
+            event, "ev1", lead=False, last=True, t=t, style=style, digest=digest,
+            image=None, on_anchor=lambda _key: None, heading=heading,
+        )  # fmt: skip
+        return [Spacer(1, doc.height - 12 - room), *block]  # a frame pads 6 pt top and bottom
+
+    def first_page(room: float) -> str:
+        out = io.BytesIO()
+        SimpleDocTemplate(out, pagesize=A4).build(story(room))
+        return PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text() or ""
+
+    doc = SimpleDocTemplate(io.BytesIO(), pagesize=A4)
+    # The section rule and label, a one-line headline, the sources line and two lines of
+    # summary take 105 pt: with 110 pt left the story starts on this page (an estimate for
+    # a two-line headline and three lines of summary wanted 139 pt, and left them blank).
+    assert "Bridge reopens" in first_page(110)
+    assert "Bridge reopens" not in first_page(95)  # its opening does not fit: next page

@@ -144,5 +144,21 @@ def test_write_previews_writes_pages_then_email(tmp_path: Path) -> None:
     assert all(p.stat().st_size > 1000 for p in written)
 
 
+@needs_chromium
+def test_the_email_preview_is_the_whole_email(tmp_path: Path) -> None:
+    _, rendered = render("en", 1, "A4")  # taller than 2,400 px at 600 px wide
+    html = tmp_path / "long.html"
+    html.write_text(rendered.html, encoding="utf-8")
+    (png,) = [p for p in write_previews(tmp_path / "no.pdf", html, tmp_path / "p")]
+    with Image.open(png) as img:
+        assert img.height > 2400, img.height
+        rgb = img.convert("RGB")
+        background = rgb.getpixel((0, rgb.height - 1))
+        # The footer's last line is in the picture, with the page's background below it.
+        bottom = rgb.crop((0, rgb.height - 20, rgb.width, rgb.height))
+        assert bottom.getcolors() == [(bottom.width * bottom.height, background)]
+    assert ink_share(png) > 0.01
+
+
 def test_write_previews_without_files_writes_nothing(tmp_path: Path) -> None:
     assert write_previews(tmp_path / "no.pdf", tmp_path / "no.html", tmp_path / "p") == []

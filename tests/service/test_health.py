@@ -18,11 +18,20 @@ T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
 class _Clock:
+    """The wall clock and a monotonic one; moving `now` moves both, `step` the wall alone."""
+
     def __init__(self) -> None:
         self.now = T0
+        self.offset = timedelta(0)  # wall-clock steps: what the monotonic clock never sees
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.now + self.offset
+
+    def monotonic(self) -> float:
+        return (self.now - T0).total_seconds()
+
+    def step(self, delta: timedelta) -> None:
+        self.offset += delta
 
 
 @pytest.fixture
@@ -32,7 +41,7 @@ def clock() -> _Clock:
 
 @pytest.fixture
 def state(clock: _Clock) -> ServiceState:
-    s = ServiceState(clock, stale_after=timedelta(minutes=95))
+    s = ServiceState(clock, stale_after=timedelta(minutes=95), monotonic=clock.monotonic)
     s.set_running(True)
     return s
 
@@ -135,3 +144,50 @@ def test_metrics_speak_openmetrics_when_asked(server: HealthServer, state: Servi
 def test_unknown_paths_are_404(server: HealthServer) -> None:
     status, _, body = _get(server, "/")
     assert status == 404 and "/healthz" in body
+
+
+def test_a_wall_clock_step_neither_hides_nor_fakes_a_stale_fetch(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    # Ages were wall-clock differences: a step forward made a fresh pass look hours old.
+    clock.now = T0 + timedelta(minutes=30)
+    state.job_finished(JobOutcome("fetch", True, clock(), 1.0))
+    clock.step(timedelta(hours=5))
+    assert _get(server, "/healthz")[0] == 200
+    clock.step(timedelta(hours=-10))  # and back, beyond where it was
+    clock.now = T0 + timedelta(minutes=130)  # 100 real minutes since the pass
+    status, _, body = _get(server, "/healthz")
+    assert status == 503 and json.loads(body)["reason"].startswith("no completed fetch pass")
+
+
+def test_a_silent_scheduler_loop_is_reported_stalled(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    state.tick()
+    clock.now = T0 + timedelta(seconds=50)
+    assert _get(server, "/healthz")[0] == 200
+    clock.now = T0 + timedelta(seconds=75)
+    status, _, body = _get(server, "/healthz")
+    data = json.loads(body)
+    assert status == 503 and data["scheduler"] == "stalled"
+    assert data["reason"] == "the scheduler is stalled: its loop last ran 75s ago"
+
+
+def test_a_job_waiting_long_for_a_busy_worker_is_reported_stalled(
+    server: HealthServer, state: ServiceState, clock: _Clock
+) -> None:
+    # A hand-over request nobody took for minutes while /healthz said "ok".
+    state.set_queue([("requests", 0.0)], ("digest:morning", 0.0))
+    clock.now = T0 + timedelta(minutes=9)
+    state.tick()
+    assert _get(server, "/healthz")[0] == 200
+    clock.now = T0 + timedelta(minutes=11)
+    state.tick()
+    status, _, body = _get(server, "/healthz")
+    data = json.loads(body)
+    assert status == 503 and data["waiting_jobs"] == {"requests": 660.0}
+    assert data["running_job"] == {"job": "digest:morning", "seconds": 660.0}
+    assert data["reason"] == (
+        "the scheduler is stalled: requests has waited 660s for the worker, busy with "
+        "digest:morning"
+    )

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from httpserver import LOOPBACK_FETCH
+from serveproc import SITECUSTOMIZE, ServeProcess
 
 from digest.config.periods import schedule_slots, slot_key
 from digest.config.settings import DigestSettings, Settings, load_settings
@@ -38,13 +39,6 @@ from digest.service.schedule import due_slots, is_settled
 from digest.service.scheduler import DIGEST_PREFIX, FETCH_JOB, Service, stale_after
 from digest.store.database import Store, open_store
 from digest.store.lock import lock_holder
-
-SITECUSTOMIZE = """
-import os
-if os.environ.get("DIGEST_TEST_NOW"):
-    import datetime, time_machine
-    time_machine.travel(datetime.datetime.fromisoformat(os.environ["DIGEST_TEST_NOW"]), tick=True).start()
-"""
 
 ITEM = """<item><title>{title}</title><link>http://example.org/{guid}</link><guid>{guid}</guid>
 <pubDate>{date}</pubDate><description>{text}</description></item>"""
@@ -90,44 +84,17 @@ def env(tmp_path: Path) -> _Env:
     return _Env(tmp_path, config, feed, tmp_path / "data" / "outbox", clean)
 
 
-class _Proc:
-    """A `digest` subprocess whose stderr (the log) goes to a file we poll."""
-
-    def __init__(self, e: _Env, now: str, *args: str, name: str = "serve") -> None:
-        self.log = e.root / f"{name}.log"
-        env = {**e.env, "DIGEST_TEST_NOW": now}
-        cmd = [sys.executable, "-m", "digest", *args, "--config", str(e.config)]
-        with self.log.open("wb") as err:
-            self.p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.text())
-            if found:
-                return found
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} in the log:\n{self.text()}")
-
-    def stop(self) -> int:
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(20)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
+def _proc(e: _Env, now: str, *args: str, name: str = "serve") -> ServeProcess:
+    """`digest serve ARGS` under the test's clock, started at now (ticking)."""
+    env = {"PYTHONPATH": e.env["PYTHONPATH"], "DIGEST_TEST_NOW": now}
+    return ServeProcess(e.config, *args, env=env, name=name)
 
 
 def _emls(e: _Env) -> list[Path]:
     return sorted(e.outbox.glob("*.eml")) if e.outbox.exists() else []
 
 
-def _wait_for_emls(e: _Env, count: int, proc: _Proc, timeout: float = 25) -> list[Path]:
+def _wait_for_emls(e: _Env, count: int, proc: ServeProcess, timeout: float = 25) -> list[Path]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(_emls(e)) < count:
         time.sleep(0.1)
@@ -144,7 +111,7 @@ def _cli(e: _Env, now: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
     # Day 1: started eight seconds before 07:00 Berlin (start-up takes one or two of them);
     # the cron job delivers to the outbox.
-    first = _Proc(env, "2026-11-23T06:59:52+01:00", "serve", "--health-port", "0")
+    first = _proc(env, "2026-11-23T06:59:52+01:00", "--health-port", "0")
     try:
         port = int(first.wait_for(r"event=health host=\S+ port=(\d+)").group(1))
         first.wait_for(r"event=start ")
@@ -170,7 +137,7 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
             ("a2", "Tue, 24 Nov 2026 05:00:00 +0000", "Storm warning for the coast"),
         ],
     )
-    again = _Proc(env, "2026-11-24T09:00:00+01:00", "serve", name="again")
+    again = _proc(env, "2026-11-24T09:00:00+01:00", name="again")
     try:
         again.wait_for(r"event=catch-up digest=morning periods=2026-11-24T07:00\+0100 count=1")
         _wait_for_emls(env, 2, again)
@@ -179,7 +146,7 @@ def test_serve_delivers_on_time_then_catches_up_exactly_once(env: _Env) -> None:
         assert again.stop() == 0
 
     # Restarted once more within the grace window: nothing to catch up, nothing sent.
-    third = _Proc(env, "2026-11-24T09:30:00+01:00", "serve", name="third")
+    third = _proc(env, "2026-11-24T09:30:00+01:00", name="third")
     try:
         third.wait_for(r"event=stage stage=fetch digest=all ")
         # `digest run` while the service runs: handed over, and the period was sent already.
@@ -231,7 +198,7 @@ def test_sigterm_abandons_a_stuck_job_cleanly_and_exits_0(env: _Env) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
     (env.root / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
     env.config.write_text(env.config.read_text(encoding="utf-8") + LOOPBACK_FETCH)
-    proc = _Proc(env, "2026-11-23T06:00:00+01:00", "serve", "--stop-timeout", "1")
+    proc = _proc(env, "2026-11-23T06:00:00+01:00", "--stop-timeout", "1")
     try:
         assert _SlowFeed.asked.wait(20), proc.text()
         started = time.monotonic()
@@ -301,9 +268,10 @@ class _Fake:
         time.sleep(self.delay)
         key = slot_key(schedule_slots(d, now - timedelta(days=40), now)[-1])
         run = store.claim_run(d.name, key, now)
-        store.finish_run(run.id, "done", "{}", now)
+        report = RunReport(digest=d.name, period_key=key, delivery="complete")
+        store.finish_run(run.id, report, now)
         self.built.append((key, now))
-        return RunReport(digest=d.name, period_key=key)
+        return report
 
 
 @pytest.fixture
@@ -375,7 +343,10 @@ def _record(status: str, finished: bool = True, failures: tuple[str, ...] = ()) 
         status=status,
         started_at=at,
         finished_at=at if finished else None,
-        report=json.dumps({"failures": list(failures)}),
+        # The untyped report of the code before 0.2.0 (old databases keep them).
+        report=RunReport.from_json(json.dumps({"digest": "morning", "failures": list(failures)}))
+        if finished
+        else None,
     )
 
 
@@ -388,24 +359,36 @@ def test_settled_means_finished_and_handed_to_the_ledger() -> None:
     assert is_settled(_record("failed", failures=("deliver: a@example.org: 550 no such user",)))
     # The delivery step failed as a whole: nobody may be in the ledger yet, so build again.
     assert not is_settled(_record("failed", failures=("deliver: morning: SMTP settings",)))
+    # Nothing was written or sent (a full disk): build again once there is room.
+    assert not is_settled(_record("failed", failures=("render: morning: [Errno 28] No space",)))
 
 
-def test_jobs_have_coalescing_one_instance_and_a_deliberate_misfire_grace(
+def test_settled_reads_the_typed_delivery_outcome() -> None:
+    at = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    for outcome, settled in (("complete", True), ("incomplete", True), ("broken", False)):
+        report = RunReport("morning", "2026-11-24T07:00+0100", delivery=outcome)  # type: ignore[arg-type]
+        record = RunRecord(1, "morning", report.period_key, "failed", at, at, report)
+        assert is_settled(record) is settled, outcome
+
+
+def test_interval_jobs_count_real_time_and_a_job_is_queued_once(
     tmp_path: Path, store: Store
 ) -> None:
     s = _settings(tmp_path, catch_up_grace=timedelta(hours=6))
     service = Service(s, store, stages=_Fake(store).stages(), clock=_clock(NINE))
     service.start()
     try:
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        fetch = service.scheduler.get_job(FETCH_JOB)
-        assert job is not None and fetch is not None
-        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
-        assert str(job.trigger.timezone) == "Europe/Berlin"
-        assert fetch.trigger.interval == s.fetch_every
-        assert fetch.misfire_grace_time == 1800
+        every = {job: i.every for job, i in service._intervals.items()}
+        assert every == {FETCH_JOB: 1800.0, "retry": 60.0, "requests": 2.0}
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T06:00:00+00:00"  # 07:00 Berlin
     finally:
         assert service.stop(5)
+    # Coalesced: a job waiting or running is not queued a second time.
+    again = Service(s, store, stages=_Fake(store).stages(), clock=_clock(NINE))
+    again._enqueue("x", lambda: "")
+    again._enqueue("x", lambda: "")
+    assert [job for job, *_ in again._queue] == ["x"]
 
 
 def test_reload_reschedules_and_keeps_the_old_config_when_the_new_one_is_bad(
@@ -427,8 +410,8 @@ def test_reload_reschedules_and_keeps_the_old_config_when_the_new_one_is_bad(
     service.start()
     try:
         assert service.reload()
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        assert job is not None and "hour='6', minute='30'" in str(job.trigger)
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T05:30:00+00:00"  # 06:30 Berlin
         assert not service.reload()
         assert service.settings.digests[0].schedule == "30 6 * * 1-5"
     finally:
@@ -454,10 +437,9 @@ def test_reload_keeps_the_running_config_on_any_error(tmp_path: Path, store: Sto
         assert not service.reload()
         assert not service.reload()
         assert service.settings is s
-        job = service.scheduler.get_job(DIGEST_PREFIX + "morning")
-        fetch = service.scheduler.get_job(FETCH_JOB)
-        assert job is not None and "hour='7', minute='0'" in str(job.trigger)
-        assert fetch is not None and fetch.trigger.interval == s.fetch_every
+        runs = dict(json.loads(service.state.health()[1])["next_runs"])
+        assert runs[DIGEST_PREFIX + "morning"] == "2026-11-25T06:00:00+00:00"  # 07:00 Berlin
+        assert service._intervals[FETCH_JOB].every == s.fetch_every.total_seconds()
         assert service.state.stale_after == stale_after(s)
     finally:
         assert service.stop(5)
@@ -510,7 +492,7 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
         try:
             # The machine "sleeps" through 07:00 and wakes up `late` minutes after it.
             clock.move_to(before + timedelta(minutes=late))
-            service.scheduler.wakeup()
+            service.wakeup()
             deadline = time.monotonic() + 5
             while (
                 time.monotonic() < deadline and not fake.built and "event=missed" not in caplog.text
@@ -520,3 +502,58 @@ def test_a_late_job_runs_within_its_misfire_grace_only(
             assert service.stop(5)
     assert [k for k, _ in fake.built] == (["2026-11-24T07:00+0100"] if runs else [])
     assert ("event=missed job=digest:morning" in caplog.text) is not runs
+
+
+def test_undelivered_messages_are_on_metrics_from_the_start(tmp_path: Path, store: Store) -> None:
+    from digest.models import MessageParts
+    from digest.store import ledger
+
+    run = store.claim_run("morning", "2026-11-23T07:00+0100", NINE)
+    parts = MessageParts(b"To: a@example.org\r\n", b"\r\nx\r\n")
+    ledger.create(store, run.id, "a@example.org", message=parts, message_id="<a>", now=NINE)
+    service = Service(_settings(tmp_path), store, stages=_Fake(store).stages(), clock=_clock(NINE))
+    service.start()
+    try:
+        text = service.state.metrics()  # before the retry job first runs (a minute on)
+    finally:
+        assert service.stop(5)
+    assert "digest_deliveries_undelivered 1.0" in text, text
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_wall_clock_steps_stall_nothing_and_build_each_period_once(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One hour back: hand-over requests were not taken for 90 s+ and the interval jobs' next
+    # runs moved an hour ahead (APScheduler waits by the wall clock); later forward jumps
+    # produced no 07:00 run.
+    fake = _Fake(store)
+    s = _settings(tmp_path)  # 07:00 in Berlin, catch_up = "latest"
+    start = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)  # 06:30 in Berlin
+    with time_machine.travel(start, tick=True) as clock, caplog.at_level(logging.INFO):
+        service = Service(s, store, stages=fake.stages())
+        service.start()
+        try:
+            time.sleep(0.5)
+            clock.move_to(start - timedelta(hours=1))
+            asked = store.add_request("fetch", "{}", start)
+            taken = _wait(lambda: store.get_request(asked).status == "done", 15)  # type: ignore[union-attr]
+            assert taken, "a hand-over was not run after the clock went back an hour"
+            clock.move_to(start + timedelta(minutes=35))  # 07:05: past the digest's time
+            assert _wait(lambda: len(fake.built) == 1, 15), caplog.text
+            clock.move_to(start + timedelta(minutes=15))  # back before 07:00, and on again
+            time.sleep(6)
+            clock.move_to(start + timedelta(minutes=50))
+            time.sleep(6)
+        finally:
+            assert service.stop(5)
+    assert [k for k, _ in fake.built] == ["2026-11-24T07:00+0100"]
+    assert re.search(r"event=clock-step seconds=-36\d\d ", caplog.text)

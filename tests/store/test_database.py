@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.models import Article, FeedSource, FeedState, PastEvent
+from digest.models import Article, FeedSource, FeedState, PastEvent, RunReport
 from digest.store.database import open_store
 from digest.store.schema import MIGRATIONS
 
@@ -92,7 +92,7 @@ def test_runs_are_unique_per_period(database_url: str) -> None:
     store = open_store(database_url)
     run = store.claim_run("morning", "2026-11-25T07:00+0000", NOW)
     assert store.claim_run("morning", "2026-11-25T07:00+0000", NOW).id == run.id
-    store.finish_run(run.id, "done", "{}", NOW)
+    store.finish_run(run.id, RunReport("morning", "2026-11-25T07:00+0000"), NOW)
     assert store.get_run("morning", "2026-11-25T07:00+0000").status == "done"  # type: ignore[union-attr]
     assert store.get_run("morning", "other") is None
     store.record_events(run.id, "morning", NOW, [PastEvent("k", "H", NOW, ("https://u",))])
@@ -209,3 +209,16 @@ def test_a_database_from_before_pending_pages_gets_the_columns(tmp_path: Path) -
     con = sqlite3.connect(db)
     assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     con.close()
+
+
+def test_a_database_migrated_by_a_newer_digest_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    open_store(url).close()
+    with sqlite3.connect(tmp_path / "d.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?, '2030-01-01')",
+            (len(MIGRATIONS) + 1,),
+        )
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this digest's"):
+        open_store(url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -108,6 +109,36 @@ def test_killed_holder_leaves_no_stale_lock(
         holder_now = lock_holder(s)  # PostgreSQL adds the server backend holding it
         assert holder_now and holder_now.startswith(f"pid {os.getpid()} on {os.uname().nodename}")
     assert lock_holder(s) is None
+
+
+def test_a_hard_link_to_the_same_database_is_the_same_lock(
+    tmp_path: Path, holder: list[_Holder]
+) -> None:
+    # The lock was per path: a hard link in another folder started a second service on the
+    # same database file.
+    first = _settings(tmp_path / "a")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    db = tmp_path / "a" / "digest.sqlite3"
+    sqlite3.connect(db).close()
+    for name in ("hard", "soft"):
+        link = tmp_path / "b" / f"{name}.sqlite3"
+        if name == "hard":
+            os.link(db, link)
+        else:
+            link.symlink_to(db)
+        holder.append(_Holder(first, 30))
+        other = _settings(tmp_path / "b", f"sqlite:///{link}")
+        assert lock_path(other) != lock_path(first)
+        with pytest.raises(LockError) as refused, run_lock(other):
+            pass
+        assert "held by another process using this very database file under another name" in (
+            str(refused.value)
+        )
+        assert f"inode {db.stat().st_ino}" in str(refused.value)
+        holder.pop().close()
+        with run_lock(other):  # free again once the holder is gone
+            pass
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------

@@ -131,6 +131,22 @@ def test_agency_and_site_furniture_is_removed(raw: str, clean: str) -> None:
     assert strip_wire(clean) == clean  # cleaning twice changes nothing
 
 
+def test_a_caption_glued_to_the_lead_goes() -> None:
+    raw = (
+        "Вертолет тушит лесной пожар в Красноярском крае. 4 августа 2019 года Обширные "
+        "лесные пожары продолжаются в Сибири уже месяц, площадь огня растёт каждый день."
+    )
+    stored, read = _both(raw)
+    assert (
+        stored
+        == read
+        == (
+            "Обширные лесные пожары продолжаются в Сибири уже месяц, площадь огня растёт "
+            "каждый день."
+        )
+    )
+
+
 def test_a_story_opening_with_its_photo_credit_keeps_its_text() -> None:
     raw = (
         "Фото предоставлено пресс-службой Народного Хурала РБ В день рождения народного поэта "
@@ -174,6 +190,10 @@ def test_a_repeated_title_is_never_cut_out_of_its_sentence() -> None:
             "There was a girl whose day brightened when J.D. Gibbs visited. He smiled.",
             "There was a girl whose day brightened when J.D. Gibbs visited.",
         ),
+        (
+            "The jailor spoke, quoting the lawyers.None of his family members have visited.",
+            "The jailor spoke, quoting the lawyers.",
+        ),
     ],
 )
 def test_sentences_keep_abbreviations_initials_and_quoted_names(paragraph: str, first: str) -> None:
@@ -192,6 +212,13 @@ def test_an_interview_question_is_quoted_with_its_answer() -> None:
     question = next(t for t in texts if "Каких принципов" in t)
     assert question.endswith("зависит от его репутации.")
     assert not any(t.startswith("— Во многом") for t in texts)
+    raw = (
+        "Шарль Леклер остался недоволен собой после неудачной попытки в квалификации. "
+        "Вопрос: В первой части квалификации вы выполнили три попытки?Шарль Леклер: Да, три "
+        "быстрых круга, но в финале я остался очень недоволен тем, как проехал свой круг."
+    )
+    texts = [c.text for c in article_sentences(_article(raw))]
+    assert texts[1].startswith("Вопрос: В первой части") and texts[1].endswith("свой круг.")
 
 
 def test_real_articles_lose_only_their_furniture() -> None:

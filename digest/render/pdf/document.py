@@ -286,7 +286,7 @@ def _story(
     column = doc.pageTemplates[1].frames[0].width
     n = 0
     for s_i, section in enumerate(s for s in digest.sections if s.events):
-        story += section_head(section.title, f"sec{s_i + 1}", style)
+        heading = section_head(section.title, f"sec{s_i + 1}", style)
         for i, event in enumerate(section.events):
             n += 1
             image = lead_image(event.image_url, fetch_image, style, column)
@@ -300,6 +300,7 @@ def _story(
                 digest=digest,
                 image=image,
                 on_anchor=doc.record_anchor,
+                heading=heading if i == 0 else [],
             )
     if n == 0:
         story.append(Paragraph(esc(t("no_events")), style.body))

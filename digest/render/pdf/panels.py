@@ -13,7 +13,7 @@ from reportlab.platypus import Flowable, Image, Spacer, Table, TableStyle
 
 from digest.models import Digest
 from digest.render import i18n
-from digest.render.pdf.story import FetchImage, esc, para, plain, section_head
+from digest.render.pdf.story import FetchImage, RoomFor, esc, para, plain, section_head
 from digest.render.pdf.styles import Styles
 
 
@@ -25,7 +25,7 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
     rows = []
     today = i18n.to_zone(digest.generated_at, digest.timezone).date()
     for item in sorted(digest.coming_up, key=lambda d: d.when):
-        when = i18n.format_upcoming(item.when, today, t.language)
+        when = i18n.format_dated(item, today, t, upcoming=True)
         source = f" <font color='{muted}'>— {esc(item.source)}</font>" if item.source else ""
         rows.append(
             [
@@ -50,7 +50,8 @@ def coming_up(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:
             ]
         )
     )
-    return [*section_head(t("coming_up"), "coming-up", style), table]
+    head = section_head(t("coming_up"), "coming-up", style)
+    return [RoomFor(head, 3 * style.facts.leading), *head, table]
 
 
 def feed_health(digest: Digest, t: i18n.Strings, style: Styles) -> list[Flowable]:

@@ -9,7 +9,7 @@ order by `BidiParagraph` (see digest/render/pdf/bidi.py); `para()` uses it only 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -196,6 +196,75 @@ class TocEntry(Flowable):  # type: ignore[misc]
         self.canv.linkRect("", self.key, (0, 0, self.width, self.height), relative=1)
 
 
+class RoomFor(CondPageBreak):  # type: ignore[misc]
+    """A column break unless the given flowables, as wide as the column, and `extra` points
+    more fit: a story's opening (headline, sources line, a first lines of its summary) never
+    ends a column, and a column ends no earlier than that opening needs.
+
+    The flowables are measured where they will be set, not estimated: an estimate for a
+    two-line headline left a sixth of a page blank under a one-line one.
+    """
+
+    def __init__(self, flowables: list[Flowable], extra: float) -> None:
+        super().__init__(0)
+        self.flowables, self.extra = flowables, extra
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        needed = self.extra
+        for f in self.flowables:
+            needed += f.wrap(availWidth, availHeight)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+        self.height = needed
+        result: tuple[float, float] = super().wrap(availWidth, availHeight)
+        return result
+
+    def __repr__(self) -> str:
+        return f"RoomFor({len(self.flowables)} flowables, {self.extra})"
+
+
+class WithFacts(Flowable):  # type: ignore[misc]
+    """A story's summary and its facts (people, dates, sources) below it, set as one.
+
+    It splits only inside the summary, so the facts never open a column without at least
+    the summary's last lines above them: a "Sources …" line alone at the top of a page reads
+    as nobody's. A summary too short to split goes to the next column with its facts.
+    """
+
+    def __init__(self, body: Paragraph, facts: Paragraph) -> None:
+        super().__init__()
+        self.body, self.facts = body, facts
+
+    def _gap(self) -> float:
+        return float(self.body.getSpaceAfter() + self.facts.getSpaceBefore())
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        _, body = self.body.wrap(availWidth, availHeight)
+        _, facts = self.facts.wrap(availWidth, availHeight)
+        self.width, self.height = availWidth, body + self._gap() + facts
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        _, body = self.body.wrap(availWidth, availHeight)
+        if body <= availHeight:
+            # The summary fits, its facts do not: leave its last lines (two at least, as
+            # the body style allows no widow) to go over with them.
+            availHeight = body - self.body.style.leading
+        parts: list[Flowable] = self.body.split(availWidth, availHeight)
+        if len(parts) != 2:
+            return []  # too short to split: all of it moves on
+        return [parts[0], WithFacts(parts[1], self.facts)]
+
+    def getSpaceBefore(self) -> float:
+        return float(self.body.getSpaceBefore())
+
+    def getSpaceAfter(self) -> float:
+        return float(self.facts.getSpaceAfter())
+
+    def draw(self) -> None:
+        facts = self.facts.height
+        self.body.drawOn(self.canv, 0, facts + self._gap())
+        self.facts.drawOn(self.canv, 0, 0)
+
+
 def page_form(key: str) -> str:
     """Return the name of the PDF form that shows the page number of anchor key."""
     return f"pg_{key}"
@@ -272,10 +341,9 @@ def section_head(title: str, key: str, style: Styles) -> list[Flowable]:
         width="100%", thickness=1.2, color=style.color("accent"), spaceBefore=space, spaceAfter=3
     )
     rule.keepWithNext = 1  # a section rule never ends a column on its own
-    # A section label never closes a column: it keeps its first story's opening below it.
-    # Its height plus the room the event asks for, with slack, so the two checks agree.
-    label_height = space + 1.2 + 3 + style.section.leading + style.section.spaceAfter
-    return [CondPageBreak(label_height + _room(style) + 12), rule, label]
+    # A section label never closes a column on its own: the first story's opening (its
+    # RoomFor, just after) is checked with the rule and the label above it.
+    return [rule, label]
 
 
 def event_block(
@@ -289,8 +357,12 @@ def event_block(
     digest: Digest,
     image: Flowable | None,
     on_anchor: Callable[[str], None],
+    heading: Sequence[Flowable] = (),
 ) -> list[Flowable]:
-    """Return one event: headline, sources line, image, summary, facts, dates and links."""
+    """Return one event: headline, sources line, image, summary, facts, dates and links.
+
+    heading: the section head above the event, if it opens a section (kept with it).
+    """
     head = Anchored(esc(event.headline), style.lead_headline if lead else style.headline)
     head.anchor, head.on_anchor = (key, plain(event.headline), 1), on_anchor
     sources = event.event.sources
@@ -300,21 +372,29 @@ def event_block(
     if event.event.developing_since:
         since = i18n.format_date(event.event.developing_since, t.language, digest.timezone, "d MMM")
         meta += f" · <i>{esc(t('developing_since', date=since))}</i>"
-    # Room for the headline, the sources line and a few lines of summary, or a new column:
-    # cheaper than keepWithNext, which wraps every event twice inside a KeepTogether.
-    out: list[Flowable] = [CondPageBreak(_room(style)), head, para(meta, style.meta)]
+    # Room for the section head, the headline, the sources line, the image and two lines of
+    # summary, or a new column: cheaper than keepWithNext, which wraps every event twice
+    # inside a KeepTogether.
+    opening = [*heading, head, para(meta, style.meta)]
     if image is not None:
-        out += [image, Spacer(1, 5)]
+        opening += [image, Spacer(1, 5)]
+    body = style.lead_body if lead else style.body
+    out: list[Flowable] = [RoomFor(opening, 2 * body.leading), *opening]
+    summary: Paragraph | None = None
     if event.sentences:
-        summary = esc(" ".join(s.text for s in event.sentences))
-        out.append(para(summary, style.lead_body if lead else style.body))
+        summary = para(esc(" ".join(s.text for s in event.sentences)), body)
     if event.generated_by:
-        out.append(
-            para(f"<i>{esc(t('generated_summary', model=event.generated_by))}</i>", style.meta)
+        if summary is not None:
+            out.append(summary)
+        summary = para(
+            f"<i>{esc(t('generated_summary', model=event.generated_by))}</i>", style.meta
         )
-    facts = _facts(event, t, style, digest)
-    if facts:
-        out.append(para(facts, style.facts))
+    facts_text = _facts(event, t, style, digest)
+    facts = para(facts_text, style.facts) if facts_text else None
+    if summary is not None and facts is not None:
+        out.append(WithFacts(summary, facts))
+    else:
+        out += [f for f in (summary, facts) if f is not None]
     if last:
         # The section rule that follows is divider enough.
         out.append(Spacer(1, 8))
@@ -322,10 +402,6 @@ def event_block(
         rule = style.color("rule")
         out.append(HRFlowable(width="100%", thickness=0.4, color=rule, spaceBefore=7, spaceAfter=9))
     return out
-
-
-def _room(style: Styles) -> float:
-    return float(style.headline.leading * 2 + style.meta.leading + style.body.leading * 3)
 
 
 def _facts(event: EventSummary, t: i18n.Strings, style: Styles, digest: Digest) -> str:
@@ -368,6 +444,6 @@ def source_links(event: EventSummary) -> list[tuple[str, str]]:
 
 
 def _dated(item: DatedItem, t: i18n.Strings, digest: Digest) -> str:
-    when = i18n.format_date(item.when, t.language, digest.timezone, "d MMM")
-    prefix = f"{t('approximate')} " if item.approximate else ""
-    return f"{esc(prefix + when)} — {esc(plain(item.label, 160))}"
+    today = i18n.to_zone(digest.generated_at, digest.timezone).date()
+    when = i18n.format_dated(item, today, t)
+    return f"{esc(when)} — {esc(plain(item.label, 160))}"

@@ -154,7 +154,8 @@ _SPECS: dict[str, tuple[str, bool, str, str | float, str, dict[str, Any]]] = {
         "ink",
         {"spaceAfter": 4, "allowWidows": 0},
     ),
-    "facts": ("facts", False, "facts.size", 1.4, "ink", {"spaceBefore": 2}),
+    # No widow: a lone last line ("Sources …") at the top of a column is cut from its story.
+    "facts": ("facts", False, "facts.size", 1.4, "ink", {"spaceBefore": 2, "allowWidows": 0}),
     "note": (
         "facts",
         False,

@@ -142,7 +142,14 @@ class Site:
     def run(self, *args: str) -> tuple[int, str, str, float]:
         """`digest run --no-send` as of the test's morning, files in tmp/out."""
         return self.digest(
-            "run", "--no-send", "--as-of", AS_OF, "--out", str(self.tmp / "out"), *args
+            "run",
+            "--no-send",
+            "--as-of",
+            AS_OF,
+            "--in-place",
+            "--out",
+            str(self.tmp / "out"),
+            *args,
         )
 
     def text(self, digest: str = "morning") -> str:
@@ -395,7 +402,9 @@ def test_status_shows_the_last_runs_llm_counts_and_quiet_warns_only_for_the_endp
         quiet = site.run("--quiet")
         status = site.digest("status")
         # The guard's refusal was not cached: the build asks again, and the server is spent.
-        build = site.digest("build", "--as-of", AS_OF, "--out", str(tmp_path / "b"), "--quiet")
+        build = site.digest(
+            "build", "--as-of", AS_OF, "--in-place", "--out", str(tmp_path / "b"), "--quiet"
+        )
         after = site.digest("status")
     assert quiet[:3] == (0, "", "")  # the guard at work is no warning under --quiet
     assert "llm: last run --no-send 2013-06-07T07:00+0000 at " in status[1]
@@ -415,7 +424,7 @@ def test_an_edited_prompt_asks_again_and_a_retry_prompt_stays_small(tmp_path: Pa
     routes = {"Esther": [GOOD_SWIMMER, GOOD_SWIMMER], "Orvale": [flood, flood]}
     with chat_server([], routes) as server:
         site = Site(tmp_path, server, [SWIMMER, STORM])
-        build = ("build", "--as-of", AS_OF, "--out", str(tmp_path / "b"))
+        build = ("build", "--as-of", AS_OF, "--in-place", "--out", str(tmp_path / "b"))
         first = site.run()
         again = site.digest(*build)
         asked = len(server.requests)

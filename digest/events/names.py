@@ -125,7 +125,9 @@ class Run:
 
     def drop(self, first: int = 0, last: int | None = None) -> Run:
         """Return the run with only words[first:last]."""
-        return replace(self, words=self.words[first:last], stems=self.stems[first:last])
+        # Built directly: dataclasses.replace reads the fields anew on every call, and runs
+        # are cut hundreds of thousands of times in a digest's key facts.
+        return Run(self.words[first:last], self.stems[first:last], self.cue, self.person)
 
 
 def cue_of(before: Sequence[str]) -> str:
@@ -210,8 +212,10 @@ def split_at_of(run: Run) -> tuple[Run, Run] | None:
 
 def cut_at_day(run: Run) -> Run:
     """Cut the run at a day or month name: "South Richmond Hill Friday" -> "South Richmond Hill"."""
-    cut = next((k for k, w in enumerate(run.words) if w.lower() in SKIP), len(run.words))
-    return run.drop(0, cut)
+    for k, word in enumerate(run.words):
+        if word.lower() in SKIP:
+            return run.drop(0, k)
+    return run
 
 
 def split_leading_org(run: Run, opens: bool) -> tuple[str | None, Run]:
@@ -333,7 +337,7 @@ def sorted_names(
     run = drop_connectors(rest)
     if too_weak(run, opens, common):
         return
-    run = replace(run, person=person_like(run, lower, language))
+    run = Run(run.words, run.stems, run.cue, person_like(run, lower, language))
     yield " ".join(run.words), locative_cue(run, after, language), run.person
 
 
@@ -413,13 +417,20 @@ def count_names(texts: Iterable[str], language: str) -> dict[str, Counter[str]]:
     # A surname met at the end of one name and in front of another is a possessor there:
     # "адвокат Ивана Голунова Сергей Бадамшин" is Golunov's lawyer Sergei Badamshin.
     surnames = {n.rsplit(" ", 1)[1] for n, _, _ in mentions if " " in n}
+    # A name is mentioned many times with the same cue: its kind and key are found once.
+    kinds_of: dict[tuple[str, str, bool], str] = {}
+    keys: dict[str, str] = {}
     for name, cue, person in mentions:
-        kind = _kind(name, cue, language, person)
+        kind = kinds_of.get((name, cue, person))
+        if kind is None:
+            kind = kinds_of[name, cue, person] = _kind(name, cue, language, person)
         words = name.split()
         if kind == "people" and len(words) > 2:
             k = next((k for k in range(1, len(words) - 1) if words[k - 1] in surnames), 0)
             name = " ".join(words[k:])
-        key = " ".join(stem_words(_canonical(name).split(), language))
+        key = keys.get(name)
+        if key is None:
+            key = keys[name] = " ".join(stem_words(_canonical(name).split(), language))
         votes.setdefault(key, Counter())[kind] += 1
         forms.setdefault(key, Counter())[name] += 1
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("people", "organisations", "places")}

@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 
 from digest.events.summarize import (
     Summarizer,
+    article_sentences,
     clean_headline,
     default_summarizer,
+    story_paragraphs,
     summarize_event,
     summarize_lead,
 )
@@ -189,4 +191,30 @@ def test_dated_item_opening_with_a_pronoun_leads_with_the_headline() -> None:
     labels = [d.label for d in summary.dates if d.when == date(2018, 11, 6)]
     assert labels == [
         "Jane Doe charged with fraud: She will make her second appearance at the court on 6 November."
+    ]
+
+
+def test_paragraphs_read_once_are_the_reader_own_list() -> None:
+    # Paragraphs are cleaned once per article and kept: a caller that edits the list it got
+    # must not change what the next caller (key facts, dates) reads.
+    seed = article(1, "ria.ru", SEED_TITLE, SEED_TEXT)
+    first = story_paragraphs(seed)
+    first.clear()
+    assert story_paragraphs(seed) and story_paragraphs(seed) is not first
+
+
+def test_credits_in_any_case_are_left_out_of_the_sentences() -> None:
+    # Credits are looked for only in sentences naming a credit's word in some case: "PHOTO:",
+    # "Getty Images" and «ФОТО:» still find the credit pattern (it ignores case).
+    text = (
+        "Firefighters fought the blaze through the night in the hills.\n"
+        "The crews were helped by PHOTO: aircraft dropping water on the flames.\n"
+        "Residents were told to leave GETTY IMAGES their homes before midnight.\n"
+        "Пожарные тушили огонь всю ночь ФОТО: в горах над городом.\n"
+        "Officials said the fire was contained by the morning."
+    )
+    quoted = [c.text for c in article_sentences(article(2, "example.org", "Fire", text))]
+    assert quoted == [
+        "Firefighters fought the blaze through the night in the hills.",
+        "Officials said the fire was contained by the morning.",
     ]

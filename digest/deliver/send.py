@@ -249,19 +249,17 @@ def _build(
     token (the same render for everyone: the body is shared, its link places filled per
     recipient)."""
     rendered, formats = render_for(recipient)
-    return template.parts(
-        rendered,
+    to = mail.Addressing(
         recipient=recipient,
         sender=sender,
         reply_to=settings.smtp.reply_to if settings.smtp else None,
         list_id=f"{mail.one_line(d.title)} <{d.name}.{mail.sender_domain(sender)}>",
         unsubscribe=personalise(d.unsubscribe or "", token) or None,
         now=when,
-        formats=formats,
         message_id=message_id,
         attachment_name=mail.safe_name(issue_stem(d, key[1])) + ".pdf",
-        token=token,
     )
+    return template.parts(rendered, to, formats, token)
 
 
 def _send_rows(

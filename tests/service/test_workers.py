@@ -212,7 +212,7 @@ def test_a_worker_run_once_does_the_queued_jobs_then_exits(
 
     from digest.config import load_settings
     from digest.deliver.send import prepare_deliveries
-    from digest.service.worker import JobQueue
+    from digest.service.worker import DELIVER_BATCH, JobQueue
 
     db_url = postgres_server.new_database()
     smtp = SmtpServer(tmp_path, mode="none").start()
@@ -234,7 +234,7 @@ def test_a_worker_run_once_does_the_queued_jobs_then_exits(
                 lambda: datetime.now(UTC),
             )
             ids = ledger.due_ids(store, datetime.now(UTC), run.id)
-            assert len(queue.deliver(run.id, ids)) == (RECIPIENTS + 49) // 50
+            assert len(queue.deliver(run.id, ids)) == -(-RECIPIENTS // DELIVER_BATCH)
         finally:
             queue.close()
         command = [sys.executable, "-m", "digest", "worker", "--once", "-c", str(config)]

@@ -16,6 +16,7 @@ import os
 import re
 import socket
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import quoprimime
 from email.errors import HeaderParseError
@@ -134,63 +135,58 @@ def message_id_for(key: str, sender: str) -> str:
     return f"<digest.{digest}@{sender_domain(sender)}>"
 
 
-def build_message(
-    rendered: Rendered,
-    *,
-    recipient: Recipient,
-    sender: str,
-    reply_to: str | None,
-    list_id: str,
-    unsubscribe: str | None,
-    now: datetime,
-    formats: Sequence[str],
-    message_id: str | None = None,
-    attachment_name: str | None = None,
-) -> EmailMessage:
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """What one recipient's copy says in its head: from whom, to whom, when, how to leave.
+
+    `message_id` None makes a new one; `attachment_name` None names the PDF by the date.
+    """
+
+    recipient: Recipient
+    sender: str
+    reply_to: str | None
+    list_id: str
+    unsubscribe: str | None
+    now: datetime
+    message_id: str | None = None
+    attachment_name: str | None = None
+
+    def pdf_name(self) -> str:
+        """Return the PDF attachment's file name."""
+        return self.attachment_name or f"digest-{self.now:%Y-%m-%d}.pdf"
+
+
+def build_message(rendered: Rendered, to: Addressing, formats: Sequence[str]) -> EmailMessage:
     """Return the MIME message of a rendered digest for one recipient."""
     msg = EmailMessage(policy=POLICY)
-    _add_headers(msg, rendered.subject, recipient, sender, reply_to, list_id, unsubscribe, now)
-    msg["Message-ID"] = message_id or make_msgid("digest", domain=sender_domain(sender))
-    _add_content(msg, rendered, formats, attachment_name, now, slots=False)
+    _add_headers(msg, rendered.subject, to)
+    _add_content(msg, rendered, formats, to.pdf_name(), slots=False)
     return msg
 
 
-def _add_headers(
-    msg: EmailMessage,
-    subject: str,
-    recipient: Recipient,
-    sender: str,
-    reply_to: str | None,
-    list_id: str,
-    unsubscribe: str | None,
-    now: datetime,
-) -> None:
-    """Add the headers of one recipient's message (all but Message-ID and the MIME ones)."""
+def _add_headers(msg: EmailMessage, subject: str, to: Addressing) -> None:
+    """Add the headers of one recipient's message (all but the MIME ones)."""
+    recipient = to.recipient
     if not _ADDRESS.fullmatch(recipient.address):
         raise PermanentDeliveryError(recipient.address, "not an email address")
     try:
-        msg["From"] = one_line(sender)
+        msg["From"] = one_line(to.sender)
         msg["To"] = Address(display_name=one_line(recipient.name), addr_spec=recipient.address)
-        if reply_to:
-            msg["Reply-To"] = one_line(reply_to)
+        if to.reply_to:
+            msg["Reply-To"] = one_line(to.reply_to)
     except (ValueError, IndexError, HeaderParseError) as exc:  # headerregistry's errors
         raise PermanentDeliveryError(recipient.address, f"bad address: {exc}") from exc
     msg["Subject"] = one_line(subject)
-    msg["Date"] = format_datetime(now)
-    list_id = one_line(list_id)
+    msg["Date"] = format_datetime(to.now)
+    list_id = one_line(to.list_id)
     msg["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
-    _add_unsubscribe(msg, unsubscribe)
+    _add_unsubscribe(msg, to.unsubscribe)
     msg["Auto-Submitted"] = "auto-generated"  # vacation responders must not answer
+    msg["Message-ID"] = to.message_id or make_msgid("digest", domain=sender_domain(to.sender))
 
 
 def _add_content(
-    msg: EmailMessage,
-    rendered: Rendered,
-    formats: Sequence[str],
-    attachment_name: str | None,
-    now: datetime,
-    *,
-    slots: bool,
+    msg: EmailMessage, rendered: Rendered, formats: Sequence[str], pdf_name: str, *, slots: bool
 ) -> None:
     """Add the text, HTML and attachments; with slots, each {token} becomes a TOKEN_SLOT."""
     attach = "pdf" in formats and rendered.pdf is not None and not rendered.pdf_note
@@ -207,11 +203,10 @@ def _add_content(
             if isinstance(html_part, EmailMessage):  # what add_alternative just made
                 _slot_tokens(html_part, html)
     if attach and rendered.pdf is not None:
-        name = attachment_name or f"digest-{now:%Y-%m-%d}.pdf"
-        msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=name)
+        msg.add_attachment(rendered.pdf, maintype="application", subtype="pdf", filename=pdf_name)
     else:
         msg.make_mixed()  # the same tree shape for every recipient, attachment or not
-    stem = (attachment_name or f"digest-{now:%Y-%m-%d}.pdf").rpartition(".")[0]
+    stem = pdf_name.rpartition(".")[0]
     _attach_extras(msg, rendered, formats, stem)
 
 
@@ -260,13 +255,13 @@ class MessageTemplate:
         self._bodies: dict[tuple[int, tuple[str, ...], str, bool], tuple[Rendered, str, bytes]] = {}
 
     def body(
-        self, rendered: Rendered, formats: Sequence[str], attachment_name: str, slots: bool
+        self, rendered: Rendered, formats: Sequence[str], pdf_name: str, slots: bool
     ) -> tuple[str, bytes]:
         """Return (the top Content-Type, the body from the blank line on) of a message."""
-        key = (id(rendered), tuple(formats), attachment_name, slots)
+        key = (id(rendered), tuple(formats), pdf_name, slots)
         if key not in self._bodies:
             msg = EmailMessage(policy=POLICY)
-            _add_content(msg, rendered, formats, attachment_name, _EPOCH, slots=slots)
+            _add_content(msg, rendered, formats, pdf_name, slots=slots)
             seed = hashlib.sha256(repr(key[1:]).encode() + rendered.html.encode()).hexdigest()
             for n, part in enumerate(msg.walk()):
                 if part.is_multipart():
@@ -279,32 +274,16 @@ class MessageTemplate:
         return content_type, body
 
     def parts(
-        self,
-        rendered: Rendered,
-        *,
-        recipient: Recipient,
-        sender: str,
-        reply_to: str | None,
-        list_id: str,
-        unsubscribe: str | None,
-        now: datetime,
-        formats: Sequence[str],
-        message_id: str,
-        attachment_name: str,
-        token: str | None,
+        self, rendered: Rendered, to: Addressing, formats: Sequence[str], token: str | None
     ) -> MessageParts:
         """Return one recipient's message as the ledger keeps it (see MessageParts)."""
-        content_type, body = self.body(rendered, formats, attachment_name, token is not None)
+        content_type, body = self.body(rendered, formats, to.pdf_name(), token is not None)
         msg = EmailMessage(policy=POLICY)
-        _add_headers(msg, rendered.subject, recipient, sender, reply_to, list_id, unsubscribe, now)
-        msg["Message-ID"] = message_id
+        _add_headers(msg, rendered.subject, to)
         msg["MIME-Version"] = "1.0"
         msg["Content-Type"] = content_type
         head = message_bytes(msg)
         return MessageParts(head=head[: head.index(b"\r\n\r\n") + 2], body=body, token=token)
-
-
-_EPOCH = datetime(1970, 1, 1)  # the content's own date is never used: attachments are named
 
 
 def _attach_extras(

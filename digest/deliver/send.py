@@ -59,6 +59,7 @@ RenderFor = Callable[[Recipient], tuple[Rendered, Sequence[str]]]
 Dispatch = Callable[[int, Sequence[int]], None]
 DEFAULT_SENDER = "digest@localhost"
 ROWS_PER_INSERT = 500  # ledger rows written per transaction while a period is prepared
+CLAIM_CHUNK = 10  # due rows claimed per transaction while sending
 FILE_RETRY_DEADLINE = timedelta(hours=6)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
@@ -126,27 +127,36 @@ def prepare_deliveries(
     # Matched by address_key: a row made for Bob@Example.org is Bob@example.org's too.
     existing = {address_key(row.recipient): row for row in ledger.for_run(store, run_id)}
     template = mail.MessageTemplate()
-    new: list[ledger.NewRow] = []
-    for recipient in active_recipients(store, digest_settings):
-        row = existing.get(address_key(recipient.address))
-        if row is None:
-            new.append(
-                _new_row(
-                    store, settings, digest_settings, key, recipient, render_for, clock, template
-                )
-            )
-        elif row.status == "failed" and not row.built:
+    todo = [
+        (recipient, row)
+        for recipient in active_recipients(store, digest_settings)
+        if (row := existing.get(address_key(recipient.address))) is None
+        or (row.status == "failed" and not row.built)
+    ]
+    tokens = bool(settings.unsubscribe_secret) and PLACEHOLDER in (
+        digest_settings.unsubscribe or ""
+    )
+    for start in range(0, len(todo), ROWS_PER_INSERT):
+        chunk = todo[start : start + ROWS_PER_INSERT]
+        ids = (
+            store.recipient_tokens(digest_settings.name, [r.address for r, _ in chunk], clock())
+            if tokens
+            else {}
+        )
+        new: list[ledger.NewRow] = []
+        for recipient, row in chunk:
             made = _new_row(
-                store, settings, digest_settings, key, recipient, render_for, clock, template
-            )
-            ledger.rebuild(
-                store, row.id, message=made.message, message_id=made.message_id, now=clock(),
-                error=made.error,
+                settings, digest_settings, key, recipient, render_for, clock, template,
+                ids.get(recipient.address),
             )  # fmt: skip
-        if len(new) >= ROWS_PER_INSERT:
-            ledger.create_many(store, run_id, new, clock())
-            new = []
-    ledger.create_many(store, run_id, new, clock())
+            if row is None:
+                new.append(made)
+            else:  # a row that could not be built before: built again in place
+                ledger.rebuild(
+                    store, row.id, message=made.message, message_id=made.message_id,
+                    now=clock(), error=made.error,
+                )  # fmt: skip
+        ledger.create_many(store, run_id, new, clock())
     return existing
 
 
@@ -194,7 +204,6 @@ def active_recipients(store: Store, d: DigestSettings) -> list[Recipient]:
 
 
 def _new_row(
-    store: Store,
     settings: Settings,
     d: DigestSettings,
     key: tuple[str, str],
@@ -202,17 +211,17 @@ def _new_row(
     render_for: RenderFor,
     clock: Clock,
     template: mail.MessageTemplate,
+    token_id: str | None,
 ) -> ledger.NewRow:
-    """Build a recipient's message for their row (or say why it cannot be built)."""
+    """Build a recipient's message for their row (or say why it cannot be built); token_id
+    is their unsubscribe-link id when the digest's links carry one."""
     sender = settings.smtp.from_addr if settings.smtp else DEFAULT_SENDER
     message_id = mail.message_id_for(f"{key[0]}|{key[1]}|{recipient.address}", sender)
     data: MessageParts | None = None
     error: str | None = None
     try:
         secret = settings.unsubscribe_secret
-        token = None
-        if secret and PLACEHOLDER in (d.unsubscribe or ""):
-            token = make_token(secret, store.recipient_token(d.name, recipient.address, clock()))
+        token = make_token(secret, token_id) if secret and token_id is not None else None
         data = _build(
             settings, d, key, recipient, render_for, sender, message_id, clock(), template, token
         )
@@ -240,19 +249,17 @@ def _build(
     token (the same render for everyone: the body is shared, its link places filled per
     recipient)."""
     rendered, formats = render_for(recipient)
-    return template.parts(
-        rendered,
+    to = mail.Addressing(
         recipient=recipient,
         sender=sender,
         reply_to=settings.smtp.reply_to if settings.smtp else None,
         list_id=f"{mail.one_line(d.title)} <{d.name}.{mail.sender_domain(sender)}>",
         unsubscribe=personalise(d.unsubscribe or "", token) or None,
         now=when,
-        formats=formats,
         message_id=message_id,
         attachment_name=mail.safe_name(issue_stem(d, key[1])) + ".pdf",
-        token=token,
     )
+    return template.parts(rendered, to, formats, token)
 
 
 def _send_rows(
@@ -265,19 +272,34 @@ def _send_rows(
     *,
     by: str | None = None,
 ) -> None:
-    """Send (or write) each row, recording the outcome in the ledger as it happens."""
+    """Send (or write) each row, recording the outcome in the ledger as it happens.
+
+    Rows are claimed CLAIM_CHUNK at a time (one transaction), the lease covering the chunk's
+    attempts; each message's 'sending' and outcome are still committed one by one.
+    """
     if not rows:
         return
-    if settings.smtp is None:
-        for row in rows:
-            _write_row(store, settings, row, clock, out_dir, by)
-        return
-    session = SmtpSession(settings.smtp, connect)
+    lease = _lease(settings.smtp)
+    session = SmtpSession(settings.smtp, connect) if settings.smtp is not None else None
     try:
-        for row in rows:
-            _send_row(store, settings.smtp, session, row, clock, by)
+        # Only an address with failures counted has a count for a delivery to clear.
+        bouncing = store.bouncing([r.recipient for r in rows]) if session is not None else set()
+        for start in range(0, len(rows), CLAIM_CHUNK):
+            chunk = rows[start : start + CLAIM_CHUNK]
+            claimed = ledger.claim_many(
+                store, [r.id for r in chunk], clock(), lease * len(chunk), by
+            )
+            for row in chunk:
+                parts = claimed.get(row.id)
+                if parts is None:
+                    continue  # another process took it, or there is nothing to send
+                if session is None:
+                    _write_row(store, settings, row, parts, clock, out_dir)
+                else:
+                    _send_row(store, session, row, parts, clock, row.recipient in bouncing)
     finally:
-        session.close()
+        if session is not None:
+            session.close()
 
 
 def _lease(smtp: SmtpSettings | None) -> timedelta:
@@ -287,15 +309,13 @@ def _lease(smtp: SmtpSettings | None) -> timedelta:
 
 def _send_row(
     store: Store,
-    smtp: SmtpSettings,
     session: SmtpSession,
     row: LedgerRow,
+    parts: MessageParts,
     clock: Clock,
-    by: str | None,
+    bouncing: bool,
 ) -> None:
-    parts = ledger.claim(store, row.id, clock(), _lease(smtp), by)
-    if parts is None:
-        return  # another process took it, or there is nothing to send
+    smtp = session.smtp
     try:
         session.send(
             mail.assemble(parts),
@@ -314,20 +334,18 @@ def _send_row(
             store.record_bounce(row.recipient, key, error, clock(), smtp.suspend_after)
     else:
         ledger.mark_done(store, row.id, "sent", clock())
-        store.clear_bounces(row.recipient)
+        if bouncing:
+            store.clear_bounces(row.recipient)
 
 
 def _write_row(
     store: Store,
     settings: Settings,
     row: LedgerRow,
+    parts: MessageParts,
     clock: Clock,
     out_dir: Path | None,
-    by: str | None,
 ) -> None:
-    parts = ledger.claim(store, row.id, clock(), _lease(None), by)
-    if parts is None:
-        return
     data = mail.assemble(parts)
     try:
         if settings.maildir is not None:

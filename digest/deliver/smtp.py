@@ -22,6 +22,7 @@ import select
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
@@ -40,7 +41,25 @@ Report = Callable[[str, bool, str], None]
 
 
 def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
-    """Return the client TLS context: system CAs (or smtp.ca_file), verified unless disabled."""
+    """Return the client TLS context: system CAs (or smtp.ca_file), verified unless disabled.
+
+    Loading the CAs takes tens of milliseconds, and a `digest worker` opens a connection per
+    delivery job: a context is reused for a few minutes (so renewed CAs are still read).
+    """
+    key = (smtp.ca_file, smtp.verify)
+    kept = _CONTEXTS.get(key)
+    if kept is not None and time.monotonic() - kept[0] < _CONTEXT_KEPT_S:
+        return kept[1]
+    context = _new_context(smtp)
+    _CONTEXTS[key] = (time.monotonic(), context)
+    return context
+
+
+_CONTEXTS: dict[tuple[object, bool], tuple[float, ssl.SSLContext]] = {}
+_CONTEXT_KEPT_S = 300.0
+
+
+def _new_context(smtp: SmtpSettings) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=smtp.ca_file)
     if not smtp.verify:
         context.check_hostname = False
@@ -189,7 +208,10 @@ def _transfer(
     code, reply = conn.docmd("DATA")
     if code != 354:
         raise _refuse(conn, subject, code, reply)
-    body = re.sub(rb"(?m)^\.", b"..", data)  # dot-stuffing, as smtplib does
+    # Dot-stuffing, as smtplib does; most messages have no line starting with a dot, and a
+    # search is cheaper than the substitution over a whole message with its PDF.
+    stuff = data.startswith(b".") or b"\n." in data
+    body = re.sub(rb"(?m)^\.", b"..", data) if stuff else data
     conn.send(body if body.endswith(b"\r\n") else body + b"\r\n")
     if before_dot is not None:
         try:

@@ -51,7 +51,7 @@ from digest.store import queue as job_queue
 QUEUE = "digest"
 FETCH_TASK, BUILD_TASK, DELIVER_TASK = "digest.fetch_feeds", "digest.build_period", "digest.deliver"
 FETCH_BUCKETS = 32  # host groups: at most this many fetch jobs per pass, one host in one
-DELIVER_BATCH = 50  # recipients per delivery job
+DELIVER_BATCH = 100  # recipients per delivery job: its SMTP connection and reads shared by 100
 HEARTBEAT = 5.0  # seconds between a worker's heartbeats
 STALLED_AFTER = 20.0  # a worker silent this long is taken for dead
 _POLL = 0.5

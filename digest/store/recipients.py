@@ -10,6 +10,7 @@ link does not show the address it unsubscribes.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,13 @@ import sqlalchemy as sa
 from digest.store.base import StoreBase
 from digest.store.requests import normal_address
 from digest.store.schema import bounces, recipient_tokens
+
+_PER_STATEMENT = 500  # addresses per statement: within every database's parameter limit
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,18 @@ class RecipientQueries(StoreBase):
             )
         return Bounces(address, failures, error, now, suspended)
 
+    def bouncing(self, addresses: Sequence[str]) -> set[str]:
+        """Return those of the addresses (as given) with failures counted and not suspended:
+        the ones a delivery has a count to clear for (one query for a batch of recipients)."""
+        normal = {normal_address(a): a for a in addresses}
+        found: set[str] = set()
+        b = bounces.c
+        with self.begin() as conn:
+            for chunk in _chunks(sorted(normal), _PER_STATEMENT):
+                query = sa.select(b.address).where(b.address.in_(chunk), b.suspended_at.is_(None))
+                found.update(normal[str(a)] for a in conn.execute(query).scalars())
+        return found
+
     def clear_bounces(self, address: str) -> None:
         """Forget an address's failures after a delivery (a suspension stays until resumed)."""
         query = sa.delete(bounces).where(
@@ -104,15 +124,32 @@ class RecipientQueries(StoreBase):
 
     def recipient_token(self, digest: str, address: str, now: datetime) -> str:
         """Return the random id naming (digest, address) in unsubscribe links, made once."""
-        address = normal_address(address)
-        where = (recipient_tokens.c.digest == digest, recipient_tokens.c.address == address)
+        return self.recipient_tokens(digest, [address], now)[address]
+
+    def recipient_tokens(
+        self, digest: str, addresses: Sequence[str], now: datetime
+    ) -> dict[str, str]:
+        """Return the unsubscribe-link id of each address (as given), made once per address.
+
+        One transaction for them all: a period's build asks for every recipient's id, and one
+        round trip per recipient was most of its time on a database server.
+        """
+        wanted = {normal_address(a) for a in addresses}
+        out: dict[str, str] = {}
+        t = recipient_tokens.c
         with self.begin() as conn:
-            conn.execute(
-                self.insert_ignore(recipient_tokens).values(
-                    id=secrets.token_urlsafe(12), digest=digest, address=address, created_at=now
-                )
-            )  # made meanwhile by another process: theirs wins, and is read below
-            return str(conn.execute(sa.select(recipient_tokens.c.id).where(*where)).scalar_one())
+            for chunk in _chunks(sorted(wanted), _PER_STATEMENT):
+                conn.execute(
+                    self.insert_ignore(recipient_tokens),
+                    [
+                        {"id": secrets.token_urlsafe(12), "digest": digest, "address": a,
+                         "created_at": now}
+                        for a in chunk
+                    ],
+                )  # fmt: skip  # made meanwhile by another process: theirs wins, read below
+                query = sa.select(t.address, t.id).where(t.digest == digest, t.address.in_(chunk))
+                out.update((str(a), str(i)) for a, i in conn.execute(query))
+        return {a: out[normal_address(a)] for a in addresses}
 
     def token_recipient(self, token_id: str) -> tuple[str, str] | None:
         """Return (digest, address) of an unsubscribe-link id, None when unknown."""

@@ -14,6 +14,7 @@ from smtpserver import NOW, SmtpServer, dot_fails_connect, free_port, rendered
 
 from digest.config.settings import Recipient
 from digest.deliver.message import (
+    Addressing,
     build_message,
     message_bytes,
     unsubscribe_link,
@@ -39,7 +40,8 @@ def _build(r: Rendered, formats: tuple[str, ...] = ("pdf", "html"), **kw: object
         "formats": formats,
     }
     args.update(kw)
-    return build_message(r, **args)  # type: ignore[arg-type]
+    formats = args.pop("formats")
+    return build_message(r, Addressing(**args), formats)  # type: ignore[arg-type]
 
 
 def _parse(msg: EmailMessage) -> EmailMessage:

@@ -9,7 +9,7 @@ import pytest
 from smtpserver import NOW, rendered
 
 from digest.config.settings import Recipient
-from digest.deliver.message import build_message, message_bytes
+from digest.deliver.message import Addressing, build_message, message_bytes
 
 SUBJECTS = [
     # 76 characters: fits on a continuation line but not after "Subject: ", which is where
@@ -23,16 +23,15 @@ SUBJECTS = [
 
 @pytest.mark.parametrize("subject", SUBJECTS)
 def test_subject_starts_on_the_header_line_and_reads_back(subject: str) -> None:
-    msg = build_message(
-        rendered(subject, pdf=None),
+    to = Addressing(
         recipient=Recipient(address="bob@example.org"),
         sender="digest@example.org",
         reply_to=None,
         list_id="morning.example.org",
         unsubscribe=None,
         now=NOW,
-        formats=("html",),
     )
+    msg = build_message(rendered(subject, pdf=None), to, ("html",))
     data = message_bytes(msg)
     head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     at = next(i for i, line in enumerate(head) if line.startswith(b"Subject:"))

@@ -203,3 +203,53 @@ def test_one_hosts_feeds_are_fetched_in_one_batch() -> None:
     assert sorted(u for urls in grouped.values() for u in urls) == sorted(s.url for s in sources)
     for host in {s.url.split("/")[2] for s in sources}:  # each host in exactly one batch
         assert sum(any(f"//{host}/" in u for u in urls) for urls in grouped.values()) == 1
+
+
+def test_a_worker_run_once_does_the_queued_jobs_then_exits(
+    tmp_path: Path, postgres_server: Any
+) -> None:
+    from smtpserver import linked_rendered
+
+    from digest.config import load_settings
+    from digest.deliver.send import prepare_deliveries
+    from digest.service.worker import DELIVER_BATCH, JobQueue
+
+    db_url = postgres_server.new_database()
+    smtp = SmtpServer(tmp_path, mode="none").start()
+    try:
+        config = _config(tmp_path, db_url, "http://127.0.0.1:9", smtp.port)
+        settings = load_settings(config, data_dir=tmp_path / "data")
+        d = settings.digests[0]
+        store = open_store(db_url)
+        queue = JobQueue(settings, store)
+        try:
+            run = store.claim_run(d.name, "2026-12-01", datetime.now(UTC))
+            rendered = linked_rendered()
+            prepare_deliveries(
+                store,
+                settings,
+                d,
+                run.id,
+                lambda r: (rendered, r.formats),
+                lambda: datetime.now(UTC),
+            )
+            ids = ledger.due_ids(store, datetime.now(UTC), run.id)
+            assert len(queue.deliver(run.id, ids)) == -(-RECIPIENTS // DELIVER_BATCH)
+        finally:
+            queue.close()
+        command = [sys.executable, "-m", "digest", "worker", "--once", "-c", str(config)]
+        command += ["--data-dir", str(tmp_path / "data")]
+        env = {k: v for k, v in os.environ.items() if k != "DIGEST_CONFIG"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert len(smtp.handler.messages) == RECIPIENTS
+        assert {r.status for r in ledger.for_run(store, run.id)} == {"sent"}
+        # Nothing left: a second one finds the queue empty and exits at once.
+        started = time.monotonic()
+        again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert time.monotonic() - started < 60
+        assert len(smtp.handler.messages) == RECIPIENTS
+        store.close()
+    finally:
+        smtp.stop()

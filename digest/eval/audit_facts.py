@@ -74,12 +74,19 @@ def name_words(name: str) -> list[str]:
     return [w for w in words(name.replace("-", " ")) if w]
 
 
+_POSSESSIVE = re.compile(r"(?<=[A-Za-z])['’]s\b")
+_GLUED_PAIR = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ][а-яё])")
+
+
 class TextWords:
     """The words of an event's raw text, and the nominatives each may stand for."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        self.text = "\n".join(texts)
-        self.words = set(words(self.text.replace("-", " ")))
+        self.text = flat("\n".join(texts))
+        # "France's", "Sampras’s": the possessive is no part of the name; «поэтаЦыпил»:
+        # words a crawl glued are two.
+        plain = _POSSESSIVE.sub("", _GLUED_PAIR.sub(" ", self.text))
+        self.words = set(words(plain.replace("-", " ")))
         self.forms: dict[str, set[str]] = {}
         for w in self.words:
             for n in nominatives(w):
@@ -146,6 +153,17 @@ def _cases(word: str, kind: str) -> list[tuple[str, str, bool]]:
 _OBLIQUE = re.compile(r"(?:[^аеиоуыэюя]ом|ым|ого|ому|ему|ыми|ими|ою)$")
 
 
+# A Russian surname's nominative ends so: «Мамаев», «Колобков», «Кротова», «Пушкина»; the
+# dictionary may know such a word only as another name's plural («Мамай») or a man's genitive.
+_SURNAME_ENDING = re.compile(r"(?:ов|ев|ёв|ин|ын)а?$")
+
+
+def _surname_as_is(word: str, kind: str, parts: list[str]) -> bool:
+    """Tell a surname after a first name, whose form may be nominative whatever the
+    dictionary reads («Алина Кротова»); the first name tells the case when it is not."""
+    return kind == "people" and word is not parts[0] and bool(_SURNAME_ENDING.search(word))
+
+
 def non_nominative(name: str, kind: str) -> str:
     """Return the word of a Russian name that is in an oblique case, or ""."""
     tokens = re.split(r"[\s-]+", name)
@@ -158,7 +176,7 @@ def non_nominative(name: str, kind: str) -> str:
         parts = [w for w in heads if w in parts]
     plural = 0
     for word in parts:
-        if word.casefold() in _PARTICLES:
+        if word.casefold() in _PARTICLES or _surname_as_is(word, kind, parts):
             continue
         cases = _cases(word, kind) if _morph().word_is_known(word) else []
         if not cases:

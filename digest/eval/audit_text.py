@@ -157,20 +157,46 @@ def _find_in(sentence: str, paragraphs: Sequence[str]) -> tuple[str, int] | None
     return None
 
 
+# Two words a crawl glued together («поэтаЦыпил»): the digest may show them apart.
+_GLUED_PAIR = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ][а-яё])")
+
+
+def _locate(shown: str, paragraphs: Sequence[str]) -> tuple[str, int] | None:
+    """Return the paragraph holding the shown sentence, and where, allowing for the credits
+    in brackets and the glued words that cleaning may have parted."""
+    found = _find_in(shown, paragraphs)
+    if found is None and "(" in "".join(paragraphs):
+        # A credit in brackets may go from inside a sentence: "(Image credit: Microsoft)".
+        found = _find_in(shown, [flat(_BRACKETED_CREDIT.sub(" ", p)) for p in paragraphs])
+    if found is None and _GLUED_PAIR.search("".join(paragraphs)):
+        found = _find_in(shown, [_GLUED_PAIR.sub(" ", p) for p in paragraphs])
+    return found
+
+
+_QUOTE_PAIRS = (("«", "»"), ("“", "”"))
+
+
+def _quote_left_open(shown: str, paragraph: str) -> bool:
+    """Tell a sentence whose quote opens or closes outside it, in a paragraph whose quotes pair."""
+    return any(
+        shown.count(a) != shown.count(b) and paragraph.count(a) == paragraph.count(b)
+        for a, b in _QUOTE_PAIRS
+    )
+
+
 def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
     """Return why the quoted sentence is not a whole sentence of its article, or ""."""
     shown = flat(sentence)
     if not shown:
         return ""
-    found = _find_in(shown, paragraphs)
-    if found is None and "(" in "".join(paragraphs):
-        # A credit in brackets may go from inside a sentence: "(Image credit: Microsoft)".
-        found = _find_in(shown, [flat(_BRACKETED_CREDIT.sub(" ", p)) for p in paragraphs])
+    found = _locate(shown, paragraphs)
     if found is None:
         if shown.endswith("…") and _find_in(shown[:-1].rstrip(), paragraphs):
             return "cut (ellipsis)"
         return "altered: not in the article"
     paragraph, at = found
+    if _quote_left_open(shown, paragraph):
+        return "cut: a quote left open"
     before, after = paragraph[:at].rstrip(), paragraph[at + len(shown) :].lstrip()
     first = shown[0]
     if first in ",;:)]" or (first.islower() and before and not before.endswith(_TERMINAL)):

@@ -147,6 +147,25 @@ _SHORT_TAIL = 150  # after a tail marker, this much is the promotion's own sente
 # A capitalised word ending so is a name's genitive («Народного Хурала»), not a new sentence.
 _GENITIVE = re.compile(r"(?:ого|его|ой|ей|ых|их|ского|цкого)$")
 _AGENCY_HEADS = frozenset(("РИА", "ИА", "ИД", "ТК", "ТРК", "ГТРК"))  # «РИА Новости»
+# Two Russian words a crawl glued together, a small letter run into a capital: «поэтаЦыпил»,
+# «вознаграждениеЭта», «ЧерняковаФото». A brand written in camel case starts with a capital
+# and a short stem («МегаФон», «ТрансКонтейнер», «СтройГаз»): a capitalised word is split
+# only after a stem of seven letters, a name's case form, never a brand's prefix.
+_GLUED_WORDS = re.compile(r"(?<![А-ЯЁа-яёA-Za-z])(?:[а-яё]{3,}|[А-ЯЁ][а-яё]{6,})(?=[А-ЯЁ][а-яё])")
+_SMALL_THEN_CAPITAL = re.compile(r"[а-яё][А-ЯЁ]")
+# A site's menu words left in the text, sometimes glued: «Популярныеновости Российская…».
+_MENU = re.compile(
+    r"(?:^|(?<=[.!?…»]\s))(?:Популярные|Главные|Последние|Горячие|Похожие|Другие|Лента)\s*"
+    r"(?:новости|материалы|статьи)(?:\s*:)?(?:\s+|$)(?=[А-ЯЁA-Z«\"]|$)"
+)
+# A caption's name glued to the lead: «Георгий Кушиташвили В Самаре стартовал…». A word a
+# sentence opens with (a preposition, a pronoun, a conjunction) is capitalised only there: after
+# a run of capitalised words with no punctuation it starts the story, and the run was a caption.
+_CAPTION_NAME = re.compile(
+    r"^[А-ЯЁ][а-яё]+(?:[ -][А-ЯЁ][а-яё]+){1,2}\s+(?=(?:В|Во|На|С|Со|По|К|Ко|У|О|Об|За|Из|Для"
+    r"|После|Перед|При|До|От|Как|Это|Этот|Эта|Он|Она|Они|Мы|Я|А|И|Но|Не|Накануне|Сегодня|Вчера)"
+    r"\s+[а-яёА-ЯЁ«\d])"
+)
 _RELATED_LIST = "… "  # a run of cut headlines: «…стал стакан… Пригожин: …»
 _MAX_CREDIT_WORDS = 8
 
@@ -158,6 +177,10 @@ def strip_wire(paragraph: str, first: bool = False) -> str:
     is told from a sentence only by its place.
     """
     text = _strip_leads(paragraph.strip(), first)
+    if _SMALL_THEN_CAPITAL.search(text):
+        text = _split_glued(text)
+    if "овости" in text or "атериал" in text or "татьи" in text:
+        text = _MENU.sub("", text)
     lower = text.lower()
     if any(key in lower for key in _OWN_KEYS):
         text = _OWN_SENTENCE.sub("", text)
@@ -191,12 +214,17 @@ def _strip_leads(text: str, first: bool) -> str:
                 text = text[m.end() :].lstrip()
                 break
         if first:
-            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text)
+            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text) or _CAPTION_NAME.match(text)
             if m and len(text) > m.end() + 40:
                 text = text[m.end() :]
         if text == before:
             break
     return text
+
+
+def _split_glued(text: str) -> str:
+    """Return the text with a space where a crawl glued two words («поэтаЦыпил»)."""
+    return _GLUED_WORDS.sub(lambda m: m.group(0) + " ", text)
 
 
 def _credit_end(rest: str) -> int:

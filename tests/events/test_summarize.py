@@ -190,3 +190,22 @@ def test_dated_item_opening_with_a_pronoun_leads_with_the_headline() -> None:
     assert labels == [
         "Jane Doe charged with fraud: She will make her second appearance at the court on 6 November."
     ]
+
+
+def test_a_quote_of_several_sentences_is_quoted_whole_or_not_at_all() -> None:
+    from digest.events.summarize import article_sentences
+
+    text = (
+        "Матч прошёл в Москве при полных трибунах стадиона. Тренер сказал: «Мы готовились к "
+        "этой игре очень долго. Команда сыграла хорошо и заслужила победу». Матч завершился "
+        "вничью со счётом 1:1 после перерыва."
+    )
+    shown = [c.text for c in article_sentences(article(1, "a.ru", "Ничья", text, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown
+    assert (
+        "Тренер сказал: «Мы готовились к этой игре очень долго. Команда сыграла хорошо и "
+        "заслужила победу»." in shown
+    )
+    long_quote = "Он заявил: «" + " ".join(["Мы будем работать дальше и дальше."] * 20) + "» Всё."
+    shown = [c.text for c in article_sentences(article(2, "a.ru", "Т", long_quote, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown

@@ -94,3 +94,27 @@ def test_a_generic_territory_word_is_no_place() -> None:
     )
     assert "Федерация" not in facts.places
     assert "Москва" in facts.places
+
+
+def test_a_person_the_ner_took_for_a_place_is_left_out() -> None:
+    text = (
+        "Сначала боксёр взял верх над представителем Мурманской области Равшаном Эргашевым, "
+        "затем над Савелием Садома из Хабаровского края."
+    )
+    facts = find_facts([text], "ru")
+    assert "Савелий Садома" not in facts.places + facts.organisations
+    assert "Хабаровский край" in facts.places
+
+
+def test_an_outlet_cited_as_the_source_is_no_organisation() -> None:
+    text = (
+        "Передача кораблей состоится в ближайшее время. Как передает «Керчь. ФМ» со ссылкой "
+        "на своего корреспондента, корабли направились к Крымскому мосту."
+    )
+    assert find_facts([text], "ru").organisations == ()
+
+
+def test_the_web_written_with_a_capital_is_no_organisation() -> None:
+    text = "При помощи размещенных в Сети баз данных можно найти информацию о депутатах КПРФ."
+    facts = find_facts([text], "ru")
+    assert "Сеть" not in facts.organisations

@@ -21,6 +21,7 @@ from digest.events.cues import (
     COMMON_EN,
     COMPASS,
     CONTRACTION,
+    FOREIGN_ARTICLES,
     GENERIC_ORG,
     KNOWN,
     LOCATIVE,
@@ -99,6 +100,8 @@ def find_names(text: str, language: str) -> Iterator[tuple[str, str, bool]]:
             after = [nxt.group(1)] if nxt else []
             if len(m.group(0).split()) >= 3 and m.group(0).isupper():
                 continue  # an all-capitals headline
+            if m.group(0).isupper() and sentence[m.end() : m.end() + 1] == ":":
+                continue  # a section's label: "BAILEY:", "REF:", "NEXT UP:"
             for words, first, possessive in _parts(m.group(0)):
                 if possessive:
                     after = ["’s"]  # "from Nichols' attorneys": a possessor, not a place
@@ -272,6 +275,8 @@ def person_like(run: Run, lower: Container[str], language: str) -> bool:
     """
     small = STOP_WORDS.get(language, STOP_WORDS["en"])
     words = run.words
+    if words[0].lower() in FOREIGN_ARTICLES or (len(words) == 3 and run.stems[0] in PLACES):
+        return False  # "La Paz", "Paris St Germain": a place or a club, never a person
     return (
         run.person
         and not any(
@@ -435,7 +440,20 @@ def count_names(texts: Iterable[str], language: str) -> dict[str, Counter[str]]:
             full = [n for n in names if n.endswith(" " + short)]
             if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
                 names[full[0]] += names.pop(short)
+    _surnames_to_people(counts)
     return counts
+
+
+def _surnames_to_people(counts: dict[str, Counter[str]]) -> None:
+    """Count a one-word place or organisation that is a person's surname in the event for the
+    person: "runner-up to Nadal" names Rafael Nadal, not a place."""
+    people = counts["people"]
+    for kind in ("places", "organisations"):
+        names = counts[kind]
+        for short in [n for n in names if " " not in n and not is_acronym(n)]:
+            full = next((p for p in people if p.endswith(" " + short)), None)
+            if full is not None:
+                people[full] += names.pop(short)
 
 
 # One spelling of the countries that names often open with: "U.S. Navy", "US Navy" and

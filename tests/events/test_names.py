@@ -139,3 +139,23 @@ def test_a_machine_translations_lower_case_name_is_recognised() -> None:
     assert "Donald Trump" not in find_facts([text], "en").people
     # a headline in title case capitalises every word: it says nothing of names
     assert "Donald Trump" not in find_facts([text], "en", titles=["Trump Talks To Press"]).people
+
+
+def test_nationality_words_section_labels_and_unsure_names_are_no_facts() -> None:
+    text = (
+        "Austrian Dominic Thiem beat Novak Djokovic in London on Tuesday. Thiem, runner-up at "
+        "the French Open to Nadal in June, won again. Rafael Nadal was watching."
+    )
+    facts = find_facts([text], "en")
+    assert "Dominic Thiem" in facts.people and "Austrian Dominic Thiem" not in facts.people
+    assert "Nadal" not in facts.places and "Rafael Nadal" in facts.people
+    ratings = (
+        "BAILEY: Good game, solid all afternoon for Birmingham. REF: Poor. NEXT UP: Leeds away "
+        "on Saturday. Easily Beaten by the winger, he was taken off."
+    )
+    facts = find_facts([ratings], "en")
+    assert not {"BAILEY", "REF", "NEXT UP"} & set(facts.organisations)
+    assert "Easily Beaten" not in facts.people
+    clubs = "Neymar joined Paris St Germain in 2017. The team then flew to La Paz for a match."
+    facts = find_facts([clubs], "en")
+    assert not {"Paris St Germain", "La Paz"} & set(facts.people)

@@ -164,35 +164,41 @@ def _surname_as_is(word: str, kind: str, parts: list[str]) -> bool:
     return kind == "people" and word is not parts[0] and bool(_SURNAME_ENDING.search(word))
 
 
-def non_nominative(name: str, kind: str) -> str:
-    """Return the word of a Russian name that is in an oblique case, or ""."""
+def _words_to_check(name: str, kind: str) -> list[str]:
+    """Return the words of a name that must be nominative: a person's every word; an
+    organisation's or place's head only («Банк России», «Совет Федерации»; an acronym, «ФТС
+    России», or a foreign word heads the name without declining), coordinated heads alike
+    («Босния и Герцеговина»)."""
     tokens = re.split(r"[\s-]+", name)
     parts = [w for w in tokens if re.match(r"[А-ЯЁ][а-яё]{2,}$", w)]
     if kind != "people":
-        # «Банк России», «Совет Федерации»: only the head is nominative, and an acronym
-        # («ФТС России») or a foreign word heads the name without declining.
-        # Coordinated heads («Босния и Герцеговина») are nominative alike.
         heads = [tokens[0]] + [w for i, w in enumerate(tokens[1:]) if tokens[i] == "и"]
         parts = [w for w in heads if w in parts]
+    return [w for w in parts if w.casefold() not in _PARTICLES]
+
+
+def _word_case(word: str, kind: str) -> str:
+    """Return "nominative", "plural" (a plural nominative only) or "oblique" for one word."""
+    cases = _cases(word, kind) if _morph().word_is_known(word) else []
+    if not cases:
+        # An unknown word (most foreign names) gets guessed cases: only an ending no
+        # nominative has tells.
+        return "oblique" if _OBLIQUE.search(word) else "nominative"
+    if any(c == "nomn" and (n != "plur" or fixed) for c, n, fixed in cases):
+        return "nominative"
+    return "plural" if any(c == "nomn" for c, _, _ in cases) else "oblique"
+
+
+def non_nominative(name: str, kind: str) -> str:
+    """Return the word of a Russian name that is in an oblique case, or ""."""
+    parts = _words_to_check(name, kind)
     plural = 0
     for word in parts:
-        if word.casefold() in _PARTICLES or _surname_as_is(word, kind, parts):
-            continue
-        cases = _cases(word, kind) if _morph().word_is_known(word) else []
-        if not cases:
-            # An unknown word (most foreign names) gets guessed cases: only an ending no
-            # nominative has tells.
-            if _OBLIQUE.search(word):
-                return word
-            continue
-        singular = any(c == "nomn" and (n != "plur" or fixed) for c, n, fixed in cases)
-        if singular:
-            continue
-        if any(c == "nomn" for c, _, _ in cases):
-            plural += 1  # «Соединенные Штаты»: a plural name is fine when all of it is
-            continue
-        return word
-    if plural and plural < len([w for w in parts if w.casefold() not in _PARTICLES]):
+        case = "nominative" if _surname_as_is(word, kind, parts) else _word_case(word, kind)
+        if case == "oblique":
+            return word
+        plural += case == "plural"  # «Соединенные Штаты»: fine when all of the name is plural
+    if plural and plural < len(parts):
         return "a plural word beside singular ones"
     return ""
 
@@ -239,36 +245,57 @@ _BYLINE_CUE = re.compile(
 )
 
 
-def outlet_or_byline(name: str, kind: str, text: str, outlets: set[str]) -> str:
-    """Return why a fact is a source, a byline or a dateline rather than news, or ""."""
+def _outlet(name: str, text: str, outlets: set[str]) -> str:
+    """Return why the name is an outlet: an agency, a web address, a site of the corpus, or
+    another outlet every mention of which cites it; else ""."""
     key = flat(name).casefold()
     bare = _DOMAIN.sub("", key)
     if key in _AGENCIES or _DOMAIN.search(key) or key in outlets or bare in outlets:
         return "an outlet"
-    if key in _OUTLETS:
-        mentions = list(re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I))
-        if all(
-            _CITES.search(text[max(0, m.start() - 60) : m.start()])
-            or _CITED_AFTER.search(text[m.end() : m.end() + 20])
-            or text[max(0, m.start() - 3) : m.start()].strip() in ("—", "–", "-", "(", "/")
-            for m in mentions
-        ):
-            return "an outlet cited as the source"
-    surname = name.split()[-1] if name.split() else name
-    stem = re.escape(surname[: max(3, len(surname) - 2)])
-    spots = [m.start() for m in re.finditer(rf"(?<!\w){stem}\w*", text)]
-    if (
-        spots
-        and kind == "people"
-        and all(_BYLINE_CUE.search(text[max(0, s - 70) : s]) for s in spots)
+    if key not in _OUTLETS:
+        return ""
+    mentions = re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I)
+    if all(
+        _CITES.search(text[max(0, m.start() - 60) : m.start()])
+        or _CITED_AFTER.search(text[m.end() : m.end() + 20])
+        or text[max(0, m.start() - 3) : m.start()].strip() in ("—", "–", "-", "(", "/")
+        for m in mentions
     ):
-        return "a byline or credit"
-    if kind == "places":
-        caps = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(name.upper())}(?!\w)", text)]
-        other = re.findall(rf"(?<!\w){stem}\w*", text, re.I)
-        if caps and len(caps) == len(other) and name.upper() != name:
-            return "a dateline city"
+        return "an outlet cited as the source"
     return ""
+
+
+def _stem_pattern(name: str) -> str:
+    surname = name.split()[-1] if name.split() else name
+    return rf"(?<!\w){re.escape(surname[: max(3, len(surname) - 2)])}\w*"
+
+
+def _byline(name: str, kind: str, text: str) -> str:
+    """Return "a byline or credit" when a person is named only after a byline cue."""
+    if kind != "people":
+        return ""
+    spots = [m.start() for m in re.finditer(_stem_pattern(name), text)]
+    if spots and all(_BYLINE_CUE.search(text[max(0, s - 70) : s]) for s in spots):
+        return "a byline or credit"
+    return ""
+
+
+def _dateline_city(name: str, kind: str, text: str) -> str:
+    """Return "a dateline city" when a place is found only in capitals («МОСКВА»)."""
+    if kind != "places" or name.upper() == name:
+        return ""
+    caps = re.findall(rf"(?<!\w){re.escape(name.upper())}(?!\w)", text)
+    other = re.findall(_stem_pattern(name), text, re.I)
+    return "a dateline city" if caps and len(caps) == len(other) else ""
+
+
+def outlet_or_byline(name: str, kind: str, text: str, outlets: set[str]) -> str:
+    """Return why a fact is a source, a byline or a dateline rather than news, or ""."""
+    return (
+        _outlet(name, text, outlets)
+        or _byline(name, kind, text)
+        or _dateline_city(name, kind, text)
+    )
 
 
 _ALIASES = tuple(

@@ -198,25 +198,37 @@ def cut_or_altered(sentence: str, paragraphs: Sequence[str]) -> str:
     if _quote_left_open(shown, paragraph):
         return "cut: a quote left open"
     before, after = paragraph[:at].rstrip(), paragraph[at + len(shown) :].lstrip()
+    return _cut_at_start(shown, before) or _cut_at_end(shown, after)
+
+
+def _cut_at_start(shown: str, before: str) -> str:
+    """Return why the sentence starts inside a sentence of its paragraph, or ""."""
     first = shown[0]
     if first in ",;:)]" or (first.islower() and before and not before.endswith(_TERMINAL)):
         return "cut: starts mid-sentence"
-    if before:
-        last_word = before.split()[-1].lstrip('(«"').casefold()
-        if re.fullmatch(r"(?:[a-zа-яё]\.)+", last_word) and before.split()[-1][0].isupper():
-            return "cut: starts after an initial"
-        if last_word.endswith(".") and _abbreviation_runs_on(last_word[:-1], shown):
-            return "cut: starts after an abbreviation"
-        # (A capital after raw text that runs on is not counted: a dateline, a counter or
-        # a credit was removed there, «прочитано 3454 раза Рита Дакота…».)
-    if after:
-        tail = shown.split()[-1].lstrip('(«"')
-        if re.fullmatch(r"(?:[A-ZА-ЯЁ]\.)+", tail) and after[0].isupper():
-            return "cut: ends on an initial"
-        if tail.endswith(".") and _abbreviation_runs_on(tail[:-1].casefold(), after):
-            return "cut: ends on an abbreviation"
-        if not shown.endswith(_TERMINAL) and not shown.endswith(":"):
-            return "cut: ends mid-sentence"
+    if not before:
+        return ""
+    last_word = before.split()[-1].lstrip('(«"').casefold()
+    if re.fullmatch(r"(?:[a-zа-яё]\.)+", last_word) and before.split()[-1][0].isupper():
+        return "cut: starts after an initial"
+    if last_word.endswith(".") and _abbreviation_runs_on(last_word[:-1], shown):
+        return "cut: starts after an abbreviation"
+    # (A capital after raw text that runs on is not counted: a dateline, a counter or a
+    # credit was removed there, «прочитано 3454 раза Рита Дакота…».)
+    return ""
+
+
+def _cut_at_end(shown: str, after: str) -> str:
+    """Return why the sentence ends before its sentence of the paragraph does, or ""."""
+    if not after:
+        return ""
+    tail = shown.split()[-1].lstrip('(«"')
+    if re.fullmatch(r"(?:[A-ZА-ЯЁ]\.)+", tail) and after[0].isupper():
+        return "cut: ends on an initial"
+    if tail.endswith(".") and _abbreviation_runs_on(tail[:-1].casefold(), after):
+        return "cut: ends on an abbreviation"
+    if not shown.endswith(_TERMINAL) and not shown.endswith(":"):
+        return "cut: ends mid-sentence"
     return ""
 
 

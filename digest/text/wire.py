@@ -229,33 +229,41 @@ def _split_glued(text: str) -> str:
 
 def _credit_end(rest: str) -> int:
     """Return where a credit that starts `rest` ends: where the story resumes, else 0."""
-    words = [w.group(0) for w in re.finditer(r"\S+", rest)]
     spans = [w.span() for w in re.finditer(r"\S+", rest)]
+    words = [rest[a:b] for a, b in spans]
     for i, prev in enumerate(words[: _MAX_CREDIT_WORDS + 1]):
         if i and prev.endswith((".", "!", "?")) and not _initial(prev):
             return spans[i][1]  # «Фото: ФедералПресс / Андрей Гусий.»
         if i + 1 >= len(words):
             return len(rest)  # the credit closes the paragraph
-        nxt = words[i + 1]
-        if not _STORY_START.match(nxt) or _initial(nxt):
-            continue
-        # The story resumes at a capitalised word after an acronym, a web address, a glued
-        # "A/B", a number or a closing quote («РБ В день», «МИФ/ВКонтакте Распродавать»,
-        # «pixabay.com0 Резонансное»), or after a small-letter word when it opens a clause
-        # («…области Кроме того», "App store If you've"), not a name's genitive.
-        strong = (
-            (len(prev) > 1 and prev.isupper())
-            or "/" in prev[1:]
-            or "." in prev[1:-1]
-            or prev[-1] in '»"”0123456789'
-        )
         after = words[i + 2] if i + 2 < len(words) else ""
-        clause = after[:1].islower() and prev not in _AGENCY_HEADS
-        if clause and (strong or (prev[-1].islower() and not _GENITIVE.search(nxt))):
+        if _story_resumes(prev, words[i + 1], after):
             return spans[i + 1][0]
     if len(words) <= 12 and not _ENDS_SENTENCE.search(rest):
         return len(rest)  # «Источник: РИА Новости пожизненное убийство»: tags to the end
     return 0
+
+
+def _story_resumes(prev: str, nxt: str, after: str) -> bool:
+    """Tell whether the story resumes at `nxt`, the word after `prev` in a credit.
+
+    It resumes at a capitalised word that opens a clause (a small-letter word `after` it)
+    after an acronym, a web address, a glued "A/B", a number or a closing quote («РБ В
+    день», «МИФ/ВКонтакте Распродавать», «pixabay.com0 Резонансное»), or after a
+    small-letter word when the capitalised word is not a name's genitive («…области Кроме
+    того», "App store If you've").
+    """
+    if not _STORY_START.match(nxt) or _initial(nxt):
+        return False
+    if not (after[:1].islower() and prev not in _AGENCY_HEADS):
+        return False
+    strong = (
+        (len(prev) > 1 and prev.isupper())
+        or "/" in prev[1:]
+        or "." in prev[1:-1]
+        or prev[-1] in '»"”0123456789'
+    )
+    return strong or (prev[-1].islower() and not _GENITIVE.search(nxt))
 
 
 def _initial(word: str) -> bool:

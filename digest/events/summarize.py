@@ -135,9 +135,15 @@ def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
 _QUOTE_PAIRS = (("«", "»"), ("“", "”"))
 
 
+# A quote inside a quote, «„Орион“», closes with the mark that opens an English one.
+_INNER_QUOTE = re.compile(r"„[^„“”«»]*[“”]")
+
+
 def _open_quotes(text: str) -> int:
     """Return how many quotes the text opens and leaves open (negative: closes ones it never
     opened)."""
+    if "„" in text:
+        text = _INNER_QUOTE.sub("", text)
     return sum(text.count(a) - text.count(b) for a, b in _QUOTE_PAIRS)
 
 

@@ -206,6 +206,12 @@ def test_a_quote_of_several_sentences_is_quoted_whole_or_not_at_all() -> None:
         "Тренер сказал: «Мы готовились к этой игре очень долго. Команда сыграла хорошо и "
         "заслужила победу»." in shown
     )
+    inner = (
+        "Беспилотник упал у жилого дома в поселке. «Экспериментальный образец упал при "
+        "выполнении полета. Это [беспилотный аппарат] „Орион“», — сказал следователь ТАСС."
+    )
+    shown = [c.text for c in article_sentences(article(3, "a.ru", "Т", inner, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown
     long_quote = "Он заявил: «" + " ".join(["Мы будем работать дальше и дальше."] * 20) + "» Всё."
     shown = [c.text for c in article_sentences(article(2, "a.ru", "Т", long_quote, "ru"))]
     assert all(s.count("«") == s.count("»") for s in shown), shown

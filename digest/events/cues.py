@@ -26,7 +26,7 @@ def _stems(text: str) -> frozenset[str]:
 # A name is a run of capitalised words on one line, joined by the connectors of names; a middle
 # initial ("Franklin D. Roosevelt") stays inside it.
 NAME = re.compile(
-    r"[A-ZА-ЯЁ][\w’'\-]*(?:[ \t\xa0]+(?:(?:of|de|von|van|al|bin)[ \t\xa0]+)?"
+    r"(?<!\w)[A-ZА-ЯЁ][\w’'\-]*(?:[ \t\xa0]+(?:(?:of|de|von|van|al|bin)[ \t\xa0]+)?"
     r"[A-ZА-ЯЁ](?:\.(?=[ \t\xa0]+[A-ZА-ЯЁ]\w)|[\w’'\-]*))*"
 )
 ROLES = """president minister prime mr mrs ms dr secretary senator chancellor king queen prince

@@ -159,3 +159,10 @@ def test_nationality_words_section_labels_and_unsure_names_are_no_facts() -> Non
     clubs = "Neymar joined Paris St Germain in 2017. The team then flew to La Paz for a match."
     facts = find_facts([clubs], "en")
     assert not {"Paris St Germain", "La Paz"} & set(facts.people)
+
+
+def test_a_capital_inside_a_word_opens_no_name() -> None:
+    text = "The tablet runs iPadOS and takes a microSD card, as Jony Ive designed it in London."
+    facts = find_facts([text], "en")
+    assert not {"OS", "SD"} & set(facts.organisations)
+    assert "Jony Ive" in facts.people

@@ -178,8 +178,10 @@ _QUOTE_PAIRS = (("«", "»"), ("“", "”"))
 
 def _quote_left_open(shown: str, paragraph: str) -> bool:
     """Tell a sentence whose quote opens or closes outside it, in a paragraph whose quotes pair
-    (a quote inside a quote, „…“, set aside: its “ closes it)."""
+    (a quote inside a quote, „…“, set aside: its “ closes it); straight quotes by their number."""
     shown, paragraph = (re.sub(r"„[^„“”]*[“”]", "", t) for t in (shown, paragraph))
+    if shown.count('"') % 2 and paragraph.count('"') % 2 == 0:
+        return True
     return any(
         shown.count(a) != shown.count(b) and paragraph.count(a) == paragraph.count(b)
         for a, b in _QUOTE_PAIRS

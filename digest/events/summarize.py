@@ -87,7 +87,7 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     title = article.title.strip().casefold().rstrip(".")
     for number, paragraph in enumerate(story_paragraphs(article)):
         sentences = _with_answers(paragraph, split_sentences(paragraph, article.language))
-        if "«" in paragraph or "“" in paragraph:
+        if "«" in paragraph or "“" in paragraph or '"' in paragraph:
             sentences = _whole_quotes(paragraph, sentences)
         for sentence in sentences:
             if _CREDIT.search(sentence) or (title and sentence.casefold().rstrip(".") == title):
@@ -151,26 +151,25 @@ def _whole_quotes(paragraph: str, sentences: list[str]) -> list[str]:
     """Return the sentences with a quote of several sentences as one, never cut inside.
 
     «Мы готовились долго. Команда сыграла хорошо», — сказал тренер: either sentence alone
-    leaves a « or a » unmatched. The quote is one exact span of the paragraph when it fits a
-    quoted sentence's length, else none of it is quoted. A paragraph whose own quotes do not
-    pair (a source's typo) is left as split.
+    leaves a « or a » unmatched; with straight quotes ("…"), an odd number of them. The quote
+    is one exact span of the paragraph when it fits a quoted sentence's length, else none
+    of it is quoted. A paragraph whose own quotes do not pair (a source's typo) is left as
+    split.
     """
-    if _open_quotes(paragraph) != 0:
+    if _open_quotes(paragraph) != 0 or paragraph.count('"') % 2:
         return sentences
     out: list[str] = []
-    at, start, depth = 0, -1, 0
+    at, start, depth, straight = 0, -1, 0, 0
     for sentence in sentences:
         where = paragraph.find(sentence, at)
         if where < 0:
             return sentences  # not exact spans: leave them as they are
         at = where + len(sentence)
-        if depth == 0:
+        if depth == 0 and straight == 0:
             start = where
-        depth += _open_quotes(sentence)
-        if depth < 0:
-            depth = 0  # a » opened before this paragraph's sentences: nothing to join
-            continue
-        if depth == 0 and at - start <= MAX_SENTENCE_CHARS:
+        depth = max(0, depth + _open_quotes(sentence))  # a » opened before: nothing to join
+        straight = (straight + sentence.count('"')) % 2
+        if depth == 0 and straight == 0 and at - start <= MAX_SENTENCE_CHARS:
             out.append(paragraph[start:at])
     return out
 

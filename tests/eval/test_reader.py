@@ -162,6 +162,8 @@ def test_a_quote_left_open_is_a_cut_sentence() -> None:
     whole = "Тренер сказал: «Мы готовились долго. Команда сыграла хорошо»."
     assert check(whole, paragraphs) == ""
     assert check("Источник пишет «Так было всегда.", paragraphs) == ""
+    straight = ['Он сказал: "Мы готовы. Мы выиграем". Матч начался.']
+    assert check('Он сказал: "Мы готовы.', straight).startswith("cut")
 
 
 def test_words_a_crawl_glued_may_be_shown_apart() -> None:

@@ -212,6 +212,12 @@ def test_a_quote_of_several_sentences_is_quoted_whole_or_not_at_all() -> None:
     )
     shown = [c.text for c in article_sentences(article(3, "a.ru", "Т", inner, "ru"))]
     assert all(s.count("«") == s.count("»") for s in shown), shown
+    straight = (
+        'Тренер сборной поделился ожиданиями от матча. "С точки зрения жребия нам важно '
+        'попасть в посев. Если мы хотим быть в нем, нужно выиграть", - сказал он журналистам.'
+    )
+    shown = [c.text for c in article_sentences(article(4, "a.ru", "Т", straight, "ru"))]
+    assert all(s.count('"') % 2 == 0 for s in shown), shown
     long_quote = "Он заявил: «" + " ".join(["Мы будем работать дальше и дальше."] * 20) + "» Всё."
     shown = [c.text for c in article_sentences(article(2, "a.ru", "Т", long_quote, "ru"))]
     assert all(s.count("«") == s.count("»") for s in shown), shown

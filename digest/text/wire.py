@@ -102,14 +102,16 @@ _TAIL_KEYS = (
     "интересуешься", "самое важное", "whatsapp", "ты свидетель", "в избранные", "написать автору",
     "по материалам", "read more", "subscribe to", "sign up", "ftc:", "more from", "see more",
     "buy the next", "we may", "follow", "___", "this article", "this story", "this report",
-    "добавить", "наш ",
+    "добавить", "наш ", "выделите", "нашли ошибку", "нашли опечатку", "ctrl+enter",
 )  # fmt: skip
 # Related links and promotions: everything from the marker on is the site's, not the story's.
 _TAIL_MARK = re.compile(
     r"(?:Читайте\s+(?:также|нас)|Смотрите\s+также|Подписывайтесь|Подпишитесь\s+на"
     r"|Интересно\?\s*Жми|Жми,\s+чтобы|Интересуешься\s+этой\s+темой|Самое\s+важное\s+в\s+Telegram"
     r"|Наш\s+WhatsApp|Ты\s+свидетель|Добавить\s+\S+\s+в\s+избранные\s+источники"
-    r"|Написать\s+автору|По\s+материалам(?:\s*:|\s+(?=[A-ZА-ЯЁ«\"]|www|http|сайта))"
+    r"|Написать\s+автору|Выделите\s+(?:фрагмент|текст|её|ее|ошибку)|(?:Если\s+вы\s+)?[Нн]ашли\s+"
+    r"(?:ошибку|опечатку)|(?:Select|Highlight)\s+the\s+text\s+and\s+press\s+Ctrl\+Enter"
+    r"|По\s+материалам(?:\s*:|\s+(?=[A-ZА-ЯЁ«\"]|www|http|сайта))"
     r"|Read\s+more\b|Subscribe\s+to\s+(?:our|the)\b|Sign\s+up\s+for\b|Sign\s+up\s+to\b"
     r"|FTC:\s+We\s+use|More\s+from\s+[A-Z][\w ]{0,40}:|See\s+more\s+[A-Z]|Buy\s+the\s+next\s+issue"
     r"|We\s+may\s+(?:get|earn|receive)\s+a\s+(?:small\s+)?(?:commission|portion)"

@@ -259,3 +259,12 @@ def test_a_caption_s_name_glued_to_the_lead_goes() -> None:
     # A name that opens a sentence stays: a small word follows it.
     story = "Георгий Кушиташвили выиграл два боя на предварительной стадии чемпионата."
     assert _both(story) == (story, story)
+
+
+def test_a_site_s_note_on_reporting_typos_goes() -> None:
+    raw = (
+        "Причины заболевания до сих пор не установлены. Выделите фрагмент с текстом ошибки и "
+        "нажмите Ctrl+Enter"
+    )
+    for text in _both(raw):
+        assert text == "Причины заболевания до сих пор не установлены."

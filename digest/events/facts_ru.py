@@ -99,7 +99,7 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
                 if name[:1].islower() and not _PARTICLE_START.match(name):
                     continue  # «спорта и туризма ДНР» of «Министерства молодежи, спорта…»
                 if len(name) > 1:
-                    name = _quoted(name)
+                    name = _unpaired_quotes_out(_quoted(name))
                     union = kind == "places" and _fold(name) in _UNIONS
                     kind = "organisations" if union else kind
                     yield Mention(kind, name, span.text, _known(models.vocab, name, kind))
@@ -458,6 +458,23 @@ _ADJECTIVAL_SURNAME = re.compile(r"(?:ск|цк|[жшчщ])(?:ой|ей)$")
 _OBLIQUE = re.compile(r"(?:ы|ой|ом|ем|ам|ям|ах|ях|ами|ями|ою|ею|ью|ого|ему|ому)$")
 # Oblique endings of a masculine foreign surname ending in a consonant.
 _MASC_ENDING = re.compile(r"(?<=\w\w\w[бвгджзклмнпрстфхцчшщ])(?:ом|ем|а|у|е)$")
+
+
+_QUOTE_MARKS = (("«", "»"), ('"', '"'), ("„", "“"))
+# An apostrophe that is no letter's («О'Нил» keeps its own).
+_SINGLE_QUOTE = re.compile(r"(?<!\w)'|'(?!\w)")
+
+
+def _unpaired_quotes_out(name: str) -> str:
+    """Return the name without a quote mark it opens and never closes: «НПЗ 'Панчево», «УК
+    «Спортивные проекты» (the span ended inside the quote)."""
+    for a, b in _QUOTE_MARKS:
+        paired = name.count(a) == name.count(b) if a != b else name.count(a) % 2 == 0
+        if not paired:
+            name = " ".join(name.replace(a, " ").replace(b, " ").split())
+    if len(_SINGLE_QUOTE.findall(name)) % 2:
+        name = " ".join(_SINGLE_QUOTE.sub(" ", name).split())
+    return name
 
 
 def _tidy(name: str) -> str:

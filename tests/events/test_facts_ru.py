@@ -118,3 +118,11 @@ def test_the_web_written_with_a_capital_is_no_organisation() -> None:
     text = "При помощи размещенных в Сети баз данных можно найти информацию о депутатах КПРФ."
     facts = find_facts([text], "ru")
     assert "Сеть" not in facts.organisations
+
+
+def test_a_name_never_keeps_a_quote_it_does_not_close() -> None:
+    facts = find_facts(["Продукцию поставляет НПЗ 'Панчево' в Сербии, сообщил он."], "ru")
+    assert facts.organisations and all(n.count("'") % 2 == 0 for n in facts.organisations)
+    assert facts_ru._unpaired_quotes_out("УК «Спортивные проекты") == "УК Спортивные проекты"
+    assert facts_ru._unpaired_quotes_out("Центр «Э»") == "Центр «Э»"
+    assert facts_ru._unpaired_quotes_out("Юджин О'Нил") == "Юджин О'Нил"

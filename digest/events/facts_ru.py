@@ -156,6 +156,14 @@ def _common_word(vocab: Any, token: Any, text: str, kind: str = "") -> bool:
         return True  # «Откроет»: a verb opening a sentence whose full stop was lost
     if kind == "places" and forms[0].normal_form in _GENERIC_PLACES:
         return True
+    if kind != "people" and all(f.is_known and not _proper(f) for f in forms):
+        # «Банк», «Фонд», «Камера»: a common noun the text also writes in small letters is
+        # that noun, capitalised where a sentence or a heading opens.
+        lemma = forms[0].normal_form
+        stem = re.escape(token.text[: max(3, len(token.text) - 2)].lower())
+        for m in re.finditer(rf"(?<![\w-]){stem}[а-яё]*(?![\w.-])", text):
+            if any(f.normal_form == lemma for f in vocab(m.group(0))):
+                return True
     return forms[0].pos == "ADJ" or bool(
         _SENTENCE_START.search(text[max(0, token.start - 4) : token.start])
     )

@@ -126,3 +126,12 @@ def test_a_name_never_keeps_a_quote_it_does_not_close() -> None:
     assert facts_ru._unpaired_quotes_out("УК «Спортивные проекты") == "УК Спортивные проекты"
     assert facts_ru._unpaired_quotes_out("Центр «Э»") == "Центр «Э»"
     assert facts_ru._unpaired_quotes_out("Юджин О'Нил") == "Юджин О'Нил"
+
+
+def test_a_common_noun_the_text_writes_in_small_letters_is_no_organisation() -> None:
+    text = (
+        "По словам представителей, кредиты выдал Банк, а Фонд выделил гранты. Такой банк "
+        "обязан проверять заемщиков, а фонд работает с 2010 года, заявили в Россельхозбанке."
+    )
+    facts = find_facts([text], "ru")
+    assert not {"Банк", "Фонд"} & set(facts.organisations), facts

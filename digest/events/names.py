@@ -342,29 +342,49 @@ def sorted_names(
     yield " ".join(run.words), locative_cue(run, after, language), run.person
 
 
-def _kind(name: str, cue: str, language: str, person: bool) -> str:
-    """Return "people", "organisations", "places" or "" (unsure: left out)."""
-    words = name.split()
-    stems = stem_words(words, language)
-    if (
+def _team(words: Sequence[str], stems: Sequence[str]) -> bool:
+    """Tell a team named after its city: "New York Mets", "Boston Celtics"."""
+    return (
         len(stems) > 1
         and all(s in PLACES for s in stems[:-1])
         and (stems[0] not in COMPASS or len(stems) > 2)
         and words[-1].endswith("s")
         and stems[-1] not in PLACES
         and stems[-1] not in PLACE_WORDS
-    ):
-        return "organisations"  # a team: "New York Mets", "Boston Celtics"
+    )
+
+
+def _place(words: Sequence[str], stems: Sequence[str], cue: str) -> bool:
+    """Tell a place: known places ("Gulf of Aden"), a place word at the end ("Main Street"),
+    a compass word first ("East Flatbush": nobody is called North or New), or a locative cue
+    before a name that is no acronym ("in Bandar Abbas")."""
     if all(s in PLACES for s, w in zip(stems, words, strict=True) if not w.islower()):
-        return "places"  # "Gulf of Aden"
+        return True
     if stems[-1] in PLACE_WORDS:
-        return "places"
-    if all(is_acronym(w) for w in words) or any(w in ORG_WORDS for w in stems):
-        return "organisations"  # acronyms that are not places: NATO, МИД, "МИД РФ"
+        return True
+    if _organisation(words, stems):
+        return False
     if len(stems) > 1 and stems[0] in COMPASS:
-        return "places"  # "East Flatbush", "Upper Silesia": nobody is called North or New
-    if cue in LOCATIVE and not any(is_acronym(w) for w in words):
+        return True
+    return cue in LOCATIVE and not any(is_acronym(w) for w in words)
+
+
+def _organisation(words: Sequence[str], stems: Sequence[str]) -> bool:
+    """Tell acronyms that are not places (NATO, МИД, "МИД РФ") and names with an
+    organisation's word ("Council", "Agency")."""
+    return all(is_acronym(w) for w in words) or any(w in ORG_WORDS for w in stems)
+
+
+def _kind(name: str, cue: str, language: str, person: bool) -> str:
+    """Return "people", "organisations", "places" or "" (unsure: left out)."""
+    words = name.split()
+    stems = stem_words(words, language)
+    if _team(words, stems):
+        return "organisations"
+    if _place(words, stems, cue):
         return "places"
+    if _organisation(words, stems):
+        return "organisations"
     if person and (cue in TITLES or len(stems) in (2, 3)):
         return "people"
     return ""

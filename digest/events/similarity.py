@@ -20,10 +20,10 @@ import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
 from digest.events.meaning import meaning_vectors
-from digest.events.text import dates_in, lead_terms, name_parts, tfidf_vectors, title_terms
-from digest.events.values import name_prefixes, value_terms, without_dateline
+from digest.events.text import dates_in, lead_terms, tfidf_vectors, title_terms
+from digest.events.values import name_prefixes, story_names, value_terms, without_dateline
 from digest.models import Article
-from digest.text import split_sentences
+from digest.text import split_sentences, stemmer
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,13 @@ def article_features(articles: Sequence[Article]) -> Features:
     everywhere = []
     for a in articles:
         body = without_dateline(a.text)
-        in_title, in_text = name_parts(a.title, body, a.language)
+        in_title, in_text = story_names(a.title, body, a.language)
         names.append(
             value_terms(in_title, a.title, a.language) + value_terms(in_text, body, a.language)
         )
-        everywhere.append(name_prefixes(in_title + in_text))
+        everywhere.append(
+            _actors(name_prefixes(in_title + in_text), f"{a.title}\n{body}", a.language)
+        )
         leads.append(lead_terms(a.title, a.text, a.language))
         titles.append(title_terms(a.title, a.text, a.language))
         # A title word is a name when the text writes it capitalised too.
@@ -123,6 +125,30 @@ def article_features(articles: Sequence[Article]) -> Features:
         actors=tuple(everywhere),
         meaning=meaning_vectors(articles),
     )
+
+
+# A region named with its kind («Иркутской области», «Красноярского края», "Kent county"):
+# the setting of many stories at once, like a country, not an actor of one.
+_REGION = re.compile(
+    r"(?<![^\W_])([A-ZА-ЯЁ][^\W\d_]+(?:-[^\W\d_]+)?)\s+(?:област|кра[йяюе]\b|республик|"
+    r"region|province|county|oblast)",
+)
+
+
+def _actors(prefixes: frozenset[str], text: str, language: str) -> frozenset[str]:
+    """Return who and where a text names, less the regions it names with their kind.
+
+    Two reports from one region (floods in Tulun, smoke in Kirensk, both «Иркутской
+    области») share the region and nothing else: the region says where the news is from,
+    the towns and people which story it is. A text that names only its region keeps it.
+    """
+    stem = stemmer(language)
+    words = [w.lower() for w in _REGION.findall(text)]
+    if not words:
+        return prefixes
+    regions = name_prefixes(list(stem.stemWords(words)) if stem else words)
+    rest = prefixes - regions
+    return rest if rest else prefixes
 
 
 def no_shared_actor(features: Features, i: int, j: int) -> bool:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from digest.text import STOP_WORDS, stemmer
+
 # Number words, by value: the English ones and every case (and the collective «трое») of
 # the Russian ones. "one"/«один» are left out: they are pronouns as often as numbers.
 _WORD_FORMS = {
@@ -247,15 +249,120 @@ def name_key(stem: str) -> str:
     for old, new in _LATIN_FOLDS:
         latin = latin.replace(old, new)
     latin = re.sub(r"(.)\1+", r"\1", latin)
+    # The Russian stemmer takes a surname's or a town's nominative «-ов»/«-ев» for a plural
+    # ending and keeps it in every other case: «Песков» gives «песк», «Пескова» «песков»,
+    # and English writes "Peskov". Both spellings lose it here.
+    latin = re.sub(r"(?<=[a-z]{3})[oe]v$", "", latin)
     folded = re.sub(r"[aeiou]+$", "", latin)
     return folded if len(folded) >= 3 else latin
+
+
+# A word that starts with a capital letter (Latin, Latin-1, Cyrillic), and one that does not.
+_CAPITALISED = re.compile(r"(?<![^\W_])[A-ZÀ-ÖØ-ÞА-ЯЁ][^\W_]*(?:[-'’][^\W_]+)*")
+_LOWER_WORD = re.compile(r"(?<![^\W_])[a-zà-öø-ÿа-яё][^\W_]*")
+_OPENERS = frozenset(
+    " \t\u00a0\"'«„“”»()[]*•"
+)  # may stand between a sentence's end and its first word
+_ENDS = frozenset(".!?…:;\n\r-–—")  # a capitalised word after these may only open a sentence
+# Abbreviations after which a capitalised word goes on the sentence («г. Иркутск», "Dr. Smith");
+# any other word before a full stop ends a sentence, short ones too («сон.», "day.").
+_ABBREVIATIONS = frozenset(
+    [
+        "г",
+        "гг",
+        "ул",
+        "им",
+        "пр",
+        "просп",
+        "д",
+        "т",
+        "св",
+        "ст",
+        "пос",
+        "обл",
+        "р",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "prof",
+        "gov",
+        "sen",
+        "rep",
+        "inc",
+        "co",
+        "corp",
+        "ltd",
+        "mt",
+        "ft",
+        "no",
+        "vs",
+    ]
+)
+_LAST_WORD = re.compile(r"([^\W\d_]+)\.$")
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Return True when the word at `start` is the first of a sentence, a line or a clause.
+
+    Such a word is capitalised whatever it is («Учёных поразил…», «Оказалось, что…»,
+    "Police said…"), so its capital says nothing about its being a name.
+    """
+    k = start - 1
+    while k >= 0 and text[k] in _OPENERS:
+        k -= 1
+    if k < 0:
+        return True
+    if text[k] == ".":
+        m = _LAST_WORD.search(text, max(0, k - 8), k + 1)
+        return m is None or m.group(1).lower() not in _ABBREVIATIONS
+    return text[k] in _ENDS
+
+
+def story_names(title: str, text: str, language: str) -> tuple[list[str], list[str]]:
+    """Return the stemmed names of the title and, apart, of the text (numbers left out).
+
+    A name is a capitalised word that the article never writes in lower case and writes
+    capitalised at least once where no sentence starts (in the title or the text): a word
+    seen only at the start of sentences, in whatever case («Учёных», «Авторы»,
+    «Сталкивающиеся»), is a common word, and counting it as a name made stories of one topic
+    look alike and two tellings of one story unlike. Stems merge cases («Путина» = «Путин»).
+    """
+    stop = STOP_WORDS.get(language, STOP_WORDS["en"])
+    lower = set(_LOWER_WORD.findall(f"{title}\n{text}"))  # "iPhone" stays a name
+    parts: list[list[str]] = []
+    inside: set[str] = set()  # seen capitalised where no sentence starts
+    for part in (title, text):
+        words = []
+        for m in _CAPITALISED.finditer(part):
+            word = m.group(0).lower()
+            if word in stop or word in lower:
+                continue
+            if word not in inside and not _opens_sentence(part, m.start()):
+                inside.add(word)
+            words.append(word)
+        parts.append(words)
+    stem = stemmer(language)
+    out = []
+    for words in parts:
+        kept = [w for w in words if w in inside]
+        out.append(list(stem.stemWords(kept)) if stem else kept)
+    return out[0], out[1]
 
 
 def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
     """Return a text's identity terms as values: its names' keys, and its numbers' values.
 
-    `stems` are the text's names and numbers as `digest.events.text.name_parts` finds them;
-    the numbers among them are read again from `text`, with number words and scales.
+    `stems` are the text's names (`story_names`); its numbers are read from `text`, with
+    number words and scales.
     """
     return [name_key(t) for t in stems if not t.isdigit()] + number_values(text, language)
 

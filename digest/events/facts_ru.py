@@ -121,7 +121,14 @@ def _listed_name(name: str, kind: str) -> bool:
         return False
     if name[:1].islower() and not _PARTICLE_START.match(name):
         return False
+    if kind == "people" and any(_INSTRUMENTAL.search(w) for w in name.split()):
+        return False  # «Квинси Промесом»: a form the inflection missed; no name beats a wrong one
     return len(name) > 1
+
+
+# Endings no nominative of a person's name has: the instrumental and dative of a surname
+# or first name («Промесом», «Протасовицким», «Шуваеву»).
+_INSTRUMENTAL = re.compile(r"\w{3,}(?:[бвгджзклмнпрстфхцчшщ]ом|ым|[сц]ким|ому|ему)$")
 
 
 # A name right after a verb of publishing is an outlet cited as a source: «как передает

@@ -135,3 +135,10 @@ def test_a_common_noun_the_text_writes_in_small_letters_is_no_organisation() -> 
     )
     facts = find_facts([text], "ru")
     assert not {"Банк", "Фонд"} & set(facts.organisations), facts
+
+
+def test_a_name_left_in_the_instrumental_is_left_out() -> None:
+    assert not facts_ru._listed_name("Квинси Промесом", "people")
+    assert not facts_ru._listed_name("Александр Протасовицком", "people")
+    for name in ("Максим Ким", "Том Круз", "Сергей Шойгу", "Абрахам Линкольн"):
+        assert facts_ru._listed_name(name, "people"), name

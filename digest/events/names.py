@@ -386,6 +386,8 @@ def _kind(name: str, cue: str, language: str, person: bool) -> str:
     """Return "people", "organisations", "places" or "" (unsure: left out)."""
     words = name.split()
     stems = stem_words(words, language)
+    if words[-1].lower() in DEMONYMS:
+        return ""  # "South American", "Perceived Iranian": a nationality names no one
     if _team(words, stems):
         return "organisations"
     if _place(words, stems, cue):

@@ -178,3 +178,9 @@ def test_a_cue_alone_is_weak_evidence_of_a_place() -> None:
     assert not {"Hoilett", "RM353", "Q2FY20"} & set(facts.places), facts
     assert not {"Perceived Iranian", "Washington D"} & set(facts.people), facts
     assert "Basra" in facts.places
+
+
+def test_a_nationality_is_neither_a_place_nor_a_person() -> None:
+    text = "Bolivia's crisis is the worst in South American politics, said Evo Morales in La Paz."
+    facts = find_facts([text], "en")
+    assert "South American" not in facts.places + facts.people, facts

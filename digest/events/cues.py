@@ -26,7 +26,7 @@ def _stems(text: str) -> frozenset[str]:
 # A name is a run of capitalised words on one line, joined by the connectors of names; a middle
 # initial ("Franklin D. Roosevelt") stays inside it.
 NAME = re.compile(
-    r"[A-ZА-ЯЁ][\w’'\-]*(?:[ \t\xa0]+(?:(?:of|de|von|van|al|bin)[ \t\xa0]+)?"
+    r"(?<!\w)[A-ZА-ЯЁ][\w’'\-]*(?:[ \t\xa0]+(?:(?:of|de|von|van|al|bin)[ \t\xa0]+)?"
     r"[A-ZА-ЯЁ](?:\.(?=[ \t\xa0]+[A-ZА-ЯЁ]\w)|[\w’'\-]*))*"
 )
 ROLES = """president minister prime mr mrs ms dr secretary senator chancellor king queen prince
@@ -52,7 +52,14 @@ DEMONYMS = _words(
     """russian american british french german chinese ukrainian israeli iranian indian pakistani
     afghan iraqi syrian saudi turkish greek italian spanish japanese korean european african
     asian arab persian egyptian mexican canadian australian somali polish dutch swedish
-    palestinian brazilian english scottish irish welsh"""
+    palestinian brazilian english scottish irish welsh austrian swiss belgian serbian croatian
+    bosnian albanian slovak slovenian czech hungarian romanian bulgarian norwegian danish finnish
+    icelandic estonian latvian lithuanian belarusian georgian armenian azerbaijani kazakh uzbek
+    portuguese argentine argentinian chilean colombian peruvian venezuelan bolivian uruguayan
+    paraguayan ecuadorian cuban jamaican haitian nigerian kenyan ghanaian ethiopian sudanese
+    libyan tunisian moroccan algerian lebanese jordanian qatari emirati yemeni kuwaiti kurdish
+    bangladeshi nepalese thai vietnamese indonesian malaysian filipino singaporean taiwanese
+    mongolian zimbabwean ugandan rwandan congolese cameroonian senegalese ivorian"""
 )
 # Common English words that open sentences and headlines in capitals ("Choosing", "Despite",
 # "Fatal", "Ball Game"); none is a usual given name, so a name neither starts nor ends in one.
@@ -166,6 +173,11 @@ ING_NAMES = _words("channing sterling irving browning fleming manning harding")
 SAYS = _words("says said reports reported adds added")
 
 
+# Articles of other languages that open names of places and things, never a person's given
+# name: "La Paz", "Le Havre", "El Salvador", "Los Alamos".
+FOREIGN_ARTICLES = _words("la le les los las el il lo")
+
+
 def is_acronym(word: str) -> bool:
     return 2 <= len(word) <= 6 and word.isupper() and word.isalpha() and word not in ROMAN
 
@@ -173,8 +185,7 @@ def is_acronym(word: str) -> bool:
 def adverb_or_gerund(word: str, opens: bool) -> bool:
     """Tell "Ironically Nichols" and a sentence opening "Choosing DeGeneres" from a name."""
     w = word.lower()
-    if len(w) < 7:
+    if len(w) < 6:
         return False
-    return w.endswith(("ally", "edly", "ately", "ively", "ously")) or (
-        opens and w.endswith("ing") and w not in ING_NAMES
-    )
+    adverb = ("ally", "edly", "ately", "ively", "ously", "ily", "fully", "lessly", "ingly")
+    return w.endswith(adverb) or (opens and w.endswith("ing") and w not in ING_NAMES)

@@ -246,18 +246,12 @@ LABEL_CHARS = 160
 _CLAUSE = re.compile(r"(?:[,;:]|\s[—–-])\s")
 
 
-def date_label(sentence: str, start: int, end: int) -> str:
-    """Return the sentence, or when it is long the clauses around the date, cut at words.
-
-    The clause that carries the date is always kept: a label cut after 157 characters
-    lost it when the date came late in a long sentence.
-    """
-    if len(sentence) <= LABEL_CHARS:
-        return sentence
+def _clauses_around(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """Return the span of whole clauses around the date that fits a label, the following
+    clause tried first when widening."""
     bounds = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence)]
     left = max(b for b in bounds if b <= start)
     right = min((b for b in bounds if b >= end), default=len(sentence))
-    # Widen by whole clauses while the label still fits, the following clause first.
     while True:
         later = [b for b in bounds if b > right]
         earlier = [b for b in bounds if b < left]
@@ -266,20 +260,28 @@ def date_label(sentence: str, start: int, end: int) -> str:
         elif earlier and right - earlier[-1] <= LABEL_CHARS:
             left = earlier[-1]
         else:
-            break
+            return left, right
+
+
+def date_label(sentence: str, start: int, end: int) -> str:
+    """Return the sentence, or when it is long the clauses around the date, cut at words.
+
+    The clause that carries the date is always kept: a label cut after 157 characters
+    lost it when the date came late in a long sentence.
+    """
+    if len(sentence) <= LABEL_CHARS:
+        return sentence
+    left, right = _clauses_around(sentence, start, end)
     text = sentence[left:right].strip().rstrip(",;:—–-").strip()
     if len(text) > LABEL_CHARS:
         # One clause longer than a label: cut it at words, the date inside.
         head = max(left, start - LABEL_CHARS // 3)
-        head = sentence.rfind(" ", left, head) + 1 if head > left else left
-        text = sentence[head:right].strip()
-        left = head
+        left = sentence.rfind(" ", left, head) + 1 if head > left else left
+        text = sentence[left:right].strip()
     text = shorten(text, LABEL_CHARS - (1 if left else 0))
     if left:
-        text = "…" + text
-    elif not text.endswith("…") and right < len(sentence):
-        text = text + "…"
-    return text
+        return "…" + text
+    return text if text.endswith("…") or right >= len(sentence) else text + "…"
 
 
 def find_dates(text: str, published: datetime, language: str) -> list[DatedItem]:

@@ -74,31 +74,69 @@ def find_mentions(texts: Iterable[str]) -> Iterator[Mention]:
         spans = list(doc.spans)
         for index, span in enumerate(spans):
             kind = _KINDS[span.type]
-            if kind == "people" and _plural(span):
-                continue  # "Ямадаевы": a family
-            if _not_a_name(models.vocab, span, kind):
+            if _no_name(models.vocab, span, kind, text):
                 continue
-            if len(span.tokens) == 1 and _common_word(models.vocab, span.tokens[0], text, kind):
-                continue
-            # "Овечкин, Федоров", "Эль Сальвадор • Эфиопия": a list read as one name
-            subject = bool(_COPULA.match(text, span.stop))
-            nominative = _nominative(models.vocab, span.tokens, kind, subject)
-            street = _STREET.search(text, max(0, span.start - 20), span.start)
-            if kind == "places" and street and _genitive(span):
-                # «на улице Карбышева»: the street is the place, named after someone
-                nominative = f"{_STREETS[street.group(1).lower()].capitalize()} {span.text}"
-            if kind == "organisations" and index + 1 < len(spans):
-                nominative += _complement(text, span, spans[index + 1])
+            following = spans[index + 1] if index + 1 < len(spans) else None
+            nominative = _span_nominative(models.vocab, span, kind, text, following)
             for name in _LIST.split(nominative):
-                if kind == "people" and len(name.split()) > 3:
-                    continue  # "Ким Чен Ир Ким Ир Сен": names run together
-                if name[:1].islower() and not _PARTICLE_START.match(name):
-                    continue  # «спорта и туризма ДНР» of «Министерства молодежи, спорта…»
-                if len(name) > 1:
-                    name = _quoted(name)
-                    union = kind == "places" and _fold(name) in _UNIONS
-                    kind = "organisations" if union else kind
-                    yield Mention(kind, name, span.text, _known(models.vocab, name, kind))
+                if not _listed_name(name, kind):
+                    continue
+                name = _unpaired_quotes_out(_quoted(name))
+                union = kind == "places" and _fold(name) in _UNIONS
+                named = "organisations" if union else kind
+                yield Mention(named, name, span.text, _known(models.vocab, name, named))
+
+
+def _no_name(vocab: Any, span: Any, kind: str, text: str) -> bool:
+    """Tell a span that names nothing a reader should see: an outlet cited as the source
+    («Как передает «Керчь. ФМ»»), a family («Ямадаевы»), a word that is no name."""
+    if kind == "organisations" and _CITED_OUTLET.search(text, max(0, span.start - 40), span.start):
+        return True
+    if kind == "people" and _plural(span):
+        return True
+    if _not_a_name(vocab, span, kind):
+        return True
+    return len(span.tokens) == 1 and _common_word(vocab, span.tokens[0], text, kind)
+
+
+def _span_nominative(vocab: Any, span: Any, kind: str, text: str, following: Any) -> str:
+    """Return the span's name in the nominative, a street's named after someone as written
+    («улица Карбышева») and an organisation's genitive complement kept («Верховный суд
+    Бангладеша»); a list read as one name («Овечкин, Федоров») is split by the caller."""
+    subject = bool(_COPULA.match(text, span.stop))
+    nominative = _nominative(vocab, span.tokens, kind, subject)
+    street = _STREET.search(text, max(0, span.start - 20), span.start)
+    if kind == "places" and street and _genitive(span):
+        return f"{_STREETS[street.group(1).lower()].capitalize()} {span.text}"
+    if kind == "organisations" and following is not None:
+        nominative += _complement(text, span, following)
+    return nominative
+
+
+def _listed_name(name: str, kind: str) -> bool:
+    """Tell a name of a list worth a mention: not names run together («Ким Чен Ир Ким Ир
+    Сен»), not a lower-case tail («спорта и туризма ДНР» of «Министерства молодежи, спорта…»),
+    not one letter."""
+    if kind == "people" and len(name.split()) > 3:
+        return False
+    if name[:1].islower() and not _PARTICLE_START.match(name):
+        return False
+    if kind == "people" and any(_INSTRUMENTAL.search(w) for w in name.split()):
+        return False  # «Квинси Промесом»: a form the inflection missed; no name beats a wrong one
+    return len(name) > 1
+
+
+# Endings no nominative of a person's name has: the instrumental and dative of a surname
+# or first name («Промесом», «Протасовицким», «Шуваеву»).
+_INSTRUMENTAL = re.compile(r"\w{3,}(?:[бвгджзклмнпрстфхцчшщ]ом|ым|[сц]ким|ому|ему)$")
+
+
+# A name right after a verb of publishing is an outlet cited as a source: «как передает
+# «Керчь. ФМ»», «пишет Daily Mail», «в эфире телеканала».
+_CITED_OUTLET = re.compile(
+    r"(?:переда[её]т|передают|пишет|пишут|в\s+эфире)[ \xa0]+[«\"„]?[ \xa0]*\Z",
+    re.I,
+)
 
 
 # Words that name kinds of things: dictionary tags of names, places, organisations, acronyms.
@@ -126,12 +164,16 @@ _GENERIC_PLACES = frozenset(
 )
 
 
+# Words written with a capital that name no organisation: «СМИ», «в Сети» (the Web).
+_NO_ORGANISATION = frozenset(("сми", "сеть", "сети", "сетью"))
+
+
 def _common_word(vocab: Any, token: Any, text: str, kind: str = "") -> bool:
     """Tell a common word capitalised where a sentence opens ("Правительство", "Супруга") or an
     adjective alone ("Южная") from a name; "СМИ" are not an organisation. A place of one
     common noun ("субъектов Федерации") names no place a reader could find on a map."""
     forms = vocab(token.text.lower())
-    if not forms or token.text.lower() == "сми":
+    if not forms or token.text.lower() in _NO_ORGANISATION:
         return bool(forms)
     tag = forms[0].tag
     if any(g in tag for g in _PROPER):
@@ -140,6 +182,14 @@ def _common_word(vocab: Any, token: Any, text: str, kind: str = "") -> bool:
         return True  # «Откроет»: a verb opening a sentence whose full stop was lost
     if kind == "places" and forms[0].normal_form in _GENERIC_PLACES:
         return True
+    if kind != "people" and all(f.is_known and not _proper(f) for f in forms):
+        # «Банк», «Фонд», «Камера»: a common noun the text also writes in small letters is
+        # that noun, capitalised where a sentence or a heading opens.
+        lemma = forms[0].normal_form
+        stem = re.escape(token.text[: max(3, len(token.text) - 2)].lower())
+        for m in re.finditer(rf"(?<![\w-]){stem}[а-яё]*(?![\w.-])", text):
+            if any(f.normal_form == lemma for f in vocab(m.group(0))):
+                return True
     return forms[0].pos == "ADJ" or bool(
         _SENTENCE_START.search(text[max(0, token.start - 4) : token.start])
     )
@@ -151,20 +201,34 @@ _PARTICLE_START = re.compile(r"^(?:аль|эль|ибн|бин|бен|де|ди|
 def _not_a_name(vocab: Any, span: Any, kind: str) -> bool:
     """Tell a span the NER took for a name that a reader would not: a lower-case word
     («улица», «вознаграждение»), a place in capitals (a wire dateline, «МОСКВА»), a person
-    who is a thing («Тойота»)."""
+    who is a thing («Тойота»), a person taken for a place («Савелием Садома»)."""
     words = [t.text for t in span.tokens if any(c.isalpha() for c in t.text)]
-    if not words:
-        return True
-    if kind == "people" and any(w[0].islower() and not _PARTICLE_START.match(w) for w in words):
-        return True  # «Начислено вознаграждение»: every word of a person's name is capitalised
-    if words[0][0].islower() and not _PARTICLE_START.match(words[0]):
+    if not words or _small_letters(words, kind):
         return True
     if kind == "places" and all(w.isupper() for w in words) and sum(map(len, words)) > 4:
         return True  # «МОСКВА, 17 ноя»: capitals name a dateline or a headline, not a place
-    if kind == "people" and len(words) == 1:
-        forms = vocab(words[0].lower())
-        return bool(forms) and all(f.is_known and not _proper(f) for f in forms)
-    return False
+    if kind == "people":
+        return len(words) == 1 and _common_noun(vocab, words[0])
+    return len(words) == 2 and words[1][:1].isupper() and _first_name(vocab, words[0])
+
+
+def _small_letters(words: list[str], kind: str) -> bool:
+    """Tell a name opening in a small letter, or a person's with a small-letter word in it
+    («Начислено вознаграждение»); particles («де», «ван») are small in names."""
+    checked = words if kind == "people" else words[:1]
+    return any(w[0].islower() and not _PARTICLE_START.match(w) for w in checked)
+
+
+def _common_noun(vocab: Any, word: str) -> bool:
+    forms = vocab(word.lower())
+    return bool(forms) and all(f.is_known and not _proper(f) for f in forms)
+
+
+def _first_name(vocab: Any, word: str) -> bool:
+    """Tell a first name: a place or organisation of a first name and a capitalised word is
+    a person the NER misfiled; unsure of the kind, the name is left out rather than misfiled."""
+    forms = vocab(word.lower())
+    return bool(forms) and forms[0].is_known and "Name" in forms[0].tag
 
 
 def _proper(form: Any) -> bool:
@@ -263,11 +327,9 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False)
 
     out: list[str] = []
     inflect, stop, head = True, None, -1
+    agreed: dict[str, str] = {}
     if kind == "people":
-        while len(tokens) > 1 and _role_word(vocab, tokens[0]):
-            tokens = tokens[1:]
-    subject = subject and all(_may_be_nominative(vocab, t) for t in tokens)
-    agreed = ({"Case": "Nom"} if subject else _agreement(vocab, tokens)) if kind == "people" else {}
+        tokens, agreed = _person_words(vocab, tokens, subject)
     for index, token in enumerate(tokens):
         if kind == "people" and _initial_or_patronymic(vocab, tokens, index):
             continue
@@ -282,6 +344,17 @@ def _nominative(vocab: Any, tokens: list[Any], kind: str, subject: bool = False)
         if kind != "people" and inflect and token.pos in ("NOUN", "PROPN"):
             inflect, head = False, index  # the head noun: the rest is its complement
     return _tidy("".join(out))
+
+
+def _person_words(vocab: Any, tokens: list[Any], subject: bool) -> tuple[list[Any], dict[str, str]]:
+    """Return a person's words without the role words that open them («Полузащитник Кроос»)
+    and the case and gender they agree in (nominative when the name is a sentence's subject
+    and every word may be one)."""
+    while len(tokens) > 1 and _role_word(vocab, tokens[0]):
+        tokens = tokens[1:]
+    if subject and all(_may_be_nominative(vocab, t) for t in tokens):
+        return tokens, {"Case": "Nom"}
+    return tokens, _agreement(vocab, tokens)
 
 
 _ACRONYM_CASE = re.compile(r"^([A-ZА-ЯЁ]{2,})[а-яё]{1,3}$")
@@ -356,30 +429,50 @@ def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
     form the text never uses would be a name nobody printed.
     """
     word, feats = str(token.text).lower().replace("ё", "е"), {**(token.feats or {}), **agreed}
-    case = feats.get("Case")
-    participle = token.pos == "VERB" and feats.get("VerbForm") == "Part"
-    if (token.pos not in ("NOUN", "PROPN", "ADJ") and not participle) or case in (None, "Nom"):
+    if not _declined(token, feats):
         return word
     if "-" in word and kind == "people":
         return _inflect_parts(vocab, token, kind, agreed)
     candidates = vocab(word)
     if any("Fixd" in f.tag and any(g in f.tag for g in _NAMED_TAGS[kind]) for f in candidates):
         return word  # «Гачечиладзе», «Монтойя»: a name that does not decline
+    masculine = feats.get("Gender") == "Masc" and _MASC_ENDING.search(word)
+    if masculine and not any(f.is_known for f in candidates):
+        # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
+        # «Совфедя»): a masculine ending off a consonant stem («Райкконена», «Совфеде»)
+        return _MASC_ENDING.sub("", word)
+    found = _dictionary_nominative(candidates, token, kind, feats)
+    if found:
+        return found
+    if token.pos == "ADJ" or (kind == "people" and _ADJECTIVAL_SURNAME.search(word)):
+        return _adjective(word, feats.get("Gender"))
+    # No nominative found, and the ending says the word is not one: a wrong form is worse
+    # than no name ("Гаваны", "Викиновостям").
+    return "" if _OBLIQUE.search(word) else word
+
+
+def _declined(token: Any, feats: dict[str, str]) -> bool:
+    """Tell a noun, adjective or participle in an oblique case: the words to inflect."""
+    participle = token.pos == "VERB" and feats.get("VerbForm") == "Part"
+    nominal = token.pos in ("NOUN", "PROPN", "ADJ") or participle
+    return nominal and feats.get("Case") not in (None, "Nom")
+
+
+def _dictionary_nominative(
+    candidates: list[Any], token: Any, kind: str, feats: dict[str, str]
+) -> str:
+    """Return the nominative of the dictionary form that fits the tagger's reading best: its
+    case and number, then its part of speech, gender, a name's tag, a known word; else ""."""
 
     def fit(form: Any) -> tuple[bool, bool, bool, bool]:
         named = any(g in form.tag for g in _NAMED_TAGS[kind])
         gender = form.feats.get("Gender") == feats.get("Gender")
         return _pos_match(form, token), gender, named, bool(form.is_known)
 
-    masculine = feats.get("Gender") == "Masc" and _MASC_ENDING.search(word)
-    if masculine and not any(f.is_known for f in candidates):
-        # a word the dictionary does not know, whose guesses are wild («Совфеде» ->
-        # «Совфедя»): a masculine ending off a consonant stem («Райкконена», «Совфеде»)
-        return _MASC_ENDING.sub("", word)
     forms = [
         f
         for f in candidates
-        if f.feats.get("Case") == case
+        if f.feats.get("Case") == feats.get("Case")
         and f.feats.get("Number") == feats.get("Number")
         and "Supr" not in f.tag  # pymorphy inflects «высшей» to «высочайшая»
         and (f.is_known or _pos_match(f, token))  # a guess of another part of speech: unsure
@@ -388,11 +481,7 @@ def _inflect(vocab: Any, token: Any, kind: str, agreed: dict[str, str]) -> str:
         nominative = form.inflect({"Nom"})
         if nominative:
             return str(nominative.word).replace("ё", "е")
-    if token.pos == "ADJ" or (kind == "people" and _ADJECTIVAL_SURNAME.search(word)):
-        return _adjective(word, feats.get("Gender"))
-    # No nominative found, and the ending says the word is not one: a wrong form is worse
-    # than no name ("Гаваны", "Викиновостям").
-    return "" if _OBLIQUE.search(word) else word
+    return ""
 
 
 class _Part:
@@ -437,6 +526,23 @@ _ADJECTIVAL_SURNAME = re.compile(r"(?:ск|цк|[жшчщ])(?:ой|ей)$")
 _OBLIQUE = re.compile(r"(?:ы|ой|ом|ем|ам|ям|ах|ях|ами|ями|ою|ею|ью|ого|ему|ому)$")
 # Oblique endings of a masculine foreign surname ending in a consonant.
 _MASC_ENDING = re.compile(r"(?<=\w\w\w[бвгджзклмнпрстфхцчшщ])(?:ом|ем|а|у|е)$")
+
+
+_QUOTE_MARKS = (("«", "»"), ('"', '"'), ("„", "“"))
+# An apostrophe that is no letter's («О'Нил» keeps its own).
+_SINGLE_QUOTE = re.compile(r"(?<!\w)'|'(?!\w)")
+
+
+def _unpaired_quotes_out(name: str) -> str:
+    """Return the name without a quote mark it opens and never closes: «НПЗ 'Панчево», «УК
+    «Спортивные проекты» (the span ended inside the quote)."""
+    for a, b in _QUOTE_MARKS:
+        paired = name.count(a) == name.count(b) if a != b else name.count(a) % 2 == 0
+        if not paired:
+            name = " ".join(name.replace(a, " ").replace(b, " ").split())
+    if len(_SINGLE_QUOTE.findall(name)) % 2:
+        name = " ".join(_SINGLE_QUOTE.sub(" ", name).split())
+    return name
 
 
 def _tidy(name: str) -> str:

@@ -21,6 +21,8 @@ from digest.events.cues import (
     COMMON_EN,
     COMPASS,
     CONTRACTION,
+    DEMONYMS,
+    FOREIGN_ARTICLES,
     GENERIC_ORG,
     KNOWN,
     LOCATIVE,
@@ -99,6 +101,8 @@ def find_names(text: str, language: str) -> Iterator[tuple[str, str, bool]]:
             after = [nxt.group(1)] if nxt else []
             if len(m.group(0).split()) >= 3 and m.group(0).isupper():
                 continue  # an all-capitals headline
+            if m.group(0).isupper() and sentence[m.end() : m.end() + 1] == ":":
+                continue  # a section's label: "BAILEY:", "REF:", "NEXT UP:"
             for words, first, possessive in _parts(m.group(0)):
                 if possessive:
                     after = ["’s"]  # "from Nichols' attorneys": a possessor, not a place
@@ -276,6 +280,10 @@ def person_like(run: Run, lower: Container[str], language: str) -> bool:
     """
     small = STOP_WORDS.get(language, STOP_WORDS["en"])
     words = run.words
+    if words[0].lower() in FOREIGN_ARTICLES or (len(words) == 3 and run.stems[0] in PLACES):
+        return False  # "La Paz", "Paris St Germain": a place or a club, never a person
+    if len(words[-1]) == 1 or words[-1].lower() in DEMONYMS:
+        return False  # "Washington D", "Perceived Iranian": no person's name ends so
     return (
         run.person
         and not any(
@@ -341,29 +349,55 @@ def sorted_names(
     yield " ".join(run.words), locative_cue(run, after, language), run.person
 
 
-def _kind(name: str, cue: str, language: str, person: bool) -> str:
-    """Return "people", "organisations", "places" or "" (unsure: left out)."""
-    words = name.split()
-    stems = stem_words(words, language)
-    if (
+def _team(words: Sequence[str], stems: Sequence[str]) -> bool:
+    """Tell a team named after its city: "New York Mets", "Boston Celtics"."""
+    return (
         len(stems) > 1
         and all(s in PLACES for s in stems[:-1])
         and (stems[0] not in COMPASS or len(stems) > 2)
         and words[-1].endswith("s")
         and stems[-1] not in PLACES
         and stems[-1] not in PLACE_WORDS
-    ):
-        return "organisations"  # a team: "New York Mets", "Boston Celtics"
+    )
+
+
+def _place(words: Sequence[str], stems: Sequence[str], cue: str) -> bool:
+    """Tell a place: known places ("Gulf of Aden"), a place word at the end ("Main Street"),
+    a compass word first ("East Flatbush": nobody is called North or New), or a locative cue
+    before a name that is no acronym ("in Bandar Abbas")."""
     if all(s in PLACES for s, w in zip(stems, words, strict=True) if not w.islower()):
-        return "places"  # "Gulf of Aden"
+        return True
     if stems[-1] in PLACE_WORDS:
-        return "places"
-    if all(is_acronym(w) for w in words) or any(w in ORG_WORDS for w in stems):
-        return "organisations"  # acronyms that are not places: NATO, МИД, "МИД РФ"
+        return True
+    if _organisation(words, stems):
+        return False
     if len(stems) > 1 and stems[0] in COMPASS:
-        return "places"  # "East Flatbush", "Upper Silesia": nobody is called North or New
-    if cue in LOCATIVE and not any(is_acronym(w) for w in words):
+        return True
+    # A cue alone is weak evidence: "pass to Hoilett", "at Apollo Hospitals", "in Q2FY20"
+    # name no place; a word with a digit («RM353») never is one.
+    if cue not in LOCATIVE or cue in WEAK_LOCATIVE or cue == "at":
+        return False
+    return not any(is_acronym(w) or any(c.isdigit() for c in w) for w in words)
+
+
+def _organisation(words: Sequence[str], stems: Sequence[str]) -> bool:
+    """Tell acronyms that are not places (NATO, МИД, "МИД РФ") and names with an
+    organisation's word ("Council", "Agency")."""
+    return all(is_acronym(w) for w in words) or any(w in ORG_WORDS for w in stems)
+
+
+def _kind(name: str, cue: str, language: str, person: bool) -> str:
+    """Return "people", "organisations", "places" or "" (unsure: left out)."""
+    words = name.split()
+    stems = stem_words(words, language)
+    if words[-1].lower() in DEMONYMS:
+        return ""  # "South American", "Perceived Iranian": a nationality names no one
+    if _team(words, stems):
+        return "organisations"
+    if _place(words, stems, cue):
         return "places"
+    if _organisation(words, stems):
+        return "organisations"
     if person and (cue in TITLES or len(stems) in (2, 3)):
         return "people"
     return ""
@@ -446,7 +480,20 @@ def count_names(texts: Iterable[str], language: str) -> dict[str, Counter[str]]:
             full = [n for n in names if n.endswith(" " + short)]
             if full:  # "Putin" is "Vladimir Putin"; "Monetary Fund" is the IMF's full name
                 names[full[0]] += names.pop(short)
+    _surnames_to_people(counts)
     return counts
+
+
+def _surnames_to_people(counts: dict[str, Counter[str]]) -> None:
+    """Count a one-word place or organisation that is a person's surname in the event for the
+    person: "runner-up to Nadal" names Rafael Nadal, not a place."""
+    people = counts["people"]
+    for kind in ("places", "organisations"):
+        names = counts[kind]
+        for short in [n for n in names if " " not in n and not is_acronym(n)]:
+            full = next((p for p in people if p.endswith(" " + short)), None)
+            if full is not None:
+                people[full] += names.pop(short)
 
 
 # One spelling of the countries that names often open with: "U.S. Navy", "US Navy" and

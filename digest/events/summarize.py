@@ -100,7 +100,10 @@ def article_sentences(article: Article, limit: int | None = None) -> list[Candid
     out: list[Candidate] = []
     title = article.title.strip().casefold().rstrip(".")
     for number, paragraph in enumerate(story_paragraphs(article)):
-        for sentence in _with_answers(paragraph, split_sentences(paragraph, article.language)):
+        sentences = _with_answers(paragraph, split_sentences(paragraph, article.language))
+        if "«" in paragraph or "“" in paragraph or '"' in paragraph:
+            sentences = _whole_quotes(paragraph, sentences)
+        for sentence in sentences:
             folded = sentence.casefold()
             credit = any(k in folded for k in _CREDIT_KEYS) and _CREDIT.search(sentence)
             if credit or (title and folded.rstrip(".") == title):
@@ -142,6 +145,48 @@ def _with_answers(paragraph: str, sentences: list[str]) -> list[str]:
             skip = True
             continue
         out.append(sentence)
+    return out
+
+
+_QUOTE_PAIRS = (("«", "»"), ("“", "”"))
+
+
+# A quote inside a quote, «„Орион“», closes with the mark that opens an English one.
+_INNER_QUOTE = re.compile(r"„[^„“”«»]*[“”]")
+
+
+def _open_quotes(text: str) -> int:
+    """Return how many quotes the text opens and leaves open (negative: closes ones it never
+    opened)."""
+    if "„" in text:
+        text = _INNER_QUOTE.sub("", text)
+    return sum(text.count(a) - text.count(b) for a, b in _QUOTE_PAIRS)
+
+
+def _whole_quotes(paragraph: str, sentences: list[str]) -> list[str]:
+    """Return the sentences with a quote of several sentences as one, never cut inside.
+
+    «Мы готовились долго. Команда сыграла хорошо», — сказал тренер: either sentence alone
+    leaves a « or a » unmatched; with straight quotes ("…"), an odd number of them. The quote
+    is one exact span of the paragraph when it fits a quoted sentence's length, else none
+    of it is quoted. A paragraph whose own quotes do not pair (a source's typo) is left as
+    split.
+    """
+    if _open_quotes(paragraph) != 0 or paragraph.count('"') % 2:
+        return sentences
+    out: list[str] = []
+    at, start, depth, straight = 0, -1, 0, 0
+    for sentence in sentences:
+        where = paragraph.find(sentence, at)
+        if where < 0:
+            return sentences  # not exact spans: leave them as they are
+        at = where + len(sentence)
+        if depth == 0 and straight == 0:
+            start = where
+        depth = max(0, depth + _open_quotes(sentence))  # a » opened before: nothing to join
+        straight = (straight + sentence.count('"')) % 2
+        if depth == 0 and straight == 0 and at - start <= MAX_SENTENCE_CHARS:
+            out.append(paragraph[start:at])
     return out
 
 

@@ -47,6 +47,10 @@ _STEMMERS |= {"it": "italian", "uk": "russian"}
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
+_UKRAINIAN_ONLY = re.compile(r"[іїєґ]", re.IGNORECASE)
+_RUSSIAN_ONLY = re.compile(r"[ыэъё]", re.IGNORECASE)
+
+
 def detect_language(text: str) -> str:
     """Return an ISO 639-1 code ('en', 'ru', ...) guessed from script and stop words, or 'und'."""
     sample = text[:3000]
@@ -54,7 +58,10 @@ def detect_language(text: str) -> str:
     if cyr + lat < 3:
         return "und"
     if cyr > lat:
-        return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
+        # Letters only Ukrainian has against letters only Russian has: a Russian story
+        # quoting a Ukrainian title («Революції гідності») stays Russian.
+        ukrainian = len(_UKRAINIAN_ONLY.findall(sample))
+        return "uk" if ukrainian > len(_RUSSIAN_ONLY.findall(sample)) else "ru"
     # Each language's stop words looked up in the counts of the words: the same sums as
     # looking every word up in every language's stop words, at a fraction of the cost.
     counts = Counter(map(str.lower, WORD.findall(sample)))

@@ -102,14 +102,16 @@ _TAIL_KEYS = (
     "интересуешься", "самое важное", "whatsapp", "ты свидетель", "в избранные", "написать автору",
     "по материалам", "read more", "subscribe to", "sign up", "ftc:", "more from", "see more",
     "buy the next", "we may", "follow", "___", "this article", "this story", "this report",
-    "добавить", "наш ",
+    "добавить", "наш ", "выделите", "нашли ошибку", "нашли опечатку", "ctrl+enter",
 )  # fmt: skip
 # Related links and promotions: everything from the marker on is the site's, not the story's.
 _TAIL_MARK = re.compile(
     r"(?:Читайте\s+(?:также|нас)|Смотрите\s+также|Подписывайтесь|Подпишитесь\s+на"
     r"|Интересно\?\s*Жми|Жми,\s+чтобы|Интересуешься\s+этой\s+темой|Самое\s+важное\s+в\s+Telegram"
     r"|Наш\s+WhatsApp|Ты\s+свидетель|Добавить\s+\S+\s+в\s+избранные\s+источники"
-    r"|Написать\s+автору|По\s+материалам(?:\s*:|\s+(?=[A-ZА-ЯЁ«\"]|www|http|сайта))"
+    r"|Написать\s+автору|Выделите\s+(?:фрагмент|текст|её|ее|ошибку)|(?:Если\s+вы\s+)?[Нн]ашли\s+"
+    r"(?:ошибку|опечатку)|(?:Select|Highlight)\s+the\s+text\s+and\s+press\s+Ctrl\+Enter"
+    r"|По\s+материалам(?:\s*:|\s+(?=[A-ZА-ЯЁ«\"]|www|http|сайта))"
     r"|Read\s+more\b|Subscribe\s+to\s+(?:our|the)\b|Sign\s+up\s+for\b|Sign\s+up\s+to\b"
     r"|FTC:\s+We\s+use|More\s+from\s+[A-Z][\w ]{0,40}:|See\s+more\s+[A-Z]|Buy\s+the\s+next\s+issue"
     r"|We\s+may\s+(?:get|earn|receive)\s+a\s+(?:small\s+)?(?:commission|portion)"
@@ -147,6 +149,25 @@ _SHORT_TAIL = 150  # after a tail marker, this much is the promotion's own sente
 # A capitalised word ending so is a name's genitive («Народного Хурала»), not a new sentence.
 _GENITIVE = re.compile(r"(?:ого|его|ой|ей|ых|их|ского|цкого)$")
 _AGENCY_HEADS = frozenset(("РИА", "ИА", "ИД", "ТК", "ТРК", "ГТРК"))  # «РИА Новости»
+# Two Russian words a crawl glued together, a small letter run into a capital: «поэтаЦыпил»,
+# «вознаграждениеЭта», «ЧерняковаФото». A brand written in camel case starts with a capital
+# and a short stem («МегаФон», «ТрансКонтейнер», «СтройГаз»): a capitalised word is split
+# only after a stem of seven letters, a name's case form, never a brand's prefix.
+_GLUED_WORDS = re.compile(r"(?<![А-ЯЁа-яёA-Za-z])(?:[а-яё]{3,}|[А-ЯЁ][а-яё]{6,})(?=[А-ЯЁ][а-яё])")
+_SMALL_THEN_CAPITAL = re.compile(r"[а-яё][А-ЯЁ]")
+# A site's menu words left in the text, sometimes glued: «Популярныеновости Российская…».
+_MENU = re.compile(
+    r"(?:^|(?<=[.!?…»]\s))(?:Популярные|Главные|Последние|Горячие|Похожие|Другие|Лента)\s*"
+    r"(?:новости|материалы|статьи)(?:\s*:)?(?:\s+|$)(?=[А-ЯЁA-Z«\"]|$)"
+)
+# A caption's name glued to the lead: «Георгий Кушиташвили В Самаре стартовал…». A word a
+# sentence opens with (a preposition, a pronoun, a conjunction) is capitalised only there: after
+# a run of capitalised words with no punctuation it starts the story, and the run was a caption.
+_CAPTION_NAME = re.compile(
+    r"^[А-ЯЁ][а-яё]+(?:[ -][А-ЯЁ][а-яё]+){1,2}\s+(?=(?:В|Во|На|С|Со|По|К|Ко|У|О|Об|За|Из|Для"
+    r"|После|Перед|При|До|От|Как|Это|Этот|Эта|Он|Она|Они|Мы|Я|А|И|Но|Не|Накануне|Сегодня|Вчера)"
+    r"\s+[а-яёА-ЯЁ«\d])"
+)
 _RELATED_LIST = "… "  # a run of cut headlines: «…стал стакан… Пригожин: …»
 _MAX_CREDIT_WORDS = 8
 
@@ -158,6 +179,10 @@ def strip_wire(paragraph: str, first: bool = False) -> str:
     is told from a sentence only by its place.
     """
     text = _strip_leads(paragraph.strip(), first)
+    if _SMALL_THEN_CAPITAL.search(text):
+        text = _split_glued(text)
+    if "овости" in text or "атериал" in text or "татьи" in text:
+        text = _MENU.sub("", text)
     lower = text.lower()
     if any(key in lower for key in _OWN_KEYS):
         text = _OWN_SENTENCE.sub("", text)
@@ -191,7 +216,7 @@ def _strip_leads(text: str, first: bool) -> str:
                 text = text[m.end() :].lstrip()
                 break
         if first:
-            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text)
+            m = _FIRST_LEAD.match(text) or _GLUED_CAPTION.match(text) or _CAPTION_NAME.match(text)
             if m and len(text) > m.end() + 40:
                 text = text[m.end() :]
         if text == before:
@@ -199,35 +224,48 @@ def _strip_leads(text: str, first: bool) -> str:
     return text
 
 
+def _split_glued(text: str) -> str:
+    """Return the text with a space where a crawl glued two words («поэтаЦыпил»)."""
+    return _GLUED_WORDS.sub(lambda m: m.group(0) + " ", text)
+
+
 def _credit_end(rest: str) -> int:
     """Return where a credit that starts `rest` ends: where the story resumes, else 0."""
-    words = [w.group(0) for w in re.finditer(r"\S+", rest)]
     spans = [w.span() for w in re.finditer(r"\S+", rest)]
+    words = [rest[a:b] for a, b in spans]
     for i, prev in enumerate(words[: _MAX_CREDIT_WORDS + 1]):
         if i and prev.endswith((".", "!", "?")) and not _initial(prev):
             return spans[i][1]  # «Фото: ФедералПресс / Андрей Гусий.»
         if i + 1 >= len(words):
             return len(rest)  # the credit closes the paragraph
-        nxt = words[i + 1]
-        if not _STORY_START.match(nxt) or _initial(nxt):
-            continue
-        # The story resumes at a capitalised word after an acronym, a web address, a glued
-        # "A/B", a number or a closing quote («РБ В день», «МИФ/ВКонтакте Распродавать»,
-        # «pixabay.com0 Резонансное»), or after a small-letter word when it opens a clause
-        # («…области Кроме того», "App store If you've"), not a name's genitive.
-        strong = (
-            (len(prev) > 1 and prev.isupper())
-            or "/" in prev[1:]
-            or "." in prev[1:-1]
-            or prev[-1] in '»"”0123456789'
-        )
         after = words[i + 2] if i + 2 < len(words) else ""
-        clause = after[:1].islower() and prev not in _AGENCY_HEADS
-        if clause and (strong or (prev[-1].islower() and not _GENITIVE.search(nxt))):
+        if _story_resumes(prev, words[i + 1], after):
             return spans[i + 1][0]
     if len(words) <= 12 and not _ENDS_SENTENCE.search(rest):
         return len(rest)  # «Источник: РИА Новости пожизненное убийство»: tags to the end
     return 0
+
+
+def _story_resumes(prev: str, nxt: str, after: str) -> bool:
+    """Tell whether the story resumes at `nxt`, the word after `prev` in a credit.
+
+    It resumes at a capitalised word that opens a clause (a small-letter word `after` it)
+    after an acronym, a web address, a glued "A/B", a number or a closing quote («РБ В
+    день», «МИФ/ВКонтакте Распродавать», «pixabay.com0 Резонансное»), or after a
+    small-letter word when the capitalised word is not a name's genitive («…области Кроме
+    того», "App store If you've").
+    """
+    if not _STORY_START.match(nxt) or _initial(nxt):
+        return False
+    if not (after[:1].islower() and prev not in _AGENCY_HEADS):
+        return False
+    strong = (
+        (len(prev) > 1 and prev.isupper())
+        or "/" in prev[1:]
+        or "." in prev[1:-1]
+        or prev[-1] in '»"”0123456789'
+    )
+    return strong or (prev[-1].islower() and not _GENITIVE.search(nxt))
 
 
 def _initial(word: str) -> bool:

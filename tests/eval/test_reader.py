@@ -151,6 +151,29 @@ def test_cut_and_altered_sentences() -> None:
     assert check("Такие нарушения регулируются по ч. 2 ст. 12.8 КоАП.", paragraphs) == ""
 
 
+def test_a_quote_left_open_is_a_cut_sentence() -> None:
+    paragraphs = [
+        "Тренер сказал: «Мы готовились долго. Команда сыграла хорошо». Матч завершился вничью.",
+        "Источник пишет «Так было всегда. Но",  # a source that never closes its quote
+    ]
+    check = audit.cut_or_altered
+    assert check("Тренер сказал: «Мы готовились долго.", paragraphs).startswith("cut")
+    assert check("Команда сыграла хорошо».", paragraphs).startswith("cut")
+    whole = "Тренер сказал: «Мы готовились долго. Команда сыграла хорошо»."
+    assert check(whole, paragraphs) == ""
+    assert check("Источник пишет «Так было всегда.", paragraphs) == ""
+    straight = ['Он сказал: "Мы готовы. Мы выиграем". Матч начался.']
+    assert check('Он сказал: "Мы готовы.', straight).startswith("cut")
+
+
+def test_words_a_crawl_glued_may_be_shown_apart() -> None:
+    paragraphs = ["Жюри возглавила вдова поэтаЦыпил Чимитова, сообщили в парламенте."]
+    shown = "Жюри возглавила вдова поэта Цыпил Чимитова, сообщили в парламенте."
+    assert audit.cut_or_altered(shown, paragraphs) == ""
+    text = audit.TextWords(paragraphs)
+    assert audit.not_derivable("Цыпил Чимитова", text) == ""
+
+
 def test_facts_the_text_does_not_say() -> None:
     text = audit.TextWords(
         ["Публика ужаснулась, увидев покупки для Анастасии Волочковой. Волочкова молчит.",
@@ -165,6 +188,11 @@ def test_facts_the_text_does_not_say() -> None:
     places = audit.TextWords(["Взрывы прогремели в Красноярском крае и Тулунском районе."])
     assert audit.not_derivable("Красноярский край", places) == ""
     assert audit.not_derivable("Тулунский район", places) == ""
+    english = audit.TextWords(["He received France's Legion d'Honneur, as Pete Sampras’s record."])
+    assert audit.not_derivable("France", english) == ""
+    assert audit.not_derivable("Pete Sampras", english) == ""
+    soft = audit.TextWords(["Затем он победил Са\u00adвелия Садома из Хабаровского края."])
+    assert audit.not_derivable("Савелий Садома", soft) == ""
 
 
 @pytest.mark.parametrize(
@@ -182,6 +210,13 @@ def test_facts_the_text_does_not_say() -> None:
         ("Роберт Фарах", "people", False),
         ("Владимиром Шуваевым", "people", True),
         ("Восточную Европу", "places", True),
+        # surnames the dictionary knows only as a first name's plural («Мамай») or a man's
+        # genitive («Кротов»): in -ов, -ев, -ин and -ова their nominative is the word itself
+        ("Павел Мамаев", "people", False),
+        ("Доржо Раднаев", "people", False),
+        ("Павел Колобков", "people", False),
+        ("Алина Кротова", "people", False),
+        ("Павла Колобкова", "people", True),
     ],
 )
 def test_names_not_in_the_nominative(name: str, kind: str, bad: bool) -> None:

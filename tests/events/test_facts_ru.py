@@ -94,3 +94,51 @@ def test_a_generic_territory_word_is_no_place() -> None:
     )
     assert "Федерация" not in facts.places
     assert "Москва" in facts.places
+
+
+def test_a_person_the_ner_took_for_a_place_is_left_out() -> None:
+    text = (
+        "Сначала боксёр взял верх над представителем Мурманской области Равшаном Эргашевым, "
+        "затем над Савелием Садома из Хабаровского края."
+    )
+    facts = find_facts([text], "ru")
+    assert "Савелий Садома" not in facts.places + facts.organisations
+    assert "Хабаровский край" in facts.places
+
+
+def test_an_outlet_cited_as_the_source_is_no_organisation() -> None:
+    text = (
+        "Передача кораблей состоится в ближайшее время. Как передает «Керчь. ФМ» со ссылкой "
+        "на своего корреспондента, корабли направились к Крымскому мосту."
+    )
+    assert find_facts([text], "ru").organisations == ()
+
+
+def test_the_web_written_with_a_capital_is_no_organisation() -> None:
+    text = "При помощи размещенных в Сети баз данных можно найти информацию о депутатах КПРФ."
+    facts = find_facts([text], "ru")
+    assert "Сеть" not in facts.organisations
+
+
+def test_a_name_never_keeps_a_quote_it_does_not_close() -> None:
+    facts = find_facts(["Продукцию поставляет НПЗ 'Панчево' в Сербии, сообщил он."], "ru")
+    assert facts.organisations and all(n.count("'") % 2 == 0 for n in facts.organisations)
+    assert facts_ru._unpaired_quotes_out("УК «Спортивные проекты") == "УК Спортивные проекты"
+    assert facts_ru._unpaired_quotes_out("Центр «Э»") == "Центр «Э»"
+    assert facts_ru._unpaired_quotes_out("Юджин О'Нил") == "Юджин О'Нил"
+
+
+def test_a_common_noun_the_text_writes_in_small_letters_is_no_organisation() -> None:
+    text = (
+        "По словам представителей, кредиты выдал Банк, а Фонд выделил гранты. Такой банк "
+        "обязан проверять заемщиков, а фонд работает с 2010 года, заявили в Россельхозбанке."
+    )
+    facts = find_facts([text], "ru")
+    assert not {"Банк", "Фонд"} & set(facts.organisations), facts
+
+
+def test_a_name_left_in_the_instrumental_is_left_out() -> None:
+    assert not facts_ru._listed_name("Квинси Промесом", "people")
+    assert not facts_ru._listed_name("Александр Протасовицком", "people")
+    for name in ("Максим Ким", "Том Круз", "Сергей Шойгу", "Абрахам Линкольн"):
+        assert facts_ru._listed_name(name, "people"), name

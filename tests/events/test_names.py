@@ -139,3 +139,48 @@ def test_a_machine_translations_lower_case_name_is_recognised() -> None:
     assert "Donald Trump" not in find_facts([text], "en").people
     # a headline in title case capitalises every word: it says nothing of names
     assert "Donald Trump" not in find_facts([text], "en", titles=["Trump Talks To Press"]).people
+
+
+def test_nationality_words_section_labels_and_unsure_names_are_no_facts() -> None:
+    text = (
+        "Austrian Dominic Thiem beat Novak Djokovic in London on Tuesday. Thiem, runner-up at "
+        "the French Open to Nadal in June, won again. Rafael Nadal was watching."
+    )
+    facts = find_facts([text], "en")
+    assert "Dominic Thiem" in facts.people and "Austrian Dominic Thiem" not in facts.people
+    assert "Nadal" not in facts.places and "Rafael Nadal" in facts.people
+    ratings = (
+        "BAILEY: Good game, solid all afternoon for Birmingham. REF: Poor. NEXT UP: Leeds away "
+        "on Saturday. Easily Beaten by the winger, he was taken off."
+    )
+    facts = find_facts([ratings], "en")
+    assert not {"BAILEY", "REF", "NEXT UP"} & set(facts.organisations)
+    assert "Easily Beaten" not in facts.people
+    clubs = "Neymar joined Paris St Germain in 2017. The team then flew to La Paz for a match."
+    facts = find_facts([clubs], "en")
+    assert not {"Paris St Germain", "La Paz"} & set(facts.people)
+
+
+def test_a_capital_inside_a_word_opens_no_name() -> None:
+    text = "The tablet runs iPadOS and takes a microSD card, as Jony Ive designed it in London."
+    facts = find_facts([text], "en")
+    assert not {"OS", "SD"} & set(facts.organisations)
+    assert "Jony Ive" in facts.people
+
+
+def test_a_cue_alone_is_weak_evidence_of_a_place() -> None:
+    text = (
+        "Gardner crossed to Hoilett, who scored. Profits reached RM353 million in Q2FY20, "
+        "said Ahmad Zaki. Perceived Iranian influence grew "
+        "in Basra, as Washington D said."
+    )
+    facts = find_facts([text], "en")
+    assert not {"Hoilett", "RM353", "Q2FY20"} & set(facts.places), facts
+    assert not {"Perceived Iranian", "Washington D"} & set(facts.people), facts
+    assert "Basra" in facts.places
+
+
+def test_a_nationality_is_neither_a_place_nor_a_person() -> None:
+    text = "Bolivia's crisis is the worst in South American politics, said Evo Morales in La Paz."
+    facts = find_facts([text], "en")
+    assert "South American" not in facts.places + facts.people, facts

@@ -218,3 +218,34 @@ def test_credits_in_any_case_are_left_out_of_the_sentences() -> None:
         "Firefighters fought the blaze through the night in the hills.",
         "Officials said the fire was contained by the morning.",
     ]
+
+
+def test_a_quote_of_several_sentences_is_quoted_whole_or_not_at_all() -> None:
+    from digest.events.summarize import article_sentences
+
+    text = (
+        "Матч прошёл в Москве при полных трибунах стадиона. Тренер сказал: «Мы готовились к "
+        "этой игре очень долго. Команда сыграла хорошо и заслужила победу». Матч завершился "
+        "вничью со счётом 1:1 после перерыва."
+    )
+    shown = [c.text for c in article_sentences(article(1, "a.ru", "Ничья", text, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown
+    assert (
+        "Тренер сказал: «Мы готовились к этой игре очень долго. Команда сыграла хорошо и "
+        "заслужила победу»." in shown
+    )
+    inner = (
+        "Беспилотник упал у жилого дома в поселке. «Экспериментальный образец упал при "
+        "выполнении полета. Это [беспилотный аппарат] „Орион“», — сказал следователь ТАСС."
+    )
+    shown = [c.text for c in article_sentences(article(3, "a.ru", "Т", inner, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown
+    straight = (
+        'Тренер сборной поделился ожиданиями от матча. "С точки зрения жребия нам важно '
+        'попасть в посев. Если мы хотим быть в нем, нужно выиграть", - сказал он журналистам.'
+    )
+    shown = [c.text for c in article_sentences(article(4, "a.ru", "Т", straight, "ru"))]
+    assert all(s.count('"') % 2 == 0 for s in shown), shown
+    long_quote = "Он заявил: «" + " ".join(["Мы будем работать дальше и дальше."] * 20) + "» Всё."
+    shown = [c.text for c in article_sentences(article(2, "a.ru", "Т", long_quote, "ru"))]
+    assert all(s.count("«") == s.count("»") for s in shown), shown

@@ -21,7 +21,8 @@ def reference_language(text: str) -> str:
     if cyr + lat < 3:
         return "und"
     if cyr > lat:
-        return "uk" if re.search(r"[іїєґ]", sample, re.IGNORECASE) else "ru"
+        ukrainian = len(re.findall(r"[іїєґ]", sample, re.IGNORECASE))
+        return "uk" if ukrainian > len(re.findall(r"[ыэъё]", sample, re.IGNORECASE)) else "ru"
     words = [w.lower() for w in WORD.findall(sample)]
     best, hits = "und", 0
     for lang in ("en", "de", "fr", "es", "it"):
@@ -61,3 +62,13 @@ def test_script_counts_match_the_regexes_on_every_code_point() -> None:
     for text in _texts():
         expected = (len(CYRILLIC.findall(text)), len(LATIN.findall(text)))
         assert script_counts(text) == expected, text
+
+
+def test_a_russian_story_quoting_ukrainian_words_is_russian() -> None:
+    # Its names go to the Russian fact finder, which puts them in the nominative.
+    text = (
+        "Фильм посвящен событиям Майдана и влиянию революции на Восточную Европу. Одного из "
+        "героев фильма 'Київ нескорений' зовут Владимир Шуваев, сообщает издание."
+    )
+    assert detect_language(text) == "ru"
+    assert detect_language("Верховна Рада України ухвалила закон про освіту.") == "uk"

@@ -230,3 +230,41 @@ def test_real_articles_lose_only_their_furniture() -> None:
         assert len(stored) > 0.5 * len(row["text"]), row["title"]
         for furniture in ("прочитано 3454", "Вчера, 19:11", "Начислено вознаграждение", "INTERFAX.RU", "Корреспондент.biz"):  # fmt: skip
             assert furniture not in stored, row["title"]
+
+
+def test_words_a_crawl_glued_are_parted_before_anything_reads_them() -> None:
+    raw = "Жюри возглавила вдова поэтаЦыпил Чимитова. Об этом сообщили в парламенте."
+    stored, read = _both(raw)
+    assert "поэта Цыпил Чимитова" in stored and "поэта Цыпил Чимитова" in read
+    # Brands written in camel case keep their capitals together.
+    brands = "Абоненты МегаФон, ЕвроХим и ТрансКонтейнер заключили договор с ВКонтакте."
+    assert _both(brands) == (brands, brands)
+
+
+def test_menu_words_of_a_site_go_from_the_lead() -> None:
+    raw = "Популярныеновости Российская социальная сеть ВКонтакте представила ряд обновлений."
+    for text in _both(raw):
+        assert text == "Российская социальная сеть ВКонтакте представила ряд обновлений."
+    raw = "Но только в комментариях. Популярные новости Сеть представила обновления."
+    assert "Популярные" not in _both(raw)[0]
+
+
+def test_a_caption_s_name_glued_to_the_lead_goes() -> None:
+    raw = (
+        "Георгий Кушиташвили В Самаре стартовал чемпионат России по боксу. Официальная "
+        "церемония открытия состоялась в областном спорткомплексе."
+    )
+    for text in _both(raw):
+        assert text.startswith("В Самаре стартовал чемпионат России по боксу.")
+    # A name that opens a sentence stays: a small word follows it.
+    story = "Георгий Кушиташвили выиграл два боя на предварительной стадии чемпионата."
+    assert _both(story) == (story, story)
+
+
+def test_a_site_s_note_on_reporting_typos_goes() -> None:
+    raw = (
+        "Причины заболевания до сих пор не установлены. Выделите фрагмент с текстом ошибки и "
+        "нажмите Ctrl+Enter"
+    )
+    for text in _both(raw):
+        assert text == "Причины заболевания до сих пор не установлены."

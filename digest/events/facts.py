@@ -14,7 +14,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 
-from digest.events import facts_ru, names
+from digest.events import facts_ru, name_counts
 from digest.events.dates import find_dates
 from digest.events.fact_text import fact_text
 from digest.events.outlets import is_outlet
@@ -75,8 +75,8 @@ def find_facts(
     if language in RUSSIAN:
         counts: Counts = facts_ru.count_names(facts_ru.find_mentions(story))
     else:
-        story = names.recapitalise(story, tuple(titles))
-        found = names.count_names(story, language)
+        story = name_counts.recapitalise(story, tuple(titles))
+        found = name_counts.count_names(story, language)
         counts = {kind: dict(found.get(kind, {})) for kind in KINDS}
     counts = one_per_entity(without_outlets(counts, tuple(outlets)))
     return KeyFacts(**{k: _top(counts[k], limit) for k in KINDS})

@@ -6,8 +6,8 @@ returns them, never dicts. Times are timezone-aware and in UTC unless a field sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -418,6 +418,62 @@ class IngestReport:
     duplicates: int = 0
     not_modified: int = 0
     failures: tuple[Failure, ...] = ()
+
+    @property
+    def failed_feeds(self) -> tuple[FeedHealth, ...]:
+        """Return the feeds whose fetch failed in this pass."""
+        failed = {f.subject for f in self.failures}
+        return tuple(h for h in self.health if not h.ok and h.url in failed)
+
+    @property
+    def waiting_feeds(self) -> tuple[FeedHealth, ...]:
+        """Return the unhealthy feeds this pass did not try: backing off after earlier errors.
+
+        They failed in an earlier pass (and were reported then), so they are no failure of
+        this one; they are named apart from the failures, and subscribers count them as
+        unreachable.
+        """
+        failed = {f.subject for f in self.failures}
+        return tuple(h for h in self.health if not h.ok and h.url not in failed)
+
+    def only(self, feed_urls: Collection[str]) -> IngestReport:
+        """Return the part of a shared fetch report that concerns one digest's feeds."""
+        return replace(
+            self,
+            health=tuple(h for h in self.health if h.url in feed_urls),
+            failures=tuple(
+                f for f in self.failures if f.subject in feed_urls or f.subject == "feeds"
+            ),
+        )
+
+    def disabled(self) -> tuple[Failure, ...]:
+        """Return a failure per feed that is disabled (and so was not tried).
+
+        A feed backing off heals by itself and is no failure of a run that did not try it; a
+        disabled one never does, while every issue tells its readers a source is missing. So
+        each digest run names it until it is fixed and enabled (or removed).
+        """
+        return tuple(
+            Failure(
+                "fetch",
+                h.url,
+                f"disabled after {h.error_count} failed fetch{'es' if h.error_count != 1 else ''}"
+                f" in a row (last: {h.error or '?'}); "
+                f"`digest feeds enable {h.url}` fetches it again",
+            )
+            for h in self.waiting_feeds
+            if h.disabled
+        )
+
+    def counts(self) -> RunCounts:
+        """Return the fetch pass's part of a run's counts."""
+        return RunCounts(
+            feeds=len(self.health),
+            feeds_failed=len(self.failed_feeds),
+            feeds_waiting=len(self.waiting_feeds),
+            entries=self.entries,
+            new_articles=self.new_articles,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
@@ -122,6 +125,22 @@ class RunCounts:
     # counts (a language model's "llm_generated", "llm_cached", ...).
     removed: tuple[tuple[str, int], ...] = ()
     summarizer: tuple[tuple[str, int], ...] = ()
+
+
+class StageTimer:
+    """Collects a run's (stage, seconds) pairs: the report's timings."""
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as the stage name (also when it raises)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, round(time.perf_counter() - start, 3)))
 
 
 _NAMED = tuple(f.name for f in fields(RunCounts) if f.name not in ("removed", "summarizer"))

@@ -6,7 +6,8 @@ The text toolkit underneath (language, sentences, stems, caps, credits) is `dige
 puts horoscopes, forecasts and adverts after the news;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
-(`find_violations`) checks against the sources. The `digest eval` harness that scores
+(`find_violations`) checks against the sources. `period_events` and `summarize_period` do
+both for one digest's period, as the pipeline calls them. The `digest eval` harness that scores
 these steps is `digest.eval`.
 
 Loaded lazily (PEP 562): `from digest.events import find_events` imports only the module
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
     from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.period import (
+        as_configured,
+        choose_summarizer,
+        period_events,
+        summarize_period,
+    )
     from digest.events.rank import news_first
     from digest.events.rules import RulesOutcome, apply_rules
     from digest.events.similarity import PARAMS, Params, article_features
@@ -48,6 +55,10 @@ _HOMES = {
     "news_first": "digest.events.rank",
     "RulesOutcome": "digest.events.rules",
     "apply_rules": "digest.events.rules",
+    "as_configured": "digest.events.period",
+    "choose_summarizer": "digest.events.period",
+    "period_events": "digest.events.period",
+    "summarize_period": "digest.events.period",
     "PARAMS": "digest.events.similarity",
     "Params": "digest.events.similarity",
     "article_features": "digest.events.similarity",
@@ -63,7 +74,9 @@ __all__ = [
     "Summarizer",
     "apply_rules",
     "article_features",
+    "as_configured",
     "check_endpoint",
+    "choose_summarizer",
     "cluster_features",
     "default_summarizer",
     "find_events",
@@ -72,6 +85,8 @@ __all__ = [
     "find_violations",
     "news_first",
     "past_event_from",
+    "period_events",
+    "summarize_period",
 ]
 
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     )
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
-    from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.llm import LlmSummarizer
+    from digest.events.llm_http import check_endpoint
     from digest.events.period import (
         as_configured,
         choose_summarizer,
@@ -51,7 +52,7 @@ _HOMES = {
     "find_facts": "digest.events.facts",
     "find_violations": "digest.events.guard",
     "LlmSummarizer": "digest.events.llm",
-    "check_endpoint": "digest.events.llm",
+    "check_endpoint": "digest.events.llm_http",
     "news_first": "digest.events.rank",
     "RulesOutcome": "digest.events.rules",
     "apply_rules": "digest.events.rules",

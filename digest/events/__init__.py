@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         find_events_explained,
         past_event_from,
     )
+    from digest.events.dates import told_as_past
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
     from digest.events.llm import LlmSummarizer
@@ -49,6 +50,7 @@ _HOMES = {
     "find_events": "digest.events.cluster",
     "find_events_explained": "digest.events.cluster",
     "past_event_from": "digest.events.cluster",
+    "told_as_past": "digest.events.dates",
     "find_facts": "digest.events.facts",
     "find_violations": "digest.events.guard",
     "LlmSummarizer": "digest.events.llm",
@@ -88,6 +90,7 @@ __all__ = [
     "past_event_from",
     "period_events",
     "summarize_period",
+    "told_as_past",
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from digest.config import DigestSettings
-from digest.events.dates import told_as_past
+from digest.events import told_as_past
 from digest.models import DatedItem, Digest, EventSummary, FeedHealth, Section
 from digest.text import strip_controls
 

@@ -180,7 +180,7 @@ class _Run:
     timer: StageTimer = field(default_factory=StageTimer)
     failures: list[Failure] = field(default_factory=list)
     counts: RunCounts = field(default_factory=RunCounts)
-    key: str = ""  # the period now falls in: it names the issue, its files and subject
+    key: str = field(init=False)  # the period now falls in: names the issue, files, subject
 
     def __post_init__(self) -> None:
         self.key = period_key(self.d, self.now)
@@ -208,7 +208,7 @@ def _build(
         found, why, ruled = events.period_events(
             stored, d, sources, now=now, past=past, explain=run.options.explain
         )
-    run.failures += [Failure("rules", rule, why) for rule, why in ruled.gave_up]
+    run.failures += [Failure("rules", rule, reason) for rule, reason in ruled.gave_up]
     run.counts = replace(
         run.counts,
         articles=len(ruled.kept),

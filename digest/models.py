@@ -19,6 +19,8 @@ from digest.report import DeliveryOutcome as DeliveryOutcome
 from digest.report import DeliveryStatus as DeliveryStatus
 from digest.report import EventExplanation as EventExplanation
 from digest.report import Failure as Failure
+from digest.report import FeedHealth as FeedHealth
+from digest.report import IngestReport as IngestReport
 from digest.report import MergeStep as MergeStep
 from digest.report import RunCounts as RunCounts
 from digest.report import RunReport as RunReport
@@ -329,20 +331,6 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedHealth:
-    """A feed's state as reported in a digest and by `digest feeds list`."""
-
-    url: str
-    name: str
-    ok: bool
-    error: str | None = None
-    last_success_at: datetime | None = None
-    error_count: int = 0
-    next_check_at: datetime | None = None
-    disabled: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Digest:
     """A whole digest: what render and pdf turn into documents."""
 
@@ -406,18 +394,6 @@ class MessageParts:
     head: bytes
     body: bytes
     token: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    """What one fetch pass did: per-feed health, counts and failures."""
-
-    health: tuple[FeedHealth, ...] = ()
-    entries: int = 0
-    new_articles: int = 0
-    duplicates: int = 0
-    not_modified: int = 0
-    failures: tuple[Failure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

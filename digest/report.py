@@ -5,13 +5,19 @@ by each run of the period) and back from a `digest serve` that ran a handed-over
 `RunReport.to_json` and `RunReport.from_json` are the only code that reads or writes that
 JSON; callers use the fields. `from_json` also reads the untyped reports written before
 version 0.2.0 (no "version" key), so `digest status` still shows an old database's runs.
+
+The fetch pass's own report (`IngestReport`, with each feed's `FeedHealth`) is here too: a
+run's counts start from it (`IngestReport.counts`), and so does its feeds' failures.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
@@ -122,6 +128,104 @@ class RunCounts:
     # counts (a language model's "llm_generated", "llm_cached", ...).
     removed: tuple[tuple[str, int], ...] = ()
     summarizer: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed's state as reported in a digest and by `digest feeds list`."""
+
+    url: str
+    name: str
+    ok: bool
+    error: str | None = None
+    last_success_at: datetime | None = None
+    error_count: int = 0
+    next_check_at: datetime | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one fetch pass did: per-feed health, counts and failures."""
+
+    health: tuple[FeedHealth, ...] = ()
+    entries: int = 0
+    new_articles: int = 0
+    duplicates: int = 0
+    not_modified: int = 0
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def failed_feeds(self) -> tuple[FeedHealth, ...]:
+        """Return the feeds whose fetch failed in this pass."""
+        failed = {f.subject for f in self.failures}
+        return tuple(h for h in self.health if not h.ok and h.url in failed)
+
+    @property
+    def waiting_feeds(self) -> tuple[FeedHealth, ...]:
+        """Return the unhealthy feeds this pass did not try: backing off after earlier errors.
+
+        They failed in an earlier pass (and were reported then), so they are no failure of
+        this one; they are named apart from the failures, and subscribers count them as
+        unreachable.
+        """
+        failed = {f.subject for f in self.failures}
+        return tuple(h for h in self.health if not h.ok and h.url not in failed)
+
+    def only(self, feed_urls: Collection[str]) -> IngestReport:
+        """Return the part of a shared fetch report that concerns one digest's feeds."""
+        return replace(
+            self,
+            health=tuple(h for h in self.health if h.url in feed_urls),
+            failures=tuple(
+                f for f in self.failures if f.subject in feed_urls or f.subject == "feeds"
+            ),
+        )
+
+    def disabled(self) -> tuple[Failure, ...]:
+        """Return a failure per feed that is disabled (and so was not tried).
+
+        A feed backing off heals by itself and is no failure of a run that did not try it; a
+        disabled one never does, while every issue tells its readers a source is missing. So
+        each digest run names it until it is fixed and enabled (or removed).
+        """
+        return tuple(
+            Failure(
+                "fetch",
+                h.url,
+                f"disabled after {h.error_count} failed fetch{'es' if h.error_count != 1 else ''}"
+                f" in a row (last: {h.error or '?'}); "
+                f"`digest feeds enable {h.url}` fetches it again",
+            )
+            for h in self.waiting_feeds
+            if h.disabled
+        )
+
+    def counts(self) -> RunCounts:
+        """Return the fetch pass's part of a run's counts."""
+        return RunCounts(
+            feeds=len(self.health),
+            feeds_failed=len(self.failed_feeds),
+            feeds_waiting=len(self.waiting_feeds),
+            entries=self.entries,
+            new_articles=self.new_articles,
+        )
+
+
+class StageTimer:
+    """Collects a run's (stage, seconds) pairs: the report's timings."""
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the block as the stage name (also when it raises)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, round(time.perf_counter() - start, 3)))
 
 
 _NAMED = tuple(f.name for f in fields(RunCounts) if f.name not in ("removed", "summarizer"))

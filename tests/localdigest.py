@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from digest.config.settings import load_settings
+from digest.config import load_settings
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.store.database import open_store
 

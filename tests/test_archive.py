@@ -12,7 +12,8 @@ from pathlib import Path
 import feedparser
 import icalendar
 
-from digest.config.settings import SAMPLES_DIR, load_settings
+from digest.config import load_settings
+from digest.config.settings import SAMPLES_DIR
 from digest.pipeline import Deps, RunOptions, run_once
 from digest.store.database import open_store
 

@@ -353,7 +353,7 @@ def test_a_public_sites_robots_txt_cannot_redirect_to_a_private_address(
 
 
 def test_lead_images_on_private_addresses_are_not_fetched_by_default(tmp_path: Path) -> None:
-    from digest.pipeline import image_fetcher
+    from digest.fetch import image_fetcher
 
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -363,7 +363,7 @@ def test_lead_images_on_private_addresses_are_not_fetched_by_default(tmp_path: P
         server.routes["/robots.txt"] = Reply(404)
         server.routes["/lead.png"] = Reply(200, png, {"Content-Type": "image/png"})
         url = server.url("/lead.png")
-        assert image_fetcher(_settings(tmp_path, allow_private=()))(url) is None
+        assert image_fetcher(_settings(tmp_path, allow_private=()).fetch)(url) is None
         assert server.paths() == []
-        assert image_fetcher(_settings(tmp_path))(url) == png
+        assert image_fetcher(_settings(tmp_path).fetch)(url) == png
         assert server.paths() == ["/robots.txt", "/lead.png"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from httpserver import LOOPBACK_FETCH
 
-from digest.config.settings import SAMPLES_DIR, load_settings
+from digest.config import load_settings
+from digest.config.settings import SAMPLES_DIR
 from digest.models import Event, EventSummary
 from digest.pipeline import Deps, RunOptions, fetch_once, run_once, sources_for
 from digest.store.database import open_store

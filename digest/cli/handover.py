@@ -24,7 +24,7 @@ from digest.errors import LockError
 from digest.models import IngestReport, RunReport, wall_clock
 from digest.pipeline import RunOptions
 from digest.service import ingest_from_json
-from digest.store import Store, held_by_service, lock_holder
+from digest.store import Request, Store, held_by_service, lock_holder
 
 POLL_SECONDS = 0.5
 # A request not taken by then means the service is gone (or wedged): say so, do not wait on.
@@ -76,48 +76,87 @@ def hand_over(
     none comes."""
     request_id = store.add_request(kind, options, wall_clock())
     started, polls = time.monotonic(), 0
-    beat: datetime | None = None
-    beat_seen = started
+    heartbeat = Heartbeat(None, started)
     while True:
         time.sleep(poll)
         polls += 1
         request = store.get_request(request_id)
         if request is None:
             raise LockError("serve", f"request {request_id} is no longer in the database")
-        if request.status == "done" and request.result:
-            data = json.loads(request.result)
-            ingest = ingest_from_json(data["ingest"]) if data.get("ingest") else None
-            reports = tuple(RunReport.from_json(r) for r in data["reports"])
-            return HandedOver(request_id, ingest, reports)
-        if request.status == "failed":
-            raise LockError("serve", f"request {request_id} failed: {request.result or '?'}")
+        outcome = _outcome(request)
+        if outcome is not None:
+            return outcome
         now = time.monotonic()
-        waited = now - started
-        probe = polls % 10 == 0  # the lock is probed every ~5 s
+        gone = polls % 10 == 0 and not _service_alive(settings)  # probed every ~5 s
         if request.status == "new":
-            gone = probe and not _service_alive(settings)
-            late = waited > min(wait, TAKE_TIMEOUT) or gone
-            if late and store.cancel_request(request_id, wall_clock()):
+            if not_taken(now - started, wait, gone) and store.cancel_request(
+                request_id, wall_clock()
+            ):
                 raise LockError(
                     "serve", f"request {request_id} was not taken by digest serve; cancelled"
                 )
             continue
-        if request.heartbeat_at != beat:
-            beat, beat_seen = request.heartbeat_at, now
-        gone = probe and not _service_alive(settings)
-        if gone or now - beat_seen > LEASE:
-            why = "stopped" if gone else f"sent no heartbeat for {now - beat_seen:.0f}s"
-            error = f"abandoned: the service running it ({request.taken_by or '?'}) {why}"
-            if store.fail_request(request_id, error, wall_clock(), heartbeat=beat):
-                raise LockError(
-                    "serve",
-                    f"request {request_id}: the service running it ({request.taken_by or '?'}) "
-                    f"{why}; see `digest status` and the service's log, then run the command "
-                    "again",
-                )
+        why = abandoned(heartbeat.silent_for(request.heartbeat_at, now), gone)
+        if why is not None:
+            _give_up(store, request, why, heartbeat.at)
             continue  # it moved on meanwhile (done, failed or beating): read it again
-        if waited > wait:
+        if now - started > wait:
             raise LockError("serve", f"request {request_id} still running after {wait:.0f}s")
+
+
+def _outcome(request: Request) -> HandedOver | None:
+    """Return what the service did with a request it finished, None while it is not done;
+    LockError when it failed."""
+    if request.status == "done" and request.result:
+        data = json.loads(request.result)
+        ingest = ingest_from_json(data["ingest"]) if data.get("ingest") else None
+        reports = tuple(RunReport.from_json(r) for r in data["reports"])
+        return HandedOver(request.id, ingest, reports)
+    if request.status == "failed":
+        raise LockError("serve", f"request {request.id} failed: {request.result or '?'}")
+    return None
+
+
+def not_taken(waited: float, wait: float, service_gone: bool) -> bool:
+    """Return True when a request the service has not taken is to be cancelled: the caller's
+    wait (or TAKE_TIMEOUT, whichever is shorter) is over, or the service is gone."""
+    return waited > min(wait, TAKE_TIMEOUT) or service_gone
+
+
+@dataclass
+class Heartbeat:
+    """The last heartbeat seen of a taken request, and when (monotonic seconds) it was seen."""
+
+    at: datetime | None
+    seen: float
+
+    def silent_for(self, beat: datetime | None, now: float) -> float:
+        """Return how long the request has sent no new heartbeat, noting a new one (beat)."""
+        if beat != self.at:
+            self.at, self.seen = beat, now
+        return now - self.seen
+
+
+def abandoned(silent: float, service_gone: bool) -> str | None:
+    """Return why a taken request is abandoned (its service is gone, or its heartbeat has
+    been silent for over LEASE seconds), None while it is alive."""
+    if service_gone:
+        return "stopped"
+    if silent > LEASE:
+        return f"sent no heartbeat for {silent:.0f}s"
+    return None
+
+
+def _give_up(store: Store, request: Request, why: str, beat: datetime | None) -> None:
+    """Mark an abandoned request failed and raise LockError, unless it moved on meanwhile."""
+    taken_by = request.taken_by or "?"
+    error = f"abandoned: the service running it ({taken_by}) {why}"
+    if store.fail_request(request.id, error, wall_clock(), heartbeat=beat):
+        raise LockError(
+            "serve",
+            f"request {request.id}: the service running it ({taken_by}) {why}; see `digest "
+            "status` and the service's log, then run the command again",
+        )
 
 
 def _service_alive(settings: Settings) -> bool:

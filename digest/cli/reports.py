@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 
 from digest.cli.common import EXIT_FAILED, EXIT_OK, console, err_console
 from digest.models import Delivery, FeedHealth, IngestReport, RunReport
-from digest.pipeline import failed_feeds, waiting_feeds
 
 
 def exit_code(ingest: IngestReport | None, reports: Sequence[RunReport]) -> int:
@@ -42,9 +41,9 @@ def print_problems(ingest: IngestReport | None, reports: Sequence[RunReport]) ->
 
 def print_ingest(report: IngestReport) -> None:
     """Print the fetch pass's summary line and the feeds waiting out a backoff."""
-    waiting = waiting_feeds(report)
+    waiting = report.waiting_feeds
     console.print(
-        f"fetched {plural(len(report.health), 'feed')} ({len(failed_feeds(report))} failed, "
+        f"fetched {plural(len(report.health), 'feed')} ({len(report.failed_feeds)} failed, "
         f"{len(waiting)} waiting after earlier errors, {report.not_modified} not modified): "
         f"{plural(report.entries, 'entry', 'entries')}, "
         f"{plural(report.new_articles, 'new article')}, {plural(report.duplicates, 'duplicate')}",

@@ -8,6 +8,7 @@ moment belongs to, and the trigger the service schedules.
 
 from digest.config.feedlists import load_feed_list, union_feeds
 from digest.config.llm import LlmSettings
+from digest.config.load import load_settings
 from digest.config.periods import (
     fire_after,
     period_key,
@@ -24,7 +25,6 @@ from digest.config.settings import (
     Recipient,
     Settings,
     SmtpSettings,
-    load_settings,
 )
 from digest.config.tables import parse_duration
 

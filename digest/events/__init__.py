@@ -6,7 +6,8 @@ The text toolkit underneath (language, sentences, stems, caps, credits) is `dige
 puts horoscopes, forecasts and adverts after the news;
 a `Summarizer` (`default_summarizer`) turns each event into an `EventSummary` quoting its
 sources, with key facts and dates, or an `LlmSummarizer` whose text the fact guard
-(`find_violations`) checks against the sources. The `digest eval` harness that scores
+(`find_violations`) checks against the sources. `period_events` and `summarize_period` do
+both for one digest's period, as the pipeline calls them. The `digest eval` harness that scores
 these steps is `digest.eval`.
 
 Loaded lazily (PEP 562): `from digest.events import find_events` imports only the module
@@ -30,7 +31,14 @@ if TYPE_CHECKING:
     from digest.events.dates import told_as_past
     from digest.events.facts import find_facts
     from digest.events.guard import find_violations
-    from digest.events.llm import LlmSummarizer, check_endpoint
+    from digest.events.llm import LlmSummarizer
+    from digest.events.llm_http import check_endpoint
+    from digest.events.period import (
+        as_configured,
+        choose_summarizer,
+        period_events,
+        summarize_period,
+    )
     from digest.events.rank import news_first
     from digest.events.rules import RulesOutcome, apply_rules
     from digest.events.similarity import PARAMS, Params, article_features
@@ -46,10 +54,14 @@ _HOMES = {
     "find_facts": "digest.events.facts",
     "find_violations": "digest.events.guard",
     "LlmSummarizer": "digest.events.llm",
-    "check_endpoint": "digest.events.llm",
+    "check_endpoint": "digest.events.llm_http",
     "news_first": "digest.events.rank",
     "RulesOutcome": "digest.events.rules",
     "apply_rules": "digest.events.rules",
+    "as_configured": "digest.events.period",
+    "choose_summarizer": "digest.events.period",
+    "period_events": "digest.events.period",
+    "summarize_period": "digest.events.period",
     "PARAMS": "digest.events.similarity",
     "Params": "digest.events.similarity",
     "article_features": "digest.events.similarity",
@@ -65,7 +77,9 @@ __all__ = [
     "Summarizer",
     "apply_rules",
     "article_features",
+    "as_configured",
     "check_endpoint",
+    "choose_summarizer",
     "cluster_features",
     "default_summarizer",
     "find_events",
@@ -74,6 +88,8 @@ __all__ = [
     "find_violations",
     "news_first",
     "past_event_from",
+    "period_events",
+    "summarize_period",
     "told_as_past",
 ]
 

@@ -126,34 +126,61 @@ class Guard:
 
     def violations(self, summary: str) -> tuple[str, ...]:
         """Return what the summary states that no source text contains (empty when clean)."""
-        language = self.language
+        dates, rest = self.unsupported_dates(summary)
+        return (
+            *dates,
+            *self.unsupported_numbers(rest),
+            *self.unsupported_names(rest),
+            *self.unsupported_sentences(summary),
+        )
+
+    def unsupported_dates(self, summary: str) -> tuple[list[str], str]:
+        """Return a finding per date no source states, and the summary with its dates blanked.
+
+        A date is checked as a date: its day is no number, its month no name (the blanked
+        text is what the number and name rules read).
+        """
         out: list[str] = []
-        # A date is checked as a date: its day is no number, its month no name.
         numeric, rest = _numeric_dates(summary)
         for text, readings in dict(numeric).items():
             if not any(_same_day(r, k) for r in readings for k in self.days):
                 out.append(f"the date {text} is not in the sources")
-        written = find_dates(summary, self.published, language)
+        written = find_dates(summary, self.published, self.language)
         for item in written:
             # A year the summary does not write is the tense's guess: day and month decide.
             year = item.when.year if re.search(r"\d{4}", item.text) else None
             day = (year, item.when.month, item.when.day)
             if not any(_same_day(day, k) for k in self.days):
                 out.append(f"the date {item.text} is not in the sources")
-        rest = _blank(rest, [d.text for d in written])
-        for quantity in _distinct(_quantities(rest)):
-            if not any(quantity.matches(k) for k in self.quantities):
-                out.append(f"the number {quantity.text} is not in the sources")
-        rest_sentences = [s for line in rest.split("\n") for s in split_sentences(line, language)]
-        for name, opens in dict.fromkeys(_names(rest_sentences, language, self.evidence)):
+        return out, _blank(rest, [d.text for d in written])
+
+    def unsupported_numbers(self, text: str) -> list[str]:
+        """Return a finding per quantity (with its scale and currency) no source states."""
+        return [
+            f"the number {quantity.text} is not in the sources"
+            for quantity in _distinct(_quantities(text))
+            if not any(quantity.matches(k) for k in self.quantities)
+        ]
+
+    def unsupported_names(self, text: str) -> list[str]:
+        """Return a finding per name (a capitalised word) no source has in any form."""
+        sentences = [s for line in text.split("\n") for s in split_sentences(line, self.language)]
+        out = []
+        for name, opens in dict.fromkeys(_names(sentences, self.language, self.evidence)):
             if not self.evidence.has_name(name):
                 what = "the word" if opens else "the name"  # "Rescuers" may be no name at all
                 out.append(f"{what} {name} is not in the sources")
+        return out
+
+    def unsupported_sentences(self, summary: str) -> list[str]:
+        """Return a finding per sentence whose content words no one source sentence holds."""
+        language = self.language
         sentences = [s for line in summary.split("\n") for s in split_sentences(line, language)]
-        for sentence in dict.fromkeys(sentences):
-            if not _supported(set(tokenize(sentence, language)), self.bags):
-                out.append(f'no source sentence says "{shorten(sentence, 160)}"')
-        return tuple(out)
+        return [
+            f'no source sentence says "{shorten(sentence, 160)}"'
+            for sentence in dict.fromkeys(sentences)
+            if not _supported(set(tokenize(sentence, language)), self.bags)
+        ]
 
 
 def _blank(text: str, parts: Iterable[str]) -> str:

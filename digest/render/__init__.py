@@ -6,8 +6,9 @@ fitted to the attachment limit), the EPUB (`epub.py`) and the "Coming up" calend
 (`calendar.py`). The Jinja2 templates (the user's `templates_dir` first, the packaged ones
 after) are filled through one sandboxed environment (`templates.py`). `publish_site` adds the
 period to the static archive site with its Atom feed; `write_previews` turns PDFs and emails
-into PNG pages; `write_together` writes a period's files all or none; `i18n` holds the labels
-and date formats per language.
+into PNG pages; `Renders` makes each render a period's recipients ask for once, and
+`write_period` writes the period's files and archive page (`output.py`);
+`i18n` holds the labels and date formats per language.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from digest import lazy_exports
 if TYPE_CHECKING:
     from digest.render import i18n
     from digest.render.compose import compose_digest
-    from digest.render.output import write_together
+    from digest.render.output import write_period
     from digest.render.outputs import render_digest
     from digest.render.previews import write_previews
+    from digest.render.renders import Renders
     from digest.render.site import publish_site
     from digest.render.templates import template_dirs
 
@@ -33,17 +35,19 @@ _HOMES = {
     "template_dirs": "digest.render.templates",
     "write_previews": "digest.render.previews",
     "publish_site": "digest.render.site",
-    "write_together": "digest.render.output",
+    "write_period": "digest.render.output",
+    "Renders": "digest.render.renders",
 }
 
 __all__ = [
+    "Renders",
     "compose_digest",
     "i18n",
     "publish_site",
     "render_digest",
     "template_dirs",
+    "write_period",
     "write_previews",
-    "write_together",
 ]
 
 __getattr__ = lazy_exports(__name__, _HOMES)

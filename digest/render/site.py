@@ -30,11 +30,11 @@ import jinja2
 from digest.config import DigestSettings
 from digest.deliver import period_time
 from digest.errors import RenderError
+from digest.files import write_atomic, write_together
 from digest.models import Digest, Rendered
 from digest.render import i18n
 from digest.render.atom import render_atom
 from digest.render.calendar import merge_calendars
-from digest.render.output import write_together
 from digest.render.templates import make_environment
 
 CONTENT_START = "<!-- digest:content -->"
@@ -248,4 +248,4 @@ def _render_index(periods: list[SitePeriod], settings: DigestSettings) -> str:
 
 
 def _write(path: Path, data: bytes) -> Path:
-    return write_together(path.parent, [(path.name, data)])[0]
+    return write_atomic(path, data)

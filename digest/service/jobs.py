@@ -90,6 +90,22 @@ _STAGE_COUNTS = {
 }
 
 
+def log_fetch(report: IngestReport, scope: str, seconds: float) -> None:
+    """Log what a fetch pass for scope (a digest's name, or "all") did."""
+    log_event(
+        "stage",
+        stage="fetch",
+        digest=scope,
+        feeds=len(report.health),
+        failed=sum(1 for h in report.health if not h.ok),
+        entries=report.entries,
+        new_articles=report.new_articles,
+        duplicates=report.duplicates,
+        not_modified=report.not_modified,
+        seconds=round(seconds, 3),
+    )
+
+
 def log_report(report: RunReport, seconds: float) -> None:
     """Write one log line per stage of a run, then one for the run as a whole."""
     for stage, stage_seconds in report.timings:

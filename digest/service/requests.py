@@ -7,8 +7,12 @@ single worker as the scheduled jobs, so a handed-over run never races a fetch pa
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,14 @@ from typing import Any
 from digest import pipeline
 from digest.config import Settings
 from digest.errors import DigestError
-from digest.models import Failure, RunReport
-from digest.service.jobs import log_report
+from digest.models import Clock, Failure, RunReport
+from digest.service.jobs import log_crash, log_event, log_report
 from digest.service.wire import ingest_json
 from digest.store import Request, Store
+
+# A request in hand has its heartbeat renewed this often (cli/handover.py gives up on it
+# when the beats stop).
+HEARTBEAT_EVERY = 2.0
 
 
 def run_request(settings: Settings, store: Store, request: Request, now: datetime) -> str:
@@ -61,3 +69,49 @@ def run_request(settings: Settings, store: Store, request: Request, now: datetim
         },
         ensure_ascii=False,
     )
+
+
+def serve_requests(settings: Settings, store: Store, holder: str, clock: Clock) -> str:
+    """Run the runs `digest run` handed over (it waits for each); return a summary.
+
+    holder names this service in each request row it takes.
+    """
+    done = []
+    while (request := store.take_request(clock(), holder)) is not None:
+        started = time.perf_counter()
+        log_event("request", id=request.id, kind=request.kind, options=request.options)
+        try:
+            with _heartbeat(store, request.id, holder, clock):
+                result = run_request(settings, store, request, clock())
+        # Broad: whatever the run raised, its row must not stay taken; the requester is
+        # told (it stops waiting), and the next request runs.
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(DigestError):  # the store itself may be what failed
+                store.fail_request(request.id, error, clock())
+            log_crash("request-failed", exc, id=request.id, error=error)
+            done.append(f"{request.id} failed")
+            continue
+        store.finish_request(request.id, result, clock())
+        log_event("request-done", id=request.id, seconds=round(time.perf_counter() - started, 3))
+        done.append(str(request.id))
+    return f"requests {', '.join(done)} done" if done else "no requests"
+
+
+@contextmanager
+def _heartbeat(store: Store, request_id: int, holder: str, clock: Clock) -> Iterator[None]:
+    """Renew a request's heartbeat from a thread of its own while the block runs it."""
+    finished = threading.Event()
+
+    def beat() -> None:
+        while not finished.wait(HEARTBEAT_EVERY):
+            with contextlib.suppress(DigestError):  # busy database: the next beat will do
+                store.beat_request(request_id, holder, clock())
+
+    beater = threading.Thread(target=beat, name=f"digest-heartbeat-{request_id}", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        beater.join()

@@ -18,7 +18,6 @@ clock moves, and a step back never repeats one.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -32,8 +31,8 @@ from digest.config import CatchUp, DigestSettings, Settings, schedule_slots, slo
 from digest.errors import ConfigError, DigestError
 from digest.models import Clock, IngestReport, wall_clock
 from digest.service.health import JobOutcome, ServiceState
-from digest.service.jobs import Stages, log_crash, log_event, log_report
-from digest.service.requests import run_request
+from digest.service.jobs import Stages, log_crash, log_event, log_fetch, log_report
+from digest.service.requests import serve_requests
 from digest.service.schedule import due_slots, in_period, is_settled, job_grace, next_slot
 from digest.store import SERVICE_ROLE, Store, holder_name, ledger
 from digest.store import queue as job_queue
@@ -45,9 +44,6 @@ REQUESTS_EVERY = timedelta(seconds=2)
 # The loop goes round at least this often: a wall-clock step is seen within it, and the
 # health endpoint calls a loop silent for much longer stalled.
 TICK = 5.0
-# A request in hand has its heartbeat renewed this often (cli/handover.py gives up on it
-# when the beats stop).
-HEARTBEAT_EVERY = 2.0
 # A wall clock that moved this much more (or less) than the monotonic one was stepped.
 CLOCK_STEP = 30.0
 FETCH_JOB, RETRY_JOB, DIGEST_PREFIX, CATCH_UP_PREFIX = "fetch", "retry", "digest:", "catch-up:"
@@ -430,46 +426,7 @@ class Service:
 
     def serve_requests(self) -> str:
         """Run the runs `digest run` handed over (it waits for each); return a summary."""
-        done = []
-        while (request := self.store.take_request(self.clock(), self.holder)) is not None:
-            started = time.perf_counter()
-            log_event("request", id=request.id, kind=request.kind, options=request.options)
-            try:
-                with self._heartbeat(request.id):
-                    result = run_request(self.settings, self.store, request, self.clock())
-            # Broad: whatever the run raised, its row must not stay taken; the requester is
-            # told (it stops waiting), and the next request runs.
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                with contextlib.suppress(DigestError):  # the store itself may be what failed
-                    self.store.fail_request(request.id, error, self.clock())
-                log_crash("request-failed", exc, id=request.id, error=error)
-                done.append(f"{request.id} failed")
-                continue
-            self.store.finish_request(request.id, result, self.clock())
-            log_event(
-                "request-done", id=request.id, seconds=round(time.perf_counter() - started, 3)
-            )
-            done.append(str(request.id))
-        return f"requests {', '.join(done)} done" if done else "no requests"
-
-    @contextmanager
-    def _heartbeat(self, request_id: int) -> Iterator[None]:
-        """Renew a request's heartbeat from a thread of its own while the block runs it."""
-        finished = threading.Event()
-
-        def beat() -> None:
-            while not finished.wait(HEARTBEAT_EVERY):
-                with contextlib.suppress(DigestError):  # busy database: the next beat will do
-                    self.store.beat_request(request_id, self.holder, self.clock())
-
-        beater = threading.Thread(target=beat, name=f"digest-heartbeat-{request_id}", daemon=True)
-        beater.start()
-        try:
-            yield
-        finally:
-            finished.set()
-            beater.join()
+        return serve_requests(self.settings, self.store, self.holder, self.clock)
 
     def retry_messages(self) -> str:
         """Send the ledger's due messages again; return a summary."""
@@ -501,18 +458,7 @@ class Service:
     def _fetch(self, digests: Sequence[DigestSettings], now: datetime, scope: str) -> IngestReport:
         started = time.perf_counter()
         report = self.stages.fetch(self.settings, self.store, digests, now)
-        log_event(
-            "stage",
-            stage="fetch",
-            digest=scope,
-            feeds=len(report.health),
-            failed=sum(1 for h in report.health if not h.ok),
-            entries=report.entries,
-            new_articles=report.new_articles,
-            duplicates=report.duplicates,
-            not_modified=report.not_modified,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        log_fetch(report, scope, time.perf_counter() - started)
         return report
 
     def _digest(self, name: str) -> DigestSettings | None:

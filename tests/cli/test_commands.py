@@ -4,7 +4,7 @@ from pathlib import Path
 
 from digestcli import AS_OF, cli
 
-from digest.config.settings import load_settings
+from digest.config import load_settings
 from digest.store.lock import run_lock
 
 

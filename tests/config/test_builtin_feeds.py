@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from digest.config import load_settings
 from digest.config.feedlists import load_feed_list
-from digest.config.settings import PACKAGE_DIR, load_settings
+from digest.config.settings import PACKAGE_DIR
 from digest.errors import ConfigError
 
 CONFIG = """

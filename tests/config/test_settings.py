@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from digest.config import load_settings
 from digest.config.feedlists import load_feed_list
-from digest.config.settings import load_settings
 from digest.config.tables import parse_duration
 from digest.errors import ConfigError
 

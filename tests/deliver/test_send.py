@@ -29,7 +29,8 @@ from smtpserver import (
 from typer.testing import CliRunner
 
 from digest.cli.delivery import app as cli_app
-from digest.config.settings import Recipient, load_settings
+from digest.config import load_settings
+from digest.config.settings import Recipient
 from digest.deliver.message import assemble
 from digest.deliver.send import deliver_digest, resend_delivery, retry_pending
 from digest.errors import RenderError

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from digestcli import run, write_config
 
-from digest.config.settings import load_settings
+from digest.config import load_settings
 from digest.errors import ConfigError
 from digest.events import apply_rules
 from digest.models import Article, FeedSource

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.settings import FetchSettings, load_settings
+from digest.config import load_settings
+from digest.config.settings import FetchSettings
 from digest.errors import ConfigError
 
 

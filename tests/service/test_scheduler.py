@@ -30,8 +30,9 @@ import time_machine
 from httpserver import LOOPBACK_FETCH
 from serveproc import SITECUSTOMIZE, ServeProcess
 
+from digest.config import load_settings
 from digest.config.periods import schedule_slots, slot_key
-from digest.config.settings import DigestSettings, Settings, load_settings
+from digest.config.settings import DigestSettings, Settings
 from digest.errors import ConfigError
 from digest.models import FeedSource, IngestReport, RunRecord, RunReport
 from digest.service.jobs import Stages

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import html as html_lib
-import os
 import re
 import socket
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 from digest.config import Recipient
 from digest.deliver.unsubscribe import PLACEHOLDER
 from digest.errors import DeliveryError, PermanentDeliveryError
+from digest.files import write_atomic
 from digest.models import MessageParts, Rendered
 
 
@@ -327,15 +327,6 @@ def message_bytes(msg: EmailMessage) -> bytes:
 # -- files -----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, tmp: Path, data: bytes) -> None:
-    """Write data to tmp, flush it to disk, then rename it to path (never half a file)."""
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def write_eml(msg: EmailMessage | bytes, folder: Path, name: str) -> Path:
     """Write the message as folder/name(.eml) atomically; return the file's path."""
     data = msg if isinstance(msg, bytes) else message_bytes(msg)
@@ -343,7 +334,7 @@ def write_eml(msg: EmailMessage | bytes, folder: Path, name: str) -> Path:
     path = folder / (safe if safe.endswith(".eml") else safe + ".eml")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, folder / f".{path.name}.tmp", data)
+        write_atomic(path, data)
     except OSError as exc:
         raise DeliveryError(str(path), f"cannot write message: {exc}") from exc
     return path
@@ -362,7 +353,7 @@ def write_maildir(msg: EmailMessage | bytes, maildir: Path, key: str) -> Path:
                 return existing
         name = f"{unique}.{socket.gethostname().replace('/', '_').replace(':', '_')}"
         path = maildir / "new" / name
-        _atomic_write(path, maildir / "tmp" / name, data)
+        write_atomic(path, data, tmp=maildir / "tmp" / name)
     except OSError as exc:
         raise DeliveryError(str(maildir), f"cannot write to Maildir: {exc}") from exc
     return path

@@ -199,7 +199,9 @@ def _feed_title(items: Sequence[CorpusItem], key: str) -> str:
 
 
 def _rss_item(item: CorpusItem, aggregator: bool) -> str:
-    assert item.published is not None
+    # Undated items were given times across the day before this; one left without gets none
+    # here and is dated by the fetch, as a feed's undated item is.
+    dated = f"<pubDate>{format_datetime(item.published)}</pubDate>" if item.published else ""
     paragraphs = [p.strip() for p in item.text.split("\n") if p.strip()]
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     source = ""
@@ -211,8 +213,7 @@ def _rss_item(item: CorpusItem, aggregator: bool) -> str:
         f"<title>{escape(item.title)}</title>"
         f"<link>{escape(item.url)}</link>"
         f'<guid isPermaLink="false">{escape(item.guid)}</guid>'
-        f"<pubDate>{format_datetime(item.published)}</pubDate>"
-        f"{source}"
+        f"{dated}{source}"
         f"<content:encoded>{escape(body)}</content:encoded>"
         "</item>"
     )

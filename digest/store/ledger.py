@@ -37,8 +37,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest.errors import StoreError
 from digest.models import Delivery, DeliveryStatus, MessageParts
+from digest.store import messages
 from digest.store.database import Store
-from digest.store.schema import deliveries, delivery_bodies, runs, store_body
+from digest.store.messages import message_values, stored_body
+from digest.store.schema import deliveries, runs, store_body
 
 DONE = ("sent", "written")
 DUE = ("pending", "retry")
@@ -168,7 +170,7 @@ def create(
 ) -> LedgerRow:
     """Insert the row with its message (unless one exists); return the stored row."""
     with store.begin() as conn:
-        values = _message_values(conn, run_id, message)
+        values = message_values(conn, run_id, message)
         # Store.insert_ignore is the one dialect switch for INSERT .. ON CONFLICT DO NOTHING.
         insert = store.insert_ignore(deliveries).values(
             run_id=run_id,
@@ -224,16 +226,6 @@ def create_many(store: Store, run_id: int, rows: Sequence[NewRow], now: datetime
                 "next_attempt_at": now if status in DUE else None, **own,
             })  # fmt: skip
         conn.execute(store.insert_ignore(deliveries), values)
-
-
-def _message_values(
-    conn: sa.Connection, run_id: int, message: MessageParts | None
-) -> dict[str, Any]:
-    """Return a row's message columns, keeping the body once per run."""
-    if message is None:
-        return {"head": None, "body_id": None, "token": None}
-    body_id = store_body(conn, run_id, message.body)
-    return {"head": message.head, "body_id": body_id, "token": message.token}
 
 
 def for_run(store: Store, run_id: int) -> tuple[LedgerRow, ...]:
@@ -316,38 +308,12 @@ def claim_many(
         return {
             int(r.id): MessageParts(
                 head=bytes(r.head),
-                body=_body(conn, r.body_id) if r.body_id is not None else b"",
+                body=stored_body(conn, r.body_id) if r.body_id is not None else b"",
                 token=r.token,
             )
             for r in taken
             if r.head is not None  # nothing to send: the row could not be built
         }
-
-
-def _parts(conn: sa.Connection, row_id: int) -> MessageParts | None:
-    d = deliveries.c
-    found = conn.execute(sa.select(d.head, d.token, d.body_id).where(d.id == row_id)).first()
-    if found is None or found.head is None:
-        return None
-    body = _body(conn, found.body_id) if found.body_id is not None else b""
-    return MessageParts(head=bytes(found.head), body=body, token=found.token)
-
-
-# A body never changes once stored (a new body is a new row), so a process sending a
-# period's messages reads it once instead of once per recipient; keyed by database too.
-_BODIES: dict[tuple[str, int], bytes] = {}
-_BODIES_KEPT = 8
-
-
-def _body(conn: sa.Connection, body_id: int) -> bytes:
-    key = (conn.engine.url.render_as_string(hide_password=True), int(body_id))
-    if key not in _BODIES:
-        b = delivery_bodies.c
-        data = conn.execute(sa.select(b.body).where(b.id == body_id)).scalar_one()
-        if len(_BODIES) >= _BODIES_KEPT:
-            _BODIES.pop(next(iter(_BODIES)))
-        _BODIES[key] = bytes(data)
-    return _BODIES[key]
 
 
 def _update(store: Store, row_id: int, **values: Any) -> None:
@@ -460,7 +426,7 @@ def requeue(
                 error=None,
                 updated_at=now,
                 next_attempt_at=now,
-                **_message_values(conn, row.run_id, message),
+                **message_values(conn, row.run_id, message),
             )
         )
 
@@ -484,7 +450,7 @@ def rebuild(
     with store.begin() as conn:
         values: dict[str, Any] = (
             {"status": "pending", "error": None, "next_attempt_at": now}
-            | _message_values(conn, row.run_id, message)
+            | message_values(conn, row.run_id, message)
             if message is not None
             else {"status": "failed", "error": error, "next_attempt_at": None}
         )
@@ -499,22 +465,6 @@ def rebuild(
         )
 
 
-def message(store: Store, row_id: int) -> MessageParts | None:
-    """Return a row's stored message (None when it could not be built)."""
-    with store.begin() as conn:
-        return _parts(conn, row_id)
-
-
-def stored_bytes(store: Store) -> dict[str, int]:
-    """Return the bytes of messages kept: the shared bodies and the rows' own parts."""
-    d, b = deliveries.c, delivery_bodies.c
-    with store.begin() as conn:
-        bodies = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(b.body)), 0)))
-        own = conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(sa.func.length(d.head)), 0)
-                + sa.func.coalesce(sa.func.sum(sa.func.length(d.token)), 0),
-                sa.func.count(),
-            ).select_from(deliveries)
-        ).one()
-        return {"bodies": int(bodies.scalar_one()), "rows_own": int(own[0]), "rows": int(own[1])}
+# A row's stored message and the bytes all messages take, kept with the ledger's queries.
+message = messages.message
+stored_bytes = messages.stored_bytes

@@ -52,10 +52,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Two processes (pytest-xdist): most tests wait on servers and subprocesses, so two halve the
-# wall time even on two cores; each process starts its own PostgreSQL and picks free ports.
 unit: $(STAMP) system-deps
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest
 
 test: lint typecheck unit
 

@@ -91,13 +91,18 @@ def average_linkage(
         for j, s in nbrs.items():
             weight[j].setdefault(i, s)
     size = dict.fromkeys(weight, 1)
-    heap = [(margin - s, i, j, 1, 1) for i, n in weight.items() for j, s in n.items() if i < j]
+    # Only pairs at or above the threshold are ever merged: the others would be popped after
+    # all of those, and stop the loop, so they are never pushed at all.
+    heap = [
+        (margin - s, i, j, 1, 1)
+        for i, n in weight.items()
+        for j, s in n.items()
+        if i < j and -(margin - s) >= threshold
+    ]
     heapq.heapify(heap)
     parent = {i: i for i in weight}
     while heap:
         neg, a, b, sa, sb = heapq.heappop(heap)
-        if -neg < threshold:
-            break
         if parent[a] != a or parent[b] != b or size[a] != sa or size[b] != sb:
             continue  # stale: one side has merged since this entry was pushed
         parent[b] = a
@@ -112,7 +117,9 @@ def average_linkage(
         weight[a].pop(b, None)
         for c, w in weight[a].items():
             k = size[a] * size[c]
-            heapq.heappush(heap, (margin / math.sqrt(k) - w / k, a, c, size[a], size[c]))
+            key = margin / math.sqrt(k) - w / k
+            if -key >= threshold:
+                heapq.heappush(heap, (key, a, c, size[a], size[c]))
     return [_root(parent, i) for i in range(len(edges))]
 
 

@@ -11,6 +11,7 @@ within a window, and terms common to a whole window are left out.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -87,6 +88,7 @@ class Features:
     updates: tuple[bool, ...]  # says it is an update
     titled: np.ndarray  # has a title of its own (bool per article)
     actors: tuple[frozenset[str], ...]  # who and where: every name (not number), by prefix
+    actor_rows: sparse.csr_matrix  # the same as one (article x actor) row of 1s each
     meaning: np.ndarray  # one L2-normalised meaning vector per article (digest.events.meaning)
 
 
@@ -123,6 +125,7 @@ def article_features(articles: Sequence[Article]) -> Features:
         updates=tuple(updates),
         titled=np.array([bool(a.title.strip()) for a in articles]),
         actors=tuple(everywhere),
+        actor_rows=_actor_rows(everywhere),
         meaning=meaning_vectors(articles),
     )
 
@@ -218,7 +221,7 @@ def _time_factor(hours: np.ndarray) -> np.ndarray:
     return np.where(days > MAX_GAP_DAYS, 0.0, 0.5 ** (days / GAP_HALF_LIFE_DAYS))
 
 
-def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.coo_matrix:
+def _window_product(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.csr_matrix:
     """Return the capped similarity products of `rows` against `cols` (local indices).
 
     Terms found in more than POSTING_CAP articles of the window are left out: they name a
@@ -227,26 +230,30 @@ def _window_pairs(x: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> s
     window = x[cols]
     df = np.bincount(window.indices, minlength=x.shape[1])
     keep = sparse.diags((df <= POSTING_CAP).astype(float))
-    return ((x[rows] @ keep) @ window.T).tocoo()
+    return (x[rows] @ keep) @ window.T
 
 
-def _discount_title_misses(
-    features: Features,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    product: sparse.coo_matrix,
-    sims: np.ndarray,
-    params: Params,
+def _title_missed(
+    features: Features, rows: np.ndarray, cols: np.ndarray, product: sparse.csr_matrix
 ) -> np.ndarray:
-    """Return the similarities scaled for titled pairs whose titles share no word but names.
+    """Return, per stored pair of `product` (rows x cols, in its order), whether both are
+    titled and their titles share no word but names.
 
     Names shared by two titles (Liverpool, Hong Kong, «Казахстан») say which topic; the
     title's other words say what happened, and two different happenings are two stories.
     """
-    shared = _window_pairs(features.happened, rows, cols)
-    hit = np.isin(product.row * len(cols) + product.col, shared.row * len(cols) + shared.col)
-    titled = features.titled[rows[product.row]] & features.titled[cols[product.col]]
-    return np.where(titled & ~hit, sims * params.title_miss, sims)
+    shared = _window_product(features.happened, rows, cols)
+    # Each stored pair numbered 1, 2, ...: the element-wise product with the shared words'
+    # pattern keeps the numbers of the pairs that share one (a merge of two sorted rows).
+    numbered = sparse.csr_matrix(
+        (np.arange(1, product.nnz + 1, dtype=np.float64), product.indices, product.indptr),
+        product.shape,
+    )
+    marks = sparse.csr_matrix((np.ones(shared.nnz), shared.indices, shared.indptr), shared.shape)
+    hit = np.zeros(product.nnz, dtype=bool)
+    hit[numbered.multiply(marks).tocsr().data.astype(np.int64) - 1] = True
+    r = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
+    return np.asarray(features.titled[rows[r]] & features.titled[cols[product.indices]] & ~hit)
 
 
 def _discount_conflicts(
@@ -267,14 +274,81 @@ def _discount_conflicts(
     return sims
 
 
+def _actor_rows(actors: Sequence[frozenset[str]]) -> sparse.csr_matrix:
+    """Return an (article x actor) matrix with a 1 where the article names the actor."""
+    ids: dict[str, int] = {}
+    cells = [[ids.setdefault(name, len(ids)) for name in names] for names in actors]
+    counts = [len(c) for c in cells]
+    return sparse.csr_matrix(
+        (np.ones(sum(counts)), [i for c in cells for i in c], np.r_[0, np.cumsum(counts)]),
+        shape=(len(cells), max(len(ids), 1)),
+    )
+
+
 def _discount_no_actor(
     features: Features, left: np.ndarray, right: np.ndarray, sims: np.ndarray, factor: float
 ) -> np.ndarray:
-    """Return the similarities with pairs that share no actor scaled by `factor`."""
-    hit = [
-        no_shared_actor(features, i, j) for i, j in zip(left.tolist(), right.tolist(), strict=True)
-    ]
-    return np.where(np.array(hit, dtype=bool), sims * factor, sims)
+    """Return the similarities with pairs that share no actor scaled by `factor`.
+
+    As `no_shared_actor`, for every pair at once: a pair shares an actor when the
+    element-wise product of its two rows of `actor_rows` is not empty.
+    """
+    rows = features.actor_rows
+    named = np.diff(rows.indptr) > 0
+    shared = rows[left].multiply(rows[right]).getnnz(axis=1)
+    hit = named[left] & named[right] & (shared == 0)
+    return np.where(hit, sims * factor, sims)
+
+
+# A cosine of two float32 unit vectors may pass 1 by a rounding error: this bounds the
+# meaning evidence of any pair (cubed, with room to spare).
+MEANING_MAX = 1.001
+
+
+def _day_edges(
+    features: Features,
+    params: Params,
+    x: sparse.csr_matrix,
+    when: tuple[np.ndarray, np.ndarray],
+    day: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (left, right, similarity) of the pairs of one day's articles with the window's
+    that reach EDGE_FLOOR, each pair once.
+
+    The lexical product comes first; a pair's meaning evidence (a dense product each) is
+    computed only for pairs that could reach the floor with the best meaning there is. The
+    others are left out before, not after: the similarities kept are the very same numbers.
+    """
+    stamps, days = when
+    rows = np.flatnonzero(days == day)
+    cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
+    found = _window_product(x, rows, cols)
+    missed = (
+        _title_missed(features, rows, cols, found)
+        if params.title_miss < 1.0
+        else np.zeros(found.nnz, dtype=bool)
+    )
+    product = found.tocoo()
+    left, right = rows[product.row], cols[product.col]
+    once = (left < right) | (days[right] > day)  # each pair once
+    left, right, missed = left[once], right[once], missed[once]
+    lex, factor = product.data[once], _time_factor(stamps[left] - stamps[right])
+    w = params.meaning_weight
+    best = ((1 - w) * lex + w * MEANING_MAX) if w > 0 else lex
+    best = best * factor * np.where(missed, params.title_miss, 1.0)
+    may = best >= EDGE_FLOOR
+    left, right, sims, factor, missed = left[may], right[may], lex[may], factor[may], missed[may]
+    if w > 0:
+        sims = (1 - w) * sims + w * pair_meaning(features.meaning, left, right)
+    sims = sims * factor
+    if params.title_miss < 1.0:
+        sims = np.where(missed, sims * params.title_miss, sims)
+    kept = sims >= EDGE_FLOOR
+    left, right = left[kept], right[kept]
+    sims = _discount_conflicts(features, stamps, (left, right, sims[kept]), params.conflict)
+    if params.no_actor < 1.0 and len(sims):
+        sims = _discount_no_actor(features, left, right, sims, params.no_actor)
+    return left, right, sims
 
 
 def similarity_edges(
@@ -291,22 +365,7 @@ def similarity_edges(
     days = np.floor(stamps / 24.0).astype(np.int64)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for day in np.unique(days).tolist():
-        rows = np.flatnonzero(days == day)
-        cols = np.flatnonzero((days >= day) & (days <= day + MAX_GAP_DAYS))
-        product = _window_pairs(x, rows, cols)
-        left, right = rows[product.row], cols[product.col]
-        sims = product.data
-        if params.meaning_weight > 0:
-            meaning = pair_meaning(features.meaning, left, right)
-            sims = (1 - params.meaning_weight) * sims + params.meaning_weight * meaning
-        sims = sims * _time_factor(stamps[left] - stamps[right])
-        if params.title_miss < 1.0:
-            sims = _discount_title_misses(features, rows, cols, product, sims, params)
-        once = (sims >= EDGE_FLOOR) & ((left < right) | (days[right] > day))  # each pair once
-        left, right = left[once], right[once]
-        sims = _discount_conflicts(features, stamps, (left, right, sims[once]), params.conflict)
-        if params.no_actor < 1.0 and len(sims):
-            sims = _discount_no_actor(features, left, right, sims, params.no_actor)
+        left, right, sims = _day_edges(features, params, x, (stamps, days), day)
         parts.append(
             (np.concatenate([left, right]), np.concatenate([right, left]), np.tile(sims, 2))
         )
@@ -345,6 +404,9 @@ def _strongest(
     starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
     rank = np.arange(len(src)) - np.repeat(starts, np.diff(np.r_[starts, len(src)]))
     top = rank < NEIGHBOURS
-    for i, j, s in zip(src[top].tolist(), dst[top].tolist(), sim[top].tolist(), strict=True):
-        edges[i][j] = s
+    src, dst, sim = src[top], dst[top], sim[top]
+    bounds = np.flatnonzero(np.r_[True, src[1:] != src[:-1], True]).tolist() if len(src) else []
+    nodes, targets, values = src.tolist(), dst.tolist(), sim.tolist()
+    for start, stop in itertools.pairwise(bounds):  # a node's links at once
+        edges[nodes[start]] = dict(zip(targets[start:stop], values[start:stop], strict=True))
     return edges

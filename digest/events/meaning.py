@@ -130,14 +130,34 @@ _LOADERS = {"ru": russian_vectors, "en": english_vectors}
 LANGUAGES = tuple(_LOADERS)
 
 
-def lead_words(article: Article) -> list[str]:
-    """Return the lower-cased words of the title and the lead's first sentences."""
-    lead = split_sentences(f"{article.title}\n{article.text[:LEAD_CHARS]}", article.language)
+def lead_sentences(article: Article, count: int = LEAD_SENTENCES + 1) -> list[str]:
+    """Return the first `count` sentences of the title and the text's first LEAD_CHARS.
+
+    The first `count` that split_sentences gives for the whole lead: it never joins two
+    paragraphs, so the lead is split paragraph by paragraph, and only until there are enough
+    (most leads' first paragraphs hold them; the rest need no splitting).
+    """
+    out: list[str] = []
+    for paragraph in f"{article.title}\n{article.text[:LEAD_CHARS]}".split("\n"):
+        out.extend(split_sentences(paragraph, article.language))
+        if len(out) >= count:
+            break
+    return out[:count]
+
+
+def lead_words(article: Article, sentences: Sequence[str] | None = None) -> list[str]:
+    """Return the lower-cased words of the title and the lead's first sentences.
+
+    `sentences` are the article's `lead_sentences` when the caller has them already.
+    """
+    lead = lead_sentences(article) if sentences is None else sentences
     text = " ".join(lead[: LEAD_SENTENCES + 1]).lower().replace("ё", "е")
     return _WORD.findall(text)
 
 
-def _block(articles: Sequence[Article], table: WordVectors) -> np.ndarray:
+def _block(
+    articles: Sequence[Article], table: WordVectors, leads: Sequence[Sequence[str]] | None
+) -> np.ndarray:
     """Return the articles' L2-normalised SIF means in one language (a row each).
 
     One sparse product of (article x word) weights by the vectors of the words met: a
@@ -148,7 +168,8 @@ def _block(articles: Sequence[Article], table: WordVectors) -> np.ndarray:
     rows: list[int] = []
     ids: list[int] = []
     for row, article in enumerate(articles):
-        known = [i for i in map(table.index.get, lead_words(article)) if i is not None]
+        words = lead_words(article, leads[row] if leads is not None else None)
+        known = [i for i in map(table.index.get, words) if i is not None]
         ids.extend(known)
         rows.extend([row] * len(known))
     if not ids:
@@ -166,10 +187,13 @@ def _block(articles: Sequence[Article], table: WordVectors) -> np.ndarray:
     return np.asarray(means / np.where(norms > 0, norms, 1.0)[:, None], dtype=np.float32)
 
 
-def meaning_vectors(articles: Sequence[Article]) -> np.ndarray:
+def meaning_vectors(
+    articles: Sequence[Article], leads: Sequence[Sequence[str]] | None = None
+) -> np.ndarray:
     """Return one L2-normalised row per article, a block of columns per language.
 
     A row is 0 where the article's language has no vectors or none of its words is known.
+    `leads`, when given, are the articles' `lead_sentences` (computed once by the caller).
     """
     blocks = []
     for lang in LANGUAGES:
@@ -178,6 +202,7 @@ def meaning_vectors(articles: Sequence[Article]) -> np.ndarray:
             continue
         block = np.zeros((len(articles), table.dims), dtype=np.float32)
         mine = [i for i, a in enumerate(articles) if a.language == lang]
-        block[mine] = _block([articles[i] for i in mine], table)
+        mine_leads = [leads[i] for i in mine] if leads is not None else None
+        block[mine] = _block([articles[i] for i in mine], table, mine_leads)
         blocks.append(block)
     return np.hstack(blocks) if blocks else np.zeros((len(articles), 0), dtype=np.float32)

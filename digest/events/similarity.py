@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse  # type: ignore[import-untyped]  # no stubs in the venv
 
-from digest.events.meaning import meaning_vectors
-from digest.events.text import dates_in, lead_terms, tfidf_vectors, title_terms
+from digest.events.meaning import lead_sentences, meaning_vectors
+from digest.events.text import LEAD_SENTENCES, dates_in, tfidf_vectors, title_terms
 from digest.events.values import name_prefixes, story_names, value_terms, without_dateline
 from digest.models import Article
-from digest.text import split_sentences, stemmer
+from digest.text import split_sentences, stemmer, tokenize
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def article_features(articles: Sequence[Article]) -> Features:
     """Return the evidence of identity of each article (computed once, weighed later)."""
     names, leads, titles, happened = [], [], [], []
     own, every, updates = [], [], []
-    everywhere = []
+    everywhere, lead_texts = [], []
     for a in articles:
         body = without_dateline(a.text)
         in_title, in_text = story_names(a.title, body, a.language)
@@ -106,7 +106,10 @@ def article_features(articles: Sequence[Article]) -> Features:
         everywhere.append(
             _actors(name_prefixes(in_title + in_text), f"{a.title}\n{body}", a.language)
         )
-        leads.append(lead_terms(a.title, a.text, a.language))
+        lead_texts.append(lead_sentences(a))
+        # As text.lead_terms, from the sentences split once for the meaning vectors too.
+        lead = " ".join(lead_texts[-1][:LEAD_SENTENCES])
+        leads.append(["w:" + t for t in tokenize(lead, a.language)])
         titles.append(title_terms(a.title, a.text, a.language))
         # A title word is a name when the text writes it capitalised too.
         known = {n.replace("-", "") for n in in_text}
@@ -126,7 +129,7 @@ def article_features(articles: Sequence[Article]) -> Features:
         titled=np.array([bool(a.title.strip()) for a in articles]),
         actors=tuple(everywhere),
         actor_rows=_actor_rows(everywhere),
-        meaning=meaning_vectors(articles),
+        meaning=meaning_vectors(articles, lead_texts),
     )
 
 

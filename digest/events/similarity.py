@@ -92,44 +92,73 @@ class Features:
     meaning: np.ndarray  # one L2-normalised meaning vector per article (digest.events.meaning)
 
 
-def article_features(articles: Sequence[Article]) -> Features:
-    """Return the evidence of identity of each article (computed once, weighed later)."""
-    names, leads, titles, happened = [], [], [], []
-    own, every, updates = [], [], []
-    everywhere, lead_texts = [], []
-    for a in articles:
-        body = without_dateline(a.text)
-        in_title, in_text = story_names(a.title, body, a.language)
-        names.append(
-            value_terms(in_title, a.title, a.language) + value_terms(in_text, body, a.language)
-        )
-        everywhere.append(
-            _actors(name_prefixes(in_title + in_text), f"{a.title}\n{body}", a.language)
-        )
-        lead_texts.append(lead_sentences(a))
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What one article's title and text give, before it is weighed against the others."""
+
+    names: list[str]  # identity terms: names' keys and numbers' values
+    actors: frozenset[str]
+    lead: list[str]  # the lead's first sentences
+    lead_terms: list[str]
+    title_terms: list[str]
+    happened: list[str]
+    own_days: frozenset[tuple[int, int]]
+    all_days: frozenset[tuple[int, int]]
+    update: bool
+
+
+def _read(a: Article) -> _Read:
+    """Return the evidence one article gives on its own (its title, text and language)."""
+    body = without_dateline(a.text)
+    in_title, in_text = story_names(a.title, body, a.language)
+    lead = lead_sentences(a)
+    titles = title_terms(a.title, a.text, a.language)
+    # A title word is a name when the text writes it capitalised too.
+    known = {n.replace("-", "") for n in in_text}
+    own, every = _days(a)
+    return _Read(
+        names=value_terms(in_title, a.title, a.language) + value_terms(in_text, body, a.language),
+        actors=_actors(name_prefixes(in_title + in_text), f"{a.title}\n{body}", a.language),
+        lead=lead,
         # As text.lead_terms, from the sentences split once for the meaning vectors too.
-        lead = " ".join(lead_texts[-1][:LEAD_SENTENCES])
-        leads.append(["w:" + t for t in tokenize(lead, a.language)])
-        titles.append(title_terms(a.title, a.text, a.language))
-        # A title word is a name when the text writes it capitalised too.
-        known = {n.replace("-", "") for n in in_text}
-        happened.append([t for t in titles[-1] if t[2:] not in known])
-        days = _days(a)
-        own.append(days[0])
-        every.append(days[1])
-        updates.append(bool(days[0]) and bool(_UPDATE.search(f"{a.title}\n{a.text[:400]}")))
+        lead_terms=["w:" + t for t in tokenize(" ".join(lead[:LEAD_SENTENCES]), a.language)],
+        title_terms=titles,
+        happened=[t for t in titles if t[2:] not in known],
+        own_days=own,
+        all_days=every,
+        update=bool(own) and bool(_UPDATE.search(f"{a.title}\n{a.text[:400]}")),
+    )
+
+
+def article_features(articles: Sequence[Article]) -> Features:
+    """Return the evidence of identity of each article (computed once, weighed later).
+
+    Copies of one text (a wire story carried word for word by several outlets, one item in
+    two of a site's feeds) are read once: what an article gives on its own depends on its
+    title, text and language only. Weighing (TF-IDF) counts every article.
+    """
+    first: dict[tuple[str, str, str], int] = {}
+    distinct: list[Article] = []
+    which: list[int] = []
+    for a in articles:
+        k = first.setdefault((a.title, a.text, a.language), len(distinct))
+        if k == len(distinct):
+            distinct.append(a)
+        which.append(k)
+    reads = [_read(a) for a in distinct]
+    each = [reads[k] for k in which]
     return Features(
-        names=tfidf_vectors(names).matrix,
-        lead=tfidf_vectors(leads).matrix,
-        title=tfidf_vectors(titles).matrix,
-        happened=tfidf_vectors(happened).matrix,
-        own_days=tuple(own),
-        all_days=tuple(every),
-        updates=tuple(updates),
+        names=tfidf_vectors([r.names for r in each]).matrix,
+        lead=tfidf_vectors([r.lead_terms for r in each]).matrix,
+        title=tfidf_vectors([r.title_terms for r in each]).matrix,
+        happened=tfidf_vectors([r.happened for r in each]).matrix,
+        own_days=tuple(r.own_days for r in each),
+        all_days=tuple(r.all_days for r in each),
+        updates=tuple(r.update for r in each),
         titled=np.array([bool(a.title.strip()) for a in articles]),
-        actors=tuple(everywhere),
-        actor_rows=_actor_rows(everywhere),
-        meaning=meaning_vectors(articles, lead_texts),
+        actors=tuple(r.actors for r in each),
+        actor_rows=_actor_rows([r.actors for r in each]),
+        meaning=meaning_vectors(distinct, [r.lead for r in reads])[np.array(which, dtype=np.int64)],
     )
 
 

@@ -273,6 +273,11 @@ _LATIN_FOLDS = (
     ("y", "i"),
 )
 
+_TRANSLITERATE = str.maketrans(_CYRILLIC)
+_DOUBLED = re.compile(r"(.)\1+")
+_PLURAL_OV = re.compile(r"(?<=[a-z]{3})[oe]v$")
+_FINAL_VOWELS = re.compile(r"[aeiou]+$")
+
 
 @lru_cache(maxsize=65536)
 def name_key(stem: str) -> str:
@@ -284,15 +289,15 @@ def name_key(stem: str) -> str:
     """
     if not stem or stem[0].isdigit():
         return stem
-    latin = "".join(_CYRILLIC.get(c, c) for c in stem.lower()).replace("_", "")
+    latin = stem.lower().translate(_TRANSLITERATE).replace("_", "")
     for old, new in _LATIN_FOLDS:
         latin = latin.replace(old, new)
-    latin = re.sub(r"(.)\1+", r"\1", latin)
+    latin = _DOUBLED.sub(r"\1", latin)
     # The Russian stemmer takes a surname's or a town's nominative «-ов»/«-ев» for a plural
     # ending and keeps it in every other case: «Песков» gives «песк», «Пескова» «песков»,
     # and English writes "Peskov". Both spellings lose it here.
-    latin = re.sub(r"(?<=[a-z]{3})[oe]v$", "", latin)
-    folded = re.sub(r"[aeiou]+$", "", latin)
+    latin = _PLURAL_OV.sub("", latin)
+    folded = _FINAL_VOWELS.sub("", latin)
     return folded if len(folded) >= 3 else latin
 
 
@@ -373,15 +378,32 @@ def _opens_sentence(text: str, start: int) -> bool:
     return text[k] in _ENDS
 
 
+SHORT_WORD = 2  # letters: a word this short is inside many others ("e", "st")
+
+
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern[str]:
+    """Return a pattern of `word` with no letter or digit either side of it.
+
+    The word comes first and the look-behind after it, so the engine skips from one
+    occurrence of the word to the next.
+    """
+    return re.compile(rf"{re.escape(word)}(?<![^\W_].{{{len(word)}}})(?![^\W_])")
+
+
 def _written_lower(word: str, text: str) -> bool:
     """Return True when `text` has `word`, in lower case, as a whole word of its own.
 
     A whole word is a run of letters and digits; one that starts with a small letter is
     written in lower case. Each of an article's capitalised words is looked for with
-    str.find, which costs a fraction of reading every word of the article with a pattern.
+    str.find, which costs a fraction of reading every word of the article with a pattern;
+    a short one with a pattern of its own (kept), as str.find would stop inside every word
+    that holds it.
     """
     if not word.isalnum() or word[0] not in _LOWER_FIRST:
         return False
+    if len(word) <= SHORT_WORD:
+        return _whole_word(word).search(text) is not None
     end = len(word)
     at = text.find(word)
     while at >= 0:

@@ -147,6 +147,7 @@ def article_features(articles: Sequence[Article]) -> Features:
         which.append(k)
     reads = [_read(a) for a in distinct]
     each = [reads[k] for k in which]
+    index = np.array(which, dtype=np.int64)  # each article's row among the distinct texts
     return Features(
         names=tfidf_vectors([r.names for r in each]).matrix,
         lead=tfidf_vectors([r.lead_terms for r in each]).matrix,
@@ -157,8 +158,8 @@ def article_features(articles: Sequence[Article]) -> Features:
         updates=tuple(r.update for r in each),
         titled=np.array([bool(a.title.strip()) for a in articles]),
         actors=tuple(r.actors for r in each),
-        actor_rows=_actor_rows([r.actors for r in each]),
-        meaning=meaning_vectors(distinct, [r.lead for r in reads])[np.array(which, dtype=np.int64)],
+        actor_rows=_actor_rows([r.actors for r in reads])[index],
+        meaning=meaning_vectors(distinct, [r.lead for r in reads])[index],
     )
 
 

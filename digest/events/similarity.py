@@ -165,8 +165,8 @@ def article_features(articles: Sequence[Article]) -> Features:
 
 # A region named with its kind («Иркутской области», «Красноярского края», "Kent county"):
 # the setting of many stories at once, like a country, not an actor of one.
-_REGION = re.compile(
-    r"(?<![^\W_])([A-ZА-ЯЁ][^\W\d_]+(?:-[^\W\d_]+)?)\s+(?:област|кра[йяюе]\b|республик|"
+_REGION = re.compile(  # the capital first, then the look-behind: searched by skipping to capitals
+    r"([A-ZА-ЯЁ](?<![^\W_].)[^\W\d_]+(?:-[^\W\d_]+)?)\s+(?:област|кра[йяюе]\b|республик|"
     r"region|province|county|oblast)",
 )
 _REGION_KINDS = ("област", "кра", "республик", "region", "province", "county", "oblast")

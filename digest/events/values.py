@@ -56,7 +56,9 @@ _SCALE_WORDS = {
 # Glued to digits only: "$5m", "2bn", "10k"; alone, "m" is as often metres.
 _SUFFIXES = {**_SCALE_WORDS, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9}
 _SCALE_STEMS = {"тысяч": 1e3, "миллион": 1e6, "миллиард": 1e9, "триллион": 1e12}
-_DIGITS = r"(?P<digits>\d+(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
+# Digits as "\d\d*", not "\d+": a pattern that opens with a set of characters is searched
+# by skipping to them, in C.
+_DIGITS = r"(?P<digits>\d\d*(?:[ \u00a0\u202f]\d{3}(?!\d))*(?:[.,]\d+)?)(?P<suffix>[^\W\d_]*)"
 _CANDIDATE_WORDS = frozenset({*_WORDS, *_SCALE_WORDS, "half", "a", "an", "пол"})
 _CANDIDATE_STEMS = ("пол", *_SCALE_STEMS)
 _TOKEN = re.compile(rf"{_DIGITS}|(?P<word>[^\W\d_]+)")
@@ -140,8 +142,11 @@ def _scale(word: str) -> float:
     return next((v for stem, v in _SCALE_STEMS.items() if word.startswith(stem)), 0.0)
 
 
+_GROUPING = re.compile(r"[ \u00a0\u202f]")  # between the thousands of "5 000 000"
+
+
 def _digits_value(digits: str, language: str) -> float:
-    digits = re.sub(r"[ \u00a0\u202f]", "", digits)
+    digits = _GROUPING.sub("", digits)
     if "," in digits:
         whole, _, part = digits.partition(",")
         # "1,500" is fifteen hundred in English; «1,5» is one and a half in Russian.

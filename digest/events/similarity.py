@@ -24,7 +24,7 @@ from digest.events.meaning import lead_sentences, meaning_vectors
 from digest.events.text import LEAD_SENTENCES, dates_in, tfidf_vectors, title_terms
 from digest.events.values import name_prefixes, story_names, value_terms, without_dateline
 from digest.models import Article
-from digest.text import split_sentences, stemmer, tokenize
+from digest.text import split_sentences, stem_words, tokenize
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,10 @@ def _actors(prefixes: frozenset[str], text: str, language: str) -> frozenset[str
     """
     if not any(kind in text for kind in _REGION_KINDS):
         return prefixes  # no region named with its kind (a scan far cheaper than the pattern)
-    stem = stemmer(language)
-    words = [w.lower() for w in _REGION.findall(text)]
+    words = _REGION.findall(text)
     if not words:
         return prefixes
-    regions = name_prefixes(list(stem.stemWords(words)) if stem else words)
+    regions = name_prefixes(stem_words(words, language))
     rest = prefixes - regions
     return rest if rest else prefixes
 

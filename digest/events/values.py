@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from digest.text import STOP_WORDS, stemmer
+from digest.text import STOP_WORDS, stem_words
 
 # Number words, by value: the English ones and every case (and the collective «трое») of
 # the Russian ones. "one"/«один» are left out: they are pronouns as often as numbers.
@@ -445,12 +445,9 @@ def story_names(title: str, text: str, language: str) -> tuple[list[str], list[s
                 inside.add(word)
             words.append(word)
         parts.append(words)
-    stem = stemmer(language)
-    out = []
-    for words in parts:
-        kept = [w for w in words if w in inside]
-        out.append(list(stem.stemWords(kept)) if stem else kept)
-    return out[0], out[1]
+    # stem_words: the text toolkit's stemming, with its memory of the words already stemmed
+    kept = [stem_words([w for w in words if w in inside], language) for words in parts]
+    return kept[0], kept[1]
 
 
 def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:

@@ -311,7 +311,7 @@ def _actor_rows(actors: Sequence[frozenset[str]]) -> sparse.csr_matrix:
     cells = [[ids.setdefault(name, len(ids)) for name in names] for names in actors]
     counts = [len(c) for c in cells]
     return sparse.csr_matrix(
-        (np.ones(sum(counts)), [i for c in cells for i in c], np.r_[0, np.cumsum(counts)]),
+        (np.ones(sum(counts)), [i for c in cells for i in c], np.cumsum([0, *counts])),
         shape=(len(cells), max(len(ids), 1)),
     )
 

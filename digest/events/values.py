@@ -402,8 +402,8 @@ def _written_lower(word: str, text: str) -> bool:
     A whole word is a run of letters and digits; one that starts with a small letter is
     written in lower case. Each of an article's capitalised words is looked for with
     str.find, which costs a fraction of reading every word of the article with a pattern;
-    a short one with a pattern of its own (kept), as str.find would stop inside every word
-    that holds it.
+    a short one with a pattern of its own (compiled once), as str.find would stop inside
+    every word that holds it.
     """
     if not word.isalnum() or word[0] not in _LOWER_FIRST:
         return False
@@ -428,23 +428,22 @@ def story_names(title: str, text: str, language: str) -> tuple[list[str], list[s
     look alike and two tellings of one story unlike. Stems merge cases («Путина» = «Путин»).
     """
     stop = STOP_WORDS.get(language, STOP_WORDS["en"])
-    whole = f"{title}\n{text}"
-    common: dict[str, bool] = {}  # a stop word, or written in lower case too ("iPhone" is not)
     parts: list[list[str]] = []
     inside: set[str] = set()  # seen capitalised where no sentence starts
     for part in (title, text):
         words = []
         for m in _CAPITALISED.finditer(part):
             word = m.group(0).lower()
-            skip = common.get(word)
-            if skip is None:
-                skip = common[word] = word in stop or _written_lower(word, whole)
-            if skip:
+            if word in stop:
                 continue
             if word not in inside and not _opens_sentence(part, m.start()):
                 inside.add(word)
             words.append(word)
         parts.append(words)
+    # A word the article also writes in lower case is a common word, no name: only the
+    # words seen inside a sentence need that look-up, the others are dropped either way.
+    whole = f"{title}\n{text}"
+    inside = {w for w in inside if not _written_lower(w, whole)}
     # stem_words: the text toolkit's stemming, with its memory of the words already stemmed
     kept = [stem_words([w for w in words if w in inside], language) for words in parts]
     return kept[0], kept[1]
@@ -461,7 +460,8 @@ def value_terms(stems: Sequence[str], text: str, language: str) -> list[str]:
 
 def name_prefixes(stems: Sequence[str]) -> frozenset[str]:
     """Return the first four letters of each name's key: «Тулунском» and «Тулун» meet."""
-    return frozenset(key[:4] for key in map(name_key, stems) if len(key) >= 3 and not key.isdigit())
+    keys = map(name_key, set(stems))  # each name once: a text repeats its names
+    return frozenset(key[:4] for key in keys if len(key) >= 3 and not key.isdigit())
 
 
 # "МОСКВА, 17 ноя — РИА Новости.", "ИРКУТСК, 10 августа. /ТАСС/.", "LONDON, Nov 3 (Reuters) -":

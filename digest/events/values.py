@@ -189,7 +189,7 @@ def number_values(text: str, language: str) -> list[str]:
     while k < len(tokens):
         m = tokens[k]
         value = _value(m, language)
-        word = (m.groupdict().get("word") or "").lower()
+        word = m.group(0).lower() if m.lastgroup == "word" else ""  # a word, not digits
         if not value and word in ("half", "пол") and k + 2 < len(tokens):
             # "half a billion": the article between
             nxt = tokens[k + 2] if tokens[k + 1].group(0).lower() in ("a", "an") else tokens[k + 1]
@@ -216,7 +216,7 @@ def number_values(text: str, language: str) -> list[str]:
             k += 1
         if (
             _adjacent(text, tokens, k, end)
-            and tokens[k].groupdict().get("word")
+            and tokens[k].lastgroup == "word"
             and _scale(tokens[k].group(0))
         ):
             value *= _scale(tokens[k].group(0))
